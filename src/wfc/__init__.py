@@ -1,0 +1,1 @@
+"""wfc: durable workflows for Python, compiled to state machines instead of replayed."""

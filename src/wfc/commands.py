@@ -1,0 +1,371 @@
+"""Step and workflow definitions, and the commands a workflow yields.
+
+This module sits below both the compiler and the runtime: the compiler recognises these objects when it checks
+what a workflow yields, and the runtime executes them. Calling a step or a workflow inside a workflow does not run
+it: it returns a *command* (:class:`StepCall`, :class:`ChildCall`), and ``yield command`` asks the runtime to run it.
+Commands are plain values: they can be stored in variables and lists (``wfc.all_of(*[charge(o) for o in orders])``)
+and persisted (a step is persisted by its registry key, never by its code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, TypeVar
+
+import attrs
+
+from wfc.errors import WfcError
+
+StepKind = Literal["step", "transaction"]
+_E = TypeVar("_E", bound=type[BaseException])
+
+
+def _seconds(value: float | dt.timedelta | None, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"{what} must be a number of seconds or a datetime.timedelta, not {type(value).__name__}"
+        raise WfcError(msg, code="WFC402")
+    if value < 0:
+        raise WfcError(f"{what} must not be negative (got {value})", code="WFC402")
+    return float(value)
+
+
+def _error_names(types: Iterable[type[BaseException] | str]) -> tuple[str, ...]:
+    names = []
+    for t in types:
+        names.append(t if isinstance(t, str) else error_type_name(t))
+    return tuple(sorted(set(names)))
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often, and how far apart, a failing step runs again.
+
+    Attempt *n* (counting from 1) that fails is retried after
+    ``min(initial_backoff * backoff_base ** (n - 1), max_backoff)`` seconds, multiplied by a random factor in
+    ``[1 - jitter, 1 + jitter]``. An exception whose type (or a base type) is named in ``non_retryable`` is not
+    retried. ``max_attempts=1`` means "run once, never retry".
+    """
+
+    max_attempts: int = attrs.field(default=5)
+    initial_backoff: float = attrs.field(default=0.5, converter=lambda v: _seconds(v, "initial_backoff"))
+    backoff_base: float = 2.0
+    max_backoff: float = attrs.field(default=60.0, converter=lambda v: _seconds(v, "max_backoff"))
+    jitter: float = 0.5
+    non_retryable: tuple[str, ...] = attrs.field(default=(), converter=_error_names)
+
+    @max_attempts.validator
+    def _check_attempts(self, _attr: object, value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise WfcError(f"max_attempts must be a whole number >= 1 (got {value!r})", code="WFC402")
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.jitter <= 1:
+            raise WfcError(f"jitter must be between 0 and 1 (got {self.jitter})", code="WFC402")
+        if self.backoff_base < 1:
+            raise WfcError(f"backoff_base must be >= 1 (got {self.backoff_base})", code="WFC402")
+
+    def backoff(self, attempt: int, rand: float) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based); ``rand`` is uniform in [0, 1)."""
+        base = min(self.initial_backoff * self.backoff_base ** (attempt - 1), self.max_backoff)
+        factor = 1 - self.jitter + 2 * self.jitter * rand
+        return max(0.0, base * factor)
+
+    def retries(self, exc_type_names: Iterable[str]) -> bool:
+        """Whether an error with these type names (the type and its bases) may be retried."""
+        return not set(self.non_retryable).intersection(exc_type_names)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+RetryOption = RetryPolicy | bool | None
+"""``None`` or ``True``: the default policy (of the call, else the workflow, else the runtime); ``False``: never."""
+
+
+@attrs.frozen
+class CallOptions:
+    """Per-call options set with ``.options(...)``; ``None`` means "not set here"."""
+
+    name: str | None = None
+    retry: RetryOption = None
+    run_after: float | None = None
+    run_at: dt.datetime | None = None
+    inline: bool | None = None
+
+
+class Command:
+    """Base of everything a workflow may ``yield``."""
+
+    __slots__ = ()
+
+
+def _check_run_at(value: object) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise WfcError(f"run_at must be a datetime.datetime, not {type(value).__name__}", code="WFC402")
+    if value.tzinfo is None:
+        raise WfcError(
+            "run_at must be timezone-aware", code="WFC402", hint="use datetime(..., tzinfo=datetime.UTC)"
+        )
+    return value
+
+
+class _Callable(Command):
+    """Shared ``.options()`` of step and child calls."""
+
+    __slots__ = ()
+    opts: CallOptions
+
+    def options(
+        self,
+        *,
+        name: str | None = None,
+        retry: RetryOption = None,
+        run_after: float | dt.timedelta | None = None,
+        run_at: dt.datetime | None = None,
+        inline: bool | None = None,
+    ) -> Any:
+        """A copy of this call with options set for this call only."""
+        old = self.opts
+        new = CallOptions(
+            name=name if name is not None else old.name,
+            retry=retry if retry is not None else old.retry,
+            run_after=_seconds(run_after, "run_after") if run_after is not None else old.run_after,
+            run_at=_check_run_at(run_at) if run_at is not None else old.run_at,
+            inline=inline if inline is not None else old.inline,
+        )
+        if not isinstance(new.retry, RetryPolicy | bool | None):
+            msg = f"retry must be a wfc.RetryPolicy, True or False, not {type(new.retry).__name__}"
+            raise WfcError(msg, code="WFC402")
+        return attrs.evolve(self, opts=new)  # type: ignore[misc]
+
+
+@attrs.frozen(eq=False)
+class StepDef:
+    """A function decorated with ``@wfc.step`` or ``@wfc.transaction``.
+
+    Calling it returns a :class:`StepCall`; ``.fn`` is the original function (call it directly in unit tests).
+    ``key`` (``module:qualname``) is how history and work items name the step; ``name`` is what people read.
+    """
+
+    fn: Callable[..., Any]
+    name: str
+    key: str
+    kind: StepKind = "step"
+    retry: RetryOption = None
+    inline: bool = False
+    is_async: bool = False
+    signature: inspect.Signature | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> StepCall:
+        if self.signature is not None:
+            try:
+                self.signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"step {self.name}(): {exc}") from None
+        return StepCall(self, args, kwargs, CallOptions())
+
+    def __repr__(self) -> str:
+        return f"<wfc.{self.kind} {self.key}>"
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StepDef) and other.key == self.key and other.fn is self.fn
+
+
+@attrs.frozen(eq=False)
+class WorkflowDef:
+    """A workflow: a generator function decorated with ``@wfc.workflow``, or one loaded from a ``.wf`` file.
+
+    Calling it inside a workflow returns a :class:`ChildCall`. ``fn`` is the generator function (``None`` for
+    ``.wf`` workflows, which carry their front-end syntax in ``syntax`` instead). ``namespace`` is the global
+    namespace its code runs in. Compiled tables are cached on the definition by the compiler.
+    """
+
+    fn: Callable[..., Any] | None
+    name: str
+    key: str
+    signature: inspect.Signature
+    namespace: Mapping[str, Any]
+    frontend: Literal["python", "wf"] = "python"
+    retry: RetryOption = None
+    max_parallelism: int | None = None
+    syntax: Any = None
+    cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ChildCall:
+        try:
+            self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"workflow {self.name}(): {exc}") from None
+        return ChildCall(self, args, kwargs, CallOptions())
+
+    def __repr__(self) -> str:
+        return f"<wfc.workflow {self.key}>"
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkflowDef) and other.key == self.key
+
+
+@attrs.frozen
+class StepCall(_Callable):
+    step: StepDef
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    opts: CallOptions = CallOptions()
+
+    @property
+    def display_name(self) -> str:
+        return self.opts.name or self.step.name
+
+
+@attrs.frozen
+class ChildCall(_Callable):
+    workflow: WorkflowDef
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    opts: CallOptions = CallOptions()
+
+    @property
+    def display_name(self) -> str:
+        return self.opts.name or self.workflow.name
+
+
+@attrs.frozen
+class Sleep(Command):
+    seconds: float
+
+    @property
+    def display_name(self) -> str:
+        return f"sleep {self.seconds:g}s"
+
+
+@attrs.frozen
+class WaitEvent(Command):
+    name: str
+    timeout: float | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"event {self.name}"
+
+
+def _commands(items: tuple[Any, ...], what: str) -> tuple[Command, ...]:
+    if len(items) == 1 and isinstance(items[0], list | tuple):
+        items = tuple(items[0])
+    for i, item in enumerate(items):
+        if not isinstance(item, Command):
+            msg = f"{what}() argument {i} is {type(item).__name__}, not a command"
+            raise WfcError(msg, code="WFC403", hint="pass step calls like charge(order), not their results")
+    return items
+
+
+@attrs.frozen
+class AllOf(Command):
+    """Run every command at once; the result is the list of their results, in argument order."""
+
+    items: tuple[Command, ...]
+
+    @property
+    def display_name(self) -> str:
+        return f"all_of({len(self.items)})"
+
+
+@attrs.frozen
+class AnyOf(Command):
+    """Run every command at once; the result is ``(index, value)`` of the first to finish. The rest are canceled."""
+
+    items: tuple[Command, ...]
+
+    @property
+    def display_name(self) -> str:
+        return f"any_of({len(self.items)})"
+
+
+def all_of(*commands: Any) -> AllOf:
+    """``results = yield wfc.all_of(a, b, c)``: run in parallel, results in argument order.
+
+    Also accepts one list: ``yield wfc.all_of([charge(o) for o in orders])``. If one fails, the first failure
+    raises at the ``yield`` and the others are canceled.
+    """
+    return AllOf(_commands(commands, "all_of"))
+
+
+def any_of(*commands: Any) -> AnyOf:
+    """``index, value = yield wfc.any_of(a, b)``: the first command to finish wins; the others are canceled.
+
+    If the first to finish failed, its failure raises at the ``yield`` (a race, like ``Promise.race``).
+    """
+    items = _commands(commands, "any_of")
+    if not items:
+        raise WfcError("any_of() needs at least one command", code="WFC403")
+    return AnyOf(items)
+
+
+def sleep(duration: float | dt.timedelta) -> Sleep:
+    """``yield wfc.sleep(seconds_or_timedelta)``: a durable timer. A sleeping workflow costs a row, no thread."""
+    seconds = _seconds(duration, "sleep duration")
+    assert seconds is not None
+    return Sleep(seconds)
+
+
+def wait_event(name: str, timeout: float | dt.timedelta | None = None) -> WaitEvent:
+    """``value = yield wfc.wait_event("approved", timeout=3600)``: the first unconsumed event of that name.
+
+    An event sent before the wait is kept and taken at once. An event sent with an error raises here; if
+    ``timeout`` passes first, :class:`wfc.Timeout` raises here.
+    """
+    if not isinstance(name, str) or not name:
+        raise WfcError("wait_event() needs an event name (a non-empty string)", code="WFC403")
+    return WaitEvent(name, _seconds(timeout, "timeout"))
+
+
+# ---- registries -------------------------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+STEPS: dict[str, StepDef] = {}
+WORKFLOWS: dict[str, WorkflowDef] = {}
+ERRORS: dict[str, type[BaseException]] = {}
+
+
+def register_step(step: StepDef) -> StepDef:
+    with _lock:
+        STEPS[step.key] = step
+    return step
+
+
+def register_workflow(wf: WorkflowDef) -> WorkflowDef:
+    with _lock:
+        WORKFLOWS[wf.key] = wf
+    return wf
+
+
+def error_type_name(cls: type[BaseException]) -> str:
+    """``ValueError`` for builtins, ``package.module.Name`` for everything else."""
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register_error(cls: _E) -> _E:
+    """Let a step's exception of this type be re-raised as that type at the workflow's ``yield``.
+
+    Builtin exception types are known already. Usable as a decorator. Subclasses are not registered implicitly.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+        raise WfcError(f"register_error() takes an exception class, not {cls!r}", code="WFC402")
+    with _lock:
+        ERRORS[error_type_name(cls)] = cls
+    return cls

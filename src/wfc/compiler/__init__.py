@@ -1,0 +1,1 @@
+"""wfc.compiler."""

@@ -1,0 +1,1 @@
+"""wfc.runtime.store."""
