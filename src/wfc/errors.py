@@ -154,6 +154,11 @@ class Timeout(WfcError, TimeoutError):
     """A wait ran out of time: ``wait_event(name, timeout=...)`` raises it at the ``yield``."""
 
 
+class WorkflowFailed(WfcError):
+    """Raised by a workflow on purpose: ``fail "message"`` in a ``.wf`` file, ``raise wfc.WorkflowFailed(...)``
+    in Python."""
+
+
 class Canceled(WfcError):
     """The workflow, or the step being waited on, was canceled."""
 
