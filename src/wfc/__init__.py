@@ -1,1 +1,69 @@
-"""wfc: durable workflows for Python, compiled to state machines instead of replayed."""
+"""wfc: durable workflows for Python, compiled to state machines instead of replayed.
+
+Write a workflow as a generator that yields steps::
+
+    @wfc.step
+    def charge(order_id: str) -> str: ...
+
+    @wfc.workflow
+    def checkout(order_id: str):
+        receipt = yield charge(order_id)
+        yield wfc.sleep(3600)
+        return receipt
+
+``wfc.compile(checkout)`` gives its state table; ``wfc.testing.run(checkout, "o-1")`` runs it in memory.
+"""
+
+from __future__ import annotations
+
+from wfc import testing as testing
+from wfc.commands import RetryPolicy as RetryPolicy
+from wfc.commands import all_of as all_of
+from wfc.commands import any_of as any_of
+from wfc.commands import register_error as register_error
+from wfc.commands import sleep as sleep
+from wfc.commands import wait_event as wait_event
+from wfc.compiler.driver import compile_workflow as compile
+from wfc.convert import register_type as register_type
+from wfc.decorators import step as step
+from wfc.decorators import transaction as transaction
+from wfc.decorators import workflow as workflow
+from wfc.errors import Canceled as Canceled
+from wfc.errors import CompileError as CompileError
+from wfc.errors import Diagnostic as Diagnostic
+from wfc.errors import StepFailed as StepFailed
+from wfc.errors import Timeout as Timeout
+from wfc.errors import WfcError as WfcError
+from wfc.errors import WorkflowFailed as WorkflowFailed
+from wfc.runtime.context import log as log
+from wfc.runtime.context import now as now
+from wfc.runtime.context import random as random
+from wfc.runtime.context import uuid4 as uuid4
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Canceled",
+    "CompileError",
+    "Diagnostic",
+    "RetryPolicy",
+    "StepFailed",
+    "Timeout",
+    "WfcError",
+    "WorkflowFailed",
+    "all_of",
+    "any_of",
+    "compile",
+    "log",
+    "now",
+    "random",
+    "register_error",
+    "register_type",
+    "sleep",
+    "step",
+    "testing",
+    "transaction",
+    "uuid4",
+    "wait_event",
+    "workflow",
+]

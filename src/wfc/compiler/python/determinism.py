@@ -48,7 +48,7 @@ def check_determinism(
     tree: ast.FunctionDef, smap: SourceMap, namespace: Mapping[str, Any], *, workflow_name: str
 ) -> list[Diagnostic]:
     """Every determinism problem in the workflow ``tree`` and the helpers it calls, sorted by position."""
-    session = _Session()
+    session = _Session(str(namespace.get("__name__") or "").partition(".")[0])
     _Checker(session, tree, smap, namespace, (), f"workflow `{workflow_name}`").run()
 
     def key(d: Diagnostic) -> tuple[bool, str, int, int, str]:
@@ -63,7 +63,8 @@ def check_determinism(
 class _Session:
     """What one check shares across the workflow and its helpers: the results, and which helpers were seen."""
 
-    def __init__(self) -> None:
+    def __init__(self, home: str) -> None:
+        self.home = home  # the workflow's top-level package: its helpers are user code wherever installed
         self.diagnostics: list[Diagnostic] = []
         self.keys: set[tuple[object, ...]] = set()
         self.seen: dict[types.CodeType, None] = {}
@@ -160,8 +161,9 @@ def _is_pure(names: Iterable[str]) -> bool:
     return any(n == m or n.startswith(m + ".") for n in names for m in R.PURE_MODULES)
 
 
-def _user_function(obj: Any) -> types.FunctionType | None:
-    """The plain Python function behind ``obj`` if it is defined in user code (not stdlib, site-packages, wfc)."""
+def _user_function(obj: Any, home: str) -> types.FunctionType | None:
+    """The plain Python function behind ``obj`` if it is defined in user code: not in the standard library, not in
+    wfc, and not in site-packages unless it is part of the workflow's own package ``home``."""
     fn = obj.__func__ if isinstance(obj, types.MethodType) else obj
     try:
         fn = inspect.unwrap(fn)
@@ -173,6 +175,8 @@ def _user_function(obj: Any) -> types.FunctionType | None:
     if module.partition(".")[0] in sys.stdlib_module_names or module == "wfc" or module.startswith("wfc."):
         return None
     filename = fn.__code__.co_filename
+    if home and module.partition(".")[0] == home:
+        return fn
     if filename.startswith("<"):
         return fn  # user code typed into a REPL or exec'd: the checker reports it cannot read it
     path = os.path.realpath(filename)
@@ -302,6 +306,16 @@ class _Checker(ast.NodeVisitor):
         self.exempt: set[int] = set()  # comprehensions and starred items whose order does not matter
         self.kinds: dict[str, str] = {}
         self.kinds = self._infer_kinds()
+        self.statement: ast.stmt | None = None  # the innermost statement being visited
+
+    def visit(self, node: ast.AST) -> Any:
+        if not isinstance(node, ast.stmt):
+            return super().visit(node)
+        outer, self.statement = self.statement, node
+        try:
+            return super().visit(node)
+        finally:
+            self.statement = outer
 
     def run(self) -> None:
         # Decorators and annotations run at import time, not in the workflow: only defaults and the body.
@@ -317,6 +331,14 @@ class _Checker(ast.NodeVisitor):
             rule.code, rule.message.format(**fmt), node, rule.hint.format(**fmt), rule.severity, self.notes
         )
         lines = {diag.span.line, diag.span.end_line} if diag.span else set()
+        if self.statement is not None:
+            # A comment on the first or last line of the statement holding the problem silences it, so a
+            # statement spread over several lines takes its comment at the end. Compound statements
+            # (`for`, `if`, `with`...) only on their first line: their last line is in their body.
+            first = self.statement.lineno + self.smap.line_offset
+            end = getattr(self.statement, "end_lineno", None)
+            compound = hasattr(self.statement, "body")
+            lines |= {first} if compound or end is None else {first, end + self.smap.line_offset}
         if not any(self._silenced(rule.code, line) for line in lines if line is not None):
             self.session.add(diag)
 
@@ -356,7 +378,11 @@ class _Checker(ast.NodeVisitor):
     def _resolve_name(self, name: str) -> _Ref | None:
         if name in self.scope.imports:
             target = self.scope.imports[name]
-            return _Ref((target,), sys.modules.get(target, _MISSING), local=True)
+            parent, _, attr = target.rpartition(".")
+            obj = sys.modules.get(target, _MISSING)
+            if obj is _MISSING and parent in sys.modules:
+                obj = getattr(sys.modules[parent], attr, _MISSING)
+            return _Ref((target,), obj, local=True)
         if name in self.scope.locals:
             return self._local_value(self.kinds.get(name))
         if name in self.namespace:
@@ -491,7 +517,7 @@ class _Checker(ast.NodeVisitor):
             return
         if inspect.isclass(obj) or inspect.ismodule(obj) or not callable(obj):
             return
-        fn = _user_function(obj)
+        fn = _user_function(obj, self.session.home)
         if fn is not None:
             self._descend(fn, expr, call)
             return

@@ -1,0 +1,141 @@
+"""Liveness: which variables a suspension must persist.
+
+Standard backward data flow over states, with two extra kinds of edge:
+
+* *exception edges*: from every state to the handler and finally entries of its region and all enclosing
+  regions. An exception may leave a state half-way, so everything live at those entries is live throughout the
+  state (its own assignments may not have happened);
+* *completion edges*: from an :class:`ir.EndFinally` to every state its pending jump may continue at.
+
+A suspension persists ``live_in(bind) ∪ live_exc(state)``: what the bind and the resume state need on success,
+and what the handlers need on failure. Variables set by the runtime itself on entry to a handler (the caught
+exception's slot) or a finally (its completion) are not live before it.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from wfc.compiler import ir, syntax
+from wfc.errors import Diagnostic, Span
+
+
+def _op_reads(op: ir.Op, table_regions: dict[str, ir.Region]) -> set[str]:
+    if isinstance(op, ir.Branch):
+        return set(op.test.reads)
+    if isinstance(op, ir.Suspend):
+        return set(op.command.reads)
+    if isinstance(op, ir.Return) and op.value is not None:
+        return set(op.value.reads)
+    if isinstance(op, ir.Raise):
+        return {*(op.exc.reads if op.exc else ()), *(op.cause.reads if op.cause else ())}
+    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith) and op.completion.value:
+        return set(op.completion.value.reads)
+    if isinstance(op, ir.EndFinally):
+        completion = table_regions[op.region].completion
+        return {completion} if completion else set()
+    return set()
+
+
+def analyse(table: ir.Table, wf: syntax.Workflow) -> tuple[ir.Table, list[Diagnostic]]:
+    regions = {r.id: r for r in table.regions}
+    states = {s.id: s for s in table.states}
+
+    # Variables defined by the runtime when it enters a state through dispatch.
+    entry_defs: dict[str, set[str]] = {}
+    for r in table.regions:
+        for h in r.handlers:
+            entry_defs.setdefault(h.target, set()).update({r.slot} if r.slot else set())
+        if r.finally_entry and r.completion:
+            entry_defs.setdefault(r.finally_entry, set()).add(r.completion)
+
+    handler_type_reads: dict[str, set[str]] = {
+        r.id: {n for h in r.handlers if h.types for n in h.types.reads} for r in table.regions
+    }
+
+    def exc_targets(region: str | None) -> tuple[list[str], set[str]]:
+        targets: list[str] = []
+        reads: set[str] = set()
+        while region is not None:
+            r = regions[region]
+            targets.extend(h.target for h in r.handlers)
+            if r.finally_entry:
+                targets.append(r.finally_entry)
+            reads |= handler_type_reads[region]
+            region = r.parent
+        return targets, reads
+
+    use: dict[str, set[str]] = {}
+    defs: dict[str, set[str]] = {}
+    succ: dict[str, list[str]] = {}
+    exc: dict[str, tuple[list[str], set[str]]] = {}
+    for s in table.states:
+        code_gen = set(s.code.gen) if s.code else set()
+        code_defs = set(s.code.defs) if s.code else set()
+        use[s.id] = code_gen | (_op_reads(s.op, regions) - code_defs)
+        defs[s.id] = code_defs
+        if isinstance(s.op, ir.Leave):
+            completion = regions[s.op.region].completion
+            defs[s.id] = code_defs | ({completion} if completion else set())
+        succ[s.id] = [] if isinstance(s.op, ir.Suspend) else ir.successors(table, s)
+        exc[s.id] = exc_targets(s.region)
+
+    live: dict[str, set[str]] = {sid: set() for sid in states}
+    bind_live: dict[str, set[str]] = {}
+
+    def exc_live(sid: str) -> set[str]:
+        targets, reads = exc[sid]
+        out = set(reads)
+        for t in targets:
+            out |= live[t] - entry_defs.get(t, set())
+        return out
+
+    changed = True
+    while changed:
+        changed = False
+        for s in reversed(table.states):
+            out: set[str] = set()
+            if isinstance(s.op, ir.Suspend):
+                bind = s.op.bind
+                after = set(live[s.op.resume])
+                b = (after - set(bind.writes)) | set(bind.reads) if bind else after
+                b.discard(ir.RESULT_VAR)
+                bind_live[s.id] = b
+                # The bind runs after the suspension: nothing the state itself does precedes it.
+                new = use[s.id] | exc_live(s.id) | (b - defs[s.id])
+            else:
+                for t in succ[s.id]:
+                    out |= live[t]
+                new = use[s.id] | (out - defs[s.id]) | exc_live(s.id)
+            if new != live[s.id]:
+                live[s.id] = new
+                changed = True
+
+    callables = dict(wf.callables)
+    diagnostics: list[Diagnostic] = []
+    new_states = []
+    for s in table.states:
+        if isinstance(s.op, ir.Suspend):
+            persisted = bind_live[s.id] | exc_live(s.id)
+            persisted.discard(ir.RESULT_VAR)
+            for name in sorted(persisted & callables.keys()):
+                diagnostics.append(_closure_diagnostic(name, callables[name], s, wf))
+            s = attrs.evolve(s, op=attrs.evolve(s.op, live=tuple(sorted(persisted))))
+        new_states.append(s)
+    return attrs.evolve(table, states=tuple(new_states)), diagnostics
+
+
+def _closure_diagnostic(name: str, defined: Span | None, state: ir.State, wf: syntax.Workflow) -> Diagnostic:
+    line = state.pos.line if state.pos else (wf.span.line if wf.span else 1)
+    assert isinstance(state.op, ir.Suspend)
+    span = Span(wf.path, line, state.pos.col if state.pos else 1)
+    where = f"defined at line {defined.line}" if defined else "defined in the workflow"
+    text = wf.source_lines[defined.line - 1] if defined and 0 < defined.line <= len(wf.source_lines) else None
+    return Diagnostic(
+        "WFC104",
+        f"`{name}` is a function, lambda or class ({where}) that is still used after the step "
+        f"`{state.op.command.source}`: it cannot be saved across a suspension",
+        Span(wf.path, defined.line, defined.col, defined.end_line, defined.end_col) if defined else span,
+        hint=f"define `{name}` at module level, or define it again after the step",
+        source_line=text,
+    )

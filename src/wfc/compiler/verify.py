@@ -1,0 +1,169 @@
+"""The IR verifier: checks every invariant stated in :mod:`wfc.compiler.ir` and returns *all* violations.
+
+Run on every table the compiler produces (a violation there is a bug in wfc) and on every table loaded from JSON
+(where it may be a damaged or hand-edited file). Codes ``WFC3xx``.
+"""
+
+from __future__ import annotations
+
+from wfc.compiler import ir
+from wfc.errors import Diagnostic, Span
+
+
+def verify(table: ir.Table) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    path = table.path or table.name
+
+    def report(code: str, message: str, state: ir.State | None = None) -> None:
+        span = Span(path, state.pos.line, state.pos.col) if state is not None and state.pos else None
+        where = f"state {state.id}: " if state is not None else ""
+        out.append(Diagnostic(code, where + message, span))
+
+    if table.format_version != ir.FORMAT_VERSION:
+        report("WFC311", f"format version {table.format_version} (expected {ir.FORMAT_VERSION})")
+
+    ids: set[str] = set()
+    for s in table.states:
+        if s.id in ids:
+            report("WFC301", f"duplicate state id {s.id!r}", s)
+        ids.add(s.id)
+    if table.entry not in ids:
+        report("WFC303", f"entry state {table.entry!r} does not exist")
+
+    regions: dict[str, ir.Region] = {}
+    for r in table.regions:
+        if r.id in regions:
+            report("WFC304", f"duplicate region id {r.id!r}")
+        regions[r.id] = r
+    for r in table.regions:
+        seen = {r.id}
+        parent = r.parent
+        while parent is not None:
+            if parent not in regions:
+                report("WFC304", f"region {r.id!r} has unknown parent {parent!r}")
+                break
+            if parent in seen:
+                report("WFC304", f"region {r.id!r} is its own ancestor")
+                break
+            seen.add(parent)
+            parent = regions[parent].parent
+        for h in r.handlers:
+            if h.target not in ids:
+                report("WFC302", f"region {r.id!r} has a handler continuing at unknown state {h.target!r}")
+        if r.handlers and not r.slot:
+            report("WFC306", f"region {r.id!r} has handlers but no slot for the caught exception")
+        if (r.finally_entry is None) != (r.completion is None):
+            report("WFC306", f"region {r.id!r} must have both a finally entry and a completion variable, or neither")
+        if r.finally_entry is not None and r.finally_entry not in ids:
+            report("WFC302", f"region {r.id!r} has unknown finally entry {r.finally_entry!r}")
+        for x in r.exits:
+            if x not in ids:
+                report("WFC302", f"region {r.id!r} has unknown exit {x!r}")
+
+    declared = set(table.locals)
+    for s in table.states:
+        if s.region is not None and s.region not in regions:
+            report("WFC304", f"unknown region {s.region!r}", s)
+        for target in _targets(s.op):
+            if target not in ids:
+                report("WFC302", f"{type(s.op).__name__.lower()} to unknown state {target!r}", s)
+        if isinstance(s.op, ir.Return) and _inside_finally(s.region, regions):
+            report("WFC305", "`return` inside a region with a finally (must leave through the finally)", s)
+        if isinstance(s.op, ir.Leave | ir.EndFinally):
+            r = regions.get(s.op.region)
+            if r is None or r.finally_entry is None:
+                report("WFC306", f"{type(s.op).__name__} names region {s.op.region!r}, which has no finally", s)
+        for name in _reads(s):
+            if name not in declared and name != ir.RESULT_VAR:
+                report("WFC309", f"reads {name!r}, which is not a declared local", s)
+        if isinstance(s.op, ir.Suspend):
+            for name in s.op.live:
+                if name not in declared:
+                    report("WFC310", f"persists {name!r}, which is not a declared local", s)
+        for source, mode in _sources(s):
+            try:
+                compile(source, f"<{table.name}:{s.id}>", mode)
+            except SyntaxError as exc:
+                report("WFC308", f"code does not compile: {exc.msg}", s)
+
+    if table.entry in ids:
+        unreachable = ids - _reachable(table, regions)
+        for s in table.states:
+            if s.id in unreachable:
+                report("WFC307", "unreachable state", s)
+    return out
+
+
+def _inside_finally(region: str | None, regions: dict[str, ir.Region]) -> bool:
+    while region is not None and region in regions:
+        if regions[region].finally_entry is not None:
+            return True
+        region = regions[region].parent
+    return False
+
+
+def _targets(op: ir.Op) -> list[str]:
+    if isinstance(op, ir.Goto):
+        return [op.target]
+    if isinstance(op, ir.Branch):
+        return [op.if_true, op.if_false]
+    if isinstance(op, ir.Suspend):
+        return [op.resume]
+    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.Jump):
+        return [op.completion.target]
+    return []
+
+
+def _reads(s: ir.State) -> set[str]:
+    out = set(s.code.reads) if s.code else set()
+    op = s.op
+    for e in (
+        getattr(op, "test", None),
+        getattr(op, "command", None),
+        getattr(op, "value", None),
+        getattr(op, "exc", None),
+        getattr(op, "cause", None),
+    ):
+        if isinstance(e, ir.Expr):
+            out.update(e.reads)
+    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith) and op.completion.value:
+        out.update(op.completion.value.reads)
+    return out
+
+
+def _sources(s: ir.State) -> list[tuple[str, str]]:
+    out = [(s.code.source, "exec")] if s.code else []
+    op = s.op
+    for e in (getattr(op, "test", None), getattr(op, "command", None), getattr(op, "value", None),
+              getattr(op, "exc", None), getattr(op, "cause", None)):
+        if isinstance(e, ir.Expr):
+            out.append((e.source, "eval"))
+    if isinstance(op, ir.Suspend) and op.bind is not None:
+        out.append((" = ".join([*op.bind.targets, ir.RESULT_VAR]), "exec"))
+    return out
+
+
+def _reachable(table: ir.Table, regions: dict[str, ir.Region]) -> set[str]:
+    states = {s.id: s for s in table.states}
+    seen: set[str] = set()
+    stack = [table.entry]
+    while stack:
+        sid = stack.pop()
+        if sid in seen or sid not in states:
+            continue
+        seen.add(sid)
+        s = states[sid]
+        stack.extend(_targets(s.op))
+        if isinstance(s.op, ir.Leave | ir.EndFinally) and s.op.region in regions:
+            r = regions[s.op.region]
+            stack.extend(r.exits)
+            if r.finally_entry:
+                stack.append(r.finally_entry)
+        region = s.region
+        while region is not None and region in regions:
+            r = regions[region]
+            stack.extend(h.target for h in r.handlers)
+            if r.finally_entry:
+                stack.append(r.finally_entry)
+            region = r.parent
+    return seen

@@ -1,0 +1,157 @@
+"""The authoring decorators: ``@wfc.workflow``, ``@wfc.step`` and ``@wfc.transaction``.
+
+Decorating registers the definition (so workers in other processes find it by key) and returns a
+:class:`~wfc.commands.StepDef` / :class:`~wfc.commands.WorkflowDef`. Compiling happens lazily, on first use or
+with ``wfc.compile()`` / ``wfc check``, so a module can define workflows before the steps they call.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, overload
+
+from wfc.commands import (
+    RetryOption,
+    RetryPolicy,
+    StepDef,
+    StepKind,
+    WorkflowDef,
+    register_step,
+    register_workflow,
+)
+from wfc.errors import WfcError
+
+
+def _key(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+def _check_retry(retry: object, where: str) -> None:
+    if not isinstance(retry, RetryPolicy | bool | None):
+        msg = f"{where}: retry must be a wfc.RetryPolicy, True or False, not {type(retry).__name__}"
+        raise WfcError(msg, code="WFC402")
+
+
+def _make_step(fn: Callable[..., Any], kind: StepKind, name: str | None, retry: RetryOption, inline: bool) -> StepDef:
+    if not callable(fn):
+        raise WfcError(f"@wfc.{kind} decorates a function, not {fn!r}", code="WFC402")
+    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        raise WfcError(
+            f"@wfc.{kind} cannot decorate the generator function {fn.__qualname__}",
+            code="WFC402",
+            hint="a generator that yields steps is a workflow: use @wfc.workflow",
+        )
+    _check_retry(retry, f"@wfc.{kind} {fn.__qualname__}")
+    signature = inspect.signature(fn)
+    if kind == "transaction":
+        params = list(signature.parameters.values())
+        if not params or params[0].kind not in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+            raise WfcError(
+                f"@wfc.transaction {fn.__qualname__} must take the database handle as its first parameter",
+                code="WFC402",
+                hint=f"def {fn.__name__}(db, ...): db.execute(...)",
+            )
+        signature = signature.replace(parameters=params[1:])
+    step = StepDef(
+        fn=fn,
+        name=name or fn.__name__,
+        key=_key(fn),
+        kind=kind,
+        retry=retry,
+        inline=inline,
+        is_async=inspect.iscoroutinefunction(fn),
+        signature=signature,
+    )
+    return register_step(step)
+
+
+@overload
+def step(fn: Callable[..., Any], /) -> StepDef: ...
+@overload
+def step(*, name: str | None = None, retry: RetryOption = None) -> Callable[[Callable[..., Any]], StepDef]: ...
+
+
+def step(
+    fn: Callable[..., Any] | None = None, /, *, name: str | None = None, retry: RetryOption = None
+) -> StepDef | Callable[[Callable[..., Any]], StepDef]:
+    """A step: a plain function (sync or async) that does the work — I/O, calls, side effects.
+
+    It runs outside the workflow's transaction, at least once, and is retried per ``retry``
+    (a :class:`wfc.RetryPolicy`; ``True`` for the runtime's default policy; by default not retried).
+    Inside a workflow, ``result = yield my_step(args)``.
+    """
+    if fn is not None:
+        return _make_step(fn, "step", name, retry, False)
+    return lambda f: _make_step(f, "step", name, retry, False)
+
+
+@overload
+def transaction(fn: Callable[..., Any], /) -> StepDef: ...
+@overload
+def transaction(
+    *, name: str | None = None, retry: RetryOption = None, inline: bool = False
+) -> Callable[[Callable[..., Any]], StepDef]: ...
+
+
+def transaction(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    retry: RetryOption = None,
+    inline: bool = False,
+) -> StepDef | Callable[[Callable[..., Any]], StepDef]:
+    """A step that runs inside the store's transaction and commits atomically with the workflow's advance.
+
+    Its first parameter receives the database handle (not passed by the workflow): ``def reserve(db, item)``,
+    ``yield reserve(item)``. ``inline=True`` runs it inside the transition itself.
+    """
+    if fn is not None:
+        return _make_step(fn, "transaction", name, retry, inline)
+    return lambda f: _make_step(f, "transaction", name, retry, inline)
+
+
+def _make_workflow(fn: Callable[..., Any], name: str | None, retry: RetryOption, max_parallelism: int | None) -> WorkflowDef:
+    if not callable(fn) or not hasattr(fn, "__code__"):
+        raise WfcError(f"@wfc.workflow decorates a generator function, not {fn!r}", code="WFC402")
+    _check_retry(retry, f"@wfc.workflow {fn.__qualname__}")
+    if max_parallelism is not None and (not isinstance(max_parallelism, int) or max_parallelism < 1):
+        raise WfcError(f"max_parallelism must be a whole number >= 1 (got {max_parallelism!r})", code="WFC402")
+    defn = WorkflowDef(
+        fn=fn,
+        name=name or fn.__name__,
+        key=_key(fn),
+        signature=inspect.signature(fn),
+        namespace=fn.__globals__,
+        frontend="python",
+        retry=retry,
+        max_parallelism=max_parallelism,
+    )
+    return register_workflow(defn)
+
+
+@overload
+def workflow(fn: Callable[..., Any], /) -> WorkflowDef: ...
+@overload
+def workflow(
+    *, name: str | None = None, retry: RetryOption = None, max_parallelism: int | None = None
+) -> Callable[[Callable[..., Any]], WorkflowDef]: ...
+
+
+def workflow(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    retry: RetryOption = None,
+    max_parallelism: int | None = None,
+) -> WorkflowDef | Callable[[Callable[..., Any]], WorkflowDef]:
+    """A workflow: a generator function that yields steps. wfc compiles it to a state machine.
+
+    ``retry`` is the default retry policy of its steps; ``max_parallelism`` caps how many of its steps run at
+    once. Check it with ``wfc check``; run it with ``wfc.testing.run`` in tests and ``wfc.Runtime`` for real.
+    """
+    if fn is not None:
+        return _make_workflow(fn, name, retry, max_parallelism)
+    return lambda f: _make_workflow(f, name, retry, max_parallelism)

@@ -1,0 +1,368 @@
+"""The machine: a linked state table that advances a cursor from one suspension to the next.
+
+Linking turns each state's code and op into one Python function ``f(v)`` over the variables dict ``v``.
+Generated functions load the workflow locals they touch from ``v`` into real locals (so comprehensions, lambdas
+and closures behave exactly as in the original generator), run the code, and store what they wrote back into
+``v`` in a ``finally`` (so an exception half-way leaves ``v`` as Python's frame would be). A local absent from
+``v`` stays unbound, and reading it raises ``UnboundLocalError`` as in Python.
+
+:meth:`Machine.start` and :meth:`Machine.resume` run states until the next suspension or the end. Nothing here
+knows about storage, time or steps: the callers (the in-memory test runner, the durable runtime) do.
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from wfc.commands import Command
+from wfc.compiler import ir
+from wfc.errors import InternalError, WorkflowRuntimeError
+from wfc.runtime.loops import INTRINSICS
+
+_GOTO, _BRANCH, _SUSPEND, _RETURN, _RAISE, _LEAVE, _END = range(7)
+
+
+@attrs.define
+class Pending:
+    """A finally's pending completion, kept in the region's completion variable (persisted with the cursor)."""
+
+    kind: str  # "jump" | "return" | "raise"
+    target: str | None = None
+    value: Any = None
+
+
+@attrs.frozen
+class Suspended:
+    """The workflow waits at ``state`` for ``command``; ``vars`` holds exactly the live variables."""
+
+    state: str
+    command: Command
+    vars: dict[str, Any]
+
+
+@attrs.frozen
+class Completed:
+    value: Any
+
+
+@attrs.frozen
+class Failed:
+    error: BaseException
+
+
+Outcome = Suspended | Completed | Failed
+
+
+@attrs.define
+class _Linked:
+    id: str
+    kind: int
+    fn: Callable[[dict[str, Any]], Any] | None
+    region: str | None
+    handling: str | None
+    targets: tuple[str, ...] = ()
+    bind: Callable[[dict[str, Any], Any], None] | None = None
+    live: frozenset[str] = frozenset()
+    op_region: str | None = None
+
+
+@attrs.define
+class _LinkedRegion:
+    id: str
+    parent: str | None
+    handlers: list[tuple[Callable[[dict[str, Any]], Any] | None, str]]
+    slot: str | None
+    finally_entry: str | None
+    completion: str | None
+
+
+class _Gen:
+    """Accumulates the generated module source."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.count = 0
+
+    def function(self, args: str, names: set[str], writes: set[str], body: list[str]) -> str:
+        self.count += 1
+        name = f"_wfc_f{self.count}"
+        out = [f"def {name}({args}):"]
+        for n in sorted(names):
+            out += [f"    try: {n} = _wfc_v[{n!r}]", "    except KeyError: pass"]
+        if writes:
+            out.append("    try:")
+            out.extend(f"        {line}" for line in body)
+            out.append("    finally:")
+            for n in sorted(writes):
+                out += [f"        try: _wfc_v[{n!r}] = {n}", f"        except NameError: _wfc_v.pop({n!r}, None)"]
+        else:
+            out.extend(f"    {line}" for line in body)
+        self.lines.extend(out)
+        return name
+
+
+def _expr_names(*exprs: ir.Expr | None) -> set[str]:
+    out: set[str] = set()
+    for e in exprs:
+        if e is not None:
+            out.update(e.reads)
+    return out
+
+
+class Machine:
+    """A table linked against the namespace its code runs in."""
+
+    def __init__(self, table: ir.Table, namespace: Mapping[str, Any], closure: Mapping[str, Any] | None = None):
+        self.table = table
+        self.regions: dict[str, _LinkedRegion] = {}
+        self.states: dict[str, _Linked] = {}
+        self._link(namespace, closure or {})
+
+    # ---- linking --------------------------------------------------------------------------------------------
+
+    def _link(self, namespace: Mapping[str, Any], closure: Mapping[str, Any]) -> None:
+        gen = _Gen()
+        plan: list[tuple[str, str, str | None]] = []  # (state id, role, function name)
+        table = self.table
+        for s in table.states:
+            op = s.op
+            code_lines = s.code.source.splitlines() if s.code else []
+            names = set(s.code.reads) | set(s.code.writes) if s.code else set()
+            writes = set(s.code.writes) if s.code else set()
+            tail: list[str] = []
+            if isinstance(op, ir.Branch):
+                tail = [f"return True if ({op.test.source}) else False"]
+                names |= _expr_names(op.test)
+            elif isinstance(op, ir.Suspend):
+                tail = [f"return ({op.command.source})"]
+                names |= _expr_names(op.command)
+            elif isinstance(op, ir.Return) and op.value is not None:
+                tail = [f"return ({op.value.source})"]
+                names |= _expr_names(op.value)
+            elif isinstance(op, ir.Raise):
+                if op.exc is None:
+                    tail = ["raise"]
+                elif op.cause is None:
+                    tail = [f"raise ({op.exc.source})"]
+                else:
+                    tail = [f"raise ({op.exc.source}) from ({op.cause.source})"]
+                names |= _expr_names(op.exc, op.cause)
+            elif isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith) and op.completion.value:
+                tail = [f"return ({op.completion.value.source})"]
+                names |= _expr_names(op.completion.value)
+            body = code_lines + tail
+            fname = gen.function("_wfc_v", names, writes, body) if body else None
+            plan.append((s.id, "state", fname))
+            if isinstance(op, ir.Suspend) and op.bind is not None:
+                bind = op.bind
+                bnames = set(bind.reads) | set(bind.writes)
+                line = " = ".join([*bind.targets, ir.RESULT_VAR])
+                bname = gen.function(f"_wfc_v, {ir.RESULT_VAR}", bnames, set(bind.writes), [line])
+                plan.append((s.id, "bind", bname))
+        handler_fns: dict[tuple[str, int], str] = {}
+        for r in table.regions:
+            for i, h in enumerate(r.handlers):
+                if h.types is not None:
+                    handler_fns[(r.id, i)] = gen.function("_wfc_v", set(h.types.reads), set(),
+                                                          [f"return ({h.types.source})"])
+
+        # Closure variables of a nested workflow function become free variables of the generated functions,
+        # which are defined inside a factory; module globals stay live (the real module dict is the globals).
+        params = sorted(closure)
+        factory = [f"def _wfc_factory({', '.join(params)}):"]
+        factory.extend(f"    {line}" for line in gen.lines)
+        names = [f"_wfc_f{i}" for i in range(1, gen.count + 1)]
+        factory.append(f"    return {{{', '.join(f'{n!r}: {n}' for n in names)}}}")
+        source = "\n".join(factory) + "\n"
+        filename = f"<wfc {table.name} {table.hash[:12]}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        globals_ = namespace if isinstance(namespace, dict) else dict(namespace)
+        for key, value in INTRINSICS.items():
+            if globals_.get(key) is not value:
+                globals_[key] = value  # reserved `_wfc_` names: never a user's
+        scope: dict[str, Any] = {}
+        try:
+            exec(compile(source, filename, "exec"), globals_, scope)
+        except SyntaxError as exc:
+            raise InternalError(f"generated code for {table.name} does not compile: {exc}") from None
+        fns: dict[str, Any] = scope["_wfc_factory"](**{k: closure[k] for k in params})
+
+        state_fns: dict[tuple[str, str], Any] = {(sid, role): fns[f] for sid, role, f in plan if f is not None}
+        for r in table.regions:
+            self.regions[r.id] = _LinkedRegion(
+                r.id,
+                r.parent,
+                [(fns[handler_fns[(r.id, i)]] if (r.id, i) in handler_fns else None, h.target)
+                 for i, h in enumerate(r.handlers)],
+                r.slot,
+                r.finally_entry,
+                r.completion,
+            )
+        for s in table.states:
+            op = s.op
+            linked = _Linked(s.id, 0, state_fns.get((s.id, "state")), s.region, s.handling)
+            if isinstance(op, ir.Goto):
+                linked.kind, linked.targets = _GOTO, (op.target,)
+            elif isinstance(op, ir.Branch):
+                linked.kind, linked.targets = _BRANCH, (op.if_true, op.if_false)
+            elif isinstance(op, ir.Suspend):
+                linked.kind, linked.targets = _SUSPEND, (op.resume,)
+                linked.bind = state_fns.get((s.id, "bind"))
+                linked.live = frozenset(op.live)
+            elif isinstance(op, ir.Return):
+                linked.kind = _RETURN
+            elif isinstance(op, ir.Raise):
+                linked.kind = _RAISE
+            elif isinstance(op, ir.Leave):
+                linked.kind, linked.op_region = _LEAVE, op.region
+                if isinstance(op.completion, ir.Jump):
+                    linked.targets = (op.completion.target,)
+            else:
+                linked.kind, linked.op_region = _END, op.region
+            self.states[s.id] = linked
+
+    # ---- running --------------------------------------------------------------------------------------------
+
+    def start(self, v: dict[str, Any]) -> Outcome:
+        """Run from the entry state. ``v`` holds the bound parameters and becomes the cursor's variables."""
+        return self._run(self.table.entry, v)
+
+    def resume(self, state: str, v: dict[str, Any], *, value: Any = None, error: BaseException | None = None) -> Outcome:
+        """Deliver a suspension's result (or raise ``error`` at it) and run to the next suspension."""
+        linked = self.states.get(state)
+        if linked is None or linked.kind != _SUSPEND:
+            raise WorkflowRuntimeError(
+                f"state {state!r} of {self.table.name} is not a suspension of this table version",
+                code="WFC407",
+            )
+        if error is not None:
+            return self._throw(linked, v, error)
+        if linked.bind is not None:
+            try:
+                linked.bind(v, value)
+            except Exception as exc:
+                return self._throw(linked, v, exc)
+        return self._run(linked.targets[0], v)
+
+    def _run(self, sid: str, v: dict[str, Any]) -> Outcome:
+        states = self.states
+        while True:
+            st = states[sid]
+            fn = st.fn
+            try:
+                result = fn(v) if fn is not None else None
+            except Exception as exc:
+                outcome = self._dispatch(st, v, exc)
+                if isinstance(outcome, str):
+                    sid = outcome
+                    continue
+                return outcome
+            kind = st.kind
+            if kind == _GOTO:
+                sid = st.targets[0]
+            elif kind == _BRANCH:
+                sid = st.targets[0] if result else st.targets[1]
+            elif kind == _SUSPEND:
+                if not isinstance(result, Command):
+                    err = WorkflowRuntimeError(
+                        f"the workflow yielded {type(result).__name__} {result!r:.60}, which is not a command",
+                        code="WFC403",
+                        hint="yield a step or workflow call, wfc.sleep(), wfc.wait_event(), wfc.all_of() or "
+                        "wfc.any_of()",
+                    )
+                    outcome = self._dispatch(st, v, err)
+                    if isinstance(outcome, str):
+                        sid = outcome
+                        continue
+                    return outcome
+                for name in [n for n in v if n not in st.live]:
+                    del v[name]
+                return Suspended(sid, result, v)
+            elif kind == _RETURN:
+                return Completed(result)
+            elif kind == _LEAVE:
+                region = self.regions[st.op_region]  # type: ignore[index]
+                if st.targets:
+                    v[region.completion] = Pending("jump", st.targets[0])  # type: ignore[index]
+                else:
+                    v[region.completion] = Pending("return", value=result)  # type: ignore[index]
+                sid = region.finally_entry  # type: ignore[assignment]
+            elif kind == _END:
+                region = self.regions[st.op_region]  # type: ignore[index]
+                pending = v.pop(region.completion, None)  # type: ignore[arg-type]
+                if not isinstance(pending, Pending):
+                    raise InternalError(f"finally of {region.id} ended without a pending completion")
+                if pending.kind == "jump":
+                    sid = pending.target  # type: ignore[assignment]
+                elif pending.kind == "return":
+                    outer = self._enclosing_finally(region.parent)
+                    if outer is None:
+                        return Completed(pending.value)
+                    v[outer.completion] = pending  # type: ignore[index]
+                    sid = outer.finally_entry  # type: ignore[assignment]
+                else:
+                    outcome = self._dispatch(st, v, pending.value, set_context=False)
+                    if isinstance(outcome, str):
+                        sid = outcome
+                        continue
+                    return outcome
+            else:
+                raise InternalError(f"state {sid} has no control op")
+
+    def _throw(self, st: _Linked, v: dict[str, Any], exc: BaseException) -> Outcome:
+        outcome = self._dispatch(st, v, exc)
+        if isinstance(outcome, str):
+            return self._run(outcome, v)
+        return outcome
+
+    def _enclosing_finally(self, region_id: str | None) -> _LinkedRegion | None:
+        while region_id is not None:
+            region = self.regions[region_id]
+            if region.finally_entry is not None:
+                return region
+            region_id = region.parent
+        return None
+
+    def _dispatch(self, st: _Linked, v: dict[str, Any], exc: BaseException, *, set_context: bool = True) -> str | Failed:
+        """Where an exception raised in ``st`` continues: a handler or finally entry, or the workflow fails."""
+        if not isinstance(exc, Exception):
+            raise exc  # KeyboardInterrupt, SystemExit: abort the transition, never the workflow's business
+        if set_context and st.handling is not None:
+            handled = v.get(st.handling)
+            if handled is not None and handled is not exc and exc.__context__ is None:
+                exc.__context__ = handled
+        region_id = st.region
+        while region_id is not None:
+            region = self.regions[region_id]
+            for types_fn, target in region.handlers:
+                try:
+                    matched = types_fn is None or _matches(exc, types_fn(v))
+                except Exception as new:  # evaluating the `except` clause itself failed
+                    new.__context__ = exc
+                    exc, matched = new, False
+                    break
+                if matched:
+                    v[region.slot] = exc  # type: ignore[index]
+                    return target
+            if region.finally_entry is not None:
+                v[region.completion] = Pending("raise", value=exc)  # type: ignore[index]
+                return region.finally_entry
+            region_id = region.parent
+        if isinstance(exc, StopIteration):
+            # PEP 479: a StopIteration leaving a generator becomes a RuntimeError.
+            err = RuntimeError("generator raised StopIteration")
+            err.__cause__ = exc
+            return Failed(err)
+        return Failed(exc)
+
+
+def _matches(exc: BaseException, types: Any) -> bool:
+    if isinstance(types, tuple):
+        return any(_matches(exc, t) for t in types)
+    if isinstance(types, type) and issubclass(types, BaseException):
+        return isinstance(exc, types)
+    raise TypeError("catching classes that do not inherit from BaseException is not allowed")

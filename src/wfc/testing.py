@@ -1,0 +1,423 @@
+"""Run workflows in memory, for tests: ``wfc.testing.run(my_workflow, *args, **kwargs)``.
+
+:func:`run` interprets the compiled state table — it is the reference interpreter of the IR. Steps run inline
+(with their retry policies), time is virtual (sleeps and backoffs take none), events come from ``events=``, and
+between steps the live variables go through the same codec the durable runtime persists them with, so a value
+that cannot be saved fails here, not in production.
+
+:func:`run_native` drives the *original generator* with the same executor: the two must agree on every program
+(same result or exception, same step calls), which is what the differential tests check.
+
+Concurrency under virtual time: every command of ``all_of``/``any_of`` starts at the same moment; steps take no
+time (but backoffs, ``run_after`` and sleeps do); an event arrives at its ``at`` offset. ``all_of`` returns when the
+last finishes, or raises the earliest failure; ``any_of`` returns the earliest to finish, lowest index first on a
+tie, and an event a losing ``wait_event`` would have taken stays unconsumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+import random as _random
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from wfc import convert
+from wfc.commands import AllOf, AnyOf, ChildCall, Command, RetryPolicy, Sleep, StepCall, WaitEvent, WorkflowDef
+from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
+from wfc.runtime import context
+from wfc.runtime.failures import error_info, to_exception
+from wfc.runtime.link import bind_arguments, machine_for
+from wfc.runtime.machine import Completed, Failed, Suspended
+from wfc.runtime.retry import resolve_retry
+
+EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+@attrs.frozen
+class Event:
+    """An event a test sends: ``value`` (or ``error``, a message that makes the wait raise), ``at`` seconds after
+    the start of the run."""
+
+    name: str
+    value: Any = None
+    error: str | None = None
+    at: float = 0.0
+
+
+@attrs.frozen
+class StepRecord:
+    """One attempt of one step call."""
+
+    name: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    attempt: int
+    at: dt.datetime
+    error: str | None = None
+
+
+@attrs.define
+class RunResult:
+    value: Any = None
+    error: BaseException | None = None
+    calls: list[StepRecord] = attrs.field(factory=list)
+    transitions: int = 0
+    finished_at: dt.datetime = EPOCH
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    @property
+    def step_names(self) -> list[str]:
+        return [c.name for c in self.calls]
+
+
+@attrs.frozen
+class _Outcome:
+    time: float
+    ok: bool
+    value: Any
+    commit: Callable[[], None] | None = None
+
+
+def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
+    if events is None:
+        return []
+    if isinstance(events, Mapping):
+        out = []
+        for name, value in events.items():
+            values = value if isinstance(value, list) else [value]
+            out.extend(v if isinstance(v, Event) else Event(name, v) for v in values)
+        return out
+    return list(events)
+
+
+class _Runner:
+    def __init__(
+        self,
+        *,
+        events: list[Event],
+        start: dt.datetime,
+        retry: RetryPolicy | None,
+        db: Any,
+        persist: bool,
+        native: bool,
+        max_transitions: int,
+    ) -> None:
+        self.events = sorted(events, key=lambda e: e.at)
+        self.consumed: set[int] = set()
+        self.start = start
+        self.t = 0.0
+        self.retry = retry
+        self.db = db
+        self.persist = persist
+        self.native = native
+        self.max_transitions = max_transitions
+        self.calls: list[StepRecord] = []
+        self.transitions = 0
+        self.children = 0
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=self.t)
+
+    def _roundtrip(self, value: Any) -> Any:
+        return convert.decode(convert.encode(value)) if self.persist else value
+
+    # ---- workflows ------------------------------------------------------------------------------------------
+
+    def run_workflow(self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str) -> tuple[bool, Any]:
+        if self.native:
+            return self._native(defn, args, kwargs, wf_id)
+        return self._compiled(defn, args, kwargs, wf_id)
+
+    def _transition(self, wf_id: str, seq: int) -> context.TransitionContext:
+        self.transitions += 1
+        if self.transitions > self.max_transitions:
+            raise WfcError(
+                f"the workflow did not finish within {self.max_transitions} transitions",
+                code="WFC408",
+                hint="an endless loop of steps? raise max_transitions= if this is intended",
+            )
+        return context.TransitionContext(wf_id, seq, self.now)
+
+    def _compiled(self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str) -> tuple[bool, Any]:
+        machine = machine_for(defn)
+        v = bind_arguments(defn, args, kwargs)
+        if self.persist:
+            v = convert.decode_vars(convert.encode_vars(v))
+        seq = 0
+        with context.transition(self._transition(wf_id, seq)) as ctx:
+            outcome = machine.start(v)
+        ctx.flush_logs()
+        while isinstance(outcome, Suspended):
+            v = outcome.vars
+            if self.persist:
+                v = convert.decode_vars(convert.encode_vars(v))
+            result = self.execute(outcome.command, defn, wf_id, top=True)
+            seq += 1
+            with context.transition(self._transition(wf_id, seq)) as ctx:
+                if result.ok:
+                    outcome = machine.resume(outcome.state, v, value=result.value)
+                else:
+                    outcome = machine.resume(outcome.state, v, error=result.value)
+            ctx.flush_logs()
+        if isinstance(outcome, Completed):
+            return True, outcome.value
+        assert isinstance(outcome, Failed)
+        return False, outcome.error
+
+    def _native(self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str) -> tuple[bool, Any]:
+        if defn.fn is None:
+            raise WfcError(f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409")
+        bind_arguments(defn, args, kwargs)  # the same argument errors as the compiled runner
+        seq = 0
+        gen: Any = None
+        send: tuple[bool, Any] = (True, None)
+        while True:
+            with context.transition(self._transition(wf_id, seq)) as ctx:
+                try:
+                    if gen is None:
+                        gen = defn.fn(*args, **kwargs)
+                        cmd = next(gen)
+                    elif send[0]:
+                        cmd = gen.send(send[1])
+                    else:
+                        cmd = gen.throw(send[1])
+                    while not isinstance(cmd, Command):
+                        cmd = gen.throw(
+                            WorkflowRuntimeError(
+                                f"the workflow yielded {type(cmd).__name__} {cmd!r:.60}, which is not a command",
+                                code="WFC403",
+                                hint="yield a step or workflow call, wfc.sleep(), wfc.wait_event(), wfc.all_of() "
+                                "or wfc.any_of()",
+                            )
+                        )
+                except StopIteration as stop:
+                    ctx.flush_logs()
+                    return True, stop.value
+                except Exception as exc:
+                    ctx.flush_logs()
+                    return False, exc
+            ctx.flush_logs()
+            result = self.execute(cmd, defn, wf_id, top=True)
+            send = (result.ok, result.value)
+            seq += 1
+
+    # ---- commands -------------------------------------------------------------------------------------------
+
+    def execute(self, cmd: Command, defn: WorkflowDef, wf_id: str, *, top: bool = False) -> _Outcome:
+        """Run a command starting now; the clock ends at its finish time."""
+        out = self._exec(cmd, defn, wf_id, self.t)
+        if math.isinf(out.time):
+            assert isinstance(cmd, WaitEvent | AnyOf | AllOf)
+            raise WfcError(
+                f"the workflow waits for an event the test never sends ({_describe_wait(cmd)})",
+                code="WFC408",
+                hint="pass it to wfc.testing.run(..., events={'name': value}) or give the wait a timeout",
+            )
+        if out.commit is not None:
+            out.commit()
+        self.t = max(self.t, out.time)
+        return out
+
+    def _exec(self, cmd: Command, defn: WorkflowDef, wf_id: str, t0: float) -> _Outcome:
+        self.t = t0
+        if isinstance(cmd, StepCall):
+            return self._step(cmd, defn, wf_id)
+        if isinstance(cmd, ChildCall):
+            self.children += 1
+            ok, value = self.run_workflow(cmd.workflow, tuple(cmd.args), dict(cmd.kwargs),
+                                          f"{wf_id}/{self.children}")
+            if not ok:
+                # Crossing into the parent as data, as it would in the durable runtime.
+                value = to_exception(error_info(value), step=cmd.display_name, attempts=1)
+            return _Outcome(self.t, ok, self._roundtrip(value) if ok else value)
+        if isinstance(cmd, Sleep):
+            return _Outcome(t0 + cmd.seconds, True, None)
+        if isinstance(cmd, WaitEvent):
+            return self._wait(cmd, t0)
+        if isinstance(cmd, AllOf):
+            outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
+            failures = [(o.time, i) for i, o in enumerate(outs) if not o.ok]
+            if failures:
+                t, i = min(failures)
+                return _Outcome(t, False, outs[i].value, _commit_all([o for o in outs if o.time <= t]))
+            return _Outcome(max((o.time for o in outs), default=t0), True, [o.value for o in outs],
+                            _commit_all(outs))
+        if isinstance(cmd, AnyOf):
+            outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
+            t, i = min((o.time, i) for i, o in enumerate(outs))
+            win = outs[i]
+            return _Outcome(t, win.ok, (i, win.value) if win.ok else win.value, win.commit)
+        raise WfcError(f"unknown command {cmd!r}", code="WFC403")
+
+    def _step(self, call: StepCall, defn: WorkflowDef, wf_id: str) -> _Outcome:
+        step = call.step
+        opts = call.opts
+        if opts.run_at is not None:
+            self.t = max(self.t, (opts.run_at - self.start).total_seconds())
+        if opts.run_after is not None:
+            self.t += opts.run_after
+        policy = resolve_retry(opts.retry, step.retry, defn.retry, default=self.retry)
+        args = self._roundtrip(tuple(call.args))
+        kwargs = self._roundtrip(dict(call.kwargs))
+        rng = _random.Random(f"{wf_id}:{step.key}:{len(self.calls)}")
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                value = self._call(step.fn, step.kind == "transaction", step.is_async, args, kwargs)
+            except Exception as exc:
+                info = error_info(exc)
+                self.calls.append(StepRecord(call.display_name, args, kwargs, attempt, self.now, info.describe()))
+                if attempt < policy.max_attempts and policy.retries(info.bases or (info.type_name,)):
+                    self.t += policy.backoff(attempt, rng.random())
+                    continue
+                return _Outcome(self.t, False, to_exception(info, step=call.display_name, attempts=attempt))
+            self.calls.append(StepRecord(call.display_name, args, kwargs, attempt, self.now))
+            try:
+                return _Outcome(self.t, True, self._roundtrip(value))
+            except WfcError as exc:
+                return _Outcome(self.t, False, to_exception(error_info(exc), step=call.display_name,
+                                                            attempts=attempt))
+
+    def _call(self, fn: Callable[..., Any], transactional: bool, is_async: bool, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Any:
+        call_args = (self.db, *args) if transactional else args
+        if not is_async:
+            return fn(*call_args, **kwargs)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(fn(*call_args, **kwargs))
+        # Called from inside an event loop (an async test): run the coroutine on a loop of its own.
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = asyncio.run(fn(*call_args, **kwargs))
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def _wait(self, cmd: WaitEvent, t0: float) -> _Outcome:
+        deadline = t0 + cmd.timeout if cmd.timeout is not None else math.inf
+        for i, event in enumerate(self.events):
+            if i in self.consumed or event.name != cmd.name or event.at > deadline:
+                continue
+            at = max(t0, event.at)
+
+            def commit(i: int = i) -> None:
+                self.consumed.add(i)
+
+            if event.error is not None:
+                err = StepFailed(event.error, type_name="EventError", step=f"event {cmd.name}", attempts=1)
+                return _Outcome(at, False, err, commit)
+            return _Outcome(at, True, self._roundtrip(event.value), commit)
+        if cmd.timeout is not None:
+            return _Outcome(deadline, False, Timeout(f"event {cmd.name!r} did not arrive within {cmd.timeout:g}s"))
+        return _Outcome(math.inf, False, None)
+
+
+def _commit_all(outs: list[_Outcome]) -> Callable[[], None]:
+    def commit() -> None:
+        for o in outs:
+            if o.commit is not None:
+                o.commit()
+
+    return commit
+
+
+def _describe_wait(cmd: Command) -> str:
+    if isinstance(cmd, WaitEvent):
+        return f"wait_event({cmd.name!r})"
+    if isinstance(cmd, AllOf | AnyOf):
+        return ", ".join(_describe_wait(c) for c in cmd.items if isinstance(c, WaitEvent | AllOf | AnyOf))
+    return cmd.__class__.__name__
+
+
+def _as_definition(workflow: Any) -> WorkflowDef:
+    if isinstance(workflow, WorkflowDef):
+        return workflow
+    raise WfcError(
+        f"expected a workflow (a function decorated with @wfc.workflow), got {workflow!r}",
+        code="WFC409",
+        hint="decorate the generator function with @wfc.workflow",
+    )
+
+
+_OPTIONS = ("events", "start", "retry", "db", "persist", "native", "workflow_id", "max_transitions")
+
+
+def execute(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> RunResult:
+    """Run a workflow to the end and return everything observed (result or error, step calls, time).
+
+    Keyword arguments named like an option (see :func:`run`) are options, unless the workflow itself has a
+    parameter of that name: then they are the workflow's.
+    """
+    defn = _as_definition(workflow)
+    params = defn.signature.parameters
+    options = {k: kwargs.pop(k) for k in _OPTIONS if k in kwargs and k not in params}
+    return _execute(defn, args, kwargs, **options)
+
+
+def _execute(
+    defn: WorkflowDef,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    events: Mapping[str, Any] | Iterable[Event] | None = None,
+    start: dt.datetime = EPOCH,
+    retry: RetryPolicy | None = None,
+    db: Any = None,
+    persist: bool = True,
+    native: bool = False,
+    workflow_id: str = "test",
+    max_transitions: int = 100_000,
+) -> RunResult:
+    own_db = db is None
+    connection = sqlite3.connect(":memory:") if own_db else db
+    runner = _Runner(events=_events(events), start=start, retry=retry, db=connection, persist=persist,
+                     native=native, max_transitions=max_transitions)
+    try:
+        ok, value = runner.run_workflow(defn, args, kwargs, workflow_id)
+    finally:
+        if own_db:
+            connection.close()
+    result = RunResult(calls=runner.calls, transitions=runner.transitions, finished_at=runner.now)
+    if ok:
+        result.value = value
+    else:
+        result.error = value
+    return result
+
+
+def run(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> Any:
+    """Run ``workflow(*args, **kwargs)`` to completion in memory; return its result or raise its exception.
+
+    Keyword options (not passed to the workflow): ``events`` (``{"approved": True}`` or a list of
+    :class:`Event`), ``start`` (the virtual start time), ``retry`` (the default retry policy), ``db`` (the
+    handle ``@wfc.transaction`` steps receive; default an in-memory SQLite connection), ``persist`` (round-trip
+    live variables through the codec, default on), ``max_transitions``.
+    """
+    return execute(workflow, *args, **kwargs).unwrap()
+
+
+def run_native(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> Any:
+    """Like :func:`run`, but drive the original Python generator instead of the compiled table."""
+    return execute(workflow, *args, native=True, **kwargs).unwrap()
