@@ -544,6 +544,48 @@ def test_ignore_comments_silence_their_line_only(tmp_path: Path) -> None:
     )
 
 
+def test_ignore_comment_on_either_end_of_a_multiline_statement(tmp_path: Path) -> None:
+    expect(
+        tmp_path,
+        """
+        import time
+
+        def wf(x):
+            a = time.time(
+            )  # wfc: ignore[WFC201]
+            b = max(
+                time.time(),
+                x,
+            )  # wfc: ignore[WFC201]
+            c = max(  # wfc: ignore[WFC201]
+                x,
+                time.time(),
+            )
+            for t in [time.time(), x]:
+                x = time.time()  # wfc: ignore[WFC207]
+            yield (a, b, c)  # wfc: ignore[WFC201]
+        """,
+        ("WFC201", "for t in [time.time(), x]:"),
+        ("WFC201", "x = time.time()"),
+    )
+
+
+def test_names_imported_inside_the_workflow_are_still_resolved(tmp_path: Path) -> None:
+    expect(
+        tmp_path,
+        """
+        def wf(name):
+            from pathlib import Path
+            import random as r
+            yield (Path(name).read_text(), r.random())
+        """,
+        ("WFC213", "from pathlib import Path"),
+        ("WFC213", "import random as r"),
+        ("WFC206", "Path(name).read_text()"),
+        ("WFC203", "Path(name).read_text()"),
+    )
+
+
 def test_every_problem_is_reported_at_once_sorted_by_position(tmp_path: Path) -> None:
     diags, text = check_src(
         tmp_path,

@@ -29,15 +29,13 @@ import attrs
 from wfc.commands import StepDef, WorkflowDef
 from wfc.compiler.python import rules as R
 from wfc.compiler.python.source import FunctionSource, SourceMap, function_source
-from wfc.errors import CompileError, Diagnostic
+from wfc.errors import CompileError, Diagnostic, Span
 
 _MISSING: Any = object()
 SET = "builtins.set"  # the inferred kind of every set and frozenset value
 _IGNORE = re.compile(r"#\s*wfc:\s*ignore(?:\[([^\]]*)\])?")
 _SET_OPS = (ast.BitOr, ast.BitAnd, ast.Sub, ast.BitXor)
-_SET_METHODS = frozenset({"union", "intersection", "difference", "symmetric_difference", "copy"})
-_PATH_KINDS = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
-_PATH_METHODS = frozenset({"joinpath", "with_name", "with_suffix", "with_stem", "relative_to"})
+_NOT_INLINE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 _RULE_PATTERNS = tuple((rule, re.compile(fnmatch.translate(t))) for rule in R.RULES for t in rule.targets)
 _STDLIB_DIR = os.path.dirname(os.path.realpath(os.__file__)) + os.sep
 # This file is wfc/compiler/python/determinism.py: three levels up is the wfc package itself.
@@ -52,29 +50,19 @@ def check_determinism(
     _Checker(session, tree, smap, namespace, (), f"workflow `{workflow_name}`").run()
 
     def key(d: Diagnostic) -> tuple[bool, str, int, int, str]:
-        span = d.span
-        if span is None:
-            return (True, "", 0, 0, d.code)
+        span = d.span or Span("", 0)
         return (span.path != smap.path, span.path, span.line, span.col, d.code)
 
-    return sorted(session.diagnostics, key=key)
+    return sorted(session.found.values(), key=key)
 
 
+@attrs.define
 class _Session:
     """What one check shares across the workflow and its helpers: the results, and which helpers were seen."""
 
-    def __init__(self, home: str) -> None:
-        self.home = home  # the workflow's top-level package: its helpers are user code wherever installed
-        self.diagnostics: list[Diagnostic] = []
-        self.keys: set[tuple[object, ...]] = set()
-        self.seen: dict[types.CodeType, None] = {}
-
-    def add(self, diag: Diagnostic) -> None:
-        span = diag.span
-        key = (diag.code, diag.message, span.path, span.line, span.col) if span else (diag.code, diag.message)
-        if key not in self.keys:
-            self.keys.add(key)
-            self.diagnostics.append(diag)
+    home: str  # the workflow's top-level package: its helpers are user code wherever it is installed
+    found: dict[tuple[object, ...], Diagnostic] = attrs.Factory(dict)
+    seen: set[types.CodeType] = attrs.Factory(set)
 
 
 @attrs.frozen
@@ -223,9 +211,8 @@ class _Scope:
     """The names a function (with everything nested in it) binds, flow-insensitively."""
 
     locals: set[str] = attrs.Factory(set)
-    values: dict[str, list[ast.expr | None]] = attrs.Factory(
-        dict
-    )  # None: bound by something we do not follow
+    # Every value assigned to each local; None for bindings we do not follow (loop targets, parameters...).
+    values: dict[str, list[ast.expr | None]] = attrs.Factory(dict)
     annotations: dict[str, list[ast.expr]] = attrs.Factory(dict)
     imports: dict[str, str] = attrs.Factory(dict)
 
@@ -340,7 +327,10 @@ class _Checker(ast.NodeVisitor):
             compound = hasattr(self.statement, "body")
             lines |= {first} if compound or end is None else {first, end + self.smap.line_offset}
         if not any(self._silenced(rule.code, line) for line in lines if line is not None):
-            self.session.add(diag)
+            span = diag.span
+            self.session.found.setdefault(
+                (diag.code, diag.message, span and (span.path, span.line, span.col)), diag
+            )
 
     def _silenced(self, code: str, line: int) -> bool:
         match = _IGNORE.search(self.smap.line_text(line) or "")
@@ -405,14 +395,14 @@ class _Checker(ast.NodeVisitor):
             left, right = self._kind(expr.left), self._kind(expr.right)
             if isinstance(expr.op, _SET_OPS) and SET in (left, right):
                 return SET
-            return left if isinstance(expr.op, ast.Div) and left in _PATH_KINDS else None
+            return left if isinstance(expr.op, ast.Div) and left in R.PATH_TYPES else None
         if isinstance(expr, ast.Call):
             func = expr.func
             if isinstance(func, ast.Attribute):
                 receiver = self._kind(func.value)
-                if receiver == SET and func.attr in _SET_METHODS:
+                if receiver == SET and func.attr in R.SET_RETURNING_METHODS:
                     return SET
-                if receiver in _PATH_KINDS and func.attr in _PATH_METHODS:
+                if receiver in R.PATH_TYPES and func.attr in R.PATH_RETURNING_METHODS:
                     return receiver
             ref = self._resolve(func) if isinstance(func, ast.Name | ast.Attribute) else None
             if ref is None or ref.value or not inspect.isclass(ref.obj) or not ref.names:
@@ -421,7 +411,7 @@ class _Checker(ast.NodeVisitor):
         if (
             isinstance(expr, ast.Attribute)
             and expr.attr == "parent"
-            and self._kind(expr.value) in _PATH_KINDS
+            and self._kind(expr.value) in R.PATH_TYPES
         ):
             return self._kind(expr.value)
         if isinstance(expr, ast.Name | ast.Attribute):
@@ -527,15 +517,10 @@ class _Checker(ast.NodeVisitor):
         self._emit(R.RULES_BY_NAME["unseen-call"], expr, what=what, name=name)
 
     def _descend(self, fn: types.FunctionType, expr: ast.expr, call: ast.Call) -> None:
-        if fn.__code__ in self.session.seen:
+        # Sub-generators and coroutines are not helpers the workflow runs inline.
+        if fn.__code__ in self.session.seen or fn.__code__.co_flags & _NOT_INLINE:
             return
-        self.session.seen[fn.__code__] = None
-        if (
-            inspect.isgeneratorfunction(fn)
-            or inspect.iscoroutinefunction(fn)
-            or inspect.isasyncgenfunction(fn)
-        ):
-            return  # sub-generators and coroutines are not helpers the workflow runs inline
+        self.session.seen.add(fn.__code__)
         name = fn.__qualname__ if fn.__name__ != "<lambda>" else ast.unparse(expr)
         try:
             source = function_source(fn) if fn.__name__ != "<lambda>" else _lambda_source(fn)

@@ -382,6 +382,11 @@ SET_TYPES: tuple[str, ...] = (
     "collections.abc.MutableSet",
 )
 
+# Methods of a set that return a set, of a path that return a path, and the path types (for type inference).
+SET_RETURNING_METHODS = frozenset({"union", "intersection", "difference", "symmetric_difference", "copy"})
+PATH_RETURNING_METHODS = frozenset({"joinpath", "with_name", "with_suffix", "with_stem", "relative_to"})
+PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
+
 # Consumers whose result does not depend on the order they see the items in: `sorted(x for x in s)` is fine.
 ORDER_FREE_CONSUMERS: tuple[str, ...] = (
     "builtins.sorted",
