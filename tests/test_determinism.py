@@ -285,6 +285,26 @@ def test_wfc208_third_party_http_clients(tmp_path: Path) -> None:
     )
 
 
+def test_methods_of_module_level_clients_and_generators(tmp_path: Path) -> None:
+    # Made at import time (not reported there), used in the workflow: reported at the use.
+    expect(
+        tmp_path,
+        """
+        import http.client
+        import random
+
+        CONN = http.client.HTTPConnection("example.com")
+        RNG = random.Random(7)
+
+        def wf(path):
+            CONN.request("GET", path)
+            yield RNG.randint(1, 6)
+        """,
+        ("WFC208", "CONN.request"),
+        ("WFC203", "RNG.randint"),
+    )
+
+
 def test_wfc209_concurrency(tmp_path: Path) -> None:
     diags = expect(
         tmp_path,

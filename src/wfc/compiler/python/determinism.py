@@ -29,7 +29,7 @@ import attrs
 from wfc.commands import StepDef, WorkflowDef
 from wfc.compiler.python import rules as R
 from wfc.compiler.python.source import FunctionSource, SourceMap, function_source
-from wfc.errors import CompileError, Diagnostic, Span
+from wfc.errors import Diagnostic, Span
 
 _MISSING: Any = object()
 SET = "builtins.set"  # the inferred kind of every set and frozenset value
@@ -155,7 +155,7 @@ def _user_function(obj: Any, home: str) -> types.FunctionType | None:
     fn = obj.__func__ if isinstance(obj, types.MethodType) else obj
     try:
         fn = inspect.unwrap(fn)
-    except ValueError:
+    except Exception:  # a cycle of __wrapped__, or a wrapper whose attributes raise
         return None
     if not isinstance(fn, types.FunctionType):
         return None
@@ -524,7 +524,7 @@ class _Checker(ast.NodeVisitor):
         name = fn.__qualname__ if fn.__name__ != "<lambda>" else ast.unparse(expr)
         try:
             source = function_source(fn) if fn.__name__ != "<lambda>" else _lambda_source(fn)
-        except CompileError:
+        except Exception:  # CompileError (no source), or stale source: then it is a call we cannot see into
             source = None
         if source is None:
             what = f"`{ast.unparse(expr)}()`"
