@@ -1,0 +1,112 @@
+"""Parsing ``.wf`` text: the Lark parser (built once, shared), and :func:`parse_module`.
+
+The grammar is ``wfc/grammar/workflow.lark`` (package data): LALR(1) with ``strict=True`` (a conflict or a
+terminal collision fails the build, and a test builds it), the contextual lexer, ``propagate_positions``. Parsing
+never raises anything but :class:`~wfc.errors.CompileError`: syntax errors are turned into ``WFC12x``
+diagnostics by :mod:`wfc.dsl.syntax_errors`.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from lark import Lark, Tree, UnexpectedInput
+from lark.exceptions import VisitError
+
+from wfc.dsl import ast as wf
+from wfc.dsl.builder import Builder, ExprTooDeep
+from wfc.dsl.codes import Reporter
+from wfc.dsl.layout import MAX_NESTING, Layout, TooDeep
+from wfc.dsl.syntax_errors import describe
+from wfc.errors import CompileError, Span
+
+_lock = threading.Lock()
+
+
+@functools.cache
+def _lark() -> Lark:
+    return Lark.open_from_package(
+        "wfc",
+        "workflow.lark",
+        ("grammar",),
+        parser="lalr",
+        lexer="contextual",
+        strict=_strict_available(),
+        propagate_positions=True,
+        postlex=Layout(),
+        start=["start", "expr_start"],
+    )
+
+
+def _strict_available() -> bool:
+    # Lark's strict mode checks terminal collisions with `interegular`; a missing optional dependency must not
+    # make .wf files unloadable (LALR conflicts are still errors without it: Lark never resolves them silently
+    # in strict=False for reduce/reduce, and tests build the grammar with strict=True).
+    try:
+        import interegular  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        return False
+    return True
+
+
+def parser() -> Lark:
+    """The shared parser (built on first use; thread-safe)."""
+    with _lock:
+        return _lark()
+
+
+def parse_module(text: str, path: str) -> wf.Module:
+    """The syntax tree of a whole file. Raises :class:`CompileError` with every syntax problem found."""
+    lines = tuple(text.splitlines())
+    reporter = Reporter(path, lines)
+    tree = _parse_tree(text, path, "start", reporter)
+    if tree is None:
+        raise CompileError(reporter.diagnostics)
+    module = _build(tree, path, text, reporter)
+    if module is None or reporter.has_errors:
+        raise CompileError(reporter.diagnostics)
+    assert isinstance(module, wf.Module)
+    return module
+
+
+def _parse_tree(text: str, path: str, start: str, reporter: Reporter) -> Tree[object] | None:
+    try:
+        return parser().parse(text, start=start)
+    except UnexpectedInput as exc:
+        reporter.diagnostics.extend(describe(exc, text, path, reporter.lines, start))
+    except TooDeep as exc:
+        tok = exc.token
+        span = Span(path, tok.line or 1, tok.column or 1, tok.end_line, tok.end_column)
+        reporter.report(
+            "WFC128",
+            f"brackets and blocks nested more than {MAX_NESTING} deep",
+            span,
+            "split the workflow into smaller workflows, or compute parts in variables",
+        )
+    return None
+
+
+def _build(tree: Tree[object], path: str, text: str, reporter: Reporter) -> object | None:
+    def parse_expr(fragment: str, line: int, col: int) -> wf.Expr | None:
+        # Padding puts the fragment at its place in the file, so every position inside it is a file position.
+        padded = "\n" * (line - 1) + " " * (col - 1) + fragment
+        sub = _parse_tree(padded, path, "expr_start", reporter)
+        if sub is None:
+            return None
+        built = _build(sub, path, text, reporter)
+        return built  # type: ignore[return-value]
+
+    try:
+        return Builder(path, reporter, parse_expr).transform(tree)
+    except VisitError as exc:
+        orig = exc.orig_exc
+        if isinstance(orig, ExprTooDeep):
+            reporter.report(
+                "WFC128",
+                "expression nested too deeply",
+                orig.span,
+                "compute parts of it in variables first",
+            )
+            return None
+        raise

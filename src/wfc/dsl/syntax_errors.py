@@ -1,0 +1,359 @@
+"""Syntax errors in words: Lark's ``UnexpectedInput`` → ``WFC12x`` diagnostics.
+
+Three sources of wording, tried in order:
+
+1. brackets: a scan of the text finds the unclosed or mismatched bracket behind an error ("expected `}` to close
+   the block opened at 3:5");
+2. :data:`EXAMPLES`: known mistakes, each with snippets that produce it. As with Lark's ``match_examples``, an
+   error matches an example when the parser fails in the same state on the same kind of token; unlike it, the
+   table is computed once, not on every error. The snippets double as test fixtures;
+3. otherwise "unexpected X; expected Y", where Y is the set of acceptable terminals in words ("an expression",
+   "a statement", "`{`"), never terminal names.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from lark import Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from wfc.errors import Diagnostic, Severity, Span
+
+# ---- known mistakes ----------------------------------------------------------------------------------------------
+
+# (code, message, hint, snippets). Each snippet fails at the token the entry describes.
+EXAMPLES: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
+    (
+        "WFC123",
+        "`=` is assignment; a comparison is written `==`",
+        "write `==` to compare, e.g. `if x == 1 {`",
+        (
+            "workflow w() {\n if x = 1 {\n }\n}",
+            "workflow w() {\n while x = 1 {\n }\n}",
+            "workflow w() {\n y = x = 1\n}",
+            "workflow w() {\n y = [x = 1]\n}",
+            "workflow w() {\n y = f(a, x.y = 1)\n}",
+            "workflow w() {\n return x = 1\n}",
+            "workflow w() {\n y = (x = 1)\n}",
+            "workflow w() {\n if a and x = 1 {\n }\n}",
+        ),
+    ),
+    (
+        "WFC129",
+        "a Python-style `:` block",
+        "wrap the block in braces on the same line: `if x {` ... `}`",
+        (
+            "workflow w() {\n if x:\n}",
+            "workflow w() {\n while x:\n}",
+            "workflow w() {\n for x in y:\n}",
+            "workflow w():\n",
+            "workflow w() -> int:\n",
+            "workflow w() {\n try:\n}",
+            "workflow w() {\n if x { } else:\n}",
+            "workflow w() {\n try { } catch ValueError:\n}",
+            "workflow w() {\n try { } catch:\n}",
+        ),
+    ),
+    (
+        "WFC120",
+        "a `{` must be on the same line as what it opens",
+        "move the `{` up to the end of the previous line, e.g. `if x {`",
+        (
+            "workflow w()\n{\n}",
+            "workflow w() -> int\n{\n}",
+            "workflow w() {\n if x\n {\n }\n}",
+            "workflow w() {\n while x\n {\n }\n}",
+            "workflow w() {\n for x in y\n {\n }\n}",
+        ),
+    ),
+    (
+        "WFC120",
+        "an expression is missing",
+        None,
+        (
+            "workflow w() {\n x =\n}",
+            "workflow w() {\n x = 1 +\n}",
+            "workflow w() {\n if {\n }\n}",
+            "workflow w() {\n return 1 +\n}",
+        ),
+    ),
+)
+
+
+@functools.cache
+def _example_table() -> dict[tuple[object, str], tuple[str, str, str | None]]:
+    from wfc.dsl.parser import parser
+
+    table: dict[tuple[object, str], tuple[str, str, str | None]] = {}
+    for code, message, hint, snippets in EXAMPLES:
+        for snippet in snippets:
+            key = example_key(snippet)
+            if key is not None:
+                table.setdefault(key, (code, message, hint))
+    del parser
+    return table
+
+
+def example_key(snippet: str) -> tuple[object, str] | None:
+    """The (parser state, token type) at which ``snippet`` fails, or ``None`` if it parses."""
+    from wfc.dsl.parser import parser
+
+    try:
+        parser().parse(snippet, start="start")
+    except UnexpectedToken as exc:
+        return _key(exc)
+    except UnexpectedInput:
+        return None
+    return None
+
+
+def _key(exc: UnexpectedToken) -> tuple[object, str]:
+    state = getattr(exc.state, "position", exc.state)
+    return state, exc.token.type
+
+
+# ---- words for terminals -----------------------------------------------------------------------------------------
+
+_WORDS = {
+    "NAME": "a name",
+    "INT": "a number",
+    "FLOAT": "a number",
+    "DURATION": "a duration",
+    "STRING": "a string",
+    "_NL": "the end of the line",
+    "$END": "the end of the file",
+    "AUGOP": "`+=`",
+    "ADDOP": "`+` or `-`",
+    "MULOP": "`*` or `/`",
+}
+_EXPR_START = frozenset({"NAME", "INT", "STRING", "LPAR", "LSQB"})
+_STMT_START = frozenset({"IF", "WHILE", "FOR", "TRY", "RETURN", "FAIL", "LOG"})
+_OPERATORS = frozenset({"ADDOP", "MULOP", "EQEQ", "LT", "AND", "OR"})
+_CLOSE_FOR = {"(": ")", "[": "]", "{": "}"}
+
+
+@functools.cache
+def _terminal_words() -> dict[str, str]:
+    from wfc.dsl.parser import parser
+
+    out = dict(_WORDS)
+    for t in parser().terminals:
+        if t.name not in out and t.pattern.type == "str":
+            out[t.name] = f"`{t.pattern.value}`"
+    return out
+
+
+def token_words(token: Token) -> str:
+    if token.type == "$END":
+        return "the end of the file"
+    if token.type == "_NL":
+        return "the end of the line" if token.value != ";" else "`;`"
+    if token.type == "NAME":
+        return f"the name `{token.value}`"
+    if token.type in ("INT", "FLOAT", "DURATION", "STRING"):
+        return f"{_WORDS[token.type].split(' ', 1)[1]} `{token.value}`"
+    return f"`{token.value}`"
+
+
+def expected_words(expected: Sequence[str] | set[str] | frozenset[str]) -> str:
+    names = set(expected)
+    words: list[str] = []
+    if _STMT_START <= names:
+        words.append("a statement")
+        names -= _STMT_START | _EXPR_START | {"BREAK", "CONTINUE", "RAISE", "SLEEP", "WAIT", "ALL", "FIRST"}
+        names -= {"FLOAT", "DURATION", "LBRACE", "TRUE", "FALSE", "NULL", "NOT", "ADDOP"}
+    elif _EXPR_START <= names:
+        words.append("an expression")
+        names -= _EXPR_START | {"FLOAT", "DURATION", "LBRACE", "TRUE", "FALSE", "NULL", "NOT", "ADDOP"}
+    if _OPERATORS <= names:
+        words.append("an operator")
+        names -= _OPERATORS | {"POW", "NOTEQ", "LE", "GT", "GE", "IN", "NOT", "DOT", "LSQB", "LPAR"}
+    table = _terminal_words()
+    rest = sorted({table.get(n, n.lower()) for n in names})
+    words.extend(rest)
+    if not words:
+        return "something else"
+    if len(words) > 6:
+        words = [*words[:5], "..."]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# ---- brackets ----------------------------------------------------------------------------------------------------
+
+_SCAN = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\[^\n])*"|'(?:[^'\\\n]|\\[^\n])*'|[()\[\]{}]|\n""")
+
+
+def open_brackets(
+    text: str, until: int
+) -> tuple[list[tuple[str, int, int]], tuple[str, int, int, str] | None]:
+    """Brackets still open at offset ``until`` (kind, line, col), and the first closer that does not match
+    (closer, line, col, the opener it met or ``""``) before it."""
+    stack: list[tuple[str, int, int]] = []
+    line, line_start = 1, 0
+    for m in _SCAN.finditer(text, 0, until):
+        tok = m.group()
+        if tok == "\n":
+            line += 1
+            line_start = m.end()
+            continue
+        col = m.start() - line_start + 1
+        if tok in _CLOSE_FOR:
+            stack.append((tok, line, col))
+        elif tok in (")", "]", "}"):
+            if not stack:
+                return stack, (tok, line, col, "")
+            opener = stack.pop()
+            if _CLOSE_FOR[opener[0]] != tok:
+                return stack, (tok, line, col, opener[0])
+    return stack, None
+
+
+def _what(bracket: str) -> str:
+    return {"(": "parenthesis", "[": "bracket", "{": "block"}[bracket]
+
+
+# ---- entry -------------------------------------------------------------------------------------------------------
+
+
+def describe(
+    exc: UnexpectedInput, text: str, path: str, lines: Sequence[str], start: str = "start"
+) -> list[Diagnostic]:
+    """Diagnostics for one syntax error (positions are file positions)."""
+
+    def diag(
+        code: str, message: str, line: int, col: int, width: int = 1, hint: str | None = None
+    ) -> Diagnostic:
+        line = max(1, line)
+        col = max(1, col)
+        source = lines[line - 1] if line <= len(lines) else None
+        return Diagnostic(
+            code, message, Span(path, line, col, line, col + width), hint, Severity.ERROR, source
+        )
+
+    if isinstance(exc, UnexpectedCharacters):
+        return [_characters(exc, text, diag)]
+    if isinstance(exc, UnexpectedToken):
+        return [_token(exc, text, diag, start)]
+    line, col = _end_position(text)
+    return [diag("WFC120", "unexpected end of the file", line, col)]
+
+
+def _characters(exc: UnexpectedCharacters, text: str, diag: _Diag) -> Diagnostic:
+    char = exc.char
+    line, col = exc.line, exc.column
+    if char in "\"'":
+        return diag(
+            "WFC124",
+            "unterminated string",
+            line,
+            col,
+            hint="close the string on the same line; write `\\n` for a line break and `\\\\` for a backslash",
+        )
+    hints = {
+        "!": "write `not x` for negation and `!=` for inequality",
+        "&": "write `and`",
+        "|": "write `or`",
+        "?": "write `if`/`else` statements",
+        "@": "decorators do not exist in .wf files",
+        "$": "interpolate with `{name}` inside a string",
+        "`": "strings use double or single quotes",
+        "\\": "a backslash can only appear inside a string",
+    }
+    shown = char if char.isprintable() else f"U+{ord(char):04X}"
+    return diag("WFC121", f"unexpected character `{shown}`", line, col, hint=hints.get(char))
+
+
+_Diag = "functools.partial[Diagnostic]"
+
+
+def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnostic:  # type: ignore[valid-type]
+    token = exc.token
+    at_end = token.type == "$END"
+    if at_end:
+        line, col = _end_position(text)
+        offset = len(text)
+    else:
+        line, col = token.line or 1, token.column or 1
+        offset = token.start_pos if token.start_pos is not None else len(text)
+    width = max(1, len(str(token.value))) if not at_end and token.type != "_NL" else 1
+
+    # 1. brackets
+    stack, mismatch = open_brackets(text, offset + (1 if token.type in ("RPAR", "RSQB", "RBRACE") else 0))
+    if mismatch is not None:
+        closer, mline, mcol, opener = mismatch
+        if opener:
+            message = f"`{closer}` does not close the {_what(opener)} `{opener}`"
+            hint = f"expected `{_CLOSE_FOR[opener]}` first"
+        else:
+            message = f"`{closer}` closes nothing"
+            hint = "remove it, or add the opening bracket it belongs to"
+        return diag("WFC122", message, mline, mcol, hint=hint)
+    if stack and (at_end or _starts_declaration(token)):
+        opener, oline, ocol = stack[-1]
+        what = "the end of the file" if at_end else f"`{token.value}`"
+        return diag(
+            "WFC122",
+            f"expected `{_CLOSE_FOR[opener]}` to close the {_what(opener)} opened at {oline}:{ocol} before {what}",
+            line,
+            col,
+            hint=f"add `{_CLOSE_FOR[opener]}`",
+        )
+
+    # 2. known mistakes
+    word = _word_before(text, offset)
+    if token.type in ("LBRACE", "NAME", "COLON") and word in ("else", "elif", "catch", "finally"):
+        return diag(
+            "WFC125",
+            f"`{word}` must follow the `}}` that closes the block before it, on the same line",
+            line,
+            col,
+            hint=f"write `}} {word} ...`",
+        )
+    if word in ("def", "class", "lambda", "pass", "from", "except", "with", "async", "await", "yield"):
+        return diag(
+            "WFC129", f"`{word}` is Python, not part of the .wf language", line, col, hint=_PY_HINTS[word]
+        )
+    known = _example_table().get(_key(exc))
+    if known is not None:
+        code, message, hint = known
+        return diag(code, message, line, col, width, hint)
+
+    # 3. in words
+    expected = expected_words(exc.accepts or exc.expected)
+    if start == "expr_start":
+        return diag(
+            "WFC124", f"unexpected {token_words(token)} in `{{...}}`; expected {expected}", line, col, width
+        )
+    return diag("WFC120", f"unexpected {token_words(token)}; expected {expected}", line, col, width)
+
+
+_PY_HINTS = {
+    "def": "declare a workflow with `workflow name(params) { ... }`; steps are imported from Python modules",
+    "class": "define classes in a Python module and use them through its steps",
+    "lambda": "functions cannot be defined in a .wf file; put the logic in a step",
+    "pass": "an empty block is just `{}`",
+    "from": "import a module with `import package.module as alias`",
+    "except": "handle errors with `try { ... } catch ErrorType as e { ... }`",
+    "with": "options go after a step call: `step(x) with retry(max_attempts = 3)`",
+    "async": "steps may be async in Python; .wf workflows are never async",
+    "await": "call a step as `result = step(args)`: the workflow waits for it",
+    "yield": "call a step as `result = step(args)`: there is no `yield` in .wf files",
+}
+
+
+def _starts_declaration(token: Token) -> bool:
+    return token.type in ("WORKFLOW", "IMPORT") or (
+        token.type == "NAME" and token.value in ("workflow", "import") and token.column == 1
+    )
+
+
+def _word_before(text: str, offset: int) -> str:
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*$", text[max(0, offset - 40) : offset])
+    return m.group(1) if m else ""
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
