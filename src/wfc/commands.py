@@ -209,6 +209,17 @@ class WorkflowDef:
             raise TypeError(f"workflow {self.name}(): {exc}") from None
         return ChildCall(self, args, kwargs, CallOptions())
 
+    def closure_values(self) -> dict[str, Any]:
+        """Free variables of a workflow defined inside a function: its code reads them like globals."""
+        out: dict[str, Any] = {}
+        code = getattr(self.fn, "__code__", None)
+        for name, cell in zip(getattr(code, "co_freevars", ()), getattr(self.fn, "__closure__", None) or ()):
+            try:
+                out[name] = cell.cell_contents
+            except ValueError:
+                continue  # an empty cell: not bound yet
+        return out
+
     def __repr__(self) -> str:
         return f"<wfc.workflow {self.key}>"
 

@@ -31,9 +31,9 @@ def _front_end(defn: WorkflowDef) -> tuple[syntax.Workflow | None, list[Diagnost
         src = function_source(defn.fn)
     except CompileError as exc:
         return None, list(exc.diagnostics)
-    workflow, diagnostics = translate(defn.fn, src.tree, src.map, defn.key)
+    namespace = {**defn.namespace, **defn.closure_values()}
+    workflow, diagnostics = translate(namespace, src.tree, src.map, defn.key)
     if workflow is not None and not any(d.code == "WFC106" for d in diagnostics):
-        namespace = dict(defn.namespace)
         diagnostics.extend(check_determinism(src.tree, src.map, namespace, workflow_name=defn.name))  # type: ignore[arg-type]
     return workflow, diagnostics
 

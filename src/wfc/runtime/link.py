@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from typing import Any
 
 from wfc.commands import WorkflowDef
@@ -13,28 +11,13 @@ from wfc.errors import WfcError
 from wfc.runtime.machine import Machine
 
 
-def closure_vars(fn: Callable[..., Any]) -> dict[str, Any]:
-    """Free variables of a nested workflow function, which its code reads like globals."""
-    code = getattr(fn, "__code__", None)
-    cells = getattr(fn, "__closure__", None) or ()
-    out: dict[str, Any] = {}
-    if code is None:
-        return out
-    for name, cell in zip(code.co_freevars, cells):
-        try:
-            out[name] = cell.cell_contents
-        except ValueError:
-            continue  # an empty cell: the name is not bound yet
-    return out
-
-
 def machine_for(defn: WorkflowDef, table: ir.Table | None = None) -> Machine:
     """The machine running ``table`` (default: the definition's current table) in the definition's namespace."""
     table = table or compile_workflow(defn)
     key = f"machine:{table.hash}"
     machine = defn.cache.get(key)
     if not isinstance(machine, Machine):
-        closure = closure_vars(defn.fn) if defn.fn is not None else {}
+        closure = defn.closure_values()
         machine = Machine(table, defn.namespace, closure)
         defn.cache[key] = machine
     return machine
@@ -52,7 +35,3 @@ def bind_arguments(defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, A
         ) from None
     bound.apply_defaults()
     return dict(bound.arguments)
-
-
-def signature_of(defn: WorkflowDef) -> inspect.Signature:
-    return defn.signature

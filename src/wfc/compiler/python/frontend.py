@@ -586,22 +586,9 @@ def _params(args: ast.arguments) -> tuple[syntax.Param, ...]:
 
 
 def translate(
-    fn: Callable[..., Any], tree: ast.FunctionDef | ast.AsyncFunctionDef, smap: SourceMap, name: str
+    namespace: Mapping[str, Any], tree: ast.FunctionDef | ast.AsyncFunctionDef, smap: SourceMap, name: str
 ) -> tuple[syntax.Workflow | None, list[Diagnostic]]:
-    namespace = dict(getattr(fn, "__globals__", {}))
-    namespace.update(_closure_vars(fn))
+    """Translate one workflow function; ``namespace`` is what its global (and closure) names refer to."""
     front = PythonFrontEnd(tree, smap, namespace, name)
     workflow = front.translate()
     return workflow, front.diagnostics
-
-
-def _closure_vars(fn: Callable[..., Any]) -> dict[str, Any]:
-    """Free variables of a nested workflow function: the front end resolves names through them too."""
-    code = getattr(fn, "__code__", None)
-    out: dict[str, Any] = {}
-    for name, cell in zip(getattr(code, "co_freevars", ()), getattr(fn, "__closure__", None) or ()):
-        try:
-            out[name] = cell.cell_contents
-        except ValueError:
-            continue
-    return out

@@ -1,0 +1,41 @@
+"""The ``wfc`` command: a thin layer over the library API, one module per command group."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from wfc import __version__
+from wfc.cli.compile_cmds import check, compile_
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="wfc")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """wfc: durable workflows compiled to state machines.
+
+    \b
+    Example:
+      wfc check examples/
+      wfc compile examples/order.py --emit ir
+    """
+
+
+cli.add_command(check)
+cli.add_command(compile_)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="wfc", standalone_mode=True)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # pragma: no cover - click handles everything it knows
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
