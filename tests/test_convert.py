@@ -37,6 +37,7 @@ from wfc.commands import (
     StepDef,
     WaitEvent,
     WorkflowDef,
+    register_error,
     register_step,
     register_workflow,
 )
@@ -703,6 +704,14 @@ def test_register_type() -> None:
         v: int
 
     assert round_trip(Decorated(4)) == Decorated(4)
+
+    class LocalError(Exception):
+        pass
+
+    register_error(LocalError)  # wfc.register_error is enough for exception classes
+    assert type(round_trip(LocalError("x"))) is LocalError
+    failure = step_failure(LocalError, ("y",), type_name="LocalError", message="y", step="s", attempts=1)
+    assert type(round_trip(failure)) is step_failure_class(LocalError)
     with pytest.raises(WfcError, match="register_type\\(\\) takes") as err:
         register_type(PlainThing)
     assert err.value.code == "WFC402"

@@ -115,7 +115,7 @@ def type_name(cls: type) -> str:
 
 def _persistable_name(cls: type) -> str:
     name = type_name(cls)
-    if "<locals>" in name and cls not in _NAME_OF:
+    if "<locals>" in name and cls not in _NAME_OF and ERRORS.get(name) is not cls:
         hint = (
             f"define {cls.__qualname__} at module level, or call wfc.register_type({cls.__name__}) before use"
         )
@@ -561,8 +561,8 @@ def _e_bad(e: _Encoder, v: Any, head: dict[str, Any] | None) -> Any:
 def _kind(t: type) -> int:
     """Classify a class not seen before (cached: classes are few, values many)."""
     kind, handler = _classify(t)
+    _KIND[t] = kind  # before _HANDLERS: a thread that finds the handler also finds the kind
     _HANDLERS[t] = handler
-    _KIND[t] = kind
     return kind
 
 
