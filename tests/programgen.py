@@ -16,7 +16,7 @@ from types import ModuleType
 
 from hypothesis import strategies as st
 
-HEADER = '''\
+HEADER = """\
 import wfc
 
 
@@ -43,7 +43,7 @@ def helper(x, y):
     return (x * 3 + y) % 13
 
 
-'''
+"""
 
 VARS = ("a", "b", "c")
 _counter = itertools.count()
@@ -56,8 +56,15 @@ def expressions(draw: st.DrawFn) -> str:
     n = draw(st.integers(0, 9))
     return draw(
         st.sampled_from(
-            [f"{v} + {n}", f"{v} * 2 - {w}", f"({v} + {w}) % 7", f"helper({v}, {n})", f"len(trace) + {n}",
-             str(n), f"sum([x * {n} for x in range({v} % 4)])"]
+            [
+                f"{v} + {n}",
+                f"{v} * 2 - {w}",
+                f"({v} + {w}) % 7",
+                f"helper({v}, {n})",
+                f"len(trace) + {n}",
+                str(n),
+                f"sum([x * {n} for x in range({v} % 4)])",
+            ]
         )
     )
 
@@ -67,8 +74,11 @@ def conditions(draw: st.DrawFn) -> str:
     v = draw(st.sampled_from(VARS))
     w = draw(st.sampled_from(VARS))
     n = draw(st.integers(0, 6))
-    return draw(st.sampled_from([f"{v} > {w}", f"{v} % 2 == 0", f"{v} < {n}", f"len(trace) > {n}",
-                                 f"{v} == {w} or {v} > {n}"]))
+    return draw(
+        st.sampled_from(
+            [f"{v} > {w}", f"{v} % 2 == 0", f"{v} < {n}", f"len(trace) > {n}", f"{v} == {w} or {v} > {n}"]
+        )
+    )
 
 
 class Ctx:
@@ -132,8 +142,12 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         counter = f"w{tag}"
         inner.loops += 1
         limit = draw(st.integers(1, 3))
-        out = [f"{counter} = 0", f"while {counter} < {limit}:", f"    {counter} += 1",
-               *_indent(draw(blocks(depth - 1, inner)))]
+        out = [
+            f"{counter} = 0",
+            f"while {counter} < {limit}:",
+            f"    {counter} += 1",
+            *_indent(draw(blocks(depth - 1, inner))),
+        ]
         if draw(st.booleans()):
             out += ["else:", f"    trace.append(('while-else', {tag}))"]
         return out
@@ -153,15 +167,23 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
                 ]
             )
         )
-        out = [f"for {target} in {iterable}:", f"    trace.append(({tag}, {target}))",
-               *_indent(draw(blocks(depth - 1, inner)))]
+        out = [
+            f"for {target} in {iterable}:",
+            f"    trace.append(({tag}, {target}))",
+            *_indent(draw(blocks(depth - 1, inner))),
+        ]
         if draw(st.booleans()):
             out += ["else:", f"    trace.append(('for-else', {tag}))"]
         return out
     # try
     out = ["try:", *_indent(draw(blocks(depth - 1, inner)))]
-    handlers = draw(st.lists(st.sampled_from(["ValueError", "KeyError", "wfc.StepFailed", "Exception"]),
-                             max_size=2, unique=True))
+    handlers = draw(
+        st.lists(
+            st.sampled_from(["ValueError", "KeyError", "wfc.StepFailed", "Exception"]),
+            max_size=2,
+            unique=True,
+        )
+    )
     h_inner = Ctx(inner.loops, inner.handlers + 1)
     for h in handlers:
         name = f"e{tag}"

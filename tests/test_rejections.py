@@ -12,7 +12,7 @@ from wfc.compiler.driver import diagnose
 
 from .programgen import load_module
 
-STEPS = '''\
+STEPS = """\
 import wfc
 
 
@@ -29,7 +29,7 @@ def make_cmd(n):
     return s(n)
 
 
-'''
+"""
 
 
 def diagnostics_of(tmp_path: Path, body: str) -> list[wfc.Diagnostic]:
@@ -49,116 +49,207 @@ def line_of(body: str, marker: str) -> int:
 
 
 CASES = [
-    ("WFC101", "yield inside an expression", """
+    (
+        "WFC101",
+        "yield inside an expression",
+        """
         def wf():
             x = 1 + (yield s(1))  # here
             return x
-        """),
-    ("WFC101", "yield in an if test", """
+        """,
+    ),
+    (
+        "WFC101",
+        "yield in an if test",
+        """
         def wf():
             if (yield s(1)):  # here
                 pass
-        """),
-    ("WFC101", "yield in a call argument", """
+        """,
+    ),
+    (
+        "WFC101",
+        "yield in a call argument",
+        """
         def wf():
             print((yield s(1)))  # here
-        """),
-    ("WFC102", "yield in a lambda", """
+        """,
+    ),
+    (
+        "WFC102",
+        "yield in a lambda",
+        """
         def wf():
             f = lambda: (yield s(1))  # here
             yield s(2)
-        """),
-    ("WFC103", "with body yields", """
+        """,
+    ),
+    (
+        "WFC103",
+        "with body yields",
+        """
         def wf():
             with open("x") as fh:  # here
                 yield s(1)
-        """),
-    ("WFC104", "lambda alive across a suspension", """
+        """,
+    ),
+    (
+        "WFC104",
+        "lambda alive across a suspension",
+        """
         def wf():
             f = lambda n: n + 1  # here
             yield s(1)
             return f(2)
-        """),
-    ("WFC104", "nested function alive across a suspension", """
+        """,
+    ),
+    (
+        "WFC104",
+        "nested function alive across a suspension",
+        """
         def wf():
             def g(n):  # here
                 return n
             yield s(1)
             return g(2)
-        """),
-    ("WFC105", "loop over a generator expression", """
+        """,
+    ),
+    (
+        "WFC105",
+        "loop over a generator expression",
+        """
         def wf(xs):
             for x in (i for i in xs):  # here
                 yield s(x)
-        """),
-    ("WFC105", "loop over map()", """
+        """,
+    ),
+    (
+        "WFC105",
+        "loop over map()",
+        """
         def wf(xs):
             for x in map(str, xs):  # here
                 yield s(x)
-        """),
-    ("WFC105", "loop over an undecorated generator", """
+        """,
+    ),
+    (
+        "WFC105",
+        "loop over an undecorated generator",
+        """
         def wf():
             for x in plain_gen():  # here
                 yield s(x)
-        """),
-    ("WFC105", "enumerate of a generator", """
+        """,
+    ),
+    (
+        "WFC105",
+        "enumerate of a generator",
+        """
         def wf(xs):
             for i, x in enumerate(y for y in xs):  # here
                 yield s(x)
-        """),
-    ("WFC106", "await", """
+        """,
+    ),
+    (
+        "WFC106",
+        "await",
+        """
         async def wf():  # here
             await s(1)
-        """),
-    ("WFC107", "yield a constant", """
+        """,
+    ),
+    (
+        "WFC107",
+        "yield a constant",
+        """
         def wf():
             yield 42  # here
-        """),
-    ("WFC107", "yield a tuple", """
+        """,
+    ),
+    (
+        "WFC107",
+        "yield a tuple",
+        """
         def wf():
             a, b = yield s(1), s(2)  # here
-        """),
-    ("WFC107", "yield a builtin call", """
+        """,
+    ),
+    (
+        "WFC107",
+        "yield a builtin call",
+        """
         def wf(xs):
             n = yield len(xs)  # here
-        """),
-    ("WFC108", "yield an undecorated generator", """
+        """,
+    ),
+    (
+        "WFC108",
+        "yield an undecorated generator",
+        """
         def wf():
             yield plain_gen()  # here
-        """),
-    ("WFC109", "yield from", """
+        """,
+    ),
+    (
+        "WFC109",
+        "yield from",
+        """
         def wf():
             yield from plain_gen()  # here
-        """),
-    ("WFC110", "bare yield", """
+        """,
+    ),
+    (
+        "WFC110",
+        "bare yield",
+        """
         def wf():
             yield  # here
-        """),
-    ("WFC111", "no yield at all", """
+        """,
+    ),
+    (
+        "WFC111",
+        "no yield at all",
+        """
         def wf():  # here
             return 1
-        """),
-    ("WFC112", "match with yields", """
+        """,
+    ),
+    (
+        "WFC112",
+        "match with yields",
+        """
         def wf(x):
             match x:  # here
                 case 1:
                     yield s(1)
-        """),
-    ("WFC113", "augmented assignment with yield", """
-        def wf():
-            total = 0
-            total += yield s(1)  # here
-        """),
-    ("WFC114", "reserved name", """
+        """,
+    ),
+    (
+        "WFC113",
+        "augmented assignment with yield",
+        """
+        def wf(order):
+            order.total += yield s(1)  # here
+        """,
+    ),
+    (
+        "WFC114",
+        "reserved name",
+        """
         def wf():
             _wfc_mine = 1  # here
             yield s(_wfc_mine)
-        """),
-    ("WFC212", "global", """
+        """,
+    ),
+    (
+        "WFC212",
+        "global",
+        """
         def wf():
             global counter  # here
             counter = yield s(1)
-        """),
+        """,
+    ),
 ]
 
 

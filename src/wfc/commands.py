@@ -36,6 +36,20 @@ def _seconds(value: float | dt.timedelta | None, what: str) -> float | None:
     return float(value)
 
 
+def _required_seconds(value: float | dt.timedelta, what: str) -> float:
+    seconds = _seconds(value, what)
+    assert seconds is not None
+    return seconds
+
+
+def _initial_backoff(value: float | dt.timedelta) -> float:
+    return _required_seconds(value, "initial_backoff")
+
+
+def _max_backoff(value: float | dt.timedelta) -> float:
+    return _required_seconds(value, "max_backoff")
+
+
 def _error_names(types: Iterable[type[BaseException] | str]) -> tuple[str, ...]:
     names = []
     for t in types:
@@ -54,9 +68,9 @@ class RetryPolicy:
     """
 
     max_attempts: int = attrs.field(default=5)
-    initial_backoff: float = attrs.field(default=0.5, converter=lambda v: _seconds(v, "initial_backoff"))
+    initial_backoff: float = attrs.field(default=0.5, converter=_initial_backoff)
     backoff_base: float = 2.0
-    max_backoff: float = attrs.field(default=60.0, converter=lambda v: _seconds(v, "max_backoff"))
+    max_backoff: float = attrs.field(default=60.0, converter=_max_backoff)
     jitter: float = 0.5
     non_retryable: tuple[str, ...] = attrs.field(default=(), converter=_error_names)
 

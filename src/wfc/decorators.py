@@ -33,7 +33,9 @@ def _check_retry(retry: object, where: str) -> None:
         raise WfcError(msg, code="WFC402")
 
 
-def _make_step(fn: Callable[..., Any], kind: StepKind, name: str | None, retry: RetryOption, inline: bool) -> StepDef:
+def _make_step(
+    fn: Callable[..., Any], kind: StepKind, name: str | None, retry: RetryOption, inline: bool
+) -> StepDef:
     if not callable(fn):
         raise WfcError(f"@wfc.{kind} decorates a function, not {fn!r}", code="WFC402")
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
@@ -69,7 +71,9 @@ def _make_step(fn: Callable[..., Any], kind: StepKind, name: str | None, retry: 
 @overload
 def step(fn: Callable[..., Any], /) -> StepDef: ...
 @overload
-def step(*, name: str | None = None, retry: RetryOption = None) -> Callable[[Callable[..., Any]], StepDef]: ...
+def step(
+    *, name: str | None = None, retry: RetryOption = None
+) -> Callable[[Callable[..., Any]], StepDef]: ...
 
 
 def step(
@@ -112,12 +116,16 @@ def transaction(
     return lambda f: _make_step(f, "transaction", name, retry, inline)
 
 
-def _make_workflow(fn: Callable[..., Any], name: str | None, retry: RetryOption, max_parallelism: int | None) -> WorkflowDef:
+def _make_workflow(
+    fn: Callable[..., Any], name: str | None, retry: RetryOption, max_parallelism: int | None
+) -> WorkflowDef:
     if not callable(fn) or not hasattr(fn, "__code__"):
         raise WfcError(f"@wfc.workflow decorates a generator function, not {fn!r}", code="WFC402")
     _check_retry(retry, f"@wfc.workflow {fn.__qualname__}")
     if max_parallelism is not None and (not isinstance(max_parallelism, int) or max_parallelism < 1):
-        raise WfcError(f"max_parallelism must be a whole number >= 1 (got {max_parallelism!r})", code="WFC402")
+        raise WfcError(
+            f"max_parallelism must be a whole number >= 1 (got {max_parallelism!r})", code="WFC402"
+        )
     defn = WorkflowDef(
         fn=fn,
         name=name or fn.__name__,

@@ -211,12 +211,13 @@ def step_failure(
     """Build the exception raised at a ``yield`` whose step failed, without calling any ``__init__`` (a user's
     exception class may require arguments we do not have)."""
     cls = step_failure_class(exc_type)
+    exc: StepFailed
     if cls is StepFailed:
         exc = StepFailed(message)
     elif cls.__module__ == "builtins":
         # Builtin initialisers are side-effect free and fill in fields such as OSError.errno.
         try:
-            exc = cls(*args)
+            exc = cls(*args)  # type: ignore[arg-type]
         except Exception:
             exc = cls.__new__(cls, *args)
             exc.args = args

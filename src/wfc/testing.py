@@ -28,7 +28,17 @@ from typing import Any
 import attrs
 
 from wfc import convert
-from wfc.commands import AllOf, AnyOf, ChildCall, Command, RetryPolicy, Sleep, StepCall, WaitEvent, WorkflowDef
+from wfc.commands import (
+    AllOf,
+    AnyOf,
+    ChildCall,
+    Command,
+    RetryPolicy,
+    Sleep,
+    StepCall,
+    WaitEvent,
+    WorkflowDef,
+)
 from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
 from wfc.runtime import context
 from wfc.runtime.failures import error_info, to_exception
@@ -92,7 +102,7 @@ def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
     if events is None:
         return []
     if isinstance(events, Mapping):
-        out = []
+        out: list[Event] = []
         for name, value in events.items():
             values = value if isinstance(value, list) else [value]
             out.extend(v if isinstance(v, Event) else Event(name, v) for v in values)
@@ -134,7 +144,9 @@ class _Runner:
 
     # ---- workflows ------------------------------------------------------------------------------------------
 
-    def run_workflow(self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str) -> tuple[bool, Any]:
+    def run_workflow(
+        self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
+    ) -> tuple[bool, Any]:
         if self.native:
             return self._native(defn, args, kwargs, wf_id)
         return self._compiled(defn, args, kwargs, wf_id)
@@ -149,7 +161,9 @@ class _Runner:
             )
         return context.TransitionContext(wf_id, seq, self.now)
 
-    def _compiled(self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str) -> tuple[bool, Any]:
+    def _compiled(
+        self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
+    ) -> tuple[bool, Any]:
         machine = machine_for(defn)
         v = bind_arguments(defn, args, kwargs)
         if self.persist:
@@ -175,9 +189,13 @@ class _Runner:
         assert isinstance(outcome, Failed)
         return False, outcome.error
 
-    def _native(self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str) -> tuple[bool, Any]:
+    def _native(
+        self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
+    ) -> tuple[bool, Any]:
         if defn.fn is None:
-            raise WfcError(f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409")
+            raise WfcError(
+                f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409"
+            )
         bind_arguments(defn, args, kwargs)  # the same argument errors as the compiled runner
         seq = 0
         gen: Any = None
@@ -235,8 +253,9 @@ class _Runner:
             return self._step(cmd, defn, wf_id)
         if isinstance(cmd, ChildCall):
             self.children += 1
-            ok, value = self.run_workflow(cmd.workflow, tuple(cmd.args), dict(cmd.kwargs),
-                                          f"{wf_id}/{self.children}")
+            ok, value = self.run_workflow(
+                cmd.workflow, tuple(cmd.args), dict(cmd.kwargs), f"{wf_id}/{self.children}"
+            )
             if not ok:
                 # Crossing into the parent as data, as it would in the durable runtime.
                 value = to_exception(error_info(value), step=cmd.display_name, attempts=1)
@@ -251,8 +270,9 @@ class _Runner:
             if failures:
                 t, i = min(failures)
                 return _Outcome(t, False, outs[i].value, _commit_all([o for o in outs if o.time <= t]))
-            return _Outcome(max((o.time for o in outs), default=t0), True, [o.value for o in outs],
-                            _commit_all(outs))
+            return _Outcome(
+                max((o.time for o in outs), default=t0), True, [o.value for o in outs], _commit_all(outs)
+            )
         if isinstance(cmd, AnyOf):
             outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
             t, i = min((o.time, i) for i, o in enumerate(outs))
@@ -278,7 +298,9 @@ class _Runner:
                 value = self._call(step.fn, step.kind == "transaction", step.is_async, args, kwargs)
             except Exception as exc:
                 info = error_info(exc)
-                self.calls.append(StepRecord(call.display_name, args, kwargs, attempt, self.now, info.describe()))
+                self.calls.append(
+                    StepRecord(call.display_name, args, kwargs, attempt, self.now, info.describe())
+                )
                 if attempt < policy.max_attempts and policy.retries(info.bases or (info.type_name,)):
                     self.t += policy.backoff(attempt, rng.random())
                     continue
@@ -287,11 +309,18 @@ class _Runner:
             try:
                 return _Outcome(self.t, True, self._roundtrip(value))
             except WfcError as exc:
-                return _Outcome(self.t, False, to_exception(error_info(exc), step=call.display_name,
-                                                            attempts=attempt))
+                return _Outcome(
+                    self.t, False, to_exception(error_info(exc), step=call.display_name, attempts=attempt)
+                )
 
-    def _call(self, fn: Callable[..., Any], transactional: bool, is_async: bool, args: tuple[Any, ...],
-              kwargs: dict[str, Any]) -> Any:
+    def _call(
+        self,
+        fn: Callable[..., Any],
+        transactional: bool,
+        is_async: bool,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
         call_args = (self.db, *args) if transactional else args
         if not is_async:
             return fn(*call_args, **kwargs)
@@ -330,7 +359,9 @@ class _Runner:
                 return _Outcome(at, False, err, commit)
             return _Outcome(at, True, self._roundtrip(event.value), commit)
         if cmd.timeout is not None:
-            return _Outcome(deadline, False, Timeout(f"event {cmd.name!r} did not arrive within {cmd.timeout:g}s"))
+            return _Outcome(
+                deadline, False, Timeout(f"event {cmd.name!r} did not arrive within {cmd.timeout:g}s")
+            )
         return _Outcome(math.inf, False, None)
 
 
@@ -392,8 +423,15 @@ def _execute(
 ) -> RunResult:
     own_db = db is None
     connection = sqlite3.connect(":memory:") if own_db else db
-    runner = _Runner(events=_events(events), start=start, retry=retry, db=connection, persist=persist,
-                     native=native, max_transitions=max_transitions)
+    runner = _Runner(
+        events=_events(events),
+        start=start,
+        retry=retry,
+        db=connection,
+        persist=persist,
+        native=native,
+        max_transitions=max_transitions,
+    )
     try:
         ok, value = runner.run_workflow(defn, args, kwargs, workflow_id)
     finally:

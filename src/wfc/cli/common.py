@@ -28,7 +28,7 @@ class CliError(click.ClickException):
     def __init__(self, message: str, *, hint: str | None = None, exit_code: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.hint = hint
-        self.exit_code = exit_code
+        setattr(self, "exit_code", exit_code)  # noqa: B010 - click declares it a class variable
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
@@ -141,7 +141,9 @@ def load_target(target: str) -> list[WorkflowDef]:
     found = load_workflows(path)
     if name is None:
         if not found:
-            raise CliError(f"{path} defines no workflow", hint="decorate a generator function with @wfc.workflow")
+            raise CliError(
+                f"{path} defines no workflow", hint="decorate a generator function with @wfc.workflow"
+            )
         return found
     for w in found:
         if w.name == name or (w.fn is not None and w.fn.__name__ == name):
@@ -156,7 +158,9 @@ def iter_sources(paths: tuple[str, ...]) -> Iterator[Path]:
         path = Path(p)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if any(part in _SKIP_DIRS or part.startswith(".") for part in child.relative_to(path).parts[:-1]):
+                if any(
+                    part in _SKIP_DIRS or part.startswith(".") for part in child.relative_to(path).parts[:-1]
+                ):
                     continue
                 if child.suffix == ".wf" or (child.suffix == ".py" and _mentions_workflows(child)):
                     yield child

@@ -59,12 +59,21 @@ def check(paths: tuple[str, ...], as_json: bool) -> None:
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     warnings = len(diagnostics) - errors
     if as_json:
-        emit_json({"workflows": workflows, "files": files, "errors": errors, "warnings": warnings,
-                   "diagnostics": [diagnostic_json(d) for d in diagnostics]})
+        emit_json(
+            {
+                "workflows": workflows,
+                "files": files,
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": [diagnostic_json(d) for d in diagnostics],
+            }
+        )
     else:
         for d in diagnostics:
             click.echo(d.render() + "\n", err=d.is_error)
-        summary = f"checked {workflows} workflow{'s' * (workflows != 1)} in {files} file{'s' * (files != 1)}: "
+        summary = (
+            f"checked {workflows} workflow{'s' * (workflows != 1)} in {files} file{'s' * (files != 1)}: "
+        )
         summary += f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
         click.echo(summary)
     if errors:
@@ -82,11 +91,20 @@ def _count_wf(path: Path) -> int:
 
 @click.command(name="compile")
 @click.argument("target")
-@click.option("--emit", type=click.Choice(["ir", "json"]), default="ir", show_default=True,
-              help="ir: the readable table; json: the serialized table.")
+@click.option(
+    "--emit",
+    type=click.Choice(["ir", "json"]),
+    default="ir",
+    show_default=True,
+    help="ir: the readable table; json: the serialized table.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
-@click.option("--versions", "versions_dir", type=click.Path(file_okay=False),
-              help="Also store each table as DIR/<workflow>/<hash>.json (keep old versions deployable).")
+@click.option(
+    "--versions",
+    "versions_dir",
+    type=click.Path(file_okay=False),
+    help="Also store each table as DIR/<workflow>/<hash>.json (keep old versions deployable).",
+)
 @handle_errors
 def compile_(target: str, emit: str, output: str | None, versions_dir: str | None) -> None:
     """Compile a workflow to its state table.

@@ -175,7 +175,9 @@ class Lowerer:
         if stmt.targets:
             reads = frozenset().union(*(t.reads for t in stmt.targets))
             writes = frozenset().union(*(t.writes for t in stmt.targets))
-            bind = ir.Bind(tuple(t.source for t in stmt.targets), _sorted(reads), _sorted(writes), stmt.annotation)
+            bind = ir.Bind(
+                tuple(t.source for t in stmt.targets), _sorted(reads), _sorted(writes), stmt.annotation
+            )
         self._close(cur, ir.Suspend(_ir_expr(stmt.command), resume.id, bind), stmt.span)
         cur.label = stmt.command.source
         return resume
@@ -247,8 +249,11 @@ class Lowerer:
         it = stmt.iter
         args = ", ".join([repr(it.kind), *(a.source for a in it.args)])
         reads = frozenset().union(*(a.reads for a in it.args))
-        cur.code.append(syntax.Code(f"{slot} = _wfc_loop({args})", reads, frozenset({slot}), reads,
-                                    frozenset({slot}), stmt.span))
+        cur.code.append(
+            syntax.Code(
+                f"{slot} = _wfc_loop({args})", reads, frozenset({slot}), reads, frozenset({slot}), stmt.span
+            )
+        )
         head = self._new("for", stmt.span, label=f"for {stmt.target.source} in {it.source}")
         body = self._new("body", stmt.span)
         target = stmt.target
@@ -285,8 +290,13 @@ class Lowerer:
         # Handlers and `else` are outside the handlers' protection but still inside the finally.
         after_region = outer_region
         if has_finally and (stmt.handlers or stmt.orelse):
-            h_region = _RegionDraft(f"T{n}h", outer_region, finally_entry=fin_entry.id if fin_entry else None,
-                                    completion=completion, span=stmt.span)
+            h_region = _RegionDraft(
+                f"T{n}h",
+                outer_region,
+                finally_entry=fin_entry.id if fin_entry else None,
+                completion=completion,
+                span=stmt.span,
+            )
             self.regions[h_region.id] = h_region
             after_region = h_region.id
         after = self._new("endtry", stmt.span)
@@ -310,8 +320,16 @@ class Lowerer:
             entry = self._new("except", h.span)
             if h.name:
                 self.locals.add(h.name)
-                entry.code.append(syntax.Code(f"{h.name} = {slot}", frozenset({slot}), frozenset({h.name}),
-                                              frozenset({slot}), frozenset({h.name}), h.span))
+                entry.code.append(
+                    syntax.Code(
+                        f"{h.name} = {slot}",
+                        frozenset({slot}),
+                        frozenset({h.name}),
+                        frozenset({slot}),
+                        frozenset({h.name}),
+                        h.span,
+                    )
+                )
             body_region.handlers.append(ir.Handler(_ir_expr(h.types) if h.types else None, entry.id))
             self.scopes.append(_HandlerScope(h.name))
             end = self._seq(h.body, entry)
@@ -402,8 +420,10 @@ class Lowerer:
         for s in self.states.values():
             if s.op is not None and sid in _targets(s.op):
                 return True
-        return any(sid in r.exits or sid == r.finally_entry or any(h.target == sid for h in r.handlers)
-                   for r in self.regions.values())
+        return any(
+            sid in r.exits or sid == r.finally_entry or any(h.target == sid for h in r.handlers)
+            for r in self.regions.values()
+        )
 
     def _finish(self) -> tuple[ir.State, ...]:
         """Thread jumps through empty states, drop unreachable ones, and freeze."""
@@ -482,7 +502,7 @@ def _targets(op: ir.Op) -> list[str]:
 
 
 def _retarget(op: ir.Op, resolve: object) -> ir.Op:
-    f = resolve  # type: ignore[assignment]
+    f = resolve
     if isinstance(op, ir.Goto):
         return ir.Goto(f(op.target))  # type: ignore[operator]
     if isinstance(op, ir.Branch):
@@ -506,14 +526,16 @@ def _merge(parts: list[syntax.Code]) -> ir.Code | None:
         writes |= p.writes
         gen |= p.gen - defs
         defs |= p.defs
-    return ir.Code("\n".join(p.source for p in parts), _sorted(reads), _sorted(writes), _sorted(gen),
-                   _sorted(defs))
+    return ir.Code(
+        "\n".join(p.source for p in parts), _sorted(reads), _sorted(writes), _sorted(gen), _sorted(defs)
+    )
 
 
 def _unbind(name: str, span: Span | None) -> syntax.Code:
     """What Python does at the end of ``except E as name:``: the name is deleted."""
-    return syntax.Code(f"{name} = None\ndel {name}", frozenset(), frozenset({name}), frozenset(),
-                       frozenset({name}), span)
+    return syntax.Code(
+        f"{name} = None\ndel {name}", frozenset(), frozenset({name}), frozenset(), frozenset({name}), span
+    )
 
 
 def _simple_target(source: str) -> bool:

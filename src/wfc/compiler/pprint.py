@@ -29,8 +29,11 @@ def _op(op: ir.Op) -> list[str]:
         return [f"raise {op.exc.source}{cause}"]
     if isinstance(op, ir.Leave):
         c = op.completion
-        what = f"jump {c.target}" if isinstance(c, ir.Jump) else (
-            f"return {c.value.source}" if c.value else "return")
+        what = (
+            f"jump {c.target}"
+            if isinstance(c, ir.Jump)
+            else (f"return {c.value.source}" if c.value else "return")
+        )
         return [f"leave {op.region} ({what})"]
     assert isinstance(op, ir.EndFinally)
     return [f"end_finally {op.region}"]

@@ -66,6 +66,16 @@ class _Names(ast.NodeVisitor):
             if not self._shadow:
                 self.writes.add(node.id)
 
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        # `x += v` reads x before writing it.
+        if (
+            isinstance(node.target, ast.Name)
+            and node.target.id in self.locals
+            and not self._shadowed(node.target.id)
+        ):
+            self.reads.add(node.target.id)
+        self.generic_visit(node)
+
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         # `(y := v)` binds y in the enclosing *function* even inside a comprehension.
         self.visit(node.value)
@@ -95,7 +105,7 @@ class _Names(ast.NodeVisitor):
         self._bind(node.name)
         self._nested(_arg_names(node.args) | _bound_in(node.body), node.body)
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for item in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
@@ -134,7 +144,7 @@ class _Names(ast.NodeVisitor):
         for alias in node.names:
             self._bind((alias.asname or alias.name).split(".")[0])
 
-    visit_ImportFrom = visit_Import  # type: ignore[assignment]
+    visit_ImportFrom = visit_Import
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.type is not None:
@@ -250,7 +260,9 @@ def _gen_defs(node: ast.stmt, locals_: frozenset[str]) -> tuple[frozenset[str], 
         for t in targets:
             r, w = names(t, locals_)
             gen |= r - defs
-            defs |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} & w
+            defs |= {
+                n.id for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            } & w
         return frozenset(gen), frozenset(defs)
     if isinstance(node, ast.AugAssign):
         r, w = names(node, locals_)
@@ -263,7 +275,9 @@ def _gen_defs(node: ast.stmt, locals_: frozenset[str]) -> tuple[frozenset[str], 
         else_g, else_d = _seq(node.orelse, locals_)
         return _reads([node.test], locals_) | body_g | else_g, body_d & else_d if node.orelse else empty
     if isinstance(node, ast.While):
-        return _reads([node.test], locals_) | _seq(node.body, locals_)[0] | _seq(node.orelse, locals_)[0], empty
+        return _reads([node.test], locals_) | _seq(node.body, locals_)[0] | _seq(node.orelse, locals_)[
+            0
+        ], empty
     if isinstance(node, ast.For | ast.AsyncFor):
         target_r, target_w = names(node.target, locals_)
         body_g = _seq(node.body, locals_)[0] - target_w
@@ -312,7 +326,9 @@ def expr(node: ast.expr, locals_: frozenset[str], span: Span | None = None) -> s
     return syntax.Expr(canonical(node), names(node, locals_)[0], span)
 
 
-def target(nodes: list[ast.expr] | ast.expr, locals_: frozenset[str], span: Span | None = None) -> syntax.Target:
+def target(
+    nodes: list[ast.expr] | ast.expr, locals_: frozenset[str], span: Span | None = None
+) -> syntax.Target:
     """An assignment target; for chained targets (``a = b = ...``) call once per target."""
     node = nodes if isinstance(nodes, ast.expr) else nodes[0]
     reads, writes = names(node, locals_)

@@ -47,8 +47,9 @@ def _tagged(tag_field: str, tags: dict[type[Any], str]) -> Callable[[Any], dict[
 def _untagged(tag_field: str, classes: dict[str, type[Any]]) -> Callable[[Any, Any], Any]:
     def structure(data: Any, _type: Any) -> Any:
         if not isinstance(data, dict) or data.get(tag_field) not in classes:
-            raise WfcError(f"malformed table: expected an object with {tag_field!r} in {sorted(classes)}",
-                           code="WFC311")
+            raise WfcError(
+                f"malformed table: expected an object with {tag_field!r} in {sorted(classes)}", code="WFC311"
+            )
         cls = classes[data[tag_field]]
         fields = {k: v for k, v in data.items() if k != tag_field}
         return converter.structure(fields, cls)
@@ -58,10 +59,10 @@ def _untagged(tag_field: str, classes: dict[str, type[Any]]) -> Callable[[Any, A
 
 for _cls in _OPS.values():
     converter.register_unstructure_hook(_cls, _tagged("op", _OP_TAGS))
-converter.register_structure_hook(ir.Op, _untagged("op", _OPS))  # type: ignore[arg-type]
+converter.register_structure_hook(ir.Op, _untagged("op", _OPS))
 for _cls in _COMPLETIONS.values():
     converter.register_unstructure_hook(_cls, _tagged("kind", _COMPLETION_TAGS))
-converter.register_structure_hook(ir.Jump | ir.ReturnWith, _untagged("kind", _COMPLETIONS))  # type: ignore[arg-type]
+converter.register_structure_hook(ir.Jump | ir.ReturnWith, _untagged("kind", _COMPLETIONS))
 
 
 def to_data(table: ir.Table) -> dict[str, Any]:
@@ -108,7 +109,9 @@ def _strip_positions(data: Any) -> Any:
 
 
 def canonical_json(table: ir.Table) -> str:
-    return json.dumps(_strip_positions(to_data(table)), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        _strip_positions(to_data(table)), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
 
 
 _hash_cache: dict[int, tuple[ir.Table, str]] = {}

@@ -53,7 +53,10 @@ def verify(table: ir.Table) -> list[Diagnostic]:
         if r.handlers and not r.slot:
             report("WFC306", f"region {r.id!r} has handlers but no slot for the caught exception")
         if (r.finally_entry is None) != (r.completion is None):
-            report("WFC306", f"region {r.id!r} must have both a finally entry and a completion variable, or neither")
+            report(
+                "WFC306",
+                f"region {r.id!r} must have both a finally entry and a completion variable, or neither",
+            )
         if r.finally_entry is not None and r.finally_entry not in ids:
             report("WFC302", f"region {r.id!r} has unknown finally entry {r.finally_entry!r}")
         for x in r.exits:
@@ -70,9 +73,11 @@ def verify(table: ir.Table) -> list[Diagnostic]:
         if isinstance(s.op, ir.Return) and _inside_finally(s.region, regions):
             report("WFC305", "`return` inside a region with a finally (must leave through the finally)", s)
         if isinstance(s.op, ir.Leave | ir.EndFinally):
-            r = regions.get(s.op.region)
-            if r is None or r.finally_entry is None:
-                report("WFC306", f"{type(s.op).__name__} names region {s.op.region!r}, which has no finally", s)
+            named = regions.get(s.op.region)
+            if named is None or named.finally_entry is None:
+                report(
+                    "WFC306", f"{type(s.op).__name__} names region {s.op.region!r}, which has no finally", s
+                )
         for name in _reads(s):
             if name not in declared and name != ir.RESULT_VAR:
                 report("WFC309", f"reads {name!r}, which is not a declared local", s)
@@ -134,8 +139,13 @@ def _reads(s: ir.State) -> set[str]:
 def _sources(s: ir.State) -> list[tuple[str, str]]:
     out = [(s.code.source, "exec")] if s.code else []
     op = s.op
-    for e in (getattr(op, "test", None), getattr(op, "command", None), getattr(op, "value", None),
-              getattr(op, "exc", None), getattr(op, "cause", None)):
+    for e in (
+        getattr(op, "test", None),
+        getattr(op, "command", None),
+        getattr(op, "value", None),
+        getattr(op, "exc", None),
+        getattr(op, "cause", None),
+    ):
         if isinstance(e, ir.Expr):
             out.append((e.source, "eval"))
     if isinstance(op, ir.Suspend) and op.bind is not None:

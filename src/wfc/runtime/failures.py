@@ -53,7 +53,9 @@ def error_info(exc: BaseException, *, traceback: str | None = None) -> ErrorInfo
     from wfc.convert import encode
 
     if isinstance(exc, StepFailed) and (type(exc) is StepFailed or not exc.type_name):
-        return ErrorInfo(exc.type_name or "StepFailed", exc.message or str(exc), (exc.message,), (), traceback)
+        return ErrorInfo(
+            exc.type_name or "StepFailed", exc.message or str(exc), (exc.message,), (), traceback
+        )
     cls = type(exc)
     if isinstance(exc, StepFailed):
         # A combined class (ValueError + StepFailed) re-raised by a child workflow: record the original type.

@@ -107,9 +107,34 @@ def over(value: Any) -> Loop:
     except TypeError:
         raise TypeError(f"'{type(value).__name__}' object is not iterable") from None
     if it is value:
-        raise _cannot_save(value)
+        saved = _saved_iterator(value)
+        if saved is None:
+            raise _cannot_save(value)
+        return saved
     # A container that is not a plain sequence (a deque, dict view, user class): iterate a snapshot.
     return Loop("seq", list(it))
+
+
+def _saved_iterator(it: Any) -> Loop | None:
+    """A builtin iterator over a sequence (``iter(xs)``, ``reversed(xs)``, ``enumerate``/``zip`` of those) as a
+    loop, without consuming it: ``__reduce__`` exposes the underlying sequence and the position."""
+    try:
+        reduced = it.__reduce__()
+    except Exception:
+        return None  # generators and the like cannot be described without running them
+    if not isinstance(reduced, tuple) or len(reduced) < 2 or not isinstance(reduced[1], tuple):
+        return None
+    fn, args = reduced[0], reduced[1]
+    position = reduced[2] if len(reduced) > 2 else None
+    if fn is iter and len(args) == 1 and isinstance(args[0], _SEQUENCES):
+        return Loop("seq", args[0], index=position or 0)
+    if fn is reversed and len(args) == 1 and isinstance(args[0], _SEQUENCES) and isinstance(position, int):
+        return Loop("rev", args[0], index=position)
+    if fn is enumerate and len(args) == 2 and isinstance(args[1], int):
+        return Loop("enumerate", inner=[over(args[0])], count=args[1])
+    if fn is zip and position is None:
+        return Loop("zip", inner=[over(a) for a in args])
+    return None
 
 
 def over_mapping(value: Any, part: str) -> Loop:

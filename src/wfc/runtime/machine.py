@@ -98,7 +98,10 @@ class _Gen:
             out.extend(f"        {line}" for line in body)
             out.append("    finally:")
             for n in sorted(writes):
-                out += [f"        try: _wfc_v[{n!r}] = {n}", f"        except NameError: _wfc_v.pop({n!r}, None)"]
+                out += [
+                    f"        try: _wfc_v[{n!r}] = {n}",
+                    f"        except NameError: _wfc_v.pop({n!r}, None)",
+                ]
         else:
             out.extend(f"    {line}" for line in body)
         self.lines.extend(out)
@@ -116,7 +119,9 @@ def _expr_names(*exprs: ir.Expr | None) -> set[str]:
 class Machine:
     """A table linked against the namespace its code runs in."""
 
-    def __init__(self, table: ir.Table, namespace: Mapping[str, Any], closure: Mapping[str, Any] | None = None):
+    def __init__(
+        self, table: ir.Table, namespace: Mapping[str, Any], closure: Mapping[str, Any] | None = None
+    ):
         self.table = table
         self.regions: dict[str, _LinkedRegion] = {}
         self.states: dict[str, _Linked] = {}
@@ -151,7 +156,9 @@ class Machine:
                 else:
                     tail = [f"raise ({op.exc.source}) from ({op.cause.source})"]
                 names |= _expr_names(op.exc, op.cause)
-            elif isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith) and op.completion.value:
+            elif (
+                isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith) and op.completion.value
+            ):
                 tail = [f"return ({op.completion.value.source})"]
                 names |= _expr_names(op.completion.value)
             body = code_lines + tail
@@ -167,16 +174,17 @@ class Machine:
         for r in table.regions:
             for i, h in enumerate(r.handlers):
                 if h.types is not None:
-                    handler_fns[(r.id, i)] = gen.function("_wfc_v", set(h.types.reads), set(),
-                                                          [f"return ({h.types.source})"])
+                    handler_fns[(r.id, i)] = gen.function(
+                        "_wfc_v", set(h.types.reads), set(), [f"return ({h.types.source})"]
+                    )
 
         # Closure variables of a nested workflow function become free variables of the generated functions,
         # which are defined inside a factory; module globals stay live (the real module dict is the globals).
         params = sorted(closure)
         factory = [f"def _wfc_factory({', '.join(params)}):"]
         factory.extend(f"    {line}" for line in gen.lines)
-        names = [f"_wfc_f{i}" for i in range(1, gen.count + 1)]
-        factory.append(f"    return {{{', '.join(f'{n!r}: {n}' for n in names)}}}")
+        made = [f"_wfc_f{i}" for i in range(1, gen.count + 1)]
+        factory.append(f"    return {{{', '.join(f'{n!r}: {n}' for n in made)}}}")
         source = "\n".join(factory) + "\n"
         filename = f"<wfc {table.name} {table.hash[:12]}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -191,13 +199,17 @@ class Machine:
             raise InternalError(f"generated code for {table.name} does not compile: {exc}") from None
         fns: dict[str, Any] = scope["_wfc_factory"](**{k: closure[k] for k in params})
 
-        state_fns: dict[tuple[str, str], Any] = {(sid, role): fns[f] for sid, role, f in plan if f is not None}
+        state_fns: dict[tuple[str, str], Any] = {
+            (sid, role): fns[f] for sid, role, f in plan if f is not None
+        }
         for r in table.regions:
             self.regions[r.id] = _LinkedRegion(
                 r.id,
                 r.parent,
-                [(fns[handler_fns[(r.id, i)]] if (r.id, i) in handler_fns else None, h.target)
-                 for i, h in enumerate(r.handlers)],
+                [
+                    (fns[handler_fns[(r.id, i)]] if (r.id, i) in handler_fns else None, h.target)
+                    for i, h in enumerate(r.handlers)
+                ],
                 r.slot,
                 r.finally_entry,
                 r.completion,
@@ -231,7 +243,9 @@ class Machine:
         """Run from the entry state. ``v`` holds the bound parameters and becomes the cursor's variables."""
         return self._run(self.table.entry, v)
 
-    def resume(self, state: str, v: dict[str, Any], *, value: Any = None, error: BaseException | None = None) -> Outcome:
+    def resume(
+        self, state: str, v: dict[str, Any], *, value: Any = None, error: BaseException | None = None
+    ) -> Outcome:
         """Deliver a suspension's result (or raise ``error`` at it) and run to the next suspension."""
         linked = self.states.get(state)
         if linked is None or linked.kind != _SUSPEND:
@@ -327,7 +341,9 @@ class Machine:
             region_id = region.parent
         return None
 
-    def _dispatch(self, st: _Linked, v: dict[str, Any], exc: BaseException, *, set_context: bool = True) -> str | Failed:
+    def _dispatch(
+        self, st: _Linked, v: dict[str, Any], exc: BaseException, *, set_context: bool = True
+    ) -> str | Failed:
         """Where an exception raised in ``st`` continues: a handler or finally entry, or the workflow fails."""
         if not isinstance(exc, Exception):
             raise exc  # KeyboardInterrupt, SystemExit: abort the transition, never the workflow's business

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from wfc import commands
@@ -38,8 +38,8 @@ _NOT_COMMANDS = (
     ast.Lambda,
 )
 _COMMAND_FACTORIES = (commands.all_of, commands.any_of, commands.sleep, commands.wait_event)
-_UNSNAPSHOTTABLE = {"map", "filter", "iter", "open"}
-RETURN_VAR = "_wfc_ret"
+_UNSNAPSHOTTABLE = {"map", "filter", "open"}
+TEMP_VAR = "_wfc_tmp"
 
 
 def walk_scope(node: ast.AST) -> Iterator[ast.AST]:
@@ -105,9 +105,9 @@ def function_locals(tree: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[s
             out.add(node.id)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             out.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            out.add(node.name)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        elif (isinstance(node, ast.ExceptHandler) and node.name) or (
+            isinstance(node, ast.MatchAs | ast.MatchStar) and node.name
+        ):
             out.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             out.add(node.rest)
@@ -163,10 +163,14 @@ class PythonFrontEnd:
             where: ast.AST = next(
                 (n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name), tree
             )
-            self._error("WFC114", f"the name `{name}` is reserved for wfc's own variables", where,
-                        f"rename `{name}`: names starting with `{syntax.RESERVED_PREFIX}` belong to the compiler")
+            self._error(
+                "WFC114",
+                f"the name `{name}` is reserved for wfc's own variables",
+                where,
+                f"rename `{name}`: names starting with `{syntax.RESERVED_PREFIX}` belong to the compiler",
+            )
         self._check_nested_yields(tree)
-        locals_ = self.locals | {RETURN_VAR}
+        locals_ = self.locals | {TEMP_VAR}
         self.locals = locals_
         body = self._block(tree.body)
         return syntax.Workflow(
@@ -207,8 +211,12 @@ class PythonFrontEnd:
                     "build a list of commands and run them together: `yield wfc.all_of(*[step(x) for x in xs])`",
                 )
             elif isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
-                self._error("WFC106", "`await` and `async` are not allowed in a workflow", node,
-                            "yield steps instead; steps themselves may be async")
+                self._error(
+                    "WFC106",
+                    "`await` and `async` are not allowed in a workflow",
+                    node,
+                    "yield steps instead; steps themselves may be async",
+                )
 
     # ---- statements -----------------------------------------------------------------------------------------
 
@@ -236,7 +244,9 @@ class PythonFrontEnd:
             return [syntax.If(self._expr(node.test), self._block(node.body), self._block(node.orelse), span)]
         if isinstance(node, ast.While):
             self._no_yield_in(node.test, "the condition of a `while`")
-            return [syntax.While(self._expr(node.test), self._block(node.body), self._block(node.orelse), span)]
+            return [
+                syntax.While(self._expr(node.test), self._block(node.body), self._block(node.orelse), span)
+            ]
         if isinstance(node, ast.For):
             return self._for(node)
         if isinstance(node, ast.Try):
@@ -351,11 +361,19 @@ class PythonFrontEnd:
                 return []
             self._no_yield_in(node, "this statement")
             return []
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            # `x += yield c` is `tmp = yield c; x += tmp`: a local cannot change while the workflow waits.
+            command = self._command(value)
+            if command is None:
+                return []
+            tmp = syntax.Target(TEMP_VAR, frozenset(), frozenset({TEMP_VAR}), span)
+            aug = ast.AugAssign(target=node.target, op=node.op, value=ast.Name(TEMP_VAR, ast.Load()))
+            return [syntax.Suspend(command, (tmp,), None, span), pycode.code(aug, self.locals, span)]
         if isinstance(node, ast.AugAssign):
             target = pycode.canonical(node.target)
             self._error(
                 "WFC113",
-                "`yield` in an augmented assignment",
+                "`yield` in an augmented assignment to an attribute or item",
                 node,
                 f"assign the result first: `r = yield ...`, then `{target} {_AUG_OPS[type(node.op)]}= r`",
             )
@@ -366,10 +384,10 @@ class PythonFrontEnd:
         if isinstance(node, ast.Expr):
             return [syntax.Suspend(command, (), None, span)]
         if isinstance(node, ast.Return):
-            tmp = syntax.Target(RETURN_VAR, frozenset(), frozenset({RETURN_VAR}), span)
+            tmp = syntax.Target(TEMP_VAR, frozenset(), frozenset({TEMP_VAR}), span)
             return [
                 syntax.Suspend(command, (tmp,), None, span),
-                syntax.Return(syntax.Expr(RETURN_VAR, frozenset({RETURN_VAR}), span), span),
+                syntax.Return(syntax.Expr(TEMP_VAR, frozenset({TEMP_VAR}), span), span),
             ]
         if isinstance(node, ast.AnnAssign):
             return [
@@ -491,8 +509,12 @@ class PythonFrontEnd:
             "string or dict (`for x in list(...)`), or over `enumerate`/`zip` of those"
         )
         if isinstance(node, ast.GeneratorExp):
-            self._error("WFC105", "cannot loop over a generator expression when the loop body yields", node,
-                        "use a list comprehension `[...]` instead of `(...)`")
+            self._error(
+                "WFC105",
+                "cannot loop over a generator expression when the loop body yields",
+                node,
+                "use a list comprehension `[...]` instead of `(...)`",
+            )
             return None
         if isinstance(node, ast.Call):
             func = self._resolve(node.func)
@@ -501,8 +523,12 @@ class PythonFrontEnd:
                 self._error("WFC105", f"cannot loop over `{name}(...)` when the loop body yields", node, hint)
                 return None
             if inspect.isgeneratorfunction(func):
-                self._error("WFC105", f"cannot loop over the generator `{source}` when the loop body yields",
-                            node, "build a list instead: `for x in list(...)`, or return a list from the helper")
+                self._error(
+                    "WFC105",
+                    f"cannot loop over the generator `{source}` when the loop body yields",
+                    node,
+                    "build a list instead: `for x in list(...)`, or return a list from the helper",
+                )
                 return None
             if name in ("enumerate", "zip", "reversed") and func is getattr(builtins, name):
                 for arg in node.args:
@@ -521,8 +547,12 @@ class PythonFrontEnd:
 
     def _builtin_iter(self, name: str, node: ast.Call, source: str) -> syntax.ForIter | None:
         if any(isinstance(a, ast.Starred) for a in node.args):
-            self._error("WFC105", f"cannot loop over `{name}(*...)` when the loop body yields", node,
-                        "spell out the sequences, or loop over `list(...)` of them")
+            self._error(
+                "WFC105",
+                f"cannot loop over `{name}(*...)` when the loop body yields",
+                node,
+                "spell out the sequences, or loop over `list(...)` of them",
+            )
             return None
         if name == "enumerate":
             start: ast.expr = ast.Constant(0)
@@ -532,8 +562,12 @@ class PythonFrontEnd:
             args = [*node.args[:1], *(node.args[1:2] or [start])]
             return syntax.ForIter("enumerate", tuple(self._expr(a) for a in args), source)
         if node.keywords:
-            self._error("WFC105", f"`{name}(...)` with keyword arguments in a loop whose body yields", node,
-                        "loop over `list(...)` of it instead")
+            self._error(
+                "WFC105",
+                f"`{name}(...)` with keyword arguments in a loop whose body yields",
+                node,
+                "loop over `list(...)` of it instead",
+            )
             return None
         return syntax.ForIter(name, tuple(self._expr(a) for a in node.args), source)  # type: ignore[arg-type]
 
@@ -559,8 +593,19 @@ class PythonFrontEnd:
 
 
 _AUG_OPS: dict[type[ast.operator], str] = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
-    ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.MatMult: "@",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.MatMult: "@",
 }
 
 

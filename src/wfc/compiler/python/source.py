@@ -68,7 +68,9 @@ class FunctionSource:
 def function_source(fn: Callable[..., Any]) -> FunctionSource:
     """Parse ``fn``'s own source. Raises :class:`CompileError` (``WFC100``) when it is unavailable."""
     fn = inspect.unwrap(fn)
-    path = inspect.getsourcefile(fn) or getattr(getattr(fn, "__code__", None), "co_filename", "<unknown>")
+    path: str = inspect.getsourcefile(fn) or str(
+        getattr(getattr(fn, "__code__", None), "co_filename", "<unknown>")
+    )
     name = getattr(fn, "__qualname__", repr(fn))
     try:
         lines, first = inspect.getsourcelines(fn)
