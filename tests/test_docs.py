@@ -1,0 +1,35 @@
+"""The docs stay true: every error code wfc can raise is documented, and the public API is pinned."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import wfc
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_every_error_code_is_documented() -> None:
+    used = set()
+    for path in (ROOT / "src" / "wfc").rglob("*.py"):
+        used |= set(re.findall(r"WFC\d{3}", path.read_text()))
+    documented = set(re.findall(r"WFC\d{3}", (ROOT / "docs" / "errors.md").read_text()))
+    missing = sorted(used - documented)
+    assert not missing, f"codes used in src/wfc but missing from docs/errors.md: {missing}"
+
+
+def test_public_api_is_pinned() -> None:
+    assert wfc.__all__ == sorted(wfc.__all__), "keep __all__ sorted"
+    for name in wfc.__all__:
+        assert hasattr(wfc, name), name
+    expected = {
+        "Canceled", "CompileError", "Diagnostic", "RetryPolicy", "StepFailed", "Timeout", "WfcError",
+        "WorkflowFailed", "all_of", "any_of", "compile", "log", "now", "random", "register_error",
+        "register_type", "sleep", "step", "testing", "transaction", "uuid4", "wait_event", "workflow",
+    }
+    assert expected <= set(wfc.__all__), f"public names removed: {sorted(expected - set(wfc.__all__))}"
+    public = {n for n in vars(wfc) if not n.startswith("_")} - {"annotations"}
+    unexported = sorted(public - set(wfc.__all__) - {"cli", "commands", "compiler", "convert", "decorators",
+                                                     "dsl", "errors", "runtime", "stdlib"})
+    assert not unexported, f"public names not in __all__: {unexported}"
