@@ -33,3 +33,29 @@ def test_public_api_is_pinned() -> None:
     unexported = sorted(public - set(wfc.__all__) - {"cli", "commands", "compiler", "convert", "decorators",
                                                      "dsl", "errors", "runtime", "stdlib"})
     assert not unexported, f"public names not in __all__: {unexported}"
+
+
+def test_python_workflows_doc_embeds_the_tour_verbatim() -> None:
+    doc = (ROOT / "docs" / "python-workflows.md").read_text()
+    tour = (ROOT / "examples" / "tour.py").read_text().rstrip()
+    assert f"```python\n{tour}\n```" in doc
+
+
+def test_tour_runs_the_same_compiled_and_native() -> None:
+    from examples import tour
+
+    for args, events in [(("ann", {"book": 2, "lamp": 1}), {"delivered": "yes"}), (("bob", {"x": 9}), None)]:
+        compiled = wfc.testing.execute(tour.checkout, *args, events=events)
+        native = wfc.testing.execute(tour.checkout, *args, events=events, native=True)
+        assert compiled.unwrap() == native.unwrap()
+        assert compiled.step_names == native.step_names
+    assert wfc.testing.run(tour.checkout, "bob", {"x": 9}) == {"status": "declined"}
+
+
+def test_ir_doc_shows_the_real_table() -> None:
+    from examples import ir_example
+    from wfc.compiler.pprint import format_table
+
+    doc = (ROOT / "docs" / "ir.md").read_text()
+    assert format_table(wfc.compile(ir_example.collect)).rstrip() in doc
+    assert (ROOT / "examples" / "ir_example.py").read_text().rstrip() in doc
