@@ -59,6 +59,7 @@ def test_golden_cases_run_like_python(case: str, defn: WorkflowDef) -> None:
         "try_everything": (4,),
         "return_through_finally": ([0, 5],),
         "binding_forms": (3,),
+        "walrus_in_test": ([1, 2, 3],),
     }[defn.name]
     events = {"go": "yes"}
     compiled = wfc.testing.execute(defn, *args, events=events)

@@ -57,8 +57,11 @@ class Code:
 
 @attrs.frozen
 class Expr:
+    """An expression; ``writes`` lists the locals it binds with ``:=`` (stored back like a block's writes)."""
+
     source: str
     reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -543,7 +543,7 @@ def _simple_target(source: str) -> bool:
 
 
 def _ir_expr(e: syntax.Expr) -> ir.Expr:
-    return ir.Expr(e.source, _sorted(e.reads))
+    return ir.Expr(e.source, _sorted(e.reads), _sorted(e.writes))
 
 
 def _sorted(names: frozenset[str] | set[str]) -> tuple[str, ...]:

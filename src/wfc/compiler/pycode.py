@@ -323,7 +323,8 @@ def code(node: ast.stmt, locals_: frozenset[str], span: Span | None = None) -> s
 
 
 def expr(node: ast.expr, locals_: frozenset[str], span: Span | None = None) -> syntax.Expr:
-    return syntax.Expr(canonical(node), names(node, locals_)[0], span)
+    reads, writes = names(node, locals_)
+    return syntax.Expr(canonical(node), reads, span, writes)
 
 
 def target(

@@ -25,11 +25,13 @@ RESERVED_PREFIX = "_wfc_"
 
 @attrs.frozen
 class Expr:
-    """A Python expression (canonical source) evaluated in the workflow's scope."""
+    """A Python expression (canonical source) evaluated in the workflow's scope. ``writes``: locals it binds
+    with ``:=``."""
 
     source: str
     reads: frozenset[str] = frozenset()
     span: Span | None = attrs.field(default=None, eq=False)
+    writes: frozenset[str] = frozenset()
 
 
 @attrs.frozen

@@ -113,7 +113,26 @@ def _expr_names(*exprs: ir.Expr | None) -> set[str]:
     for e in exprs:
         if e is not None:
             out.update(e.reads)
+            out.update(e.writes)
     return out
+
+
+def _op_exprs(op: ir.Op) -> list[ir.Expr | None]:
+    if isinstance(op, ir.Branch):
+        return [op.test]
+    if isinstance(op, ir.Suspend):
+        return [op.command]
+    if isinstance(op, ir.Return):
+        return [op.value]
+    if isinstance(op, ir.Raise):
+        return [op.exc, op.cause]
+    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith):
+        return [op.completion.value]
+    return []
+
+
+def _expr_writes(*exprs: ir.Expr | None) -> set[str]:
+    return {name for e in exprs if e is not None for name in e.writes}
 
 
 class Machine:
@@ -162,6 +181,7 @@ class Machine:
                 tail = [f"return ({op.completion.value.source})"]
                 names |= _expr_names(op.completion.value)
             body = code_lines + tail
+            writes |= _expr_writes(*_op_exprs(op))
             fname = gen.function("_wfc_v", names, writes, body) if body else None
             plan.append((s.id, "state", fname))
             if isinstance(op, ir.Suspend) and op.bind is not None:

@@ -113,3 +113,10 @@ def binding_forms(n):
     squares = [helper(r) for r in results if r]
     c = yield child(x)
     return (x, first, squares, c)
+
+
+@wfc.workflow
+def walrus_in_test(xs):
+    if (n := len(xs)) > 2:
+        yield s(n)
+    return n
