@@ -18,23 +18,14 @@ import attrs
 
 from wfc.errors import Span
 
-
-def _span() -> Span:
-    return attrs.field(eq=False)  # type: ignore[no-any-return]
-
-
-def _depth() -> int:
-    return attrs.field(default=1, eq=False, kw_only=True)  # type: ignore[no-any-return]
-
-
 # ---- expressions -------------------------------------------------------------------------------------------------
 
 
 @attrs.frozen
 class Name:
     id: str
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 ConstKind = Literal["int", "float", "duration", "str", "bool", "null"]
@@ -46,8 +37,8 @@ class Const:
 
     value: int | float | str | bool | None
     kind: ConstKind
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
@@ -56,7 +47,7 @@ class Interp:
 
     expr: Expr
     spec: str | None
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -64,23 +55,23 @@ class FString:
     """A string with at least one interpolation: literal text and :class:`Interp` parts, in order."""
 
     parts: tuple[str | Interp, ...]
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class ListExpr:
     items: tuple[Expr, ...]
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class DictExpr:
     keys: tuple[Expr, ...]
     values: tuple[Expr, ...]
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
@@ -89,8 +80,8 @@ class Unary:
 
     op: Literal["-", "+", "not"]
     operand: Expr
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
@@ -98,16 +89,16 @@ class BinOp:
     op: Literal["+", "-", "*", "/", "//", "%", "**"]
     left: Expr
     right: Expr
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class BoolOp:
     op: Literal["and", "or"]
     values: tuple[Expr, ...]
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
@@ -120,40 +111,40 @@ class Compare:
     left: Expr
     ops: tuple[CompareOp, ...]
     comparators: tuple[Expr, ...]
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class Attr:
     value: Expr
     name: str
-    name_span: Span = _span()
-    span: Span = _span()
-    depth: int = _depth()
+    name_span: Span = attrs.field(eq=False)
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class Slice:
     lower: Expr | None
     upper: Expr | None
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class Index:
     value: Expr
     index: Expr | Slice
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class Keyword:
     name: str
     value: Expr
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -164,8 +155,8 @@ class Call:
     func: Expr
     args: tuple[Expr, ...]
     keywords: tuple[Keyword, ...]
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 Expr = Name | Const | FString | ListExpr | DictExpr | Unary | BinOp | BoolOp | Compare | Attr | Index | Call
@@ -184,7 +175,7 @@ class Option:
     value: Expr | None
     keywords: tuple[Keyword, ...]
     args: tuple[Expr, ...]
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -193,23 +184,23 @@ class WithOptions:
 
     call: Expr
     options: tuple[Option, ...]
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class Sleep:
     duration: Expr
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
 class Wait:
     event: Expr
     timeout: Expr | None
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 @attrs.frozen
@@ -218,7 +209,7 @@ class Each:
 
     targets: tuple[Name, ...]
     iter: Expr
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -228,8 +219,8 @@ class Parallel:
     kind: Literal["all", "first"]
     items: tuple[Expr | Command, ...]
     each: Each | None
-    span: Span = _span()
-    depth: int = _depth()
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
 Command = WithOptions | Sleep | Wait | Parallel
@@ -244,7 +235,7 @@ Value = Expr | Command
 class Assign:
     targets: tuple[Expr, ...]
     value: Value
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -252,19 +243,19 @@ class AugAssign:
     target: Expr
     op: Literal["+", "-", "*", "/", "//", "%"]
     value: Expr
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
 class ExprStmt:
     value: Value
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
 class Return:
     value: Value | None
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -272,7 +263,7 @@ class Fail:
     """``fail message``: end the workflow with :class:`wfc.WorkflowFailed`."""
 
     message: Expr
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -280,7 +271,7 @@ class Raise:
     """``raise`` (re-raise in a ``catch``), ``raise e`` or ``raise ValueError("...")``."""
 
     exc: Expr | None
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -290,17 +281,17 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 class Log:
     level: LogLevel
     message: Expr
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
 class Break:
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
 class Continue:
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -310,14 +301,14 @@ class If:
     test: Expr
     body: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...]
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
 class While:
     test: Expr
     body: tuple[Stmt, ...]
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -325,7 +316,7 @@ class For:
     targets: tuple[Name, ...]
     iter: Expr
     body: tuple[Stmt, ...]
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -333,7 +324,7 @@ class ErrorType:
     """``ValueError``, ``StepFailed`` or ``alias.CardDeclined``: dotted parts as written."""
 
     parts: tuple[str, ...]
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
     @property
     def dotted(self) -> str:
@@ -347,7 +338,7 @@ class Catch:
     types: tuple[ErrorType, ...]
     name: str | None
     body: tuple[Stmt, ...]
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
     name_span: Span | None = attrs.field(default=None, eq=False)
 
 
@@ -356,7 +347,7 @@ class Try:
     body: tuple[Stmt, ...]
     handlers: tuple[Catch, ...]
     finalbody: tuple[Stmt, ...] | None
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 Stmt = Assign | AugAssign | ExprStmt | Return | Fail | Raise | Log | Break | Continue | If | While | For | Try
@@ -371,13 +362,13 @@ class TypeRef:
 
     name: str
     args: tuple[TypeExpr, ...]
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
 class TypeUnion:
     options: tuple[TypeRef, ...]
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 TypeExpr = TypeRef | TypeUnion
@@ -388,7 +379,7 @@ class Param:
     name: str
     type: TypeExpr | None
     default: Expr | None
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -398,7 +389,7 @@ class Import:
     module: str | None
     file: str | None
     alias: str
-    span: Span = _span()
+    span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -407,8 +398,8 @@ class WorkflowDecl:
     params: tuple[Param, ...]
     returns: TypeExpr | None
     body: tuple[Stmt, ...]
-    span: Span = _span()
-    name_span: Span = _span()
+    span: Span = attrs.field(eq=False)
+    name_span: Span = attrs.field(eq=False)
 
 
 @attrs.frozen

@@ -7,7 +7,7 @@ keeps operator chains flat, and this module folds them into binary nodes, tracki
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
@@ -24,7 +24,10 @@ Python's ``ast.unparse`` among them, far from the interpreter's recursion limit.
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class ExprTooDeep(Exception):  # noqa: N818 - internal signal, turned into WFC128 by the parser
+_E = TypeVar("_E", bound="wf.Expr | wf.Command")
+
+
+class ExprTooDeep(Exception):
     def __init__(self, span: Span) -> None:
         super().__init__("expression nested too deeply")
         self.span = span
@@ -63,7 +66,7 @@ class Builder(Transformer[Token, Any]):
     def tspan(self, tok: Token) -> Span:
         return Span(self.path, tok.line or 1, tok.column or 1, tok.end_line, tok.end_column)
 
-    def _check_depth(self, node: Any) -> Any:
+    def _check_depth(self, node: _E) -> _E:
         if node.depth > MAX_EXPR_DEPTH:
             raise ExprTooDeep(node.span)
         return node
@@ -263,19 +266,18 @@ class Builder(Transformer[Token, Any]):
     def comp_op(self, meta: Meta, children: list[Token]) -> str:
         return " ".join(str(t) for t in children)
 
-    def sum(self, meta: Meta, children: list[Any]) -> wf.Expr:
+    def arith(self, meta: Meta, children: list[Any]) -> wf.Expr:
         return self._fold_left(children)
 
-    term = sum
+    term = arith
 
     def _fold_left(self, children: list[Any]) -> wf.Expr:
         node: wf.Expr = children[0]
         for i in range(1, len(children), 2):
             right = children[i + 1]
+            op = cast(Any, str(children[i]))
             node = self._check_depth(
-                wf.BinOp(
-                    str(children[i]), node, right, _join(node.span, right.span), depth=_depth(node, right)
-                )  # type: ignore[arg-type]
+                wf.BinOp(op, node, right, _join(node.span, right.span), depth=_depth(node, right))
             )
         return node
 
@@ -340,7 +342,7 @@ class Builder(Transformer[Token, Any]):
     def attr(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
         return "attr", (str(children[0]), self.tspan(children[0])), self.span(meta)
 
-    def slice(self, meta: Meta, children: list[Any]) -> wf.Slice:
+    def slice_index(self, meta: Meta, children: list[Any]) -> wf.Slice:
         lower, upper = children
         return wf.Slice(lower, upper, self.span(meta), depth=_depth(lower, upper))
 
@@ -372,15 +374,15 @@ class Builder(Transformer[Token, Any]):
     def name(self, meta: Meta, children: list[Token]) -> wf.Name:
         return wf.Name(str(children[0]), self.tspan(children[0]))
 
-    def int(self, meta: Meta, children: list[Token]) -> wf.Const:
+    def int_lit(self, meta: Meta, children: list[Token]) -> wf.Const:
         tok = children[0]
         return wf.Const(int(str(tok).replace("_", "")), "int", self.tspan(tok))
 
-    def float(self, meta: Meta, children: list[Token]) -> wf.Const:
+    def float_lit(self, meta: Meta, children: list[Token]) -> wf.Const:
         tok = children[0]
         return wf.Const(float(str(tok).replace("_", "")), "float", self.tspan(tok))
 
-    def duration(self, meta: Meta, children: list[Token]) -> wf.Const:
+    def duration_lit(self, meta: Meta, children: list[Token]) -> wf.Const:
         tok = children[0]
         text = str(tok)
         unit = text.lstrip("0123456789.")
@@ -392,7 +394,7 @@ class Builder(Transformer[Token, Any]):
             seconds = int(number) * factor
         return wf.Const(seconds, "duration", self.tspan(tok))
 
-    def string(self, meta: Meta, children: list[Token]) -> wf.Const | wf.FString:
+    def string_lit(self, meta: Meta, children: list[Token]) -> wf.Const | wf.FString:
         tok = children[0]
         span = self.tspan(tok)
         try:
@@ -405,20 +407,20 @@ class Builder(Transformer[Token, Any]):
             return wf.Const("", "str", span)
         return self._check_depth(value)
 
-    def true(self, meta: Meta, children: list[Any]) -> wf.Const:
+    def true_lit(self, meta: Meta, children: list[Any]) -> wf.Const:
         return wf.Const(True, "bool", self.span(meta))
 
-    def false(self, meta: Meta, children: list[Any]) -> wf.Const:
+    def false_lit(self, meta: Meta, children: list[Any]) -> wf.Const:
         return wf.Const(False, "bool", self.span(meta))
 
-    def null(self, meta: Meta, children: list[Any]) -> wf.Const:
+    def null_lit(self, meta: Meta, children: list[Any]) -> wf.Const:
         return wf.Const(None, "null", self.span(meta))
 
-    def list(self, meta: Meta, children: list[Any]) -> wf.ListExpr:
+    def list_lit(self, meta: Meta, children: list[Any]) -> wf.ListExpr:
         items = tuple(c for c in children if c is not None)
         return self._check_depth(wf.ListExpr(items, self.span(meta), depth=_depth(*items)))
 
-    def dict(self, meta: Meta, children: list[Any]) -> wf.DictExpr:
+    def dict_lit(self, meta: Meta, children: list[Any]) -> wf.DictExpr:
         pairs = [c for c in children if c is not None]
         keys = tuple(k for k, _ in pairs)
         values = tuple(v for _, v in pairs)

@@ -52,7 +52,7 @@ _OPENERS = {"LPAR": "(", "LSQB": "["}
 _CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
 
 
-class TooDeep(Exception):  # noqa: N818 - internal signal, turned into a WFC128 diagnostic by the parser
+class TooDeep(Exception):
     """Raised from inside the token stream when brackets nest deeper than :data:`MAX_NESTING`."""
 
     def __init__(self, token: Token) -> None:

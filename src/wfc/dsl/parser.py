@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 
-from lark import Lark, Tree, UnexpectedInput
+from lark import Lark, Token, Tree, UnexpectedInput
 from lark.exceptions import VisitError
 
 from wfc.dsl import ast as wf
@@ -70,7 +70,7 @@ def parse_module(text: str, path: str) -> wf.Module:
     return module
 
 
-def _parse_tree(text: str, path: str, start: str, reporter: Reporter) -> Tree[object] | None:
+def _parse_tree(text: str, path: str, start: str, reporter: Reporter) -> Tree[Token] | None:
     try:
         return parser().parse(text, start=start)
     except UnexpectedInput as exc:
@@ -87,7 +87,7 @@ def _parse_tree(text: str, path: str, start: str, reporter: Reporter) -> Tree[ob
     return None
 
 
-def _build(tree: Tree[object], path: str, text: str, reporter: Reporter) -> object | None:
+def _build(tree: Tree[Token], path: str, text: str, reporter: Reporter) -> object | None:
     def parse_expr(fragment: str, line: int, col: int) -> wf.Expr | None:
         # Padding puts the fragment at its place in the file, so every position inside it is a file position.
         padded = "\n" * (line - 1) + " " * (col - 1) + fragment
@@ -98,7 +98,8 @@ def _build(tree: Tree[object], path: str, text: str, reporter: Reporter) -> obje
         return built  # type: ignore[return-value]
 
     try:
-        return Builder(path, reporter, parse_expr).transform(tree)
+        built: object = Builder(path, reporter, parse_expr).transform(tree)
+        return built
     except VisitError as exc:
         orig = exc.orig_exc
         if isinstance(orig, ExprTooDeep):

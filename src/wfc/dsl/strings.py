@@ -83,8 +83,9 @@ def decode(token: str, span: Span, parse_expr: ParseExpr) -> wf.Const | wf.FStri
                 raise StringError(
                     "empty `{}` in a string", base + i, "put an expression inside, or write `{{}}`", 2
                 )
-            spec = body[spec_at + 1 : end] if spec_at is not None else None
-            if spec is not None:
+            spec = None
+            if spec_at is not None:
+                spec = body[spec_at + 1 : end]
                 _check_spec(spec, base + spec_at + 1)
             expr = parse_expr(expr_text, span.line, base + i + 1)
             if expr is None:

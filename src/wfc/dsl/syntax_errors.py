@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from lark import Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -160,14 +161,14 @@ def token_words(token: Token) -> str:
 def expected_words(expected: Sequence[str] | set[str] | frozenset[str]) -> str:
     names = set(expected)
     words: list[str] = []
-    if _STMT_START <= names:
+    if names >= _STMT_START:
         words.append("a statement")
         names -= _STMT_START | _EXPR_START | {"BREAK", "CONTINUE", "RAISE", "SLEEP", "WAIT", "ALL", "FIRST"}
         names -= {"FLOAT", "DURATION", "LBRACE", "TRUE", "FALSE", "NULL", "NOT", "ADDOP"}
-    elif _EXPR_START <= names:
+    elif names >= _EXPR_START:
         words.append("an expression")
         names -= _EXPR_START | {"FLOAT", "DURATION", "LBRACE", "TRUE", "FALSE", "NULL", "NOT", "ADDOP"}
-    if _OPERATORS <= names:
+    if names >= _OPERATORS:
         words.append("an operator")
         names -= _OPERATORS | {"POW", "NOTEQ", "LE", "GT", "GE", "IN", "NOT", "DOT", "LSQB", "LPAR"}
     table = _terminal_words()
@@ -240,6 +241,12 @@ def describe(
     return [diag("WFC120", "unexpected end of the file", line, col)]
 
 
+class _Diag(Protocol):
+    def __call__(
+        self, code: str, message: str, line: int, col: int, width: int = 1, hint: str | None = None
+    ) -> Diagnostic: ...
+
+
 def _characters(exc: UnexpectedCharacters, text: str, diag: _Diag) -> Diagnostic:
     char = exc.char
     line, col = exc.line, exc.column
@@ -265,10 +272,7 @@ def _characters(exc: UnexpectedCharacters, text: str, diag: _Diag) -> Diagnostic
     return diag("WFC121", f"unexpected character `{shown}`", line, col, hint=hints.get(char))
 
 
-_Diag = "functools.partial[Diagnostic]"
-
-
-def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnostic:  # type: ignore[valid-type]
+def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnostic:
     token = exc.token
     at_end = token.type == "$END"
     if at_end:
@@ -317,8 +321,8 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         )
     known = _example_table().get(_key(exc))
     if known is not None:
-        code, message, hint = known
-        return diag(code, message, line, col, width, hint)
+        code, message, known_hint = known
+        return diag(code, message, line, col, width, known_hint)
 
     # 3. in words
     expected = expected_words(exc.accepts or exc.expected)
