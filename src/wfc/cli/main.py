@@ -8,6 +8,7 @@ import click
 
 from wfc import __version__
 from wfc.cli.compile_cmds import check, compile_
+from wfc.cli.graph_cmd import graph
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -25,6 +26,7 @@ def cli(debug: bool) -> None:
 
 cli.add_command(check)
 cli.add_command(compile_)
+cli.add_command(graph)
 
 
 def main(argv: list[str] | None = None) -> None:
