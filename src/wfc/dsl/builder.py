@@ -420,6 +420,15 @@ class Builder(Transformer[Token, Any]):
         items = tuple(c for c in children if c is not None)
         return self._check_depth(wf.ListExpr(items, self.span(meta), depth=_depth(*items)))
 
+    def list_comp(self, meta: Meta, children: list[Any]) -> wf.ListComp:
+        element, *rest = [c for c in children if not (isinstance(c, Token) and c.type in ("IN", "IF"))]
+        *names, iterable, condition = rest
+        targets = tuple(wf.Name(str(n), self.tspan(n)) for n in names)
+        node = wf.ListComp(
+            element, targets, iterable, condition, self.span(meta), depth=_depth(element, iterable, condition)
+        )
+        return self._check_depth(node)
+
     def dict_lit(self, meta: Meta, children: list[Any]) -> wf.DictExpr:
         pairs = [c for c in children if c is not None]
         keys = tuple(k for k, _ in pairs)

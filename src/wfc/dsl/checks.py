@@ -12,7 +12,14 @@ import attrs
 from wfc.dsl import ast as wf
 from wfc.dsl.codes import Reporter
 from wfc.dsl.commands import CommandChecker
-from wfc.dsl.names import BUILTIN_ERRORS, BUILTINS, LOWERING_NAMES, RESERVED, WFC_ERRORS, did_you_mean
+from wfc.dsl.names import (
+    BUILTIN_ERRORS,
+    BUILTINS,
+    LOWERING_NAMES,
+    WFC_ERRORS,
+    did_you_mean,
+    is_reserved,
+)
 from wfc.dsl.resolve import Env, bound_names, terminates, walk_statements
 from wfc.dsl.types import SIMPLE, conforms, describe, python_type, type_problem
 from wfc.dsl.values import constant_value
@@ -36,7 +43,7 @@ def check_module(module: wf.Module, env: Env, reporter: Reporter) -> None:
 def _check_declarations(module: wf.Module, env: Env, reporter: Reporter) -> None:
     aliases: dict[str, wf.Import] = {}
     for imp in module.imports:
-        if imp.alias in RESERVED or imp.alias.startswith("_") or not imp.alias.isidentifier():
+        if is_reserved(imp.alias) or imp.alias == "_" or not imp.alias.isidentifier():
             reporter.report(
                 "WFC136", f"`{imp.alias}` cannot name an import", imp.span, "choose another name with `as`"
             )
@@ -68,7 +75,7 @@ def _check_declarations(module: wf.Module, env: Env, reporter: Reporter) -> None
             )
             continue
         seen[decl.name] = decl
-        if decl.name in RESERVED or decl.name.startswith("_"):
+        if is_reserved(decl.name) or decl.name == "_":
             reporter.report(
                 "WFC136", f"`{decl.name}` cannot name a workflow", decl.name_span, "choose another name"
             )
@@ -184,7 +191,7 @@ class WorkflowChecker:
         """A name the workflow binds: it must be free to use, and must not hide what the program (or the lowered
         code, which spells `keys(d)` as `list(d.keys())`) calls by name. Other built-ins may be hidden: calling
         one then reports that the name is a variable."""
-        if name in RESERVED or name.startswith("_"):
+        if is_reserved(name):
             why = "starts with `_`" if name.startswith("_") else "is a reserved word"
             self.reporter.report(
                 "WFC136", f"`{name}` cannot name a variable: it {why}", node.span, "rename it"

@@ -18,10 +18,10 @@ from wfc.dsl.codes import Reporter
 from wfc.dsl.names import (
     BUILTIN_ERRORS,
     BUILTINS,
-    RESERVED,
     WFC_ERRORS,
     attribute_problem,
     did_you_mean,
+    is_reserved,
 )
 from wfc.dsl.resolve import Callee, Env, callable_members, error_type_members, resolve_callee
 from wfc.dsl.values import constant_value, is_number
@@ -161,9 +161,7 @@ class CommandChecker:
         inner = scope
         if v.each is not None:
             self.expr(v.each.iter, scope)
-            for t in v.each.targets:
-                if t.id in RESERVED or t.id.startswith("_"):
-                    self.report("WFC136", f"`{t.id}` cannot name a variable", t, "rename it")
+            self._local_names(v.each.targets)
             inner = scope | {t.id for t in v.each.targets}
         if not v.items:
             word = "all of" if v.kind == "all" else "first of"
@@ -184,6 +182,11 @@ class CommandChecker:
                     item,
                     "compute values before or after the group",
                 )
+
+    def _local_names(self, targets: tuple[wf.Name, ...]) -> None:
+        for t in targets:
+            if is_reserved(t.id):
+                self.report("WFC136", f"`{t.id}` cannot name a variable", t, "rename it")
 
     # ---- calls -----------------------------------------------------------------------------------------------
 
@@ -339,6 +342,13 @@ class CommandChecker:
         elif isinstance(e, wf.ListExpr):
             for item in e.items:
                 self.expr(item, scope)
+        elif isinstance(e, wf.ListComp):
+            self.expr(e.iter, scope)
+            self._local_names(e.targets)
+            inner = scope | {t.id for t in e.targets}
+            self.expr(e.element, inner)
+            if e.condition is not None:
+                self.expr(e.condition, inner)
         elif isinstance(e, wf.DictExpr):
             for item in (*e.keys, *e.values):
                 self.expr(item, scope)
@@ -381,7 +391,7 @@ class CommandChecker:
         name = e.id
         if name in self.locals or name in scope:
             return
-        if name in RESERVED or name.startswith("_"):
+        if is_reserved(name):
             self.report("WFC136", f"`{name}` is reserved and cannot be used as a name", e)
         elif name in self.env.workflows:
             self.report(

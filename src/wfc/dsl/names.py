@@ -56,6 +56,12 @@ HELPERS_NAME = "wfc"
 
 RESERVED = WF_KEYWORDS | frozenset(keyword.kwlist) | {HELPERS_NAME}
 
+
+def is_reserved(name: str) -> bool:
+    """Whether ``name`` can never be a variable: a keyword, ``wfc``, or private (``_x``; ``_`` alone is fine)."""
+    return name in RESERVED or (name.startswith("_") and name != "_")
+
+
 BLOCKED_ATTRIBUTES = frozenset(
     {
         # generators, coroutines, async generators

@@ -223,6 +223,17 @@ class ToPython:
             return ast.JoinedStr([self._fpart(p) for p in e.parts])
         if isinstance(e, wf.ListExpr):
             return ast.List([self.expr(i) for i in e.items], ast.Load())
+        if isinstance(e, wf.ListComp):
+            outer = self.locals
+            self.locals = outer | {t.id for t in e.targets}
+            try:
+                element = self.expr(e.element)
+                ifs = [self.expr(e.condition)] if e.condition is not None else []
+            finally:
+                self.locals = outer
+            return ast.ListComp(
+                element, [ast.comprehension(self._names(e.targets), self.expr(e.iter), ifs, 0)]
+            )
         if isinstance(e, wf.DictExpr):
             return ast.Dict([self.expr(k) for k in e.keys], [self.expr(v) for v in e.values])
         if isinstance(e, wf.Unary):
