@@ -9,6 +9,7 @@ diagnostics by :mod:`wfc.dsl.syntax_errors`.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 
 from lark import Lark, Token, Tree, UnexpectedInput
@@ -62,6 +63,7 @@ def parse_module(text: str, path: str) -> wf.Module:
     reporter = Reporter(path, lines)
     tree = _parse_tree(text, path, "start", reporter)
     if tree is None:
+        _later_syntax_errors(text, path, reporter)
         raise CompileError(reporter.diagnostics)
     module = _build(tree, path, text, reporter)
     if module is None or reporter.has_errors:
@@ -85,6 +87,25 @@ def _parse_tree(text: str, path: str, start: str, reporter: Reporter) -> Tree[To
             "split the workflow into smaller workflows, or compute parts in variables",
         )
     return None
+
+
+_DECLARATION = re.compile(r"^(workflow|import)\b", re.MULTILINE)
+
+
+def _later_syntax_errors(text: str, path: str, reporter: Reporter) -> None:
+    """Recovery, one declaration at a time: after the first syntax error, each ``workflow``/``import`` that
+    starts at column 1 on a later line is parsed on its own (at its own position) for its first error, so one
+    run reports a problem per broken declaration."""
+    if not reporter.diagnostics or reporter.diagnostics[0].span is None:
+        return
+    first_line = reporter.diagnostics[0].span.line
+    starts = [m.start() for m in _DECLARATION.finditer(text)]
+    for k, start in enumerate(starts):
+        line = text.count("\n", 0, start) + 1
+        if line <= first_line:
+            continue
+        end = starts[k + 1] if k + 1 < len(starts) else len(text)
+        _parse_tree("\n" * (line - 1) + text[start:end], path, "start", reporter)
 
 
 def _build(tree: Tree[Token], path: str, text: str, reporter: Reporter) -> object | None:

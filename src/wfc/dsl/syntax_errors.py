@@ -131,6 +131,7 @@ _WORDS = {
 }
 _EXPR_START = frozenset({"NAME", "INT", "STRING", "LPAR", "LSQB"})
 _STMT_START = frozenset({"IF", "WHILE", "FOR", "TRY", "RETURN", "FAIL", "LOG"})
+_COMMAND_START = frozenset({"SLEEP", "WAIT", "ALL", "FIRST"})
 _OPERATORS = frozenset({"ADDOP", "MULOP", "EQEQ", "LT", "AND", "OR"})
 _CLOSE_FOR = {"(": ")", "[": "]", "{": "}"}
 
@@ -148,11 +149,11 @@ def _terminal_words() -> dict[str, str]:
 
 def token_words(token: Token) -> str:
     if token.type == "$END":
-        return "the end of the file"
+        return "end of file"
     if token.type == "_NL":
-        return "the end of the line" if token.value != ";" else "`;`"
+        return "end of line" if token.value != ";" else "`;`"
     if token.type == "NAME":
-        return f"the name `{token.value}`"
+        return f"name `{token.value}`"
     if token.type in ("INT", "FLOAT", "DURATION", "STRING"):
         return f"{_WORDS[token.type].split(' ', 1)[1]} `{token.value}`"
     return f"`{token.value}`"
@@ -168,6 +169,9 @@ def expected_words(expected: Sequence[str] | set[str] | frozenset[str]) -> str:
     elif names >= _EXPR_START:
         words.append("an expression")
         names -= _EXPR_START | {"FLOAT", "DURATION", "LBRACE", "TRUE", "FALSE", "NULL", "NOT", "ADDOP"}
+    if names >= _COMMAND_START and "a statement" not in words:
+        words.append("a command")
+        names -= _COMMAND_START
     if names >= _OPERATORS:
         words.append("an operator")
         names -= _OPERATORS | {"POW", "NOTEQ", "LE", "GT", "GE", "IN", "NOT", "DOT", "LSQB", "LPAR"}
@@ -294,9 +298,13 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
             message = f"`{closer}` closes nothing"
             hint = "remove it, or add the opening bracket it belongs to"
         return diag("WFC122", message, mline, mcol, hint=hint)
-    if stack and (at_end or _starts_declaration(token)):
+    word = _word_before(text, offset)
+    declaration = _starts_declaration(token) or (
+        word in ("workflow", "import") and _at_line_start(text, offset, word)
+    )
+    if stack and (at_end or declaration):
         opener, oline, ocol = stack[-1]
-        what = "the end of the file" if at_end else f"`{token.value}`"
+        what = "the end of the file" if at_end else "the next declaration"
         return diag(
             "WFC122",
             f"expected `{_CLOSE_FOR[opener]}` to close the {_what(opener)} opened at {oline}:{ocol} before {what}",
@@ -306,7 +314,6 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         )
 
     # 2. known mistakes
-    word = _word_before(text, offset)
     if token.type in ("LBRACE", "NAME", "COLON") and word in ("else", "elif", "catch", "finally"):
         return diag(
             "WFC125",
@@ -327,9 +334,12 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
     # 3. in words
     expected = expected_words(exc.accepts or exc.expected)
     if start == "expr_start":
-        return diag(
-            "WFC124", f"unexpected {token_words(token)} in `{{...}}`; expected {expected}", line, col, width
+        found = (
+            "an incomplete expression"
+            if token.type in ("_NL", "$END")
+            else f"unexpected {token_words(token)}"
         )
+        return diag("WFC124", f"{found} in `{{...}}`; expected {expected}", line, col, width)
     return diag("WFC120", f"unexpected {token_words(token)}; expected {expected}", line, col, width)
 
 
@@ -353,11 +363,17 @@ def _starts_declaration(token: Token) -> bool:
     )
 
 
+def _at_line_start(text: str, offset: int, word: str) -> bool:
+    start = text.rfind("\n", 0, offset) + 1
+    return text[start:offset].strip() == word and text[start : start + len(word)] == word
+
+
 def _word_before(text: str, offset: int) -> str:
     m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*$", text[max(0, offset - 40) : offset])
     return m.group(1) if m else ""
 
 
 def _end_position(text: str) -> tuple[int, int]:
-    lines = text.split("\n")
+    """Where "end of file" is shown: just after the last non-blank line (which has a caret snippet)."""
+    lines = text.rstrip().split("\n")
     return len(lines), len(lines[-1]) + 1
