@@ -36,3 +36,15 @@ def finish(doc_id: str, decision: dict) -> str:
     else:
         yield docs.archive(doc_id)
         return f"rejected: {decision['reason']}"
+
+
+CASES = [
+    ("approve", ("doc-1", "ana"), {"events": {"decision": {"approved": True}}}),
+    (
+        "approve",
+        ("doc-2", "bo"),
+        {"events": [wfc.testing.Event("decision", {"approved": False, "reason": "typo"}, at=5000)]},
+    ),
+    ("approve", ("doc-3", "cy"), {"reminders": 1}),
+    ("approve", ("doc-4", "di"), {"events": {"decision": {"approved": False}}}),
+]

@@ -39,3 +39,10 @@ def price_batch(lines: dict[str, int], discount: float = 0.0, limit: int = 10) -
     }
     saved, _ = yield wfc.all_of(shop.save(report), wfc.sleep(1))
     return {"report": saved, "total": total}
+
+
+CASES = [
+    ("price_batch", ({"ab": 2, "c": 0, "xyz": -1, "q": 3},), {"discount": 0.1}),
+    ("price_batch", ({"a": 1, "b": 2, "c": 3},), {"limit": 2}),
+    ("price_batch", ({},), {}),
+]

@@ -21,3 +21,10 @@ def process_order(order_id: str, items: list[str], amount: float, address: str =
     yield steps.notify(order_id, f"your order ships as {parcel}")
     wfc.log.info(f"order {order_id} done")
     return {"receipt": receipt, "parcel": parcel, "reserved": reservation["reserved"]}
+
+
+# Inputs the tests run both versions with (workflow, args, keyword arguments incl. test options).
+CASES = [
+    ("process_order", ("o-1", ["book", "pen"], 25.0), {}),
+    ("process_order", ("o-2", ["piano"], 5000.0), {"address": "home"}),
+]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -94,7 +95,22 @@ def analyze_file(path: str | os.PathLike[str], *, allowed_imports: Sequence[str]
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         hint = "check the path, and that the file is UTF-8 text"
         return Analysis((Diagnostic("WFC127", f"cannot read {shown}: {reason}", Span(shown, 1), hint),))
-    return analyze(text, shown, where.parent, allowed_imports, key_base=str(where))
+    return analyze(text, shown, where.parent, allowed_imports, key_base=key_base(where))
+
+
+def key_base(path: Path) -> str:
+    """How workflow keys name a file: its path relative to the nearest ``sys.path`` entry (the working directory
+    included), with ``/`` separators, so keys (and table hashes) do not depend on where a project is checked out;
+    the absolute path when the file lies outside all of them."""
+    best: str | None = None
+    for entry in [os.getcwd(), *sys.path]:
+        try:
+            rel = path.relative_to(Path(entry or os.getcwd()).resolve()).as_posix()
+        except (OSError, ValueError, RuntimeError):
+            continue
+        if best is None or len(rel) < len(best):
+            best = rel
+    return best or path.as_posix()
 
 
 def analyze(
