@@ -9,7 +9,7 @@ import wfc
 
 @wfc.workflow
 def approve(doc_id: str, approver: str, reminders: int = 2) -> str:
-    request = yield docs.request_approval(doc_id, approver).options(name=f"ask {approver}")
+    yield docs.request_approval(doc_id, approver).options(name=f"ask {approver}")
     attempt = 0
     while attempt < reminders:
         winner, value = yield wfc.any_of(wfc.wait_event("decision"), wfc.sleep(3600))

@@ -21,7 +21,7 @@ def price_batch(lines: dict[str, int], discount: float = 0.0, limit: int = 10) -
         try:
             totals[sku] = yield shop.price_line(sku, qty)
         except ValueError as e:
-            skipped = skipped + [sku]
+            skipped += [sku]
             yield shop.audit(f"skipped {sku}: {e}")
     for i in range(len(skus)):
         sale = prices[i]["sale"]
