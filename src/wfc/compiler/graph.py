@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -60,6 +61,8 @@ class Node:
         kind = {"all_of": "all_of", "any_of": "any_of", "finally_end": "end finally", "loop": "loop"}.get(
             self.kind, self.kind
         )
+        if self.entry and self.kind != "start":
+            kind = f"start: {kind}"  # the entry state itself suspends or branches
         return f"{kind} · line {self.line}" if self.line is not None else kind
 
 
@@ -161,7 +164,9 @@ def build_graph(table: ir.Table, namespace: Mapping[str, Any] | None = None) -> 
 def _loop_head(node: Node) -> Node:
     # A suspension that heads a loop keeps its kind (it is what the user wrote) and only gains the flag.
     if node.kind in ("branch", "code"):
-        return attrs.evolve(node, kind="loop", loop_head=True)
+        # Without the lowering's labels (an old table) a while head reads "if <test>": it is a loop.
+        title = "while " + node.title[3:] if node.title.startswith("if ") else node.title
+        return attrs.evolve(node, kind="loop", loop_head=True, title=title)
     return attrs.evolve(node, loop_head=True)
 
 
@@ -201,7 +206,8 @@ def _node(table: ir.Table, s: ir.State, ns: Mapping[str, Any]) -> Node:
         return attrs.evolve(base, kind="finally_end", title="end finally")
     if s.id == table.entry:
         params = ", ".join(p.name for p in table.params)
-        return attrs.evolve(base, kind="start", title=_short(f"{table.name.rpartition(':')[2]}({params})"))
+        name = table.name.rpartition(":")[2] or "start"
+        return attrs.evolve(base, kind="start", title=_short(f"{name}({params})"))
     return attrs.evolve(base, title=_short(s.label or _code_title(s)))
 
 
@@ -215,6 +221,8 @@ def _branch_title(s: ir.State, op: ir.Branch) -> str:
 
 def _code_title(s: ir.State) -> str:
     lines = [ln for ln in (s.code.source.splitlines() if s.code else []) if not _internal(ln)]
+    # A for loop's body starts by taking the next item from the loop's internal iterator.
+    lines = [re.sub(r"\b_wfc_it\d+\.next\(\)", "next item", ln) for ln in lines]
     if not lines:
         return s.id.rpartition(".")[2] if "." in s.id else s.id
     return lines[0] + (" …" if len(lines) > 1 else "")
