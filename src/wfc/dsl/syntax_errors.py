@@ -326,6 +326,14 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         return diag(
             "WFC129", f"`{word}` is Python, not part of the .wf language", line, col, hint=_PY_HINTS[word]
         )
+    if set(exc.expected) == {"OF"} and word in ("all", "first"):
+        return diag(
+            "WFC136",
+            f"`{word}` is a keyword (`{word} of (...)` runs commands in parallel)",
+            line,
+            col,
+            hint=f"rename the variable `{word}`",
+        )
     known = _example_table().get(_key(exc))
     if known is not None:
         code, message, known_hint = known
