@@ -47,6 +47,8 @@ class CommandChecker:
         if self.command(v, frozenset()):
             return
         self.expr(v, frozenset())  # type: ignore[arg-type]
+        if isinstance(v, wf.Call) and resolve_callee(v.func, self.env, self.locals).kind != "builtin":
+            return  # what is wrong with the call is reported already
         hint = "assign its value to a variable, or remove it"
         if isinstance(v, wf.Compare) and v.ops == ("==",):
             hint = "to assign, write `=` instead of `==`"
