@@ -265,14 +265,16 @@ def classify_command(source: str, ns: Mapping[str, Any]) -> tuple[NodeKind, str,
     except SyntaxError:
         return "step", source, (), None
     # `a(x).options(retry=False)`: the command is still a call of `a`.
+    title = source
     while (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)
            and expr.func.attr == "options"):  # fmt: skip
         expr = expr.func.value
+        title = f"{ast.unparse(expr)}.options(…)"  # the call matters more than its options
     if not isinstance(expr, ast.Call):
         return "step", source, (), None
     kind = _command_kind(*_callee(expr.func, ns))
     if kind not in ("all_of", "any_of"):
-        return kind, source, (), None
+        return kind, title, (), None
     lanes, fanout, over = _parallel(expr)
     if lanes or fanout:
         # The lanes (or "× N") show the commands: the title keeps only the call's head.

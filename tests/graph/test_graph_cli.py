@@ -1,0 +1,195 @@
+"""``wfc graph`` end to end, every example rendered in every format, and docs/graphs.md kept true."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from wfc.cli.common import iter_sources, load_workflows
+from wfc.cli.graph_cmd import graph_of
+from wfc.cli.main import cli
+from wfc.commands import WorkflowDef
+from wfc.compiler.graph import Highlight
+from wfc.compiler.render_dot import render_dot, render_svg
+from wfc.compiler.render_html import render_html
+from wfc.compiler.render_mermaid import render_mermaid
+
+from . import dotparse
+from .helpers import HAVE_DOT, MERMAID_CHECK, check_mermaid, dot_canon, parse_svg, svg_node_classes
+
+ROOT = Path(__file__).parent.parent.parent
+FLOWS = str(Path(__file__).with_name("flows.py"))
+
+
+def _runtime_available() -> bool:
+    try:
+        return hasattr(importlib.import_module("wfc.runtime.runtime"), "Runtime")
+    except ImportError:
+        return False
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_mermaid_on_stdout_by_default() -> None:
+    code, out, _ = invoke("graph", f"{FLOWS}:loops")
+    assert code == 0
+    check_mermaid(out, graph_of(_flow("loops")))
+
+
+def test_dot_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "g.dot"
+    code, out, _ = invoke("graph", f"{FLOWS}:guarded", "--format", "dot", "-o", str(target))
+    assert code == 0 and out.strip() == f"wrote {target}"
+    assert set(dotparse.parse(target.read_text()).nodes) == {n.id for n in graph_of(_flow("guarded")).nodes}
+
+
+@pytest.mark.parametrize("fmt", ["svg", "html"])
+def test_svg_and_html_default_to_a_file_named_after_the_workflow(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if fmt == "svg" and not HAVE_DOT:
+        pytest.skip("Graphviz is not installed (.ci/run installs it)")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = invoke("graph", f"{FLOWS}:parallel", "-f", fmt)
+    assert code == 0 and out.strip() == f"wrote parallel.{fmt}"
+    text = (tmp_path / f"parallel.{fmt}").read_text()
+    if fmt == "svg":
+        parse_svg(text)
+    else:
+        assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+
+
+def test_svg_without_graphviz(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("shutil.which", lambda _name: None)
+    code, _, err = invoke("graph", f"{FLOWS}:straight", "-f", "svg", "-o", str(tmp_path / "x.svg"))
+    assert code == 1
+    assert "error[WFC410]" in err and "apt-get install graphviz" in err and "--format dot|mermaid|html" in err
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_a_file_with_several_workflows_needs_a_name() -> None:
+    code, _, err = invoke("graph", FLOWS)
+    assert code == 2
+    assert "name the one to draw as PATH:NAME" in err and "straight" in err and "loops" in err
+
+
+def test_unknown_workflow_and_missing_file() -> None:
+    code, _, err = invoke("graph", f"{FLOWS}:nope")
+    assert code == 2 and "no workflow named 'nope'" in err
+    code, _, err = invoke("graph", "no/such/file.py")
+    assert code == 2 and "no such file" in err
+
+
+def test_help_shows_examples() -> None:
+    code, out, _ = invoke("graph", "--help")
+    assert code == 0 and "Examples:" in out and "wfc graph examples/orders.py:fulfil_order" in out
+    assert "--instance" in out and "--db" in out
+
+
+@pytest.mark.skipif(_runtime_available(), reason="the runtime exists: the instance tests run instead")
+def test_instance_without_the_runtime_says_so() -> None:
+    code, _, err = invoke("graph", f"{FLOWS}:straight", "--instance", "run-1")
+    assert code == 2 and "--instance needs the runtime" in err
+
+
+def _flow(name: str) -> WorkflowDef:
+    from . import flows
+
+    defn = getattr(flows, name)
+    assert isinstance(defn, WorkflowDef)
+    return defn
+
+
+# ---- every example ----------------------------------------------------------------------------------------------
+
+
+def _examples() -> list[tuple[str, WorkflowDef | Exception]]:
+    """Every workflow under examples/ (.py and .wf), found as ``wfc graph`` finds them. An example that does not
+    load becomes a failing case of its own rather than an error that hides every other case."""
+    out: list[tuple[str, WorkflowDef | Exception]] = []
+    for path in iter_sources((str(ROOT / "examples"),)):
+        name = str(path.relative_to(ROOT / "examples"))
+        try:
+            out.extend((f"{name}:{defn.name}", defn) for defn in load_workflows(path))
+        except Exception as exc:
+            out.append((name, exc))
+    return out
+
+
+EXAMPLES = _examples()
+
+
+def test_there_are_examples_to_render() -> None:
+    files = {name.split(":")[0] for name, _ in EXAMPLES}
+    assert "orders.py" in files and any(f.endswith(".wf") for f in files), files
+
+
+@pytest.mark.parametrize(("name", "defn"), EXAMPLES, ids=[n for n, _ in EXAMPLES])
+def test_every_example_renders(name: str, defn: WorkflowDef | Exception) -> None:
+    if isinstance(defn, Exception):
+        raise defn
+    graph = graph_of(defn)
+    suspensions = [
+        n.id for n in graph.nodes if n.kind in ("step", "child", "sleep", "event", "all_of", "any_of")
+    ]
+    current = suspensions[-1] if suspensions else graph.entry
+    hl = Highlight(current=frozenset({current}), visited=frozenset({graph.entry, current}))
+    dot_text = render_dot(graph, hl)
+    dot = dotparse.parse(dot_text)
+    assert set(dot.nodes) == {n.id for n in graph.nodes}
+    assert [n for n, at in dot.nodes.items() if "wfc-current" in at["class"]] == [current]
+    mermaid = render_mermaid(graph, hl)
+    check_mermaid(mermaid, graph)
+    assert re.findall(r"^  class (\S+) wfc_current$", mermaid, re.M) == ["s_" + re.sub(r"\W", "_", current)]
+    page = render_html(graph, hl, use_graphviz=False)
+    assert "flowchart TD" in page
+    if HAVE_DOT:
+        dot_canon(dot_text)
+        classes = svg_node_classes(parse_svg(render_svg(graph, hl)))
+        assert set(classes) == {n.id for n in graph.nodes}
+        assert [s for s, c in classes.items() if "wfc-current" in c.split()] == [current]
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("WFC_MERMAID_DIR") and shutil.which("node")),
+    reason="set WFC_MERMAID_DIR to a directory with node_modules/mermaid and jsdom to run Mermaid's own parser",
+)
+def test_mermaids_own_parser_accepts_every_example(tmp_path: Path) -> None:
+    from . import flows
+
+    defns = [d for _, d in EXAMPLES if isinstance(d, WorkflowDef)]
+    defns += [d for d in vars(flows).values() if isinstance(d, WorkflowDef)]
+    files = []
+    for i, defn in enumerate(defns):
+        graph = graph_of(defn)
+        hl = Highlight(current=frozenset({graph.entry}), visited=frozenset({graph.entry}))
+        files.append(tmp_path / f"g{i}.mmd")
+        files[-1].write_text(render_mermaid(graph, hl))
+    done = subprocess.run(
+        ["node", str(MERMAID_CHECK), *map(str, files)],
+        cwd=os.environ["WFC_MERMAID_DIR"], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ---- docs -------------------------------------------------------------------------------------------------------
+
+
+def test_doc_diagram_is_what_the_code_draws() -> None:
+    from examples import orders
+
+    doc = (ROOT / "docs" / "graphs.md").read_text()
+    rendered = render_mermaid(graph_of(orders.fulfil_order))
+    assert f"```mermaid\n{rendered}```" in doc, (
+        "regenerate the diagram: wfc graph examples/orders.py:fulfil_order"
+    )
