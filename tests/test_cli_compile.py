@@ -121,7 +121,9 @@ def test_compile_emits_ir_and_json(runner: CliRunner, tmp_path: Path) -> None:
 def test_compile_versions_directory(runner: CliRunner, tmp_path: Path) -> None:
     path = write(tmp_path, "versioned_flows.py", GOOD)
     out = tmp_path / "versions"
-    result = runner.invoke(cli, ["compile", f"{path}:good", "--versions", str(out), "-o", str(tmp_path / "t.ir")])
+    result = runner.invoke(
+        cli, ["compile", f"{path}:good", "--versions", str(out), "-o", str(tmp_path / "t.ir")]
+    )
     assert result.exit_code == 0, result.output
     stored = list(out.rglob("*.json"))
     assert len(stored) == 1 and len(stored[0].stem) == 64
@@ -141,7 +143,7 @@ def test_compile_errors_are_one_clear_line(runner: CliRunner, tmp_path: Path) ->
 
 
 def test_every_command_help_shows_an_example(runner: CliRunner) -> None:
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0
         assert "Example" in result.output, f"`wfc {name} --help` shows no example"

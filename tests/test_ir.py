@@ -46,7 +46,9 @@ def test_hash_ignores_path_and_positions(table: ir.Table) -> None:
     moved = attrs.evolve(
         table,
         path="/elsewhere/file.py",
-        states=tuple(attrs.evolve(s, pos=ir.Pos(s.pos.line + 100, 1) if s.pos else None) for s in table.states),
+        states=tuple(
+            attrs.evolve(s, pos=ir.Pos(s.pos.line + 100, 1) if s.pos else None) for s in table.states
+        ),
     )
     assert moved.hash == table.hash
     changed = attrs.evolve(table, states=(*table.states[:-1], attrs.evolve(table.states[-1], label="other")))
