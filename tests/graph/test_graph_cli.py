@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +18,7 @@ from wfc.cli.graph_cmd import graph_of
 from wfc.cli.main import cli
 from wfc.commands import WorkflowDef
 from wfc.compiler.graph import Highlight
-from wfc.compiler.render_dot import render_dot, render_svg
+from wfc.compiler.render_dot import CURRENT_FILL, PATH_COLOR, render_dot, render_svg
 from wfc.compiler.render_html import render_html
 from wfc.compiler.render_mermaid import render_mermaid
 
@@ -193,3 +194,93 @@ def test_doc_diagram_is_what_the_code_draws() -> None:
     assert f"```mermaid\n{rendered}```" in doc, (
         "regenerate the diagram: wfc graph examples/orders.py:fulfil_order"
     )
+
+
+# ---- --instance, against the runtime's documented interface -----------------------------------------------------
+
+
+class _FakeRuntime:
+    """``wfc.Runtime``'s reading side, as the runtime documents it (``status``, ``history``, ``close``), over
+    canned records: the highlighting is tested whether or not the durable runtime is installed."""
+
+    statuses: dict[str, Any] = {}
+    histories: dict[str, list[Any]] = {}
+    urls: list[str] = []
+
+    def __init__(self, url: str) -> None:
+        self.urls.append(url)
+
+    def status(self, instance_id: str) -> Any:
+        return self.statuses[instance_id]
+
+    def history(self, instance_id: str) -> list[Any]:
+        return self.histories[instance_id]
+
+    def close(self) -> None:
+        pass
+
+
+def _instance(
+    monkeypatch: pytest.MonkeyPatch, name: str, state: str, state_id: str | None, path: list[str]
+) -> None:
+    import datetime as dt
+
+    import wfc
+    from wfc.runtime.records import HistoryRecord, Status, WorkflowState
+
+    now = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    table = wfc.compile(_flow(name))
+    status = Status(f"{name}-1", name, WorkflowState(state), state_id, (), now, now, table_hash=table.hash)
+    records = []
+    for seq, sid in enumerate(path):
+        # an all_of issues one record per command, all at the same suspension
+        lanes = 2 if graph_of(_flow(name)).node(sid).kind == "all_of" else 1
+        records += [HistoryRecord(seq, str(k) if lanes > 1 else "", "step", "fetch", ("k",), {}, "completed",
+                                  state_id=sid) for k in range(lanes)]  # fmt: skip
+    monkeypatch.setattr(_FakeRuntime, "statuses", {status.id: status})
+    monkeypatch.setattr(_FakeRuntime, "histories", {status.id: records})
+    monkeypatch.setattr(wfc, "Runtime", _FakeRuntime, raising=False)
+
+
+def test_instance_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    _instance(monkeypatch, "loops", "sleeping", "L61.body", ["L55.endif", "L55.endif", "L61.body"])
+    code, out, err = invoke(
+        "graph", f"{FLOWS}:loops", "-f", "dot", "--instance", "loops-1", "--db", "sqlite:///x.db"
+    )
+    assert code == 0, err
+    assert _FakeRuntime.urls[-1] == "sqlite:///x.db"
+    dot = dotparse.parse(out)
+    assert [n for n, at in dot.nodes.items() if "wfc-current" in at["class"]] == ["L61.body"]
+    assert dot.nodes["L61.body"]["fillcolor"] == CURRENT_FILL["running"]
+    marked = {(a, b) for a, b, at in dot.edges if at.get("color") == PATH_COLOR}
+    assert ("L58.endif", "L54.for") in marked and ("start", "L54.for") in marked
+
+
+def test_instance_completed_ends_at_its_return(monkeypatch: pytest.MonkeyPatch) -> None:
+    _instance(monkeypatch, "straight", "completed", None, ["start", "L33.resume"])
+    code, out, err = invoke("graph", f"{FLOWS}:straight", "-f", "mermaid", "--instance", "straight-1")
+    assert code == 0, err
+    assert "class s_L34_resume wfc_current" in out
+    assert f"fill:{CURRENT_FILL['finished']}" in out
+
+
+def test_instance_page_shows_status_and_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _instance(monkeypatch, "parallel", "failed", None, ["start", "L92.resume"])
+    page = tmp_path / "p.html"
+    code, _, err = invoke(
+        "graph", f"{FLOWS}:parallel", "-f", "html", "-o", str(page), "--instance", "parallel-1"
+    )
+    assert code == 0, err
+    text = page.read_text()
+    assert "<th>status</th><td>failed</td>" in text
+    assert "<th>seq</th>" in text and "<th>state_id</th>" in text and text.count("<td>fetch</td>") == 3
+    if HAVE_DOT:
+        svg = text[text.index("<svg") : text.index("</svg>") + 6]
+        classes = svg_node_classes(parse_svg(svg))
+        assert [s for s, c in classes.items() if "wfc-current" in c.split()] == ["L92.resume"]
+
+
+def test_instance_of_another_version_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    _instance(monkeypatch, "straight", "running", "L77.gone", ["start"])
+    code, out, err = invoke("graph", f"{FLOWS}:straight", "--instance", "straight-1")
+    assert code == 0 and "L77.gone" in err and "wfc_current" not in out

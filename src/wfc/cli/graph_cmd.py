@@ -13,13 +13,14 @@ import click
 from wfc.cli.common import CliError, db_option, handle_errors, load_target
 from wfc.commands import WorkflowDef
 from wfc.compiler.driver import compile_workflow
-from wfc.compiler.graph import Graph, Highlight, Status, build_graph, highlight_path
+from wfc.compiler.graph import Graph, Highlight, Status, build_graph, final_state, highlight_path
 from wfc.compiler.render_dot import render_dot, render_svg
 from wfc.compiler.render_html import InstanceInfo, render_html
 from wfc.compiler.render_mermaid import render_mermaid
 
 FORMATS = ("mermaid", "dot", "svg", "html")
 _FINISHED = {"completed", "complete", "finished", "succeeded", "success", "done", "returned"}
+_HISTORY_COLUMNS = ("seq", "path", "kind", "name", "status", "attempts", "error", "finished_at", "state_id")
 _FAILED = {"failed", "failure", "error", "errored", "canceled", "cancelled", "crashed"}
 
 
@@ -140,18 +141,34 @@ def _instance(
     defn = _instance_workflow(defns, status, target)
     state = getattr(status, "state", None)
     state_text = str(getattr(state, "value", state) or "unknown")
-    current = getattr(status, "state_id", None)
-    path = [r.state_id for r in records if getattr(r, "state_id", None)]
     kind: Status = "running"
     if state_text.lower() in _FINISHED:
         kind = "finished"
     elif state_text.lower() in _FAILED:
         kind = "failed"
+    table = compile_workflow(defn)
     graph = graph_of(defn)
+    table_hash = getattr(status, "table_hash", "")
+    if table_hash and table_hash != table.hash:
+        click.echo(f"warning: instance {instance_id} runs another version of {defn.name} than {target} compiles "
+                   "to: states that changed are not drawn", err=True)  # fmt: skip
+    # One history record per command; the commands of one all_of/any_of share a suspension (`seq`).
+    path: list[str] = []
+    last_seq: object = object()
+    for r in records:
+        seq = getattr(r, "seq", None)
+        if getattr(r, "state_id", None) and (seq is None or seq != last_seq):
+            path.append(r.state_id)
+        last_seq = seq
+    current = getattr(status, "state_id", None)
     known = {n.id for n in graph.nodes}
     if current is not None and current not in known:
         click.echo(f"warning: instance {instance_id} is at state {current}, which this version of "
-                   f"{defn.name} does not have (was it started on an older version?)", err=True)  # fmt: skip
+                   f"{defn.name} does not have", err=True)  # fmt: skip
+    if current is None and kind == "finished":
+        current = final_state(graph, path[-1] if path else graph.entry)
+    elif current is None and kind == "failed" and path:
+        current = path[-1]  # it failed there, or on the way from there
     highlight = highlight_path(graph, path, current=[current] if current else [], status=kind)
     columns, rows = _history_rows(records)
     info = InstanceInfo(instance_id, state_text, current, columns, rows)
@@ -177,7 +194,9 @@ def _history_rows(records: list[Any]) -> tuple[tuple[str, ...], tuple[tuple[str,
     if not records:
         return (), ()
     first = records[0]
-    if attrs.has(type(first)):
+    if all(hasattr(first, c) for c in _HISTORY_COLUMNS):
+        columns = list(_HISTORY_COLUMNS)
+    elif attrs.has(type(first)):
         columns = [a.name for a in attrs.fields(type(first))]
     elif hasattr(first, "__dataclass_fields__"):
         columns = list(first.__dataclass_fields__)

@@ -439,17 +439,39 @@ def _adjacency(graph: Graph) -> dict[str, list[tuple[tuple[str, str], str]]]:
     return adj
 
 
+def final_state(graph: Graph, last: str) -> str | None:
+    """Where a completed run ended: the only ``return`` state reachable from ``last`` (its last suspension, or
+    the entry) without suspending again, by exactly one route; ``None`` when that is not certain."""
+    adjacency = _adjacency(graph)
+    found: list[str] = []
+    for node in graph.nodes:
+        if node.kind == "return":
+            routes = _routes(graph, adjacency, last, node.id)
+            if routes is None:
+                return None
+            found.extend(node.id for _ in routes)
+    return found[0] if len(found) == 1 else None
+
+
 def _unique_route(
-    graph: Graph, adj: Mapping[str, list[tuple[tuple[str, str], str]]], a: str, b: str, budget: int = 20000
+    graph: Graph, adj: Mapping[str, list[tuple[tuple[str, str], str]]], a: str, b: str
 ) -> list[tuple[str, tuple[str, str], str]] | None:
-    """The only simple path a → b whose inner states do not suspend, or ``None`` (none, several, too costly)."""
+    routes = _routes(graph, adj, a, b)
+    return routes[0] if routes is not None and len(routes) == 1 else None
+
+
+def _routes(
+    graph: Graph, adj: Mapping[str, list[tuple[tuple[str, str], str]]], a: str, b: str, budget: int = 20000
+) -> list[list[tuple[str, tuple[str, str], str]]] | None:
+    """Up to two simple paths a → b whose inner states do not suspend (two: "more than one"), or ``None`` when
+    the search was too costly to finish. Each step is (state, edge key, next state)."""
     suspends = {n.id for n in graph.nodes if n.kind in SUSPENSIONS}
     found: list[list[tuple[str, tuple[str, str], str]]] = []
     trail: list[tuple[str, tuple[str, str], str]] = []
     seen = {a}
     work = budget
 
-    def walk(node: str) -> bool:  # False: give up
+    def walk(node: str) -> bool:  # False: stop (enough found, or out of budget)
         nonlocal work
         for key, nxt in adj.get(node, []):
             work -= 1
@@ -469,6 +491,6 @@ def _unique_route(
                 return False
         return True
 
-    if not walk(a) or len(found) != 1:
+    if not walk(a) and work < 0:
         return None
-    return found[0]
+    return found[:2]
