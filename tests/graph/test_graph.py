@@ -165,6 +165,12 @@ def test_graph_without_namespace_or_positions() -> None:
     graph = build_graph(table)
     assert all(n.line is None for n in graph.nodes)
     assert [n.title for n in graph.nodes if n.kind == "loop"] == ["for loop", "while total < 20"]
+    assert sorted(e.label for e in graph.edges if graph.node(e.src).kind == "loop") == [
+        "exit",
+        "exit",
+        "loop",
+        "loop",
+    ]
     assert sum(e.back for e in graph.edges) == 4
     check_mermaid(render_mermaid(graph), graph)
     dotparse.parse(render_dot(graph))

@@ -158,6 +158,12 @@ def build_graph(table: ir.Table, namespace: Mapping[str, Any] | None = None) -> 
     edges = _mark_back_edges(table, list(dict.fromkeys(edges)))
     heads = {e.dst for e in edges if e.back}
     nodes = [_loop_head(n) if n.id in heads or _looks_like_loop(n.id) else n for n in nodes]
+    # A loop head's test decides between another round and leaving the loop: say so on its two edges.
+    loops = {n.id for n in nodes if n.kind == "loop"}
+    relabel = {"true": "loop", "false": "exit"}
+    edges = [
+        attrs.evolve(e, label=relabel[e.label]) if e.src in loops and e.label in relabel else e for e in edges
+    ]
     return Graph(table.name, table.entry, tuple(nodes), tuple(edges), tuple(clusters))
 
 
@@ -212,7 +218,7 @@ def _node(table: ir.Table, s: ir.State, ns: Mapping[str, Any]) -> Node:
 
 
 def _branch_title(s: ir.State, op: ir.Branch) -> str:
-    # Tables loaded from JSON carry no labels: rebuild a readable one from the test.
+    # A state the lowering gave no label (e.g. a table built by other tools): rebuild one from the test.
     test = op.test.source
     if test.startswith(_INTERNAL) and test.endswith(".more()"):
         return "for loop"
@@ -242,9 +248,7 @@ def _state_edges(table: ir.Table, s: ir.State) -> list[Edge]:
     if isinstance(op, ir.Goto):
         return [Edge(s.id, op.target)]
     if isinstance(op, ir.Branch):
-        loop = _looks_like_loop(s.id)
-        return [Edge(s.id, op.if_true, label="loop" if loop else "true"),
-                Edge(s.id, op.if_false, label="exit" if loop else "false")]  # fmt: skip
+        return [Edge(s.id, op.if_true, label="true"), Edge(s.id, op.if_false, label="false")]
     if isinstance(op, ir.Suspend):
         return [Edge(s.id, op.resume)]
     if isinstance(op, ir.Leave):
