@@ -16,7 +16,8 @@ import wfc
 from wfc.cli.graph_cmd import graph_of
 from wfc.commands import WorkflowDef
 from wfc.compiler import ir
-from wfc.compiler.graph import Highlight, build_graph, classify_command, highlight_path
+from wfc.compiler.graph import Highlight, build_graph, classify_command
+from wfc.compiler.graph_path import highlight_path
 from wfc.compiler.render_dot import CURRENT_FILL, PATH_COLOR, render_dot, render_svg
 from wfc.compiler.render_html import InstanceInfo, render_html
 from wfc.compiler.render_mermaid import render_mermaid

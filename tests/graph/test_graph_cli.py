@@ -284,3 +284,11 @@ def test_instance_of_another_version_warns(monkeypatch: pytest.MonkeyPatch) -> N
     _instance(monkeypatch, "straight", "running", "L77.gone", ["start"])
     code, out, err = invoke("graph", f"{FLOWS}:straight", "--instance", "straight-1")
     assert code == 0 and "L77.gone" in err and "wfc_current" not in out
+
+
+def test_doc_python_snippet_runs() -> None:
+    doc = (ROOT / "docs" / "graphs.md").read_text()
+    snippet = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)
+    assert "class s_L48_resume wfc_current" in namespace["text"]

@@ -13,7 +13,8 @@ import click
 from wfc.cli.common import CliError, db_option, handle_errors, load_target
 from wfc.commands import WorkflowDef
 from wfc.compiler.driver import compile_workflow
-from wfc.compiler.graph import Graph, Highlight, Status, build_graph, final_state, highlight_path
+from wfc.compiler.graph import Graph, Highlight, Status, build_graph
+from wfc.compiler.graph_path import final_state, highlight_path
 from wfc.compiler.render_dot import render_dot, render_svg
 from wfc.compiler.render_html import InstanceInfo, render_html
 from wfc.compiler.render_mermaid import render_mermaid

@@ -18,9 +18,8 @@ there. Everything is ordered by the table, so the output is stable and golden te
 from __future__ import annotations
 
 import ast
-import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -125,7 +124,7 @@ class Graph:
 class Highlight:
     """Where an instance is and how it got there. ``visited_edges`` holds :attr:`Edge.key` pairs.
 
-    The runtime (or :func:`highlight_path`) fills it; renderers colour ``current`` (green when ``finished``,
+    The runtime (or :func:`wfc.compiler.graph_path.highlight_path`) fills it; renderers colour ``current`` (green when ``finished``,
     red when ``failed``), and the visited states and edges."""
 
     current: frozenset[str] = frozenset()
@@ -397,104 +396,3 @@ def _mark_back_edges(table: ir.Table, edges: list[Edge]) -> list[Edge]:
                 on_stack.add(dst)
                 stack.append((dst, iter(out_edges.get(dst, []))))
     return [attrs.evolve(e, back=True) if i in back else e for i, e in enumerate(edges)]
-
-
-# ---- highlighting -----------------------------------------------------------------------------------------------
-
-
-def highlight_path(
-    graph: Graph, path: Sequence[str], *, current: Iterable[str] = (), status: Status = "running"
-) -> Highlight:
-    """A :class:`Highlight` from the states an instance passed through, in order (e.g. its history: one entry
-    per suspension). Between two recorded states the route is filled in when it is unambiguous: exactly one
-    path through states that do not suspend. Ids the graph does not know (another version) are ignored."""
-    known = {n.id for n in graph.nodes}
-    cur = frozenset(c for c in current if c in known)
-    steps = [p for p in path if p in known]
-    if len(cur) == 1 and (not steps or steps[-1] not in cur):
-        steps.extend(cur)  # the history may or may not already end at the current state
-    # The entry is where every run begins; a repeated state is kept (a loop that suspends at one state).
-    if not steps or steps[0] != graph.entry:
-        steps.insert(0, graph.entry)
-    adjacency = _adjacency(graph)
-    visited: set[str] = set(steps)
-    edges: set[tuple[str, str]] = set()
-    for a, b in itertools.pairwise(steps):
-        route = _unique_route(graph, adjacency, a, b)
-        for src, key, dst in route or []:
-            visited.update((src, dst))
-            edges.add(key)
-    return Highlight(cur, frozenset(visited), frozenset(edges), status)
-
-
-def _adjacency(graph: Graph) -> dict[str, list[tuple[tuple[str, str], str]]]:
-    """state → [(edge key, next state)], exception edges expanded to every state inside their region."""
-    inside: dict[str, list[str]] = {}
-    parents = {c.id: c.parent for c in graph.clusters}
-    for n in graph.nodes:
-        r = n.region
-        while r is not None:
-            inside.setdefault(r, []).append(n.id)
-            r = parents.get(r)
-    adj: dict[str, list[tuple[tuple[str, str], str]]] = {}
-    for e in graph.edges:
-        for src in inside.get(e.cluster, []) if e.cluster else [e.src]:
-            adj.setdefault(src, []).append((e.key, e.dst))
-    return adj
-
-
-def final_state(graph: Graph, last: str) -> str | None:
-    """Where a completed run ended: the only ``return`` state reachable from ``last`` (its last suspension, or
-    the entry) without suspending again, by exactly one route; ``None`` when that is not certain."""
-    adjacency = _adjacency(graph)
-    found: list[str] = []
-    for node in graph.nodes:
-        if node.kind == "return":
-            routes = _routes(graph, adjacency, last, node.id)
-            if routes is None:
-                return None
-            found.extend(node.id for _ in routes)
-    return found[0] if len(found) == 1 else None
-
-
-def _unique_route(
-    graph: Graph, adj: Mapping[str, list[tuple[tuple[str, str], str]]], a: str, b: str
-) -> list[tuple[str, tuple[str, str], str]] | None:
-    routes = _routes(graph, adj, a, b)
-    return routes[0] if routes is not None and len(routes) == 1 else None
-
-
-def _routes(
-    graph: Graph, adj: Mapping[str, list[tuple[tuple[str, str], str]]], a: str, b: str, budget: int = 20000
-) -> list[list[tuple[str, tuple[str, str], str]]] | None:
-    """Up to two simple paths a → b whose inner states do not suspend (two: "more than one"), or ``None`` when
-    the search was too costly to finish. Each step is (state, edge key, next state)."""
-    suspends = {n.id for n in graph.nodes if n.kind in SUSPENSIONS}
-    found: list[list[tuple[str, tuple[str, str], str]]] = []
-    trail: list[tuple[str, tuple[str, str], str]] = []
-    seen = {a}
-    work = budget
-
-    def walk(node: str) -> bool:  # False: stop (enough found, or out of budget)
-        nonlocal work
-        for key, nxt in adj.get(node, []):
-            work -= 1
-            if work < 0 or len(found) > 1:
-                return False
-            if nxt == b:
-                found.append([*trail, (node, key, nxt)])
-                continue
-            if nxt in seen or nxt in suspends:
-                continue
-            seen.add(nxt)
-            trail.append((node, key, nxt))
-            ok = walk(nxt)
-            trail.pop()
-            seen.discard(nxt)
-            if not ok:
-                return False
-        return True
-
-    if not walk(a) and work < 0:
-        return None
-    return found[:2]

@@ -60,8 +60,8 @@ body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
 h1 { font-size: 1.3rem; } h2 { font-size: 1.05rem; margin-top: 1.5rem; }
 table { border-collapse: collapse; font-size: 0.9rem; }
 td, th { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: left; vertical-align: top; }
-.graph { overflow: auto; border: 1px solid #ddd; padding: 0.5rem; }
-.graph svg { max-width: 100%; height: auto; }
+.wfc-drawing { overflow: auto; border: 1px solid #ddd; padding: 0.5rem; }
+.wfc-drawing svg { max-width: 100%; height: auto; }
 pre { background: #f6f6f6; padding: 0.75rem; overflow: auto; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 0.5rem 0.75rem; }
 .swatch { display: inline-block; width: 2.2rem; height: 0; vertical-align: middle; margin-right: 0.4rem; }
@@ -93,7 +93,7 @@ def render_html(
         parts.extend(_instance(instance))
     parts.append("<h2>State graph</h2>")
     if use_graphviz:
-        parts.append(f'<div class="graph">{_inline_svg(render_svg(graph, highlight))}</div>')
+        parts.append(f'<div class="wfc-drawing">{_inline_svg(render_svg(graph, highlight))}</div>')
     else:
         parts.append(
             '<p class="note">Graphviz is not installed, so this page shows the graph as Mermaid text: paste it '
