@@ -70,6 +70,12 @@ def test_svg_and_html_default_to_a_file_named_after_the_workflow(
         assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
 
 
+def test_a_wf_file() -> None:
+    code, out, err = invoke("graph", str(ROOT / "examples" / "wf" / "order.wf"))
+    assert code == 0, err
+    assert out.startswith("flowchart TD") and "wfc_current" not in out
+
+
 def test_svg_without_graphviz(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr("shutil.which", lambda _name: None)
     code, _, err = invoke("graph", f"{FLOWS}:straight", "-f", "svg", "-o", str(tmp_path / "x.svg"))
