@@ -314,10 +314,18 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         )
 
     # 2. known mistakes
-    if token.type in ("LBRACE", "NAME", "COLON") and word in ("else", "elif", "catch", "finally"):
+    clause = _CLAUSES.get(word) if _at_line_start(text, offset, word) else None
+    if clause is None and token.type == "_NL":
+        after = re.match(r"\s*([A-Za-z_]+)", text[offset:])
+        if after and after.group(1) in _CLAUSES:
+            word, clause = after.group(1), _CLAUSES[after.group(1)]
+            start = offset + after.start(1)
+            line = text.count("\n", 0, start) + 1
+            col = start - text.rfind("\n", 0, start)
+    if clause is not None:
         return diag(
             "WFC125",
-            f"`{word}` must follow the `}}` that closes the block before it, on the same line",
+            f"`{word}` must follow the `}}` that closes the {clause} before it, on the same line",
             line,
             col,
             hint=f"write `}} {word} ...`",
@@ -326,7 +334,7 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         return diag(
             "WFC129", f"`{word}` is Python, not part of the .wf language", line, col, hint=_PY_HINTS[word]
         )
-    if set(exc.expected) == {"OF"} and word in ("all", "first"):
+    if set(exc.accepts or exc.expected) == {"OF"} and word in ("all", "first"):
         return diag(
             "WFC136",
             f"`{word}` is a keyword (`{word} of (...)` runs commands in parallel)",
@@ -365,6 +373,9 @@ _PY_HINTS = {
 }
 
 
+_CLAUSES = {"else": "`if` block", "elif": "`if` block", "catch": "`try` block", "finally": "`try` block"}
+
+
 def _starts_declaration(token: Token) -> bool:
     return token.type in ("WORKFLOW", "IMPORT") or (
         token.type == "NAME" and token.value in ("workflow", "import") and token.column == 1
@@ -372,8 +383,9 @@ def _starts_declaration(token: Token) -> bool:
 
 
 def _at_line_start(text: str, offset: int, word: str) -> bool:
+    """Whether ``word`` is the only thing on its line before ``offset``."""
     start = text.rfind("\n", 0, offset) + 1
-    return text[start:offset].strip() == word and text[start : start + len(word)] == word
+    return bool(word) and text[start:offset].strip() == word
 
 
 def _word_before(text: str, offset: int) -> str:
