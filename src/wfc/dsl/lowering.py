@@ -14,12 +14,36 @@ import ast
 import copy
 
 from wfc.compiler import pycode, syntax
-from wfc.compiler.python.frontend import TEMP_VAR, escapes, has_yield
 from wfc.compiler.python.source import SourceMap
 from wfc.dsl import ast as wf
 from wfc.dsl.resolve import Env, bound_names
 from wfc.dsl.topython import ToPython
 from wfc.dsl.types import python_source
+
+
+TEMP_VAR = "_wfc_tmp"
+"""Holds a command's result before ``return`` returns it; the Python front end's name for the same slot (a test
+keeps the two equal)."""
+
+
+def has_yield(node: ast.AST) -> bool:
+    # Generated code has no nested function scopes, so every yield below ``node`` is the workflow's.
+    return any(isinstance(n, ast.Yield) for n in ast.walk(node))
+
+
+def escapes(node: ast.stmt) -> bool:
+    """Whether a ``return`` anywhere in ``node``, or a ``break``/``continue`` not inside one of its loops, leaves
+    it (such a statement needs structural lowering even without a yield)."""
+
+    def visit(n: ast.AST, in_loop: bool) -> bool:
+        if isinstance(n, ast.Return):
+            return True
+        if isinstance(n, ast.Break | ast.Continue):
+            return not in_loop
+        inside = in_loop or isinstance(n, ast.For | ast.While)
+        return any(visit(child, inside) for child in ast.iter_child_nodes(n))
+
+    return visit(node, False)
 
 
 def lower_workflow(decl: wf.WorkflowDecl, env: Env, key: str, module: wf.Module) -> syntax.Workflow:

@@ -319,9 +319,9 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         after = re.match(r"\s*([A-Za-z_]+)", text[offset:])
         if after and after.group(1) in _CLAUSES:
             word, clause = after.group(1), _CLAUSES[after.group(1)]
-            start = offset + after.start(1)
-            line = text.count("\n", 0, start) + 1
-            col = start - text.rfind("\n", 0, start)
+            at = offset + after.start(1)
+            line = text.count("\n", 0, at) + 1
+            col = at - text.rfind("\n", 0, at)
     if clause is not None:
         return diag(
             "WFC125",
