@@ -20,7 +20,6 @@ from wfc.dsl.resolve import Env, bound_names
 from wfc.dsl.topython import ToPython
 from wfc.dsl.types import python_source
 
-
 TEMP_VAR = "_wfc_tmp"
 """Holds a command's result before ``return`` returns it; the Python front end's name for the same slot (a test
 keeps the two equal)."""
