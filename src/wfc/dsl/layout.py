@@ -61,7 +61,9 @@ class TooDeep(Exception):
 
 
 class Layout(PostLex):
-    always_accept = ("_NL",)
+    # The contextual lexer only lexes what the parser state accepts; `}` must reach this post-lexer even where
+    # only a newline is acceptable (`if x { break }`), since the newline it needs is added here.
+    always_accept = ("_NL", "RBRACE")
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         # Per-parse state lives in this generator's locals: the parser (and this object) are shared.
