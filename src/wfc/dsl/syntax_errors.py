@@ -313,7 +313,13 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
             hint=f"add `{_CLOSE_FOR[opener]}`",
         )
 
-    # 2. known mistakes
+    # 2. inside a string's `{...}`
+    if start == "expr_start":
+        expected = expected_words(exc.accepts or exc.expected)
+        found = "an incomplete expression" if token.type in ("_NL", "$END") else f"unexpected {token_words(token)}"
+        return diag("WFC124", f"{found} in `{{...}}`; expected {expected}", line, col, width)
+
+    # 3. known mistakes
     clause = _CLAUSES.get(word) if _at_line_start(text, offset, word) else None
     if clause is None and token.type == "_NL":
         after = re.match(r"\s*([A-Za-z_]+)", text[offset:])
@@ -347,15 +353,8 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         code, message, known_hint = known
         return diag(code, message, line, col, width, known_hint)
 
-    # 3. in words
+    # 4. in words
     expected = expected_words(exc.accepts or exc.expected)
-    if start == "expr_start":
-        found = (
-            "an incomplete expression"
-            if token.type in ("_NL", "$END")
-            else f"unexpected {token_words(token)}"
-        )
-        return diag("WFC124", f"{found} in `{{...}}`; expected {expected}", line, col, width)
     return diag("WFC120", f"unexpected {token_words(token)}; expected {expected}", line, col, width)
 
 
