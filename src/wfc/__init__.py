@@ -39,6 +39,10 @@ from wfc.runtime.context import log as log
 from wfc.runtime.context import now as now
 from wfc.runtime.context import random as random
 from wfc.runtime.context import uuid4 as uuid4
+from wfc.runtime.records import HistoryRecord as HistoryRecord
+from wfc.runtime.records import Status as Status
+from wfc.runtime.records import WorkflowState as WorkflowState
+from wfc.runtime.runtime import Runtime as Runtime
 
 __version__ = "0.1.0"
 
@@ -46,11 +50,15 @@ __all__ = [
     "Canceled",
     "CompileError",
     "Diagnostic",
+    "HistoryRecord",
     "RetryPolicy",
+    "Runtime",
+    "Status",
     "StepFailed",
     "Timeout",
     "WfcError",
     "WorkflowFailed",
+    "WorkflowState",
     "all_of",
     "any_of",
     "compile",

@@ -41,6 +41,7 @@ from wfc.commands import (
 )
 from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
 from wfc.runtime import context
+from wfc.runtime.clock import FakeClock as FakeClock
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.link import bind_arguments, machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended

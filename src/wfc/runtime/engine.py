@@ -1,0 +1,538 @@
+"""Transitions: delivering an outcome to a workflow and turning its next suspension into work. Store-agnostic.
+
+A *cycle* is one transaction of one process: it records the outcomes of the steps this process ran (each one a
+transition of its instance), then claims due rows of the work queue — timers, event timeouts, outcomes that
+arrived from outside, transactional steps, new instances — and handles them in the same transaction. Steps
+scheduled by these transitions are leased to this process right away (up to its free capacity) and returned to be
+run outside the transaction. With many workflows in flight, one commit carries many transitions.
+
+A transition loads the cursor from the one row it resolves (the first row of its suspension: state id, encoded
+live variables, command shape), runs the machine to the next suspension or the end, and writes the rows of the new
+suspension. It never reads the rest of the history. Each transition runs in a savepoint: a broken one (a bug, a
+class this process cannot decode) blocks only its instance, with the reason in its status.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from wfc import convert
+from wfc.commands import STEPS, WorkflowDef
+from wfc.errors import WfcError, WorkflowFailed
+from wfc.runtime import steps
+from wfc.runtime.clock import Clock, to_datetime
+from wfc.runtime.context import TransitionContext, transition
+from wfc.runtime.errors import (
+    DuplicateId,
+    StoreError,
+    UnknownInstance,
+    UnknownStep,
+    UnknownVersion,
+    UnknownWorkflow,
+    WorkflowFinished,
+)
+from wfc.runtime.failures import error_info, resolve_error_type, to_exception
+from wfc.runtime.groups import Seen, build, decide, load_shape
+from wfc.runtime.machine import Completed, Failed, Machine, Suspended
+from wfc.runtime.records import Completion
+from wfc.runtime.schedule import Scheduler, Stop
+from wfc.runtime.steps import StepResult, Task
+from wfc.runtime.store.base import (
+    DONE,
+    EVENT,
+    ON_COMPLETE,
+    OPEN,
+    RESOLVED,
+    SLEEP,
+    START,
+    STEP,
+    TX,
+    InstanceRow,
+    LeafRow,
+    Store,
+)
+from wfc.runtime.typecheck import check_arguments, check_result
+
+log = logging.getLogger("wfc.runtime")
+
+FINISHED = ("completed", "failed", "canceled")
+
+
+class _Redo(Exception):
+    """The new live variables cannot be persisted: re-run the transition raising ``error`` at its yield."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Blocked(Exception):
+    """The instance cannot move in this deployment (unknown workflow, version or step)."""
+
+
+class Engine(Scheduler):
+    def __init__(
+        self,
+        store: Store,
+        deployment: Any,
+        clock: Clock,
+        *,
+        owner: str,
+        retry: Any = None,
+        max_value_size: int = 1 << 20,
+        lease: float = 30.0,
+    ) -> None:
+        super().__init__(
+            store, deployment, owner=owner, retry=retry, max_value_size=max_value_size, lease=lease
+        )
+        self.clock = clock
+        self._logs: list[TransitionContext] = []
+        self._saved: set[str] = set()
+        self.claimed = 0
+
+    # ---- starting instances and sending events (each in its own transaction) -------------------------------
+
+    def start(
+        self,
+        workflow: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        instance_id: str | None = None,
+        on_complete: Any = None,
+        context: Any = None,
+    ) -> str:
+        defn = self.deployment.workflow(workflow)
+        table = self.deployment.current(defn)
+        variables = check_arguments(defn, args, kwargs)
+        what = f"the arguments of workflow {defn.name}"
+        vars_text = steps.check_size(convert.dumps_vars(variables), self.limit, what)
+        on_complete_key = None
+        if on_complete is not None:
+            on_complete_key = steps.on_complete_key(on_complete)
+        context_text = (
+            steps.encode(context, self.limit, "the on_complete context") if context is not None else None
+        )
+        if instance_id is not None and (not isinstance(instance_id, str) or not instance_id):
+            raise WfcError(f"a workflow id must be a non-empty string, not {instance_id!r}", code="WFC402")
+        iid = instance_id or uuid.uuid4().hex
+        now = self.clock.now()
+        with self.store.transaction():
+            self.save_table(defn, table, now)
+            n = self.create(
+                iid,
+                defn,
+                table.hash,
+                vars_text,
+                now,
+                name=defn.name,
+                on_complete=on_complete_key,
+                context=context_text,
+            )
+            if n is None:
+                existing = self.store.get_instance(iid)
+                if existing is not None and existing.workflow != defn.key:
+                    raise DuplicateId(
+                        f"workflow id {iid!r} is already used by an instance of {existing.workflow}",
+                        hint="a given id makes start idempotent for the same workflow; use another id",
+                    )
+        return iid
+
+    def send_event(self, instance_id: str, name: str, value: Any = None, error: Any = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise WfcError("an event needs a name (a non-empty string)", code="WFC402")
+        value_text = (
+            steps.encode(value, self.limit, f"the value of event {name!r}") if value is not None else None
+        )
+        message = (
+            None
+            if error is None
+            else (error if isinstance(error, str) else f"{type(error).__name__}: {error}")
+        )
+        now = self.clock.now()
+        with self.store.transaction():
+            inst = self.store.get_instance(instance_id)
+            if inst is None:
+                raise UnknownInstance(
+                    f"cannot send event {name!r}: no workflow instance {instance_id!r}",
+                    hint="check the id returned by Runtime.start()",
+                )
+            if inst.state in FINISHED:
+                raise WorkflowFinished(
+                    f"cannot send event {name!r}: workflow {instance_id!r} has {inst.state}",
+                    hint="events go to running instances only; check Runtime.status(id) first",
+                )
+            event_id = self.store.insert_event(inst.n, name, value_text, message, now)
+            leaf = self.store.waiting_leaf(inst.n, name)
+            if leaf is not None:
+                result, err = self.event_outcome(name, value_text, message)
+                self.store.consume_event(event_id, leaf.id)
+                self.store.deliver_external(leaf.id, result, err, now)
+
+    # ---- a cycle ------------------------------------------------------------------------------------------------
+
+    def cycle(self, results: Sequence[StepResult], *, claim: int, capacity: int) -> list[Task]:
+        """One transaction: record ``results``, then claim up to ``claim`` due rows. Returns the steps leased to
+        this process (at most ``capacity`` new ones), to run outside the transaction."""
+        now = self.clock.now()
+        self.out = []
+        self.capacity = capacity
+        self._logs = []
+        self.now = now
+        try:
+            with self.store.transaction():
+                for r in results:
+                    self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
+                self.claimed = 0
+                if claim > 0:
+                    rows = self.store.claim(self.owner, now, claim)
+                    self.claimed = len(rows)
+                    for leaf, inst in rows:
+                        self._claimed(leaf, inst)
+        except BaseException:
+            self.out = []
+            raise
+        for ctx in self._logs:
+            ctx.flush_logs()
+        self._logs = []
+        return self.out
+
+    def _guarded(self, inst: InstanceRow, leaf: LeafRow, fn: Callable[[BaseException | None], None]) -> None:
+        redo: BaseException | None = None
+        logs = len(self._logs)
+        out = len(self.out)
+        capacity = self.capacity
+        for _ in range(2):
+            try:
+                with self.store.savepoint():
+                    fn(redo)
+                return
+            except (StoreError, sqlite3.Error):
+                raise
+            except Exception as exc:
+                del self._logs[logs:]  # rolled back: nothing logged, nothing leased
+                del self.out[out:]
+                self.capacity = capacity
+                if isinstance(exc, _Redo) and redo is None:
+                    redo = exc.error
+                    continue
+                if not isinstance(exc, _Blocked | WfcError):
+                    log.exception("transition of workflow %s failed; the instance is blocked", inst.id)
+                message = str(exc) or type(exc).__name__
+                self.store.park(leaf.id, message)
+                self.store.set_blocked(inst.n, message, self.now)
+                return
+
+    def _claimed(self, leaf: LeafRow, inst: InstanceRow) -> None:
+        if leaf.status == RESOLVED:
+            self._guarded(inst, leaf, lambda redo: self._stored(leaf, inst, redo))
+            return
+        kind = leaf.kind
+        if kind in (STEP, ON_COMPLETE, TX):
+            step = STEPS.get(leaf.step or "")
+            if step is None:
+                missing = str(UnknownStep(f"step {leaf.step!r} is not part of this deployment"))
+                self.store.park(leaf.id, missing)
+                self.store.set_blocked(inst.n, missing, self.now)
+                return
+            if step.kind == "transaction":
+                self._guarded(inst, leaf, lambda redo: self._complete(self.run_tx(leaf, inst), redo))
+            elif self.capacity > 0:
+                self.capacity -= 1
+                self.store.lease(leaf.id, self.owner, self.now + self.lease, self.now)
+                leaf.lease_owner = self.owner
+                self.out.append(Task(leaf, inst))
+            return
+        if kind == START:
+            self._guarded(
+                inst,
+                leaf,
+                lambda redo: self.resolve(
+                    leaf, inst, None, True, None, None, None, None, 0, leaf.scheduled_at, redo
+                ),
+            )
+        elif kind == SLEEP:
+            at = leaf.ready_at if leaf.ready_at is not None else self.now
+            self._guarded(
+                inst,
+                leaf,
+                lambda redo: self.resolve(
+                    leaf, inst, None, True, None, None, None, None, leaf.attempts, at, redo
+                ),
+            )
+        elif kind == EVENT:
+            timeout = convert.loads(leaf.args) if leaf.args else 0
+            err = self.timeout_error(leaf.name, timeout)
+            at = leaf.ready_at if leaf.ready_at is not None else self.now
+            self._guarded(
+                inst,
+                leaf,
+                lambda redo: self.resolve(
+                    leaf, inst, None, False, None, None, err, convert.dumps(err), 1, at, redo
+                ),
+            )
+
+    # ---- delivering outcomes ------------------------------------------------------------------------------------
+
+    def _complete(self, r: StepResult, redo: BaseException | None) -> None:
+        leaf, inst = r.task.leaf, r.task.inst
+        owner = leaf.lease_owner if leaf.kind != TX and leaf.lease_owner == self.owner else None
+        if r.missing is not None:
+            self.store.park(leaf.id, r.missing)
+            self.store.set_blocked(inst.n, r.missing, self.now)
+        elif r.retry_at is not None:
+            self.store.retry_later(leaf.id, owner, r.attempts, r.retry_at, r.note or "")
+        else:
+            self.resolve(
+                leaf,
+                inst,
+                owner,
+                r.ok,
+                r.value,
+                r.text,
+                r.error,
+                r.error_text,
+                r.attempts,
+                r.finished_at,
+                redo,
+            )
+
+    def _stored(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
+        """Deliver an outcome already recorded on the row (an event, a child's end, a parked result)."""
+        ok = leaf.error is None
+        value = convert.loads(leaf.result) if ok and leaf.result is not None else None
+        err = None if ok else convert.loads(leaf.error)  # type: ignore[arg-type]
+        at = leaf.finished_at if leaf.finished_at is not None else self.now
+        self.resolve(leaf, inst, None, ok, value, leaf.result, err, leaf.error, leaf.attempts, at, redo)
+
+    def machine(self, inst: InstanceRow) -> Machine:
+        try:
+            machine: Machine = self.deployment.machine(inst.workflow, inst.table_hash)
+        except (UnknownWorkflow, UnknownVersion) as exc:
+            raise _Blocked(str(exc)) from None
+        return machine
+
+    def resolve(
+        self,
+        leaf: LeafRow,
+        inst: InstanceRow,
+        owner: str | None,
+        ok: bool,
+        value: Any,
+        text: str | None,
+        err: BaseException | None,
+        err_text: str | None,
+        attempts: int,
+        at: float,
+        redo: BaseException | None,
+    ) -> None:
+        """Record an outcome on its row and, when it decides the suspension, run the transition."""
+        store = self.store
+        if leaf.kind == ON_COMPLETE:
+            store.resolve(leaf.id, owner, DONE, text, err_text, attempts, at)
+            return
+        try:
+            machine = self.machine(inst)
+        except _Blocked as exc:
+            if store.resolve(leaf.id, owner, RESOLVED, text, err_text, attempts, at):
+                store.park(leaf.id, str(exc))
+                store.set_blocked(inst.n, str(exc), self.now)
+            return
+        if redo is not None and leaf.path == "":
+            ok, value, text, err = False, None, None, redo
+            err_text = convert.dumps(redo)
+        if not store.resolve(leaf.id, owner, DONE, text, err_text, attempts, at):
+            return  # a lost lease, a canceled row or an outcome already delivered: nothing to do
+        if leaf.path == "":
+            self.advance(
+                inst, machine, leaf.seq, leaf.state_id, leaf.snapshot, ok, value, err, at, redo, leaf.name
+            )
+        else:
+            self._group(inst, machine, leaf.seq, at, redo)
+
+    def _group(
+        self, inst: InstanceRow, machine: Machine, seq: int, at: float, redo: BaseException | None
+    ) -> None:
+        rows = self.store.group(inst.n, seq)
+        first = rows[0]
+        shape = load_shape(first.shape)
+        seen: list[Seen | None] = []
+        for i, row in enumerate(rows):
+            if row.status in (RESOLVED, DONE):
+                seen.append(Seen(row.error is None, (row.finished_at or 0.0, i)))
+            else:
+                seen.append(None)
+        decision = decide(shape, seen)
+        if decision is None and redo is None:
+            self.update_state(inst, [r for r in rows if r.status == OPEN], at)
+            return
+        self.store.close_group(inst.n, seq, at)
+        value: Any = None
+        err: BaseException | None = None
+        ok = decision is not None and decision.ok
+        if decision is not None and decision.ok:
+            value = build(decision.plan, lambda i: _decode(rows[i].result))
+        elif decision is not None:
+            err = convert.loads(rows[decision.plan[1]].error)  # type: ignore[arg-type]
+        self.advance(
+            inst, machine, seq, first.state_id, first.snapshot, ok, value, err, at, redo, "all_of/any_of"
+        )
+
+    # ---- running the machine ------------------------------------------------------------------------------------
+
+    def advance(
+        self,
+        inst: InstanceRow,
+        machine: Machine,
+        seq: int,
+        state_id: str | None,
+        snapshot: str | None,
+        ok: bool,
+        value: Any,
+        err: BaseException | None,
+        at: float,
+        redo: BaseException | None,
+        name: str = "",
+    ) -> None:
+        """Resume the workflow at ``state_id`` (``None``: its entry) and run it to its next stop. ``name``: the
+        command resumed, to which a failure to persist the new variables is reported."""
+        variables = convert.loads_vars(snapshot) if snapshot else {}
+        if redo is not None:
+            ok, err = False, redo
+        ctx = TransitionContext(inst.id, seq, to_datetime(at))  # type: ignore[arg-type]
+        self._logs.append(ctx)
+        with transition(ctx):
+            if state_id is None:
+                outcome = machine.start(variables)
+            elif ok:
+                outcome = machine.resume(state_id, variables, value=value)
+            else:
+                outcome = machine.resume(state_id, variables, error=err)
+        k = seq
+        while isinstance(outcome, Suspended):
+            k += 1
+            try:
+                vars_text = steps.check_size(
+                    convert.dumps_vars(outcome.vars),
+                    self.limit,
+                    f"the live variables of workflow {inst.name} at {outcome.state}",
+                )
+            except WfcError as exc:
+                if state_id is not None and redo is None:
+                    raise _Redo(to_exception(error_info(exc), step=name, attempts=1)) from None
+                outcome = Failed(exc)
+                break
+            stop = self.suspend(inst, k, outcome.state, vars_text, outcome.command, at)
+            if stop is None:
+                return
+            ctx = TransitionContext(inst.id, k, to_datetime(at))  # type: ignore[arg-type]
+            self._logs.append(ctx)
+            with transition(ctx):
+                if stop.ok:
+                    outcome = machine.resume(outcome.state, outcome.vars, value=stop.value)
+                else:
+                    outcome = machine.resume(outcome.state, outcome.vars, error=stop.error)
+        if isinstance(outcome, Completed):
+            self.finish(inst, k, True, outcome.value, at)
+        elif isinstance(outcome, Failed):
+            self.finish(inst, k, False, outcome.error, at)
+
+    def finish(self, inst: InstanceRow, seq: int, ok: bool, value: Any, at: float) -> None:
+        """The instance ended: record its result or error, tell its parent, schedule ``on_complete``."""
+        store = self.store
+        result_text: str | None = None
+        err_text: str | None = None
+        error: BaseException | None = None
+        if ok:
+            try:
+                value = check_result(self.deployment.workflow(inst.workflow), value)
+                result_text = steps.encode(value, self.limit, f"the result of workflow {inst.name}")
+            except WfcError as exc:
+                ok, error = False, exc
+        else:
+            error = value
+        if not ok:
+            assert error is not None
+            err_text = encode_error(error)
+        state = "completed" if ok else "failed"
+        store.finish_instance(inst.n, state, result_text, err_text, at)
+        inst.state = state
+        if inst.parent_leaf is not None:
+            if ok:
+                store.deliver_external(inst.parent_leaf, result_text, None, at)
+            else:
+                assert error is not None
+                failure = to_exception(error_info(error), step=inst.name, attempts=1)
+                store.deliver_external(inst.parent_leaf, None, encode_error(failure), at)
+        if inst.on_complete is not None:
+            if ok:
+                completion = Completion("completed", value)
+            else:
+                completion = Completion("failed", error=error_info(error).describe())  # type: ignore[arg-type]
+            self.schedule_on_complete(inst, seq + 1, completion, at)
+
+    # ---- bookkeeping ------------------------------------------------------------------------------------------
+
+    def save_table(self, defn: WorkflowDef, table: Any, now: float) -> None:
+        if table.hash not in self._saved:
+            from wfc.compiler import serialize
+
+            self.store.save_table(table.hash, defn.key, serialize.to_json(table, indent=None), now)
+            self._saved.add(table.hash)
+
+    def create(
+        self,
+        iid: str,
+        defn: WorkflowDef,
+        table_hash: str,
+        vars_text: str,
+        now: float,
+        *,
+        name: str,
+        parent: int | None = None,
+        parent_leaf: int | None = None,
+        on_complete: str | None = None,
+        context: str | None = None,
+    ) -> int | None:
+        """Insert an instance and its start row (``None`` if the id exists)."""
+        row = InstanceRow(
+            0, iid, defn.key, name, table_hash, "running", now, now, parent, parent_leaf, on_complete, context
+        )
+        n = self.store.insert_instance(row)
+        if n is None:
+            return None
+        self.store.insert_leaf(
+            LeafRow(0, n, 0, "", START, name, ready_at=now, scheduled_at=now, snapshot=vars_text)
+        )
+        return n
+
+
+def _decode(text: str | None) -> Any:
+    return None if text is None else convert.loads(text)
+
+
+def encode_error(exc: BaseException) -> str:
+    """An exception as stored text: itself when it can be persisted, else its type (if known) with its args as
+    text, else a :class:`wfc.WorkflowFailed` describing it."""
+    try:
+        return convert.dumps(exc)
+    except WfcError:
+        pass
+    info = error_info(exc)
+    cls = resolve_error_type(info.type_name)
+    if cls is not None:
+        try:
+            copy = cls.__new__(cls, *info.args)
+            copy.args = tuple(info.args)
+            return convert.dumps(copy)
+        except Exception:
+            pass
+    return convert.dumps(WorkflowFailed(info.describe()))
+
+
+__all__ = ["Engine", "Stop", "encode_error"]

@@ -1,0 +1,79 @@
+"""The errors the durable runtime raises (``WFC420``–``WFC439``); ``docs/errors.md`` explains each code.
+
+All are :class:`wfc.WfcError` subclasses carrying a message that says what and where, and a hint.
+"""
+
+from __future__ import annotations
+
+from wfc.commands import register_error
+from wfc.errors import NotSerializable, WorkflowRuntimeError
+
+
+class UnknownInstance(WorkflowRuntimeError):
+    """No workflow instance has this id (``WFC420``)."""
+
+    code = "WFC420"
+
+
+class WorkflowFinished(WorkflowRuntimeError):
+    """The instance has ended: it takes no more events (``WFC421``)."""
+
+    code = "WFC421"
+
+
+class UnknownWorkflow(WorkflowRuntimeError):
+    """A workflow this deployment does not contain (``WFC422``)."""
+
+    code = "WFC422"
+
+
+class UnknownVersion(WorkflowRuntimeError):
+    """An instance's table version is not shipped by this deployment (``WFC423``): it waits, nothing lost."""
+
+    code = "WFC423"
+
+
+class UnknownStep(WorkflowRuntimeError):
+    """A step this deployment does not contain (``WFC424``): the call waits, nothing lost."""
+
+    code = "WFC424"
+
+
+class ValueTooLarge(NotSerializable):
+    """A step result, argument or the live variables exceed the runtime's ``max_value_size`` (``WFC425``)."""
+
+    code = "WFC425"
+
+
+class StoreError(WorkflowRuntimeError):
+    """The database refused a write: locked by another process (``WFC426``), full (``WFC427``), or broken."""
+
+    code = "WFC426"
+
+
+class NotFinished(WorkflowRuntimeError):
+    """``result()`` of an instance that is still running (``WFC428``)."""
+
+    code = "WFC428"
+
+
+class ConfigError(WorkflowRuntimeError):
+    """A bad runtime configuration: URL, option or versions directory (``WFC429``)."""
+
+    code = "WFC429"
+
+
+class DuplicateId(WorkflowRuntimeError):
+    """``start(id=...)`` with an id that names an instance of another workflow (``WFC430``)."""
+
+    code = "WFC430"
+
+
+class WaitTimeout(WorkflowRuntimeError):
+    """``run_until_complete(timeout=...)`` ran out of time (``WFC431``)."""
+
+    code = "WFC431"
+
+
+for _cls in (ValueTooLarge, UnknownStep, UnknownWorkflow, UnknownVersion):
+    register_error(_cls)  # re-raised with their own type at a workflow's yield

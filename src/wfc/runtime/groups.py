@@ -1,0 +1,107 @@
+"""Commands as trees of leaves: ``all_of``/``any_of`` flattened into leaf commands with index paths, and the
+rule that decides when a tree has its result.
+
+A suspension's command becomes one history row per *leaf* (step, child workflow, timer, event wait), in
+depth-first order; ``path`` names a leaf's place (``"1.0"``: item 0 of item 1), ``""`` for a lone command. The
+tree's *shape* (JSON: a leaf is its index, ``{"all": [...]}``/``{"any": [...]}`` a node) is stored with the first
+row so the group can be decided from its rows alone.
+
+Deciding matches the in-memory runner: ``all_of`` has its result when every item has one (a list in argument
+order), or fails with its earliest failure; ``any_of`` takes its earliest item, lowest index first on a tie. An
+outcome's *order* is ``(finished_at, leaf index)``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from wfc.commands import AllOf, AnyOf, Command
+
+Shape = int | dict[str, list[Any]]
+
+
+def flatten(command: Command) -> tuple[list[tuple[str, Command]], Shape]:
+    """The leaves of a command tree in depth-first order, with their paths, and the tree's shape."""
+    leaves: list[tuple[str, Command]] = []
+
+    def walk(cmd: Command, path: str) -> Shape:
+        if isinstance(cmd, AllOf | AnyOf):
+            key = "all" if isinstance(cmd, AllOf) else "any"
+            prefix = f"{path}." if path else ""
+            return {key: [walk(item, f"{prefix}{i}") for i, item in enumerate(cmd.items)]}
+        leaves.append((path, cmd))
+        return len(leaves) - 1
+
+    shape = walk(command, "")
+    return leaves, shape
+
+
+def dump_shape(shape: Shape) -> str | None:
+    return None if isinstance(shape, int) else json.dumps(shape, separators=(",", ":"))
+
+
+def load_shape(text: str | None) -> Shape:
+    return 0 if text is None else json.loads(text)  # type: ignore[no-any-return,unused-ignore]
+
+
+@attrs.frozen
+class Seen:
+    """A leaf's outcome as far as deciding goes: success or failure, and when."""
+
+    ok: bool
+    order: tuple[float, int]
+
+
+# A decided plan says how to build the result from leaf values: ("leaf", i), ("list", [plans]),
+# ("pair", index, plan), or ("fail", i) — the leaf whose failure raises.
+Plan = tuple[Any, ...]
+
+
+@attrs.frozen
+class Decision:
+    ok: bool
+    plan: Plan
+    order: tuple[float, int]
+
+
+def decide(shape: Shape, seen: list[Seen | None]) -> Decision | None:
+    """The tree's outcome, or ``None`` while it is still pending."""
+    if isinstance(shape, int):
+        s = seen[shape]
+        if s is None:
+            return None
+        return Decision(s.ok, ("leaf", shape) if s.ok else ("fail", shape), s.order)
+    if "all" in shape:
+        parts = [decide(child, seen) for child in shape["all"]]
+        failures = [p for p in parts if p is not None and not p.ok]
+        if failures:
+            return min(failures, key=lambda p: p.order)
+        if any(p is None for p in parts):
+            return None
+        done = [p for p in parts if p is not None]
+        order = max((p.order for p in done), default=(float("-inf"), -1))
+        return Decision(True, ("list", [p.plan for p in done]), order)
+    parts = [decide(child, seen) for child in shape["any"]]
+    ready = [(p.order, i, p) for i, p in enumerate(parts) if p is not None]
+    if not ready:
+        return None
+    order, index, first = min(ready, key=lambda x: (x[0], x[1]))
+    if not first.ok:
+        return first
+    return Decision(True, ("pair", index, first.plan), order)
+
+
+def build(plan: Plan, value: Callable[[int], Any]) -> Any:
+    """The result value of a successful decision; ``value(i)`` decodes leaf ``i``'s result."""
+    kind = plan[0]
+    if kind == "leaf":
+        return value(plan[1])
+    if kind == "list":
+        return [build(p, value) for p in plan[1]]
+    if kind == "pair":
+        return (plan[1], build(plan[2], value))
+    raise AssertionError(f"not a success plan: {plan!r}")

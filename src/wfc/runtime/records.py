@@ -1,0 +1,121 @@
+"""What the runtime reports: an instance's :class:`Status`, its :class:`HistoryRecord`\\ s, pages of a listing,
+and the :class:`Completion` an ``on_complete`` handler receives. Frozen values, safe to keep and compare."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import attrs
+
+
+class WorkflowState(enum.Enum):
+    """Where an instance is: ``running`` (a step or transition is due or in progress), ``sleeping`` (only timers
+    pending), ``waiting`` (for an event or a child workflow), or ended: ``completed``, ``failed``, ``canceled``."""
+
+    RUNNING = "running"
+    SLEEPING = "sleeping"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (WorkflowState.COMPLETED, WorkflowState.FAILED, WorkflowState.CANCELED)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class Outstanding:
+    """One command the instance waits on: a step, timer, event or child workflow.
+
+    ``path`` is its place inside ``all_of``/``any_of`` (``"1.0"``; ``""`` for a lone command), ``due`` when it
+    runs or times out, ``child_id`` the child instance of a child workflow call."""
+
+    kind: str
+    name: str
+    path: str
+    attempts: int = 0
+    due: dt.datetime | None = None
+    last_error: str | None = None
+    child_id: str | None = None
+
+
+@attrs.frozen
+class Status:
+    """An instance at one moment. ``state_id`` is the state it is suspended at (``None`` when not suspended);
+    ``blocked`` says why it cannot move (a table version or step this deployment does not ship), ``error`` why it
+    failed."""
+
+    id: str
+    workflow: str
+    state: WorkflowState
+    state_id: str | None
+    outstanding: tuple[Outstanding, ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    table_hash: str = ""
+    parent_id: str | None = None
+    error: str | None = None
+    blocked: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state.finished
+
+
+@attrs.frozen
+class HistoryRecord:
+    """One step (or timer, event wait, child workflow) of an instance.
+
+    ``seq`` numbers the instance's suspensions, ``path`` is the place inside ``all_of``/``any_of``; ``status`` is
+    ``pending``, ``completed``, ``failed`` or ``canceled``. ``error`` describes the failure (``ValueError: bad``).
+    ``state_id`` is where the workflow was suspended when it issued the command."""
+
+    seq: int
+    path: str
+    kind: str
+    name: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    status: str
+    result: Any = None
+    error: str | None = None
+    attempts: int = 0
+    scheduled_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    state_id: str | None = None
+
+
+@attrs.frozen
+class Page:
+    """A page of :meth:`Runtime.list`: ``items`` and the ``cursor`` for the next page (``None`` at the end)."""
+
+    items: tuple[Status, ...]
+    cursor: str | None = None
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@attrs.frozen
+class Completion:
+    """What ``on_complete(workflow_id, completion, context)`` receives: ``state`` is ``completed`` (``value`` is
+    the result), ``failed`` (``error`` describes it) or ``canceled``."""
+
+    state: str
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "completed"

@@ -1,0 +1,459 @@
+"""``wfc.Runtime``: the durable runtime's public face. Thin: the logic is in the engine, the SQL in the store.
+
+::
+
+    rt = wfc.Runtime("sqlite:///app.db")
+    wid = rt.start(checkout, "order-1")
+    rt.run_until_complete(wid)          # or: rt.worker(concurrency=8).run()
+    rt.status(wid).state                # WorkflowState.COMPLETED
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from wfc import convert
+from wfc.commands import RetryPolicy, WorkflowDef
+from wfc.errors import Canceled
+from wfc.runtime import steps
+from wfc.runtime.clock import Clock, SystemClock, to_datetime
+from wfc.runtime.engine import Engine
+from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
+from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, WorkflowState
+from wfc.runtime.steps import StepResult
+from wfc.runtime.store.base import CANCELED, CHILD, DONE, START, InstanceRow, LeafRow
+from wfc.runtime.store.sqlite import SQLiteStore
+from wfc.runtime.versions import Deployment
+from wfc.runtime.worker import Worker
+
+log = logging.getLogger("wfc.runtime")
+
+_BATCH = 64
+
+
+class Blocked(ConfigError):
+    """``run_until_complete``: the instance cannot move in this deployment (``WFC432``)."""
+
+    code = "WFC432"
+
+
+class Runtime:
+    """Durable workflows on a database.
+
+    ``url``: ``sqlite:///path.db`` (created and migrated automatically) or ``sqlite:///:memory:`` (the default;
+    one process). ``clock``: a :class:`~wfc.runtime.clock.Clock` (tests: ``wfc.testing.FakeClock()``).
+    ``retry``: the default :class:`wfc.RetryPolicy` of steps (overridden per workflow, step and call; without it
+    steps are not retried unless they ask). ``workflows``: the deployed workflows (default:
+    every ``@wfc.workflow`` imported). ``versions``: a directory of old table versions (``wfc compile
+    --versions``). ``max_value_size``: the largest step result, argument or set of live variables (bytes,
+    default 1 MiB). ``lease``: seconds a claimed step stays reserved without a heartbeat. ``synchronous``: the
+    SQLite durability level (``NORMAL`` default, ``FULL``).
+    """
+
+    def __init__(
+        self,
+        url: str = "sqlite:///:memory:",
+        *,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        workflows: Iterable[WorkflowDef] | None = None,
+        versions: str | Path | None = None,
+        max_value_size: int = 1 << 20,
+        lease: float = 30.0,
+        poll_interval: float = 0.1,
+        synchronous: str | None = None,
+        busy_timeout: float | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigError(f"retry must be a wfc.RetryPolicy, not {type(retry).__name__}")
+        if not isinstance(max_value_size, int) or max_value_size < 1024:
+            raise ConfigError(f"max_value_size must be a number of bytes >= 1024 (got {max_value_size!r})")
+        if lease <= 0 or poll_interval <= 0:
+            raise ConfigError("lease and poll_interval must be positive numbers of seconds")
+        self.clock: Clock = clock or SystemClock()
+        self.store = SQLiteStore(url, synchronous=synchronous, busy_timeout=busy_timeout)
+        self.deployment = Deployment(workflows, versions)
+        self.host = socket.gethostname()
+        self.owner = worker_id or f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease = float(lease)
+        self.poll_interval = float(poll_interval)
+        self.engine = Engine(
+            self.store,
+            self.deployment,
+            self.clock,
+            owner=self.owner,
+            retry=retry,
+            max_value_size=max_value_size,
+            lease=self.lease,
+        )
+        self._drive = threading.RLock()
+        self._pending: list[StepResult] = []
+        self._worker: Worker | None = None
+        self._wake = threading.Event()
+        self._last_reap = 0.0
+        self._closed = False
+        self._recover()
+
+    # ---- lifecycle --------------------------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Release the leases of dead workers on this host, retry blocked instances, register this process."""
+        now = self.clock.now()
+        with self.store.transaction():
+            self._reap_locked()
+            self.store.unpark(now)
+            self.store.register_worker(self.owner, self.host, os.getpid(), now)
+
+    def _reap_locked(self) -> None:
+        for worker_id, pid in self.store.workers(self.host):
+            if worker_id != self.owner and not _alive(pid):
+                released = self.store.release(worker_id)
+                self.store.remove_worker(worker_id)
+                if released:
+                    log.info("released %d lease(s) of dead worker %s", released, worker_id)
+        self._last_reap = time.monotonic()
+
+    def _heartbeat(self, leaf_ids: builtins.list[int]) -> None:
+        now = self.clock.now()
+        with self.store.transaction():
+            self.store.extend(leaf_ids, self.owner, now + self.lease)
+            self.store.heartbeat(self.owner, now, now + self.lease)
+            if time.monotonic() - self._last_reap > 1.0:
+                self._reap_locked()
+
+    def close(self) -> None:
+        """Release this process's leases and close the database."""
+        if self._closed:
+            return
+        if self._worker is not None:
+            self._worker.stop(now=True)
+        with contextlib.suppress(StoreError), self.store.transaction():
+            self.store.release(self.owner)
+            self.store.remove_worker(self.owner)
+        self.store.close()
+        self._closed = True
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Runtime({self.store.url!r})"
+
+    def _attach(self, worker: Worker) -> None:
+        self._worker = worker
+
+    def _detach(self, worker: Worker) -> None:
+        if self._worker is worker:
+            self._worker = None
+
+    def _kick(self) -> None:
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.wake()
+
+    # ---- starting and events ----------------------------------------------------------------------------------
+
+    def start(
+        self,
+        workflow: WorkflowDef | str,
+        *args: Any,
+        id: str | None = None,
+        on_complete: Any = None,
+        context: Any = None,
+        **kwargs: Any,
+    ) -> str:
+        """Start ``workflow(*args, **kwargs)``; returns its id. A given ``id`` makes this idempotent.
+
+        Arguments are checked against the workflow's type hints (``WFC405``). ``on_complete``: a ``@wfc.step`` or
+        ``@wfc.transaction`` called as ``on_complete(workflow_id, completion, context)`` once it ends.
+        """
+        iid = self.engine.start(
+            workflow, args, kwargs, instance_id=id, on_complete=on_complete, context=context
+        )
+        self._kick()
+        return iid
+
+    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
+        """Send event ``name`` to instance ``id``: taken by its first ``wait_event(name)`` (now, or later: it is
+        kept). With ``error`` (a message), the wait raises instead."""
+        self.engine.send_event(id, name, value, error)
+        self._kick()
+
+    # ---- running ----------------------------------------------------------------------------------------------
+
+    def run_until_idle(self) -> int:
+        """Process everything that is ready now, in this thread; returns the number of steps run."""
+        ran = 0
+        engine = self.engine
+        with self._drive:
+            queue: builtins.list[Any] = []
+            results, self._pending = self._pending, []
+            while True:
+                claim = 0 if queue else _BATCH
+                try:
+                    tasks = engine.cycle(results, claim=claim, capacity=_BATCH - len(queue))
+                except BaseException:
+                    self._pending = results
+                    raise
+                queue.extend(tasks)
+                if not queue:
+                    if not results and not engine.claimed:
+                        return ran
+                    results = []
+                    continue
+                results = []
+                started = time.monotonic()
+                while queue and time.monotonic() - started < self.lease / 3:
+                    task = queue.pop(0)
+                    results.append(steps.run(task, self.clock.now, engine.limit))
+                    ran += 1
+                if queue:
+                    self._heartbeat([t.leaf.id for t in queue])
+
+    def run_until_complete(self, id: str, timeout: float | None = None) -> Any:
+        """Run until instance ``id`` ends, waiting for timers as needed; return its result or raise its failure.
+
+        ``timeout`` (seconds of the runtime's clock) raises ``WFC431`` if it has not ended by then.
+        """
+        deadline = None if timeout is None else self.clock.now() + timeout
+        while True:
+            self.run_until_idle()
+            inst = self._instance(id)
+            if inst.state in ("completed", "failed", "canceled"):
+                return self.result(id)
+            if inst.blocked:
+                raise Blocked(
+                    f"workflow {id!r} cannot continue in this deployment: {inst.blocked}",
+                    hint="deploy what it needs (the message says what); it waits, nothing is lost",
+                )
+            now = self.clock.now()
+            if deadline is not None and now >= deadline:
+                raise WaitTimeout(
+                    f"workflow {id!r} did not finish within {timeout:g}s (it is {inst.state})",
+                    hint="check Runtime.status(id): it may wait for an event",
+                )
+            due = self.store.next_due(now)
+            wait = self.poll_interval if due is None else max(0.0, due - now)
+            if deadline is not None:
+                wait = min(wait, deadline - now)
+            if time.monotonic() - self._last_reap > 1.0:
+                with self.store.transaction():
+                    self._reap_locked()
+            self._sleep(wait, due is not None)
+
+    def _sleep(self, seconds: float, timer: bool) -> None:
+        if isinstance(self.clock, SystemClock) or not timer:
+            # real time: an event sent from another thread wakes us at once
+            self._wake.wait(min(seconds, self.poll_interval) if not timer else seconds)
+            self._wake.clear()
+            if not isinstance(self.clock, SystemClock):
+                self.clock.sleep(seconds)
+        else:
+            self.clock.sleep(seconds)
+
+    def worker(self, concurrency: int = 8, *, grace: float = 30.0) -> Worker:
+        """A long-running worker: ``rt.worker(concurrency=8).run()`` (stops on SIGTERM/SIGINT)."""
+        return Worker(self, concurrency, grace=grace)
+
+    # ---- looking ----------------------------------------------------------------------------------------------
+
+    def _instance(self, instance_id: str) -> InstanceRow:
+        inst = self.store.get_instance(instance_id)
+        if inst is None:
+            raise UnknownInstance(
+                f"no workflow instance {instance_id!r} in {self.store.url}",
+                hint="check the id returned by Runtime.start()",
+            )
+        return inst
+
+    def status(self, id: str) -> Status:
+        """Where instance ``id`` is: its state, the state id it waits at and what it waits on."""
+        return self._status(self._instance(id))
+
+    def _status(self, inst: InstanceRow) -> Status:
+        state = WorkflowState(inst.state)
+        rows = [] if state.finished else self.store.current(inst.n)
+        outstanding = tuple(_outstanding(inst, r) for r in rows if r.status < DONE and r.kind != START)
+        state_id = rows[0].state_id if rows and rows[0].kind != START else None
+        error = None
+        if inst.error is not None:
+            error = _describe(inst.error)
+        parent = None
+        if inst.parent is not None:
+            parent_row = self.store.get_instance_n(inst.parent)
+            parent = parent_row.id if parent_row else None
+        return Status(
+            id=inst.id,
+            workflow=inst.workflow,
+            state=state,
+            state_id=state_id,
+            outstanding=outstanding,
+            created_at=_when(inst.created_at),
+            updated_at=_when(inst.updated_at),
+            finished_at=to_datetime(inst.finished_at),
+            table_hash=inst.table_hash,
+            parent_id=parent,
+            error=error,
+            blocked=inst.blocked,
+        )
+
+    def result(self, id: str) -> Any:
+        """The result of a completed instance; raises its failure if it failed (``WFC428`` if still running)."""
+        inst = self._instance(id)
+        if inst.state == "completed":
+            return None if inst.result is None else convert.loads(inst.result)
+        if inst.state == "failed":
+            raise convert.loads(inst.error)  # type: ignore[arg-type]
+        if inst.state == "canceled":
+            raise Canceled(f"workflow {id!r} was canceled")
+        raise NotFinished(
+            f"workflow {id!r} has not finished (it is {inst.state})",
+            hint="wait with Runtime.run_until_complete(id), or check Runtime.status(id)",
+        )
+
+    def list(
+        self,
+        workflow: WorkflowDef | str | None = None,
+        state: WorkflowState | str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        *,
+        parent: str | None = None,
+    ) -> Page:
+        """Instances, newest first, optionally of one workflow / in one state / children of ``parent``."""
+        key = None
+        if workflow is not None:
+            key = workflow.key if isinstance(workflow, WorkflowDef) else self._workflow_key(workflow)
+        state_value = WorkflowState(state).value if state is not None else None
+        parent_n = self._instance(parent).n if parent is not None else None
+        before = int(cursor) if cursor else None
+        rows = self.store.list_instances(
+            workflow=key, state=state_value, parent=parent_n, limit=limit + 1, before=before
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = tuple(self._status(r) for r in rows)
+        return Page(items, str(rows[-1].n) if more and rows else None)
+
+    def _workflow_key(self, ref: str) -> str:
+        try:
+            return self.deployment.workflow(ref).key
+        except ConfigError:
+            return ref
+        except Exception:
+            return ref
+
+    def history(self, id: str) -> builtins.list[HistoryRecord]:
+        """One record per step, timer, event wait and child workflow, in the order they were issued."""
+        inst = self._instance(id)
+        return [_record(r) for r in self.store.history(inst.n) if r.kind != START]
+
+    @contextlib.contextmanager
+    def db(self) -> Iterator[Any]:
+        """A write transaction on the runtime's database (e.g. to create the tables transactional steps use)."""
+        with self.store.transaction():
+            yield self.store.handle()
+
+
+def _when(t: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(t, dt.UTC)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _describe(error_text: str) -> str:
+    try:
+        exc = convert.loads(error_text)
+    except Exception:
+        return error_text
+    if isinstance(exc, BaseException):
+        message = str(exc)
+        return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return str(exc)
+
+
+def _outstanding(inst: InstanceRow, row: LeafRow) -> Outstanding:
+    child = None
+    if row.kind == CHILD:
+        child = f"{inst.id}/{row.seq}" + (f".{row.path}" if row.path else "")
+    note = row.error if row.error is not None and not row.error.startswith("{") else None
+    return Outstanding(
+        kind=row.kind,
+        name=row.name,
+        path=row.path,
+        attempts=row.attempts,
+        due=to_datetime(row.ready_at),
+        last_error=note,
+        child_id=child,
+    )
+
+
+def _decode(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return convert.loads(text)
+    except Exception:
+        return text
+
+
+def _record(row: LeafRow) -> HistoryRecord:
+    args = _decode(row.args)
+    if row.kind == "event" or args is None:
+        args = () if args is None else (args,)
+    status = "pending"
+    error = None
+    if row.status == DONE:
+        status = "completed" if row.error is None else "failed"
+        if row.error is not None:
+            error = _describe(row.error)
+    elif row.status == CANCELED:
+        status = "canceled"
+    elif row.error is not None:
+        error = row.error if not row.error.startswith("{") else _describe(row.error)
+    return HistoryRecord(
+        seq=row.seq,
+        path=row.path,
+        kind=row.kind,
+        name=row.name,
+        args=tuple(args) if isinstance(args, list | tuple) else (args,),
+        kwargs=dict(_decode(row.kwargs) or {}),
+        status=status,
+        result=_decode(row.result) if row.status == DONE else None,
+        error=error,
+        attempts=row.attempts,
+        scheduled_at=to_datetime(row.scheduled_at),
+        started_at=to_datetime(row.started_at),
+        finished_at=to_datetime(row.finished_at),
+        state_id=row.state_id,
+    )
+
+
+__all__ = ["Blocked", "Runtime"]

@@ -1,0 +1,388 @@
+"""Turning a suspension into work: one history row per leaf command, the cursor on the first.
+
+Some leaves have their outcome at once — an event already sent (taken, oldest first), a zero timer or timeout, an
+``inline`` transactional step, arguments that cannot be persisted — and may decide the suspension on the spot
+(``all_of()``, ``any_of`` with a ready item); the transition then continues without waiting. Leaves examined after
+the decision are recorded as canceled and take nothing (an event a losing wait would have taken stays unconsumed).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import attrs
+
+from wfc import convert
+from wfc.commands import (
+    STEPS,
+    ChildCall,
+    Command,
+    Sleep,
+    StepCall,
+    WaitEvent,
+    WorkflowDef,
+)
+from wfc.errors import StepFailed, Timeout, WfcError
+from wfc.runtime import steps
+from wfc.runtime.failures import error_info, to_exception
+from wfc.runtime.groups import Seen, build, decide, dump_shape, flatten
+from wfc.runtime.records import Completion
+from wfc.runtime.retry import resolve_retry
+from wfc.runtime.steps import StepResult, Task
+from wfc.runtime.store.base import (
+    CANCELED,
+    CHILD,
+    DONE,
+    EVENT,
+    ON_COMPLETE,
+    OPEN,
+    SLEEP,
+    START,
+    STEP,
+    TX,
+    InstanceRow,
+    LeafRow,
+    Store,
+)
+from wfc.runtime.typecheck import check_arguments
+
+CONFLICT_RETRIES = 5
+
+
+@attrs.frozen
+class Stop:
+    """A suspension's outcome known at once: resume with ``value`` (or raise ``error``) right away."""
+
+    ok: bool
+    value: Any = None
+    error: BaseException | None = None
+
+
+@attrs.define
+class _Leaf:
+    row: LeafRow
+    stop: Stop | None = None
+    event_id: int | None = None
+    child: tuple[WorkflowDef, Any, str] | None = None
+
+
+class _Undo(Exception):
+    def __init__(self, result: StepResult) -> None:
+        super().__init__("undo")
+        self.result = result
+
+
+class Scheduler:
+    """The part of the engine that writes work: new instances, suspensions, ``on_complete`` calls."""
+
+    def __init__(
+        self, store: Store, deployment: Any, *, owner: str, retry: Any, max_value_size: int, lease: float
+    ) -> None:
+        self.store = store
+        self.deployment = deployment
+        self.owner = owner
+        self.retry = retry
+        self.limit = max_value_size
+        self.lease = lease
+        self.out: list[Task] = []
+        self.capacity = 0
+        self.now = 0.0
+
+    # implemented by the engine
+    def save_table(self, defn: WorkflowDef, table: Any, now: float) -> None:
+        raise NotImplementedError
+
+    def create(
+        self,
+        iid: str,
+        defn: WorkflowDef,
+        table_hash: str,
+        vars_text: str,
+        now: float,
+        *,
+        name: str,
+        parent: int | None = None,
+        parent_leaf: int | None = None,
+        on_complete: str | None = None,
+        context: str | None = None,
+    ) -> int | None:
+        raise NotImplementedError
+
+    # ---- suspensions ------------------------------------------------------------------------------------------
+
+    def suspend(
+        self, inst: InstanceRow, k: int, state_id: str, vars_text: str, command: Command, at: float
+    ) -> Stop | None:
+        """Write suspension ``k``'s rows; a :class:`Stop` if its outcome is already known."""
+        leaves, shape = flatten(command)
+        defn = self.deployment.workflow(inst.workflow)
+        single = len(leaves) == 1 and leaves[0][0] == ""
+        seen: list[Seen | None] = [None] * len(leaves)
+        decision = decide(shape, seen) if not leaves else None
+        taken: dict[str, int] = {}
+        plans: list[_Leaf] = []
+        for i, (path, cmd) in enumerate(leaves):
+            plan = self._prepare(inst, defn, k, path, cmd, at, single, taken if decision is None else None)
+            plans.append(plan)
+            if decision is None and plan.stop is not None:
+                seen[i] = Seen(plan.stop.ok, (at, i))
+                decision = decide(shape, seen)
+        store = self.store
+        open_rows: list[LeafRow] = []
+        for i, plan in enumerate(plans):
+            row = plan.row
+            if i == 0:
+                row.state_id, row.snapshot, row.shape = state_id, vars_text, dump_shape(shape)
+            if seen[i] is not None:
+                row.status, row.finished_at = DONE, at
+                store.insert_leaf(row)
+                if plan.event_id is not None:
+                    store.consume_event(plan.event_id, row.id)
+            elif decision is not None:
+                row.status, row.finished_at, row.result, row.error = CANCELED, at, None, None
+                store.insert_leaf(row)
+            else:
+                handoff = self._maybe_lease(row)
+                store.insert_leaf(row)
+                open_rows.append(row)
+                if handoff:
+                    self.out.append(Task(row, inst))
+                if plan.child is not None:
+                    child, table, child_vars = plan.child
+                    child_id = f"{inst.id}/{k}" + (f".{path}" if (path := row.path) else "")
+                    self.save_table(child, table, at)
+                    self.create(
+                        child_id,
+                        child,
+                        table.hash,
+                        child_vars,
+                        at,
+                        name=row.name,
+                        parent=inst.n,
+                        parent_leaf=row.id,
+                    )
+        if decision is not None:
+            if decision.ok:
+                return Stop(True, build(decision.plan, lambda j: plans[j].stop.value))  # type: ignore[union-attr]
+            failed = plans[decision.plan[1]].stop
+            assert failed is not None
+            return Stop(False, error=failed.error)
+        self.update_state(inst, open_rows, at)
+        return None
+
+    def _maybe_lease(self, row: LeafRow) -> bool:
+        """Lease a due step row to this process (it runs it right after the commit) if there is capacity."""
+        if row.kind not in (STEP, ON_COMPLETE) or self.capacity <= 0:
+            return False
+        if row.ready_at is None or row.ready_at > self.now:
+            return False
+        step = STEPS.get(row.step or "")
+        if step is None or step.kind == "transaction":
+            return False
+        self.capacity -= 1
+        row.lease_owner, row.lease_until, row.started_at = self.owner, self.now + self.lease, self.now
+        return True
+
+    def _prepare(
+        self,
+        inst: InstanceRow,
+        defn: WorkflowDef,
+        k: int,
+        path: str,
+        cmd: Command,
+        at: float,
+        single: bool,
+        taken: dict[str, int] | None,
+    ) -> _Leaf:
+        if isinstance(cmd, StepCall):
+            return self._prepare_step(inst, defn, k, path, cmd, at, single)
+        if isinstance(cmd, ChildCall):
+            return self._prepare_child(inst, k, path, cmd, at)
+        if isinstance(cmd, Sleep):
+            row = LeafRow(
+                0, inst.n, k, path, SLEEP, cmd.display_name, ready_at=at + cmd.seconds, scheduled_at=at
+            )
+            return _Leaf(row, Stop(True) if cmd.seconds <= 0 else None)
+        if isinstance(cmd, WaitEvent):
+            timeout = cmd.timeout
+            row = LeafRow(
+                0,
+                inst.n,
+                k,
+                path,
+                EVENT,
+                cmd.name,
+                scheduled_at=at,
+                args=None if timeout is None else convert.dumps(timeout),
+                ready_at=None if timeout is None else at + timeout,
+            )
+            if taken is not None:
+                event = self.store.take_event(inst.n, cmd.name, taken.get(cmd.name, 0))
+                if event is not None:
+                    taken[cmd.name] = taken.get(cmd.name, 0) + 1
+                    row.result, row.error = self.event_outcome(cmd.name, event.value, event.error)
+                    row.attempts = 1
+                    if row.error is None:
+                        stop = Stop(True, None if row.result is None else convert.loads(row.result))
+                    else:
+                        stop = Stop(False, error=convert.loads(row.error))
+                    return _Leaf(row, stop, event_id=event.id)
+            if timeout is not None and timeout <= 0:
+                expired = self.timeout_error(cmd.name, timeout)
+                row.error = convert.dumps(expired)
+                return _Leaf(row, Stop(False, error=expired))
+            return _Leaf(row)
+        row = LeafRow(0, inst.n, k, path, STEP, type(cmd).__name__, scheduled_at=at)
+        err = WfcError(f"unknown command {cmd!r}", code="WFC403")
+        return _Leaf(row, Stop(False, error=err))
+
+    def _prepare_step(
+        self, inst: InstanceRow, defn: WorkflowDef, k: int, path: str, cmd: StepCall, at: float, single: bool
+    ) -> _Leaf:
+        step, opts = cmd.step, cmd.opts
+        name = cmd.display_name
+        ready = at
+        if opts.run_at is not None:
+            ready = max(ready, opts.run_at.timestamp())
+        if opts.run_after is not None:
+            ready += opts.run_after
+        policy = resolve_retry(opts.retry, step.retry, defn.retry, default=self.retry)
+        row = LeafRow(
+            0,
+            inst.n,
+            k,
+            path,
+            TX if step.kind == "transaction" else STEP,
+            name,
+            step=step.key,
+            retry=None if policy.max_attempts == 1 else convert.dumps(policy),
+            ready_at=ready,
+            scheduled_at=at,
+        )
+        try:
+            row.args = steps.encode(list(cmd.args), self.limit, f"the arguments of step {name!r}")
+            if cmd.kwargs:
+                row.kwargs = steps.encode(dict(cmd.kwargs), self.limit, f"the arguments of step {name!r}")
+        except WfcError as exc:
+            return self._failed(row, to_exception(error_info(exc), step=name, attempts=0))
+        inline = opts.inline if opts.inline is not None else step.inline
+        if single and row.kind == TX and inline and ready <= at:
+            r = self.run_tx(row, inst)
+            row.attempts, row.started_at = r.attempts, at
+            if r.ok:
+                row.result = r.text
+                return _Leaf(row, Stop(True, r.value))
+            if r.retry_at is not None:
+                row.ready_at, row.error = r.retry_at, r.note
+                return _Leaf(row)
+            assert r.error is not None
+            row.error = r.error_text
+            return _Leaf(row, Stop(False, error=r.error))
+        return _Leaf(row)
+
+    def _prepare_child(self, inst: InstanceRow, k: int, path: str, cmd: ChildCall, at: float) -> _Leaf:
+        name = cmd.display_name
+        row = LeafRow(0, inst.n, k, path, CHILD, name, step=cmd.workflow.key, scheduled_at=at)
+        try:
+            row.args = steps.encode(list(cmd.args), self.limit, f"the arguments of workflow {name!r}")
+            if cmd.kwargs:
+                row.kwargs = steps.encode(dict(cmd.kwargs), self.limit, f"the arguments of workflow {name!r}")
+            child = self.deployment.workflow(cmd.workflow)
+            table = self.deployment.current(child)
+            variables = check_arguments(child, tuple(cmd.args), dict(cmd.kwargs))
+            child_vars = steps.check_size(
+                convert.dumps_vars(variables), self.limit, f"the arguments of workflow {name!r}"
+            )
+        except WfcError as exc:
+            return self._failed(row, to_exception(error_info(exc), step=name, attempts=0))
+        return _Leaf(row, child=(child, table, child_vars))
+
+    @staticmethod
+    def _failed(row: LeafRow, failure: BaseException) -> _Leaf:
+        row.error = convert.dumps(failure)
+        return _Leaf(row, Stop(False, error=failure))
+
+    def update_state(self, inst: InstanceRow, open_rows: list[LeafRow], at: float) -> None:
+        """Keep the instance's ``state`` column in step with what it waits on (only written when it changes)."""
+        state = "running"
+        if open_rows and not any(
+            r.kind in (STEP, TX, START) and (r.ready_at or 0.0) <= at for r in open_rows
+        ):
+            state = "waiting" if any(r.kind in (EVENT, CHILD) for r in open_rows) else "sleeping"
+        if state != inst.state:
+            self.store.set_state(inst.n, state, at)
+            inst.state = state
+
+    # ---- events, timeouts, transactional steps, on_complete ------------------------------------------------------
+
+    @staticmethod
+    def event_outcome(name: str, value: str | None, message: str | None) -> tuple[str | None, str | None]:
+        """A delivered event as a row's (result, error): an event sent with an error raises at the wait."""
+        if message is None:
+            return value, None
+        err = StepFailed(message, type_name="EventError", step=f"event {name}", attempts=1)
+        return None, convert.dumps(err)
+
+    @staticmethod
+    def timeout_error(name: str, timeout: float) -> Timeout:
+        return Timeout(f"event {name!r} did not arrive within {timeout:g}s")
+
+    def run_tx(self, leaf: LeafRow, inst: InstanceRow) -> StepResult:
+        """One attempt of a transactional step, in a savepoint of the current transaction: its writes commit with
+        the workflow's advance, or are rolled back with its failure. Database conflicts are retried at once."""
+        task = Task(leaf, inst)
+        step = STEPS.get(leaf.step or "")
+        if step is None:
+            return StepResult(
+                task, leaf.attempts, self.now, missing=f"step {leaf.step!r} is not deployed here"
+            )
+        attempt = leaf.attempts + 1
+        handle = self.store.handle()
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                with self.store.savepoint():
+                    args, kwargs = steps.arguments(leaf)
+                    value = steps.call(step.fn, step.is_async, [handle, *args], kwargs)
+                    result = steps.conclude(task, attempt, self.now, self.limit, value=value)
+                    if not result.ok:
+                        raise _Undo(result)
+                return result
+            except _Undo as undo:
+                return undo.result
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    continue
+                return steps.conclude(task, attempt, self.now, self.limit, exc=exc)
+            except Exception as exc:
+                return steps.conclude(task, attempt, self.now, self.limit, exc=exc)
+        return StepResult(task, leaf.attempts, self.now, retry_at=self.now + 0.05, note="database conflict")
+
+    def schedule_on_complete(self, inst: InstanceRow, seq: int, completion: Completion, at: float) -> None:
+        key = inst.on_complete or ""
+        step = STEPS.get(key)
+        context = None if inst.context is None else convert.loads(inst.context)
+        policy = resolve_retry(step.retry if step else None, default=self.retry)
+        row = LeafRow(
+            0,
+            inst.n,
+            seq,
+            "",
+            ON_COMPLETE,
+            f"on_complete {step.name if step else key}",
+            step=key,
+            retry=None if policy.max_attempts == 1 else convert.dumps(policy),
+            ready_at=at,
+            scheduled_at=at,
+        )
+        try:
+            row.args = steps.encode([inst.id, completion, context], self.limit, "the on_complete arguments")
+        except WfcError:
+            row.args = convert.dumps([inst.id, Completion(completion.state, None, completion.error), context])
+        handoff = self._maybe_lease(row)
+        self.store.insert_leaf(row)
+        if handoff:
+            self.out.append(Task(row, inst))
+
+
+__all__ = ["OPEN", "Scheduler", "Stop"]

@@ -1,0 +1,207 @@
+"""Running one attempt of a step, and what follows from it: a result to deliver, a retry later, or a failure to
+raise at the workflow's ``yield``.
+
+Steps run outside the workflow's transaction, at least once: an attempt whose outcome was not committed (a crash,
+a lost lease) runs again. A result must be persistable and within the runtime's ``max_value_size``, else the step
+fails with a clear error (never retried: it would fail the same way). Backoff is exponential with jitter, capped
+by the policy's ``max_backoff``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from wfc import convert
+from wfc.commands import NO_RETRY, STEPS, RetryPolicy, StepDef
+from wfc.errors import WfcError
+from wfc.runtime.errors import UnknownStep, ValueTooLarge
+from wfc.runtime.failures import error_info, to_exception
+from wfc.runtime.store.base import InstanceRow, LeafRow
+
+log = logging.getLogger("wfc.runtime")
+
+# Values a round trip through the codec gives back unchanged: delivered as they are.
+_PLAIN = (int, str, bool, type(None))
+
+
+@attrs.define(slots=True)
+class Task:
+    """A history row this process acts on, with its instance."""
+
+    leaf: LeafRow
+    inst: InstanceRow
+
+
+@attrs.define(slots=True)
+class StepResult:
+    """The outcome of one attempt. Exactly one of: ``ok`` (``value``/``text``), ``retry_at`` (with ``note``, the
+    attempt's error) or a final failure (``error``/``error_text``). ``missing``: the step is not deployed here."""
+
+    task: Task
+    attempts: int
+    finished_at: float
+    ok: bool = False
+    value: Any = None
+    text: str | None = None
+    error: BaseException | None = None
+    error_text: str | None = None
+    retry_at: float | None = None
+    note: str | None = None
+    missing: str | None = None
+
+
+def check_size(text: str, limit: int, what: str) -> str:
+    """``text`` if it is within ``limit`` bytes (UTF-8), else :class:`ValueTooLarge`."""
+    if len(text) * 4 > limit:
+        size = len(text.encode())
+        if size > limit:
+            raise ValueTooLarge(
+                f"{what} is {size:,} bytes encoded, over the limit of {limit:,}",
+                hint="keep large data outside the workflow (a file or table) and pass its id, or raise the "
+                "runtime's max_value_size",
+            )
+    return text
+
+
+def encode(value: Any, limit: int, what: str) -> str:
+    return check_size(convert.dumps(value), limit, what)
+
+
+def roundtrip(value: Any, text: str) -> Any:
+    """The value a workflow receives: what decoding ``text`` gives (the original when that is the same)."""
+    if type(value) in _PLAIN:
+        return value
+    return convert.loads(text)
+
+
+def step_def(key: str | None) -> StepDef:
+    step = STEPS.get(key or "")
+    if step is None:
+        raise UnknownStep(
+            f"step {key!r} is not part of this deployment",
+            hint="import the module that defines it in the worker (the call waits, nothing is lost), or cancel "
+            "the workflow",
+        )
+    return step
+
+
+def policy_of(leaf: LeafRow) -> RetryPolicy:
+    if leaf.retry is None:
+        return NO_RETRY
+    policy = convert.loads(leaf.retry)
+    return policy if isinstance(policy, RetryPolicy) else NO_RETRY
+
+
+def arguments(leaf: LeafRow) -> tuple[list[Any], dict[str, Any]]:
+    args = convert.loads(leaf.args) if leaf.args else []
+    kwargs = convert.loads(leaf.kwargs) if leaf.kwargs else {}
+    return list(args), dict(kwargs)
+
+
+def call(fn: Callable[..., Any], is_async: bool, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """Call a step function in this thread; a coroutine function runs to completion on an event loop."""
+    if not is_async:
+        return fn(*args, **kwargs)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(fn(*args, **kwargs))
+    box: dict[str, Any] = {}
+
+    def target() -> None:  # called from inside a running loop: use a loop of its own
+        try:
+            box["value"] = asyncio.run(fn(*args, **kwargs))
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def conclude(
+    task: Task, attempt: int, now: float, limit: int, *, value: Any = None, exc: BaseException | None = None
+) -> StepResult:
+    """Turn one attempt's return value or exception into a :class:`StepResult`."""
+    leaf = task.leaf
+    retryable = True
+    if exc is None:
+        try:
+            text = encode(value, limit, f"the result of step {leaf.name!r}")
+            return StepResult(task, attempt, now, ok=True, value=roundtrip(value, text), text=text)
+        except WfcError as err:
+            exc, retryable = err, False  # it would fail the same way again
+    info = error_info(exc)
+    policy = policy_of(leaf)
+    if retryable and attempt < policy.max_attempts and policy.retries(info.bases or (info.type_name,)):
+        rng = random.Random(f"{task.inst.id}:{leaf.id}:{attempt}")
+        delay = policy.backoff(attempt, rng.random())
+        return StepResult(task, attempt, now, retry_at=now + delay, note=info.describe())
+    failure = to_exception(info, step=leaf.name, attempts=attempt)
+    return StepResult(
+        task, attempt, now, error=failure, error_text=convert.dumps(failure), note=info.describe()
+    )
+
+
+def run(task: Task, now: Callable[[], float], limit: int) -> StepResult:
+    """Run one attempt of a (non-transactional) step in this thread."""
+    leaf = task.leaf
+    attempt = leaf.attempts + 1
+    try:
+        step = step_def(leaf.step)
+    except UnknownStep as exc:
+        return StepResult(task, leaf.attempts, now(), missing=str(exc))
+    try:
+        args, kwargs = arguments(leaf)
+        value = call(step.fn, step.is_async, args, kwargs)
+    except Exception as exc:
+        log.debug("step %s of %s failed (attempt %d)", leaf.name, task.inst.id, attempt, exc_info=True)
+        return conclude(task, attempt, now(), limit, exc=exc)
+    return conclude(task, attempt, now(), limit, value=value)
+
+
+def start_async(
+    task: Task,
+    loop: asyncio.AbstractEventLoop,
+    now: Callable[[], float],
+    limit: int,
+    done: Callable[[StepResult], None],
+) -> bool:
+    """Start an async step on ``loop``; ``done`` gets its result. ``False`` when the step is not async."""
+    step = STEPS.get(task.leaf.step or "")
+    if step is None or not step.is_async:
+        return False
+    attempt = task.leaf.attempts + 1
+
+    async def go() -> None:
+        try:
+            args, kwargs = arguments(task.leaf)
+            value = await step.fn(*args, **kwargs)
+        except Exception as exc:
+            done(conclude(task, attempt, now(), limit, exc=exc))
+        else:
+            done(conclude(task, attempt, now(), limit, value=value))
+
+    asyncio.run_coroutine_threadsafe(go(), loop)
+    return True
+
+
+def on_complete_key(handler: Any) -> str:
+    """The registry key of an ``on_complete`` handler: a ``@wfc.step`` or ``@wfc.transaction`` function."""
+    if isinstance(handler, StepDef):
+        return handler.key
+    raise WfcError(
+        f"on_complete must be a function decorated with @wfc.step or @wfc.transaction, not {handler!r}",
+        code="WFC402",
+        hint="@wfc.transaction def done(db, workflow_id, completion, context): ...",
+    )

@@ -1,0 +1,636 @@
+"""The SQLite store: schema and versioned migrations with sqlite-utils, the hot path in prepared SQL.
+
+``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``sqlite:///:memory:``; options as a query string:
+``?synchronous=FULL&busy_timeout=10``. A file database runs in WAL mode with ``synchronous=NORMAL`` unless told
+otherwise: a commit survives a crash of the process, and after a power loss the database is intact but may have
+lost the last commits (``synchronous=FULL``: nothing committed is lost; about 5x slower commits).
+
+One connection per store, shared by the threads of one process under a lock (so an in-memory database works from
+a worker's threads). Writers of several processes are serialized by SQLite (``BEGIN IMMEDIATE`` with a busy
+timeout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlite_utils
+
+from wfc.runtime.errors import ConfigError, StoreError
+from wfc.runtime.store.base import EventRow, InstanceRow, LeafRow, chunks
+
+SCHEMA_VERSION = 1
+
+_LEAF_COLS = (
+    "id, instance, seq, path, kind, name, status, step, args, kwargs, retry, result, error, attempts, ready_at, "
+    "lease_owner, lease_until, scheduled_at, started_at, finished_at, state_id, snapshot, shape, blocked"
+)
+_LEAF_COLS_H = ", ".join(f"h.{c.strip()}" for c in _LEAF_COLS.split(","))
+_INST_COLS = (
+    "n, id, workflow, name, table_hash, state, created_at, updated_at, parent, parent_leaf, on_complete, context, "
+    "args, result, error, finished_at, blocked"
+)
+# Claimed rows carry their instance without its (possibly large) arguments and outcome.
+_INST_COLS_LIGHT = (
+    "i.n, i.id, i.workflow, i.name, i.table_hash, i.state, i.created_at, i.updated_at, i.parent, i.parent_leaf, "
+    "i.on_complete, i.context, NULL, NULL, NULL, i.finished_at, i.blocked"
+)
+_NLEAF = 24
+
+_INSERT_LEAF = (
+    "INSERT INTO history (instance, seq, path, kind, name, status, step, args, kwargs, retry, result, error, "
+    "attempts, ready_at, lease_owner, lease_until, scheduled_at, started_at, finished_at, state_id, snapshot, shape, "
+    "blocked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_RESOLVE = "UPDATE history SET status=?, result=?, error=?, attempts=?, finished_at=? WHERE id=? AND status<2"
+_RESOLVE_OWNED = _RESOLVE + " AND lease_owner=?"
+_CLAIM = (
+    f"SELECT {_LEAF_COLS_H}, {_INST_COLS_LIGHT} FROM history h JOIN instances i ON i.n = h.instance "
+    "WHERE h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? ORDER BY h.ready_at LIMIT ?"
+)
+
+
+def parse_url(url: str) -> tuple[str, dict[str, str]]:
+    """``sqlite:///x.db?synchronous=FULL`` → (``x.db``, {``synchronous``: ``FULL``})."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme != "sqlite":
+        raise ConfigError(
+            f"unsupported database URL {url!r}",
+            hint="use sqlite:///path/to/file.db (or sqlite:///:memory: for tests); PostgreSQL is not available yet",
+        )
+    path = parsed.path
+    if parsed.netloc:
+        raise ConfigError(
+            f"database URL {url!r} has a host part",
+            hint="write sqlite:///relative.db or sqlite:////absolute/path.db (three or four slashes)",
+        )
+    path = path[1:] if path.startswith("/") else path
+    options = dict(urllib.parse.parse_qsl(parsed.query))
+    return path or ":memory:", options
+
+
+def _store_error(exc: sqlite3.Error, what: str) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"{what}: the database is locked by another connection ({text})",
+            code="WFC426",
+            hint="another process holds a long write transaction; retry, or raise busy_timeout "
+            "(sqlite:///x.db?busy_timeout=30)",
+        )
+    if "full" in text:
+        return StoreError(
+            f"{what}: the database or disk is full ({text})",
+            code="WFC427",
+            hint="free disk space; nothing was committed, so retrying afterwards loses nothing",
+        )
+    return StoreError(
+        f"{what}: database error: {text}",
+        code="WFC427",
+        hint="check the database file and its directory (permissions, disk, corruption)",
+    )
+
+
+class TransactionHandle:
+    """The database handle a ``@wfc.transaction`` step receives: the store's own connection, inside the
+    transaction that also advances the workflow. It cannot commit or roll back: its writes commit with the
+    workflow's advance, or not at all."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = (), /) -> sqlite3.Cursor:
+        return self._conn.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        return self._conn.executemany(sql, parameters)
+
+    def cursor(self) -> sqlite3.Cursor:
+        return self._conn.cursor()
+
+    def _refuse(self, what: str) -> None:
+        raise StoreError(
+            f"a @wfc.transaction step cannot call {what}()",
+            code="WFC426",
+            hint="its writes commit together with the workflow's advance; raise an exception to roll them back",
+        )
+
+    def commit(self) -> None:
+        self._refuse("commit")
+
+    def rollback(self) -> None:
+        self._refuse("rollback")
+
+    def executescript(self, script: str) -> None:  # it would COMMIT first
+        self._refuse("executescript")
+
+    def close(self) -> None:
+        self._refuse("close")
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db.table("instances").create(
+        {
+            "n": int,
+            "id": str,
+            "workflow": str,
+            "name": str,
+            "table_hash": str,
+            "state": str,
+            "created_at": float,
+            "updated_at": float,
+            "parent": int,
+            "parent_leaf": int,
+            "on_complete": str,
+            "context": str,
+            "args": str,
+            "result": str,
+            "error": str,
+            "finished_at": float,
+            "blocked": str,
+        },
+        pk="n",
+        not_null={"id", "workflow", "table_hash", "state"},
+        if_not_exists=True,
+    )
+    db.table("history").create(
+        {
+            "id": int,
+            "instance": int,
+            "seq": int,
+            "path": str,
+            "kind": str,
+            "name": str,
+            "status": int,
+            "step": str,
+            "args": str,
+            "kwargs": str,
+            "retry": str,
+            "result": str,
+            "error": str,
+            "attempts": int,
+            "ready_at": float,
+            "lease_owner": str,
+            "lease_until": float,
+            "scheduled_at": float,
+            "started_at": float,
+            "finished_at": float,
+            "state_id": str,
+            "snapshot": str,
+            "shape": str,
+            "blocked": str,
+        },
+        pk="id",
+        not_null={"instance", "seq", "path", "kind", "status"},
+        if_not_exists=True,
+    )
+    db.table("events").create(
+        {
+            "id": int,
+            "instance": int,
+            "name": str,
+            "value": str,
+            "error": str,
+            "sent_at": float,
+            "consumed_by": int,
+        },
+        pk="id",
+        not_null={"instance", "name"},
+        if_not_exists=True,
+    )
+    db.table("tables").create(
+        {"hash": str, "workflow": str, "json": str, "created_at": float}, pk="hash", if_not_exists=True
+    )
+    db.table("workers").create(
+        {"id": str, "host": str, "pid": int, "started_at": float, "heartbeat_at": float},
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("instances").create_index(["id"], unique=True, if_not_exists=True)
+    db.table("instances").create_index(["state"], if_not_exists=True)
+    db.table("instances").create_index(["workflow", "state"], if_not_exists=True)
+    db.table("instances").create_index(["parent"], if_not_exists=True)
+    db.table("history").create_index(["instance", "seq", "path"], unique=True, if_not_exists=True)
+    # The work queue: open and resolved rows only, by due time (a partial index stays as small as the queue).
+    db.execute("CREATE INDEX IF NOT EXISTS history_due ON history (ready_at) WHERE status < 2")
+    db.execute("CREATE INDEX IF NOT EXISTS events_open ON events (instance, name) WHERE consumed_by IS NULL")
+    db.execute("CREATE INDEX IF NOT EXISTS instances_blocked ON instances (n) WHERE blocked IS NOT NULL")
+
+
+MIGRATIONS = [
+    (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1)
+]
+
+
+class SQLiteStore:
+    def __init__(
+        self,
+        url: str = "sqlite:///:memory:",
+        *,
+        synchronous: str | None = None,
+        busy_timeout: float | None = None,
+    ) -> None:
+        self.url = url
+        path, options = parse_url(url)
+        unknown = set(options) - {"synchronous", "busy_timeout"}
+        if unknown:
+            raise ConfigError(
+                f"unknown database option(s) {sorted(unknown)} in {url!r}",
+                hint="known options: synchronous, busy_timeout",
+            )
+        sync = (synchronous or options.get("synchronous") or "NORMAL").upper()
+        if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ConfigError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {sync!r}")
+        try:
+            timeout = float(busy_timeout if busy_timeout is not None else options.get("busy_timeout", 5.0))
+        except ValueError:
+            raise ConfigError(f"busy_timeout must be a number of seconds in {url!r}") from None
+        self.path = path
+        self.memory = path == ":memory:" or path.startswith("file::memory:")
+        self.synchronous = sync
+        self._lock = threading.RLock()
+        try:
+            self.conn = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=timeout, cached_statements=256
+            )
+            if not self.memory:
+                mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise ConfigError(f"cannot switch {path} to WAL mode (got {mode})")
+            self.conn.execute(f"PRAGMA synchronous={sync}")
+            self.conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise _store_error(exc, f"cannot open {url}") from None
+        self._handle = TransactionHandle(self.conn)
+
+    # ---- lifecycle -----------------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        db = sqlite_utils.Database(self.conn)
+        with self.transaction():
+            db.table("wfc_migrations").create({"version": int, "name": str}, pk="version", if_not_exists=True)
+            applied = {row[0] for row in self.conn.execute("SELECT version FROM wfc_migrations")}
+            newest = max(applied, default=0)
+            if newest > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"the database {self.path} has schema version {newest}, newer than this wfc knows "
+                    f"({SCHEMA_VERSION})",
+                    hint="upgrade wfc to the version that wrote this database",
+                )
+            for version, name, step in MIGRATIONS:
+                if version not in applied:
+                    step(db)
+                    self.conn.execute("INSERT OR IGNORE INTO wfc_migrations VALUES (?, ?)", (version, name))
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self.conn
+        with self._lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _store_error(exc, "cannot begin a transaction") from None
+            try:
+                yield
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _store_error(exc, "a write failed") from exc
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise _store_error(exc, "cannot commit") from None
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        conn = self.conn
+        conn.execute("SAVEPOINT wfc")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO wfc")
+                conn.execute("RELEASE wfc")
+            raise
+        conn.execute("RELEASE wfc")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[None]:
+        with self._lock:
+            if self.conn.in_transaction:
+                yield
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
+
+    def handle(self) -> TransactionHandle:
+        return self._handle
+
+    # ---- tables and workers --------------------------------------------------------------------------------------
+
+    def save_table(self, table_hash: str, workflow: str, text: str, now: float) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO tables VALUES (?, ?, ?, ?)", (table_hash, workflow, text, now)
+        )
+
+    def saved_tables(self) -> list[tuple[str, str]]:
+        with self.read():
+            return [
+                (r[0], r[1])
+                for r in self.conn.execute("SELECT hash, workflow FROM tables ORDER BY created_at")
+            ]
+
+    def register_worker(self, worker_id: str, host: str, pid: int, now: float) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO workers VALUES (?, ?, ?, ?, ?)", (worker_id, host, pid, now, now)
+        )
+
+    def heartbeat(self, worker_id: str, now: float, lease_until: float) -> None:
+        self.conn.execute("UPDATE workers SET heartbeat_at=? WHERE id=?", (now, worker_id))
+
+    def extend(self, leaf_ids: Sequence[int], owner: str, until: float) -> None:
+        for part in chunks(list(leaf_ids), 500):
+            marks = ",".join("?" * len(part))
+            self.conn.execute(
+                f"UPDATE history SET lease_until=? WHERE lease_owner=? AND status<2 AND id IN ({marks})",
+                (until, owner, *part),
+            )
+
+    def workers(self, host: str) -> list[tuple[str, int]]:
+        return [(r[0], r[1]) for r in self.conn.execute("SELECT id, pid FROM workers WHERE host=?", (host,))]
+
+    def remove_worker(self, worker_id: str) -> None:
+        self.conn.execute("DELETE FROM workers WHERE id=?", (worker_id,))
+
+    # ---- instances -----------------------------------------------------------------------------------------------
+
+    def insert_instance(self, row: InstanceRow) -> int | None:
+        cur = self.conn.execute(
+            "INSERT INTO instances (id, workflow, name, table_hash, state, created_at, updated_at, parent, "
+            "parent_leaf, on_complete, context, args, result, error, finished_at, blocked) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+            (
+                row.id,
+                row.workflow,
+                row.name,
+                row.table_hash,
+                row.state,
+                row.created_at,
+                row.updated_at,
+                row.parent,
+                row.parent_leaf,
+                row.on_complete,
+                row.context,
+                row.args,
+                row.result,
+                row.error,
+                row.finished_at,
+                row.blocked,
+            ),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    def get_instance(self, instance_id: str) -> InstanceRow | None:
+        with self.read():
+            row = self.conn.execute(
+                f"SELECT {_INST_COLS} FROM instances WHERE id=?", (instance_id,)
+            ).fetchone()
+        return InstanceRow(*row) if row else None
+
+    def get_instance_n(self, n: int) -> InstanceRow | None:
+        with self.read():
+            row = self.conn.execute(f"SELECT {_INST_COLS} FROM instances WHERE n=?", (n,)).fetchone()
+        return InstanceRow(*row) if row else None
+
+    def set_state(self, n: int, state: str, now: float) -> None:
+        self.conn.execute("UPDATE instances SET state=?, updated_at=? WHERE n=?", (state, now, n))
+
+    def finish_instance(self, n: int, state: str, result: str | None, error: str | None, now: float) -> None:
+        self.conn.execute(
+            "UPDATE instances SET state=?, result=?, error=?, finished_at=?, updated_at=? WHERE n=?",
+            (state, result, error, now, now, n),
+        )
+
+    def set_blocked(self, n: int, message: str | None, now: float) -> None:
+        self.conn.execute("UPDATE instances SET blocked=?, updated_at=? WHERE n=?", (message, now, n))
+
+    def list_instances(
+        self, *, workflow: str | None, state: str | None, parent: int | None, limit: int, before: int | None
+    ) -> list[InstanceRow]:
+        where, params = [], []
+        for column, value in (("workflow", workflow), ("state", state), ("parent", parent)):
+            if value is not None:
+                where.append(f"{column}=?")
+                params.append(value)
+        if before is not None:
+            where.append("n<?")
+            params.append(before)
+        sql = f"SELECT {_INST_COLS} FROM instances"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY n DESC LIMIT ?"
+        with self.read():
+            return [InstanceRow(*r) for r in self.conn.execute(sql, (*params, limit))]
+
+    # ---- history rows / work -------------------------------------------------------------------------------------
+
+    def insert_leaf(self, row: LeafRow) -> int:
+        cur = self.conn.execute(
+            _INSERT_LEAF,
+            (
+                row.instance,
+                row.seq,
+                row.path,
+                row.kind,
+                row.name,
+                row.status,
+                row.step,
+                row.args,
+                row.kwargs,
+                row.retry,
+                row.result,
+                row.error,
+                row.attempts,
+                row.ready_at,
+                row.lease_owner,
+                row.lease_until,
+                row.scheduled_at,
+                row.started_at,
+                row.finished_at,
+                row.state_id,
+                row.snapshot,
+                row.shape,
+                row.blocked,
+            ),
+        )
+        row.id = cur.lastrowid  # type: ignore[assignment]
+        return row.id
+
+    def resolve(
+        self,
+        leaf_id: int,
+        owner: str | None,
+        status: int,
+        result: str | None,
+        error: str | None,
+        attempts: int,
+        now: float,
+    ) -> bool:
+        if owner is None:
+            cur = self.conn.execute(_RESOLVE, (status, result, error, attempts, now, leaf_id))
+        else:
+            cur = self.conn.execute(_RESOLVE_OWNED, (status, result, error, attempts, now, leaf_id, owner))
+        return cur.rowcount == 1
+
+    def deliver_external(self, leaf_id: int, result: str | None, error: str | None, now: float) -> bool:
+        cur = self.conn.execute(
+            "UPDATE history SET status=1, result=?, error=?, finished_at=?, ready_at=?, lease_until=0 "
+            "WHERE id=? AND status=0",
+            (result, error, now, now, leaf_id),
+        )
+        return cur.rowcount == 1
+
+    def retry_later(
+        self, leaf_id: int, owner: str | None, attempts: int, ready_at: float, error: str
+    ) -> bool:
+        sql = "UPDATE history SET attempts=?, ready_at=?, error=?, lease_until=0 WHERE id=? AND status<2"
+        params: tuple[Any, ...] = (attempts, ready_at, error, leaf_id)
+        if owner is not None:
+            sql += " AND lease_owner=?"
+            params += (owner,)
+        return self.conn.execute(sql, params).rowcount == 1
+
+    def park(self, leaf_id: int, message: str) -> None:
+        self.conn.execute(
+            "UPDATE history SET ready_at=NULL, blocked=?, lease_until=0 WHERE id=?", (message, leaf_id)
+        )
+
+    def unpark(self, now: float) -> int:
+        count = 0
+        blocked = [r[0] for r in self.conn.execute("SELECT n FROM instances WHERE blocked IS NOT NULL")]
+        for n in blocked:
+            for leaf in self.current(n):
+                if leaf.blocked is not None and leaf.status < 2:
+                    self.conn.execute(
+                        "UPDATE history SET ready_at=?, blocked=NULL WHERE id=?", (now, leaf.id)
+                    )
+                    count += 1
+            self.conn.execute("UPDATE instances SET blocked=NULL WHERE n=?", (n,))
+        return count
+
+    def close_group(self, instance: int, seq: int, now: float) -> None:
+        self.conn.execute(
+            "UPDATE history SET status=2 WHERE instance=? AND seq=? AND status=1", (instance, seq)
+        )
+        self.conn.execute(
+            "UPDATE history SET status=3, finished_at=? WHERE instance=? AND seq=? AND status=0",
+            (now, instance, seq),
+        )
+
+    def group(self, instance: int, seq: int) -> list[LeafRow]:
+        rows = self.conn.execute(
+            f"SELECT {_LEAF_COLS} FROM history WHERE instance=? AND seq=? ORDER BY id", (instance, seq)
+        )
+        return [LeafRow(*r) for r in rows]
+
+    def current(self, instance: int) -> list[LeafRow]:
+        with self.read():
+            rows = self.conn.execute(
+                f"SELECT {_LEAF_COLS} FROM history WHERE instance=? AND "
+                "seq=(SELECT max(seq) FROM history WHERE instance=?) ORDER BY id",
+                (instance, instance),
+            ).fetchall()
+        return [LeafRow(*r) for r in rows]
+
+    def history(self, instance: int) -> list[LeafRow]:
+        with self.read():
+            rows = self.conn.execute(
+                f"SELECT {_LEAF_COLS} FROM history WHERE instance=? ORDER BY id", (instance,)
+            ).fetchall()
+        return [LeafRow(*r) for r in rows]
+
+    def get_leaf(self, leaf_id: int) -> LeafRow | None:
+        row = self.conn.execute(f"SELECT {_LEAF_COLS} FROM history WHERE id=?", (leaf_id,)).fetchone()
+        return LeafRow(*row) if row else None
+
+    def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
+        out = []
+        for r in self.conn.execute(_CLAIM, (now, now, limit)).fetchall():
+            out.append((LeafRow(*r[:_NLEAF]), InstanceRow(*r[_NLEAF:])))
+        return out
+
+    def lease(self, leaf_id: int, owner: str, until: float, now: float) -> None:
+        self.conn.execute(
+            "UPDATE history SET lease_owner=?, lease_until=?, started_at=coalesce(started_at, ?) WHERE id=?",
+            (owner, until, now, leaf_id),
+        )
+
+    def release(self, owner: str) -> int:
+        cur = self.conn.execute(
+            "UPDATE history SET lease_until=0 WHERE status<2 AND ready_at>=0 AND lease_owner=? AND lease_until>0",
+            (owner,),
+        )
+        return cur.rowcount
+
+    def next_due(self, now: float) -> float | None:
+        with self.read():
+            row = self.conn.execute(
+                "SELECT ready_at FROM history WHERE status<2 AND ready_at>? ORDER BY ready_at LIMIT 1", (now,)
+            ).fetchone()
+        return float(row[0]) if row else None
+
+    # ---- events --------------------------------------------------------------------------------------------------
+
+    def insert_event(self, instance: int, name: str, value: str | None, error: str | None, now: float) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO events (instance, name, value, error, sent_at) VALUES (?,?,?,?,?)",
+            (instance, name, value, error, now),
+        )
+        return cur.lastrowid  # type: ignore[return-value]
+
+    def take_event(self, instance: int, name: str, skip: int = 0) -> EventRow | None:
+        row = self.conn.execute(
+            "SELECT id, instance, name, value, error, sent_at, consumed_by FROM events "
+            "WHERE instance=? AND name=? AND consumed_by IS NULL ORDER BY id LIMIT 1 OFFSET ?",
+            (instance, name, skip),
+        ).fetchone()
+        return EventRow(*row) if row else None
+
+    def consume_event(self, event_id: int, leaf_id: int) -> None:
+        self.conn.execute("UPDATE events SET consumed_by=? WHERE id=?", (leaf_id, event_id))
+
+    def waiting_leaf(self, instance: int, name: str) -> LeafRow | None:
+        row = self.conn.execute(
+            f"SELECT {_LEAF_COLS} FROM history WHERE instance=? AND "
+            "seq=(SELECT max(seq) FROM history WHERE instance=?) AND kind='event' AND name=? AND status=0 "
+            "ORDER BY id LIMIT 1",
+            (instance, instance, name),
+        ).fetchone()
+        return LeafRow(*row) if row else None
+
+    def events(self, instance: int) -> list[EventRow]:
+        with self.read():
+            rows = self.conn.execute(
+                "SELECT id, instance, name, value, error, sent_at, consumed_by FROM events WHERE instance=? "
+                "ORDER BY id",
+                (instance,),
+            ).fetchall()
+        return [EventRow(*r) for r in rows]

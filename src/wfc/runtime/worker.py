@@ -1,0 +1,236 @@
+"""A long-running worker: claims due work with leases, runs steps on threads (async steps on one event loop),
+commits their outcomes in batches, and shuts down gracefully on SIGTERM/SIGINT.
+
+One thread (the one calling :meth:`Worker.run`) owns the transitions: each loop it records the outcomes that
+arrived since the last commit and claims more work, in one transaction. Steps run on a pool of ``concurrency``
+threads; coroutine steps on an asyncio loop in a thread of its own, counted against the same limit. While steps
+run, their leases are extended every ``lease / 3`` seconds; a worker that dies (even by SIGKILL) stops extending
+them and, on the same host, is detected at once by the next worker that starts.
+
+On the first SIGTERM/SIGINT the worker stops claiming, waits up to ``grace`` seconds for running steps, commits
+their outcomes and releases what is left. A second signal stops at once (leases are released; the steps that were
+running will run again elsewhere: at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import signal
+import threading
+import time
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from wfc.commands import STEPS
+from wfc.runtime import steps
+from wfc.runtime.errors import StoreError
+from wfc.runtime.steps import StepResult, Task
+
+if TYPE_CHECKING:
+    from wfc.runtime.runtime import Runtime
+
+log = logging.getLogger("wfc.runtime")
+
+
+class Worker:
+    def __init__(
+        self, runtime: Runtime, concurrency: int = 8, *, grace: float = 30.0, handle_signals: bool = True
+    ) -> None:
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be a whole number >= 1 (got {concurrency!r})")
+        self.runtime = runtime
+        self.concurrency = concurrency
+        self.grace = grace
+        self.handle_signals = handle_signals
+        self._results: queue.SimpleQueue[StepResult | None] = queue.SimpleQueue()
+        self._in_flight: dict[int, Task] = {}
+        self._stopping = threading.Event()
+        self._hard_stop = threading.Event()
+        self._running = threading.Event()
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self.steps_run = 0
+
+    # ---- control ----------------------------------------------------------------------------------------------
+
+    def stop(self, *, now: bool = False) -> None:
+        """Ask the worker to stop (from any thread): gracefully, or at once with ``now=True``."""
+        if not self._stopping.is_set():
+            self._stop_at = time.monotonic()
+        self._stopping.set()
+        if now:
+            self._hard_stop.set()
+        self._results.put(None)
+
+    def wake(self) -> None:
+        self._results.put(None)
+
+    @property
+    def running(self) -> bool:
+        return self._running.is_set()
+
+    def run_in_thread(self) -> threading.Thread:
+        """Run the worker on a daemon thread (no signal handling); ``stop()`` ends it."""
+        self.handle_signals = False
+        thread = threading.Thread(target=self.run, name="wfc-worker", daemon=True)
+        thread.start()
+        self._running.wait(5)
+        return thread
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self._stopping.is_set():
+            log.warning("second signal %s: stopping now", signum)
+            self.stop(now=True)
+        else:
+            log.info("signal %s: finishing running steps (up to %ss), then stopping", signum, self.grace)
+            self.stop()
+
+    # ---- the loop ---------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Process work until :meth:`stop` or a signal."""
+        rt = self.runtime
+        previous: dict[signal.Signals, Any] = {}
+        if self.handle_signals and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, self._on_signal)
+        self._pool = concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="wfc-step")
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="wfc-async", daemon=True)
+        self._loop_thread.start()
+        rt._attach(self)
+        self._running.set()
+        try:
+            with rt._drive:
+                self._loop_body()
+        finally:
+            rt._detach(self)
+            self._shutdown()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self._running.clear()
+
+    def _loop_body(self) -> None:
+        rt = self.runtime
+        engine = rt.engine
+        clock = rt.clock
+        pending: list[StepResult] = []
+        last_claim = 0.0
+        last_beat = time.monotonic()
+        poll = rt.poll_interval
+        while True:
+            results = self._drain()
+            pending.extend(results)
+            stopping = self._stopping.is_set()
+            if stopping and (
+                self._hard_stop.is_set()
+                or not self._in_flight
+                or time.monotonic() - self._stop_at > self.grace
+            ):
+                break
+            free = self.concurrency - len(self._in_flight)
+            mono = time.monotonic()
+            claim = 0
+            if not stopping and (results or mono - last_claim >= poll or self._kicked):
+                claim = max(free, 16)
+                last_claim = mono
+                self._kicked = False
+            if pending or claim:
+                try:
+                    tasks = engine.cycle(pending, claim=claim, capacity=0 if stopping else free)
+                except StoreError as exc:
+                    log.warning("worker cycle failed, retrying: %s", exc)
+                    self._wait(min(1.0, poll * 5))
+                    continue
+                pending = []
+                for task in tasks:
+                    self._dispatch(task)
+                if tasks or engine.claimed:
+                    continue
+            if mono - last_beat >= rt.lease / 3:
+                last_beat = mono
+                self._heartbeat()
+            if stopping:
+                self._wait(0.05)
+                continue
+            now = clock.now()
+            due = rt.store.next_due(now)
+            wait = poll if due is None else max(0.0, min(poll, due - now))
+            self._wait(wait)
+        # graceful end: commit what finished, release the rest
+        pending.extend(self._drain())
+        if pending:
+            try:
+                engine.cycle(pending, claim=0, capacity=0)
+            except StoreError as exc:
+                log.warning("could not commit the last outcomes (the steps will run again): %s", exc)
+
+    _kicked = False
+    _stop_at = 0.0
+
+    def _drain(self) -> list[StepResult]:
+        out: list[StepResult] = []
+        while True:
+            try:
+                item = self._results.get_nowait()
+            except queue.Empty:
+                return out
+            if item is None:
+                self._kicked = True
+                continue
+            self._in_flight.pop(item.task.leaf.id, None)
+            self.steps_run += 1
+            out.append(item)
+
+    def _wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        try:
+            item = self._results.get(timeout=seconds)
+        except queue.Empty:
+            return
+        self._results.put(item)  # handled by the next drain
+
+    def _dispatch(self, task: Task) -> None:
+        rt = self.runtime
+        self._in_flight[task.leaf.id] = task
+        step = STEPS.get(task.leaf.step or "")
+        if step is not None and step.is_async and self._loop is not None:
+            steps.start_async(task, self._loop, rt.clock.now, rt.engine.limit, self._results.put)
+            return
+        assert self._pool is not None
+        self._pool.submit(self._run_sync, task)
+
+    def _run_sync(self, task: Task) -> None:
+        rt = self.runtime
+        try:
+            result = steps.run(task, rt.clock.now, rt.engine.limit)
+        except BaseException as exc:  # never lose a slot
+            result = steps.conclude(task, task.leaf.attempts + 1, rt.clock.now(), rt.engine.limit, exc=exc)
+        self._results.put(result)
+
+    def _heartbeat(self) -> None:
+        rt = self.runtime
+        try:
+            rt._heartbeat(list(self._in_flight))
+        except StoreError as exc:
+            log.warning("heartbeat failed: %s", exc)
+
+    def _shutdown(self) -> None:
+        rt = self.runtime
+        try:
+            with rt.store.transaction():
+                rt.store.release(rt.owner)
+        except StoreError as exc:
+            log.warning("could not release leases: %s", exc)
+        if self._pool is not None:
+            self._pool.shutdown(wait=not self._hard_stop.is_set(), cancel_futures=True)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._loop_thread is not None:
+                self._loop_thread.join(1)
+        self._in_flight.clear()
