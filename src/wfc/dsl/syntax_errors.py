@@ -316,7 +316,11 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
     # 2. inside a string's `{...}`
     if start == "expr_start":
         expected = expected_words(exc.accepts or exc.expected)
-        found = "an incomplete expression" if token.type in ("_NL", "$END") else f"unexpected {token_words(token)}"
+        found = (
+            "an incomplete expression"
+            if token.type in ("_NL", "$END")
+            else f"unexpected {token_words(token)}"
+        )
         return diag("WFC124", f"{found} in `{{...}}`; expected {expected}", line, col, width)
 
     # 3. known mistakes
