@@ -76,7 +76,7 @@ def best(fn: object, repeat: int) -> float:
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--lines", type=int, default=2000)
-    args.add_argument("--repeat", type=int, default=5)
+    args.add_argument("--repeat", type=int, default=15)
     opts = args.parse_args()
 
     text = generate(opts.lines)

@@ -25,7 +25,8 @@ def test_public_names() -> None:
 def test_grammar_is_package_data_and_strict_lalr_without_conflicts() -> None:
     parser = Lark.open_from_package(
         "wfc", "workflow.lark", ("grammar",), parser="lalr", lexer="contextual", strict=True,
-        propagate_positions=True, postlex=Layout(), start=["start", "expr_start"],
+        propagate_positions=True, postlex=Layout(), start=["start", "expr_start"], keep_all_tokens=True,
+        maybe_placeholders=False,
     )  # fmt: skip
     assert parser.options.parser == "lalr"
 

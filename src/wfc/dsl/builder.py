@@ -1,16 +1,24 @@
-"""Lark parse tree → ``.wf`` syntax tree (:mod:`wfc.dsl.ast`).
+"""Building the ``.wf`` syntax tree (:mod:`wfc.dsl.ast`) while parsing.
 
-One :class:`Builder` per parse (it knows the file's path and reports into its :class:`Reporter`); the grammar
-keeps operator chains flat, and this module folds them into binary nodes, tracking each node's depth.
+:class:`Builder` is Lark's *inline* transformer: its callbacks run as the LALR parser reduces each rule, so no
+parse tree is ever built (which halves parsing time). The parser keeps every token (``keep_all_tokens``) and
+inserts no placeholders for absent optional parts, so each callback receives the rule's tokens and values in
+order: spans come from the first and last of them, and optional parts are recognised by their type. Operator
+chains arrive flat and are folded here, tracking each node's depth.
+
+The parser is shared, so the per-parse state (the file's path, the reporter, the interpolation parser) lives in
+a :class:`contextvars.ContextVar` set by :func:`wfc.dsl.parser.parse_module` for the duration of a parse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar, cast
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
 
-from lark import Token, Transformer, v_args
-from lark.tree import Meta
+import attrs
+from lark import Token, Transformer
 
 from wfc.dsl import ast as wf
 from wfc.dsl.codes import Reporter
@@ -22,15 +30,113 @@ MAX_EXPR_DEPTH = 60
 Python's ``ast.unparse`` among them, far from the interpreter's recursion limit."""
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
+_VALUE_TOKENS = frozenset(
+    {"NAME", "INT", "FLOAT", "DURATION", "STRING", "AUGOP", "ADDOP", "MULOP", "POW"}
+    | {"EQEQ", "NOTEQ", "LT", "LE", "GT", "GE", "IN", "NOT"}
+)
+"""Tokens that carry a value; every other token (keywords, punctuation, newlines) only marks a position."""
 
 _E = TypeVar("_E", bound="wf.Expr | wf.Command")
+
+
+@attrs.frozen
+class Context:
+    path: str
+    reporter: Reporter
+    parse_expr: Callable[[str, int, int], wf.Expr | None]
+
+
+CONTEXT: contextvars.ContextVar[Context] = contextvars.ContextVar("wfc_dsl_parse")
+
+
+@contextlib.contextmanager
+def parsing(ctx: Context) -> Iterator[None]:
+    """Parses inside this block build nodes for ``ctx``'s file and report into its reporter."""
+    token = CONTEXT.set(ctx)
+    try:
+        yield
+    finally:
+        CONTEXT.reset(token)
 
 
 class ExprTooDeep(Exception):
     def __init__(self, span: Span) -> None:
         super().__init__("expression nested too deeply")
         self.span = span
+
+
+# ---- intermediate results (carry a span so that enclosing rules can cover them) ----------------------------------
+
+
+class _Block(tuple[Any, ...]):
+    span: Span
+
+
+class _Finally(_Block):
+    pass
+
+
+class _List(list[Any]):
+    span: Span
+
+
+class _Params(_List):
+    pass
+
+
+class _Types(_List):
+    pass
+
+
+@attrs.frozen
+class _Part:
+    """A piece of a rule (arguments, a trailer, a signed operand, a parallel group, a dict pair)."""
+
+    kind: str
+    value: Any
+    span: Span
+
+
+def _with_span(obj: Any, span: Span) -> Any:
+    obj.span = span
+    return obj
+
+
+# ---- positions -----------------------------------------------------------------------------------------------
+
+
+def _cover(path: str, children: list[Any]) -> Span:
+    """The span from the first to the last child that has a position (a token other than a newline, or a node).
+
+    Hot: runs once per reduction, hence written out rather than with helpers."""
+    line = col = end_line = end_col = 0
+    for c in children:
+        if isinstance(c, Token):
+            if c.type != "_NL":
+                line, col = c.line or 1, c.column or 1
+                break
+        else:
+            span = getattr(c, "span", None)
+            if span is not None:
+                line, col = span.line, span.col
+                break
+    if not line:
+        return Span(path, 1, 1)
+    for c in reversed(children):
+        if isinstance(c, Token):
+            if c.type != "_NL":
+                end_line, end_col = c.end_line or line, c.end_column or col
+                break
+        else:
+            span = getattr(c, "span", None)
+            if span is not None:
+                end_line, end_col = span.end_line or span.line, span.end_col or span.col
+                break
+    return Span(path, line, col, end_line or line, end_col or col)
+
+
+def _tspan(path: str, tok: Token) -> Span:
+    return Span(path, tok.line or 1, tok.column or 1, tok.end_line, tok.end_column)
 
 
 def _depth(*children: Any) -> int:
@@ -42,349 +148,410 @@ def _depth(*children: Any) -> int:
     return best + 1
 
 
+def _check(node: _E) -> _E:
+    if node.depth > MAX_EXPR_DEPTH:
+        raise ExprTooDeep(node.span)
+    return node
+
+
 def _join(a: Span, b: Span) -> Span:
     return Span(a.path, a.line, a.col, b.end_line, b.end_col)
 
 
-@v_args(meta=True)
+_Callback = Callable[[Any, Context, Span, list[Any], list[Any]], Any]
+
+
+def rule(fn: _Callback) -> Callable[[Any, list[Any]], Any]:
+    """Adapts ``fn(self, ctx, span, values, raw)`` to Lark's inline callback ``f(children)``."""
+
+    def callback(self: Any, children: list[Any]) -> Any:
+        ctx = CONTEXT.get()
+        values = [c for c in children if not isinstance(c, Token) or c.type in _VALUE_TOKENS]
+        return fn(self, ctx, _cover(ctx.path, children), values, children)
+
+    callback.__name__ = fn.__name__
+    callback.__doc__ = fn.__doc__
+    return callback
+
+
+def _names(ctx: Context, values: list[Any]) -> tuple[wf.Name, ...]:
+    return tuple(
+        wf.Name(str(t), _tspan(ctx.path, t)) for t in values if isinstance(t, Token) and t.type == "NAME"
+    )
+
+
+def _after(raw: list[Any], token_type: str) -> Any:
+    """The value right after the first token of ``token_type`` in ``raw``, or ``None``."""
+    for i, c in enumerate(raw):
+        if isinstance(c, Token) and c.type == token_type:
+            return raw[i + 1] if i + 1 < len(raw) else None
+    return None
+
+
 class Builder(Transformer[Token, Any]):
-    def __init__(
-        self, path: str, reporter: Reporter, parse_expr: Callable[[str, int, int], wf.Expr | None]
-    ) -> None:
-        super().__init__(visit_tokens=False)
-        self.path = path
-        self.reporter = reporter
-        self.parse_expr = parse_expr
-
-    # ---- positions -------------------------------------------------------------------------------------------
-
-    def span(self, meta: Meta) -> Span:
-        if getattr(meta, "empty", True):
-            return Span(self.path, 1, 1)
-        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
-
-    def tspan(self, tok: Token) -> Span:
-        return Span(self.path, tok.line or 1, tok.column or 1, tok.end_line, tok.end_column)
-
-    def _check_depth(self, node: _E) -> _E:
-        if node.depth > MAX_EXPR_DEPTH:
-            raise ExprTooDeep(node.span)
-        return node
-
     # ---- module and declarations -----------------------------------------------------------------------------
 
-    def start(self, meta: Meta, children: list[Any]) -> wf.Module:
-        imports = tuple(c for c in children if isinstance(c, wf.Import))
-        workflows = tuple(c for c in children if isinstance(c, wf.WorkflowDecl))
-        return wf.Module(self.path, imports, workflows, tuple(self.reporter.lines))
+    @rule
+    def start(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Module:
+        imports = tuple(c for c in v if isinstance(c, wf.Import))
+        workflows = tuple(c for c in v if isinstance(c, wf.WorkflowDecl))
+        return wf.Module(ctx.path, imports, workflows, tuple(ctx.reporter.lines))
 
-    def expr_start(self, meta: Meta, children: list[Any]) -> wf.Expr:
-        return cast(wf.Expr, children[0])
+    @rule
+    def expr_start(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        return cast(wf.Expr, v[0])
 
-    def import_decl(self, meta: Meta, children: list[Any]) -> wf.Import:
-        target, alias = children
+    @rule
+    def import_decl(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Import:
+        target = v[0]
+        alias = str(v[1]) if len(v) > 1 else None
         if isinstance(target, Token):  # a path in quotes
             file = target[1:-1]
             stem = file.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
-            return wf.Import(None, file, str(alias) if alias else stem, self.span(meta))
+            return wf.Import(None, file, alias or stem, span)
         module = cast(str, target)
-        return wf.Import(module, None, str(alias) if alias else module.rsplit(".", 1)[-1], self.span(meta))
+        return wf.Import(module, None, alias or module.rsplit(".", 1)[-1], span)
 
-    def dotted_name(self, meta: Meta, children: list[Token]) -> str:
-        return ".".join(str(t) for t in children)
+    @rule
+    def dotted_name(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> str:
+        return ".".join(str(t) for t in v)
 
-    def workflow_decl(self, meta: Meta, children: list[Any]) -> wf.WorkflowDecl:
-        name, params, returns, body = children
-        return wf.WorkflowDecl(
-            str(name), tuple(params or ()), returns, body, self.span(meta), self.tspan(name)
-        )
+    @rule
+    def workflow_decl(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.WorkflowDecl:
+        name = v[0]
+        params = next((c for c in v if isinstance(c, _Params)), ())
+        returns = next((c for c in v if isinstance(c, wf.TypeRef | wf.TypeUnion)), None)
+        body = next(c for c in v if isinstance(c, _Block))
+        return wf.WorkflowDecl(str(name), tuple(params), returns, tuple(body), span, _tspan(ctx.path, name))
 
-    def params(self, meta: Meta, children: list[wf.Param]) -> list[wf.Param]:
-        return children
+    @rule
+    def params(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Params:
+        return cast(_Params, _with_span(_Params(v), span))
 
-    def param(self, meta: Meta, children: list[Any]) -> wf.Param:
-        name, type_, default = children
-        return wf.Param(str(name), type_, default, self.span(meta))
+    @rule
+    def param(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Param:
+        return wf.Param(str(v[0]), _after(raw, "COLON"), _after(raw, "EQUAL"), span)
 
-    def type_atom(self, meta: Meta, children: list[Any]) -> wf.TypeRef:
-        name, *args = children
-        return wf.TypeRef(str(name), tuple(a for a in args if a is not None), self.span(meta))
+    @rule
+    def type_atom(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.TypeRef:
+        return wf.TypeRef(str(v[0]), tuple(v[1:]), span)
 
-    def type_null(self, meta: Meta, children: list[Any]) -> wf.TypeRef:
-        return wf.TypeRef("null", (), self.span(meta))
+    @rule
+    def type_null(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.TypeRef:
+        return wf.TypeRef("null", (), span)
 
-    def type_union(self, meta: Meta, children: list[wf.TypeRef]) -> wf.TypeUnion:
-        return wf.TypeUnion(tuple(children), self.span(meta))
+    @rule
+    def type_union(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.TypeUnion:
+        return wf.TypeUnion(tuple(v), span)
 
     # ---- statements ------------------------------------------------------------------------------------------
 
-    def block(self, meta: Meta, children: list[wf.Stmt]) -> tuple[wf.Stmt, ...]:
-        return tuple(children)
+    @rule
+    def block(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Block:
+        return cast(_Block, _with_span(_Block(v), span))
 
-    def assign(self, meta: Meta, children: list[Any]) -> wf.Assign:
-        *targets, value = children
-        return wf.Assign(tuple(targets), value, self.span(meta))
+    @rule
+    def assign(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Assign:
+        *targets, value = v
+        return wf.Assign(tuple(targets), value, span)
 
-    def aug_assign(self, meta: Meta, children: list[Any]) -> wf.AugAssign:
-        target, op, value = children
-        return wf.AugAssign(target, str(op)[:-1], value, self.span(meta))  # type: ignore[arg-type]
+    @rule
+    def aug_assign(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.AugAssign:
+        target, op, value = v
+        return wf.AugAssign(target, cast(Any, str(op)[:-1]), value, span)
 
-    def expr_stmt(self, meta: Meta, children: list[Any]) -> wf.ExprStmt:
-        return wf.ExprStmt(children[0], self.span(meta))
+    @rule
+    def expr_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.ExprStmt:
+        return wf.ExprStmt(v[0], span)
 
-    def return_stmt(self, meta: Meta, children: list[Any]) -> wf.Return:
-        return wf.Return(children[0], self.span(meta))
+    @rule
+    def return_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Return:
+        return wf.Return(v[0] if v else None, span)
 
-    def fail_stmt(self, meta: Meta, children: list[Any]) -> wf.Fail:
-        return wf.Fail(children[0], self.span(meta))
+    @rule
+    def fail_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Fail:
+        return wf.Fail(v[0], span)
 
-    def raise_stmt(self, meta: Meta, children: list[Any]) -> wf.Raise:
-        return wf.Raise(children[0], self.span(meta))
+    @rule
+    def raise_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Raise:
+        return wf.Raise(v[0] if v else None, span)
 
-    def log_stmt(self, meta: Meta, children: list[Any]) -> wf.Log:
-        level, message = children
-        return wf.Log(level or "info", message, self.span(meta))
+    @rule
+    def log_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Log:
+        level = cast(Any, v[0] if len(v) == 2 else "info")
+        return wf.Log(level, v[-1], span)
 
-    def log_level(self, meta: Meta, children: list[Token]) -> str:
-        return str(children[0])
+    @rule
+    def log_level(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> str:
+        return str(raw[0])
 
-    def break_stmt(self, meta: Meta, children: list[Any]) -> wf.Break:
-        return wf.Break(self.span(meta))
+    @rule
+    def break_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Break:
+        return wf.Break(span)
 
-    def continue_stmt(self, meta: Meta, children: list[Any]) -> wf.Continue:
-        return wf.Continue(self.span(meta))
+    @rule
+    def continue_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Continue:
+        return wf.Continue(span)
 
-    def if_stmt(self, meta: Meta, children: list[Any]) -> wf.If:
-        test, body, rest = children
-        return wf.If(test, body, _orelse(rest), self.span(meta))
+    @rule
+    def if_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.If:
+        test, body, *rest = v
+        orelse: tuple[wf.Stmt, ...] = ()
+        if rest:
+            orelse = (rest[0],) if isinstance(rest[0], wf.If) else tuple(rest[0])
+        return wf.If(test, tuple(body), orelse, span)
 
     elif_clause = if_stmt
 
-    def else_clause(self, meta: Meta, children: list[Any]) -> tuple[wf.Stmt, ...]:
-        (body,) = children
-        return (body,) if isinstance(body, wf.If) else cast(tuple[wf.Stmt, ...], body)
+    @rule
+    def else_clause(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Block:
+        body = (v[0],) if isinstance(v[0], wf.If) else tuple(v[0])
+        return cast(_Block, _with_span(_Block(body), span))
 
-    def while_stmt(self, meta: Meta, children: list[Any]) -> wf.While:
-        test, body = children
-        return wf.While(test, body, self.span(meta))
+    @rule
+    def while_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.While:
+        test, body = v
+        return wf.While(test, tuple(body), span)
 
-    def for_stmt(self, meta: Meta, children: list[Any]) -> wf.For:
-        *names, iterable, body = [c for c in children if not (isinstance(c, Token) and c.type == "IN")]
-        targets = tuple(wf.Name(str(n), self.tspan(n)) for n in names)
-        return wf.For(targets, iterable, body, self.span(meta))
+    @rule
+    def for_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.For:
+        *_, iterable, body = v
+        return wf.For(_names(ctx, v), iterable, tuple(body), span)
 
-    def try_stmt(self, meta: Meta, children: list[Any]) -> wf.Try:
-        body, *rest = children
+    @rule
+    def try_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Try:
+        body, *rest = v
         handlers = tuple(c for c in rest if isinstance(c, wf.Catch))
-        final = [c for c in rest if isinstance(c, tuple)]
-        return wf.Try(body, handlers, final[0] if final else None, self.span(meta))
+        final = next((tuple(c) for c in rest if isinstance(c, _Finally)), None)
+        return wf.Try(tuple(body), handlers, final, span)
 
-    def catch_clause(self, meta: Meta, children: list[Any]) -> wf.Catch:
-        types, name, body = children
-        name_span = self.tspan(name) if name is not None else None
-        return wf.Catch(tuple(types or ()), str(name) if name else None, body, self.span(meta), name_span)
+    @rule
+    def catch_clause(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Catch:
+        types = next((tuple(c) for c in v if isinstance(c, _Types)), ())
+        name = next((c for c in v if isinstance(c, Token) and c.type == "NAME"), None)
+        body = tuple(v[-1])
+        name_span = _tspan(ctx.path, name) if name is not None else None
+        return wf.Catch(types, str(name) if name is not None else None, body, span, name_span)
 
-    def error_types(self, meta: Meta, children: list[wf.ErrorType]) -> list[wf.ErrorType]:
-        return children
+    @rule
+    def error_types(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Types:
+        return cast(_Types, _with_span(_Types(v), span))
 
-    def error_type(self, meta: Meta, children: list[Token]) -> wf.ErrorType:
-        return wf.ErrorType(tuple(str(t) for t in children if t is not None), self.span(meta))
+    @rule
+    def error_type(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.ErrorType:
+        return wf.ErrorType(tuple(str(t) for t in v), span)
 
-    def finally_clause(self, meta: Meta, children: list[Any]) -> tuple[wf.Stmt, ...]:
-        return cast(tuple[wf.Stmt, ...], children[0])
+    @rule
+    def finally_clause(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Finally:
+        return cast(_Finally, _with_span(_Finally(v[0]), span))
 
     # ---- commands --------------------------------------------------------------------------------------------
 
-    def with_options(self, meta: Meta, children: list[Any]) -> wf.WithOptions:
-        call, *options = children
-        return self._check_depth(wf.WithOptions(call, tuple(options), self.span(meta), depth=_depth(call)))
+    @rule
+    def with_options(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.WithOptions:
+        call, *options = v
+        return _check(wf.WithOptions(call, tuple(options), span, depth=_depth(call)))
 
-    def sleep(self, meta: Meta, children: list[Any]) -> wf.Sleep:
-        return wf.Sleep(children[0], self.span(meta), depth=_depth(children[0]))
+    @rule
+    def sleep(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Sleep:
+        return wf.Sleep(v[0], span, depth=_depth(v[0]))
 
-    def wait(self, meta: Meta, children: list[Any]) -> wf.Wait:
-        event, timeout = children
-        return wf.Wait(event, timeout, self.span(meta), depth=_depth(event, timeout))
+    @rule
+    def wait(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Wait:
+        event = v[0]
+        timeout = v[1] if len(v) > 1 else None
+        return wf.Wait(event, timeout, span, depth=_depth(event, timeout))
 
-    def all_of(self, meta: Meta, children: list[Any]) -> wf.Parallel:
-        items, each = children[0]
-        return self._check_depth(wf.Parallel("all", items, each, self.span(meta), depth=_depth(*items)))
+    @rule
+    def all_of(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Parallel:
+        items, each = v[0].value
+        return _check(wf.Parallel("all", items, each, span, depth=_depth(*items)))
 
-    def first_of(self, meta: Meta, children: list[Any]) -> wf.Parallel:
-        items, each = children[0]
-        return self._check_depth(wf.Parallel("first", items, each, self.span(meta), depth=_depth(*items)))
+    @rule
+    def first_of(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Parallel:
+        items, each = v[0].value
+        return _check(wf.Parallel("first", items, each, span, depth=_depth(*items)))
 
-    def parallel(self, meta: Meta, children: list[Any]) -> tuple[tuple[Any, ...], None]:
-        return tuple(c for c in children if c is not None), None
+    @rule
+    def parallel(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+        return _Part("parallel", (tuple(v), None), span)
 
-    def parallel_each(self, meta: Meta, children: list[Any]) -> tuple[tuple[Any, ...], wf.Each]:
-        item, *names, iterable = [c for c in children if not (isinstance(c, Token) and c.type == "IN")]
-        targets = tuple(wf.Name(str(n), self.tspan(n)) for n in names)
-        return (item,), wf.Each(targets, iterable, self.span(meta))
+    @rule
+    def parallel_each(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+        item, *_, iterable = v
+        return _Part("parallel", ((item,), wf.Each(_names(ctx, v[1:-1]), iterable, span)), span)
 
-    def opt_retry(self, meta: Meta, children: list[Any]) -> wf.Option:
-        args, keywords = children[0] if children[0] is not None else ((), ())
-        return wf.Option("retry", None, keywords, args, self.span(meta))
+    @rule
+    def opt_retry(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        args, keywords = v[0].value if v else ((), ())
+        return wf.Option("retry", None, keywords, args, span)
 
-    def opt_no_retry(self, meta: Meta, children: list[Any]) -> wf.Option:
-        return wf.Option("no_retry", None, (), (), self.span(meta))
+    @rule
+    def opt_no_retry(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("no_retry", None, (), (), span)
 
-    def opt_run_after(self, meta: Meta, children: list[Any]) -> wf.Option:
-        return wf.Option("run_after", children[0], (), (), self.span(meta))
+    @rule
+    def opt_run_after(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("run_after", v[0], (), (), span)
 
-    def opt_run_at(self, meta: Meta, children: list[Any]) -> wf.Option:
-        return wf.Option("run_at", children[0], (), (), self.span(meta))
+    @rule
+    def opt_run_at(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("run_at", v[0], (), (), span)
 
-    def opt_name(self, meta: Meta, children: list[Any]) -> wf.Option:
-        return wf.Option("name", children[0], (), (), self.span(meta))
+    @rule
+    def opt_name(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("name", v[0], (), (), span)
 
     # ---- operators -------------------------------------------------------------------------------------------
 
-    def or_test(self, meta: Meta, children: list[wf.Expr]) -> wf.Expr:
-        if len(children) == 1:  # the alias keeps Lark from inlining a lone operand
-            return children[0]
-        return self._check_depth(wf.BoolOp("or", tuple(children), self.span(meta), depth=_depth(*children)))
+    @rule
+    def or_test(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        if len(v) == 1:  # the alias keeps Lark from inlining a lone operand
+            return cast(wf.Expr, v[0])
+        return _check(wf.BoolOp("or", tuple(v), span, depth=_depth(*v)))
 
-    def and_test(self, meta: Meta, children: list[wf.Expr]) -> wf.Expr:
-        return self._check_depth(wf.BoolOp("and", tuple(children), self.span(meta), depth=_depth(*children)))
+    @rule
+    def and_test(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        if len(v) == 1:
+            return cast(wf.Expr, v[0])
+        return _check(wf.BoolOp("and", tuple(v), span, depth=_depth(*v)))
 
-    def not_(self, meta: Meta, children: list[Any]) -> wf.Expr:
-        *nots, operand = children
-        node: wf.Expr = operand
+    @rule
+    def not_(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        *nots, node = v
         for tok in reversed(nots):
-            node = self._check_depth(
-                wf.Unary("not", node, _join(self.tspan(tok), node.span), depth=_depth(node))
-            )
+            node = _check(wf.Unary("not", node, _join(_tspan(ctx.path, tok), node.span), depth=_depth(node)))
+        return cast(wf.Expr, node)
+
+    @rule
+    def comparison(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        if len(v) == 1:
+            return cast(wf.Expr, v[0])
+        left, rest = v[0], tuple(v[2::2])
+        return _check(wf.Compare(left, tuple(v[1::2]), rest, span, depth=_depth(left, *rest)))
+
+    @rule
+    def comp_op(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> str:
+        return " ".join(str(t) for t in v)
+
+    @rule
+    def arith(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        node: wf.Expr = v[0]
+        for i in range(1, len(v), 2):
+            right = v[i + 1]
+            op = cast(Any, str(v[i]))
+            node = _check(wf.BinOp(op, node, right, _join(node.span, right.span), depth=_depth(node, right)))
         return node
-
-    def comparison(self, meta: Meta, children: list[Any]) -> wf.Compare:
-        left = children[0]
-        ops = tuple(children[1::2])
-        rest = tuple(children[2::2])
-        return self._check_depth(wf.Compare(left, ops, rest, self.span(meta), depth=_depth(left, *rest)))
-
-    def comp_op(self, meta: Meta, children: list[Token]) -> str:
-        return " ".join(str(t) for t in children)
-
-    def arith(self, meta: Meta, children: list[Any]) -> wf.Expr:
-        return self._fold_left(children)
 
     term = arith
 
-    def _fold_left(self, children: list[Any]) -> wf.Expr:
-        node: wf.Expr = children[0]
-        for i in range(1, len(children), 2):
-            right = children[i + 1]
-            op = cast(Any, str(children[i]))
-            node = self._check_depth(
-                wf.BinOp(op, node, right, _join(node.span, right.span), depth=_depth(node, right))
-            )
-        return node
+    @rule
+    def unary(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        *signs, operand = v
+        return _signs(ctx, signs, operand)
 
-    def unary(self, meta: Meta, children: list[Any]) -> wf.Expr:
-        *signs, operand = children
-        return self._signs(signs, operand)
+    @rule
+    def signed(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+        *signs, operand = v
+        return _Part("signed", (signs, operand), span)
 
-    def signed(self, meta: Meta, children: list[Any]) -> tuple[list[Token], wf.Expr]:
-        *signs, operand = children
-        return signs, operand
-
-    def _signs(self, signs: list[Token], operand: wf.Expr) -> wf.Expr:
-        node = operand
-        for tok in reversed(signs):
-            node = self._check_depth(
-                wf.Unary(str(tok), node, _join(self.tspan(tok), node.span), depth=_depth(node))  # type: ignore[arg-type]
-            )
-        return node
-
-    def power(self, meta: Meta, children: list[Any]) -> wf.Expr:
+    @rule
+    def power(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
         # Right-associative, and a sign binds looser than the `**` after it, as in Python:
         # a ** -b ** c == a ** (-(b ** c)).
-        first: wf.Expr = children[0]
-        signed: list[tuple[list[Token], wf.Expr]] = children[2::2]
+        first: wf.Expr = v[0]
+        signed: list[tuple[list[Token], wf.Expr]] = [p.value for p in v[2::2]]
         signs, node = signed[-1]
-        node = self._signs(signs, node)
+        node = _signs(ctx, signs, node)
         for signs, operand in reversed(signed[:-1]):
-            node = self._check_depth(
+            node = _check(
                 wf.BinOp("**", operand, node, _join(operand.span, node.span), depth=_depth(operand, node))
             )
-            node = self._signs(signs, node)
-        return self._check_depth(
-            wf.BinOp("**", first, node, _join(first.span, node.span), depth=_depth(first, node))
-        )
+            node = _signs(ctx, signs, node)
+        return _check(wf.BinOp("**", first, node, _join(first.span, node.span), depth=_depth(first, node)))
 
     # ---- postfix ---------------------------------------------------------------------------------------------
 
-    def postfix(self, meta: Meta, children: list[Any]) -> wf.Expr:
-        node: wf.Expr = children[0]
-        for kind, payload, end in children[1:]:
-            span = Span(self.path, node.span.line, node.span.col, end.end_line, end.end_col)
-            if kind == "call":
-                args, keywords = payload
-                node = wf.Call(
-                    node, args, keywords, span, depth=_depth(node, *args, *(k.value for k in keywords))
-                )
-            elif kind == "index":
-                node = wf.Index(node, payload, span, depth=_depth(node, payload))
+    @rule
+    def postfix(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        node: wf.Expr = v[0]
+        for trailer in v[1:]:
+            end = trailer.span
+            whole = Span(ctx.path, node.span.line, node.span.col, end.end_line, end.end_col)
+            if trailer.kind == "call":
+                args, keywords = trailer.value
+                depth = _depth(node, *args, *(k.value for k in keywords))
+                node = wf.Call(node, args, keywords, whole, depth=depth)
+            elif trailer.kind == "index":
+                node = wf.Index(node, trailer.value, whole, depth=_depth(node, trailer.value))
             else:
-                name, name_span = payload
-                node = wf.Attr(node, name, name_span, span, depth=_depth(node))
-            self._check_depth(node)
+                name, name_span = trailer.value
+                node = wf.Attr(node, name, name_span, whole, depth=_depth(node))
+            _check(node)
         return node
 
-    def call(self, meta: Meta, children: list[Any]) -> tuple[str, Any, Span]:
-        args = children[0] if children[0] is not None else ((), ())
-        return "call", args, self.span(meta)
+    @rule
+    def call(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+        return _Part("call", v[0].value if v else ((), ()), span)
 
-    def index(self, meta: Meta, children: list[Any]) -> tuple[str, Any, Span]:
-        return "index", children[0], self.span(meta)
+    @rule
+    def index(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+        return _Part("index", v[0], span)
 
-    def attr(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
-        return "attr", (str(children[0]), self.tspan(children[0])), self.span(meta)
+    @rule
+    def attr(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+        return _Part("attr", (str(v[0]), _tspan(ctx.path, v[0])), span)
 
-    def slice_index(self, meta: Meta, children: list[Any]) -> wf.Slice:
-        lower, upper = children
-        return wf.Slice(lower, upper, self.span(meta), depth=_depth(lower, upper))
+    @rule
+    def slice_index(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Slice:
+        lower = raw[0] if not isinstance(raw[0], Token) else None
+        upper = raw[-1] if not isinstance(raw[-1], Token) else None
+        return wf.Slice(lower, upper, span, depth=_depth(lower, upper))
 
-    def arguments(
-        self, meta: Meta, children: list[Any]
-    ) -> tuple[tuple[wf.Expr, ...], tuple[wf.Keyword, ...]]:
+    @rule
+    def arguments(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
         args = []
         keywords = []
-        for c in children:
+        for c in v:
             if isinstance(c, wf.Keyword):
                 keywords.append(c)
             else:
                 if keywords:
-                    self.reporter.report(
+                    ctx.reporter.report(
                         "WFC143",
                         "a positional argument after a keyword argument",
                         c.span,
                         "put positional arguments first: `f(a, b, key=value)`",
                     )
                 args.append(c)
-        return tuple(args), tuple(keywords)
+        return _Part("arguments", (tuple(args), tuple(keywords)), span)
 
-    def kwarg(self, meta: Meta, children: list[Any]) -> wf.Keyword:
-        name, value = children
-        return wf.Keyword(str(name), value, self.span(meta))
+    @rule
+    def kwarg(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Keyword:
+        name, value = v
+        return wf.Keyword(str(name), value, span)
 
     # ---- atoms -----------------------------------------------------------------------------------------------
 
-    def name(self, meta: Meta, children: list[Token]) -> wf.Name:
-        return wf.Name(str(children[0]), self.tspan(children[0]))
+    @rule
+    def atom(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
+        return cast(wf.Expr, v[0])  # `( expr )`: the parentheses only group
 
-    def int_lit(self, meta: Meta, children: list[Token]) -> wf.Const:
-        tok = children[0]
-        return wf.Const(int(str(tok).replace("_", "")), "int", self.tspan(tok))
+    @rule
+    def name(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Name:
+        return wf.Name(str(v[0]), span)
 
-    def float_lit(self, meta: Meta, children: list[Token]) -> wf.Const:
-        tok = children[0]
-        return wf.Const(float(str(tok).replace("_", "")), "float", self.tspan(tok))
+    @rule
+    def int_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
+        return wf.Const(int(str(v[0]).replace("_", "")), "int", span)
 
-    def duration_lit(self, meta: Meta, children: list[Token]) -> wf.Const:
-        tok = children[0]
-        text = str(tok)
+    @rule
+    def float_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
+        return wf.Const(float(str(v[0]).replace("_", "")), "float", span)
+
+    @rule
+    def duration_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
+        text = str(v[0])
         unit = text.lstrip("0123456789.")
         number = text[: len(text) - len(unit)]
         factor = _DURATION_UNITS[unit]
@@ -392,61 +559,63 @@ class Builder(Transformer[Token, Any]):
             seconds: int | float = float(number) * factor
         else:
             seconds = int(number) * factor
-        return wf.Const(seconds, "duration", self.tspan(tok))
+        return wf.Const(seconds, "duration", span)
 
-    def string_lit(self, meta: Meta, children: list[Token]) -> wf.Const | wf.FString:
-        tok = children[0]
-        span = self.tspan(tok)
+    @rule
+    def string_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const | wf.FString:
         try:
-            value = decode(str(tok), span, self.parse_expr)
+            value = decode(str(v[0]), span, ctx.parse_expr)
         except StringError as exc:
-            where = Span(self.path, span.line, exc.col, span.line, exc.col + exc.width)
-            self.reporter.report("WFC124", exc.message, where, exc.hint)
+            where = Span(ctx.path, span.line, exc.col, span.line, exc.col + exc.width)
+            ctx.reporter.report("WFC124", exc.message, where, exc.hint)
             return wf.Const("", "str", span)
         if value is None:
             return wf.Const("", "str", span)
-        return self._check_depth(value)
+        return _check(value)
 
-    def true_lit(self, meta: Meta, children: list[Any]) -> wf.Const:
-        return wf.Const(True, "bool", self.span(meta))
+    @rule
+    def true_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
+        return wf.Const(True, "bool", span)
 
-    def false_lit(self, meta: Meta, children: list[Any]) -> wf.Const:
-        return wf.Const(False, "bool", self.span(meta))
+    @rule
+    def false_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
+        return wf.Const(False, "bool", span)
 
-    def null_lit(self, meta: Meta, children: list[Any]) -> wf.Const:
-        return wf.Const(None, "null", self.span(meta))
+    @rule
+    def null_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
+        return wf.Const(None, "null", span)
 
-    def list_lit(self, meta: Meta, children: list[Any]) -> wf.ListExpr:
-        items = tuple(c for c in children if c is not None)
-        return self._check_depth(wf.ListExpr(items, self.span(meta), depth=_depth(*items)))
+    @rule
+    def list_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.ListExpr:
+        return _check(wf.ListExpr(tuple(v), span, depth=_depth(*v)))
 
-    def list_comp(self, meta: Meta, children: list[Any]) -> wf.ListComp:
-        element, *rest = [c for c in children if not (isinstance(c, Token) and c.type in ("IN", "IF"))]
-        *names, iterable, condition = rest
-        targets = tuple(wf.Name(str(n), self.tspan(n)) for n in names)
+    @rule
+    def list_comp(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.ListComp:
+        element = v[0]
+        k = next(i for i, c in enumerate(v) if isinstance(c, Token) and c.type == "IN")
+        iterable = v[k + 1]
+        condition = v[k + 2] if len(v) > k + 2 else None
+        targets = _names(ctx, v[1:k])
         node = wf.ListComp(
-            element, targets, iterable, condition, self.span(meta), depth=_depth(element, iterable, condition)
+            element, targets, iterable, condition, span, depth=_depth(element, iterable, condition)
         )
-        return self._check_depth(node)
+        return _check(node)
 
-    def dict_lit(self, meta: Meta, children: list[Any]) -> wf.DictExpr:
-        pairs = [c for c in children if c is not None]
-        keys = tuple(k for k, _ in pairs)
-        values = tuple(v for _, v in pairs)
-        return self._check_depth(wf.DictExpr(keys, values, self.span(meta), depth=_depth(*keys, *values)))
+    @rule
+    def dict_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.DictExpr:
+        keys = tuple(p.value[0] for p in v)
+        values = tuple(p.value[1] for p in v)
+        return _check(wf.DictExpr(keys, values, span, depth=_depth(*keys, *values)))
 
-    def pair(self, meta: Meta, children: list[Any]) -> tuple[wf.Expr, wf.Expr]:
-        return children[0], children[1]
-
-    def __default__(
-        self, data: Any, children: Any, meta: Any
-    ) -> NoReturn:  # pragma: no cover - grammar drift
-        raise AssertionError(f"no builder for rule {data!r}")
+    @rule
+    def pair(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+        return _Part("pair", (v[0], v[1]), span)
 
 
-def _orelse(rest: Any) -> tuple[wf.Stmt, ...]:
-    if rest is None:
-        return ()
-    if isinstance(rest, wf.If):
-        return (rest,)
-    return cast(tuple[wf.Stmt, ...], rest)
+def _signs(ctx: Context, signs: list[Token], operand: wf.Expr) -> wf.Expr:
+    node = operand
+    for tok in reversed(signs):
+        node = _check(
+            wf.Unary(cast(Any, str(tok)), node, _join(_tspan(ctx.path, tok), node.span), depth=_depth(node))
+        )
+    return node

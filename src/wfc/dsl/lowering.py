@@ -25,24 +25,33 @@ TEMP_VAR = "_wfc_tmp"
 keeps the two equal)."""
 
 
-def has_yield(node: ast.AST) -> bool:
-    # Generated code has no nested function scopes, so every yield below ``node`` is the workflow's.
-    return any(isinstance(n, ast.Yield) for n in ast.walk(node))
+class _Facts:
+    """Whether each node of the generated code contains a ``yield``, and whether a ``return`` (or a ``break``/
+    ``continue`` not bound by a loop inside it) leaves it — computed in one bottom-up pass, since the cutter asks
+    about every statement at every nesting level. Generated code has no nested function scopes."""
 
+    def __init__(self, body: list[ast.stmt]) -> None:
+        self.yields: set[int] = set()
+        self.escapes: set[int] = set()
+        for stmt in body:
+            self._visit(stmt)
 
-def escapes(node: ast.stmt) -> bool:
-    """Whether a ``return`` anywhere in ``node``, or a ``break``/``continue`` not inside one of its loops, leaves
-    it (such a statement needs structural lowering even without a yield)."""
-
-    def visit(n: ast.AST, in_loop: bool) -> bool:
-        if isinstance(n, ast.Return):
-            return True
-        if isinstance(n, ast.Break | ast.Continue):
-            return not in_loop
-        inside = in_loop or isinstance(n, ast.For | ast.While)
-        return any(visit(child, inside) for child in ast.iter_child_nodes(n))
-
-    return visit(node, False)
+    def _visit(self, node: ast.AST) -> tuple[bool, bool, bool]:
+        """(has a yield, has a return, has an unbound break/continue) of ``node``."""
+        yields = isinstance(node, ast.Yield)
+        returns = isinstance(node, ast.Return)
+        jumps = isinstance(node, ast.Break | ast.Continue)
+        loop = isinstance(node, ast.For | ast.While)
+        for child in ast.iter_child_nodes(node):
+            y, r, j = self._visit(child)
+            yields = yields or y
+            returns = returns or r
+            jumps = jumps or (j and not loop)
+        if yields:
+            self.yields.add(id(node))
+        if returns or jumps:
+            self.escapes.add(id(node))
+        return yields, returns, jumps
 
 
 def lower_workflow(decl: wf.WorkflowDecl, env: Env, key: str, module: wf.Module) -> syntax.Workflow:
@@ -50,7 +59,8 @@ def lower_workflow(decl: wf.WorkflowDecl, env: Env, key: str, module: wf.Module)
     locals_ = bound_names(decl) | {TEMP_VAR}
     topy = ToPython(env, locals_)
     smap = SourceMap(module.path, module.lines, 0, 0)
-    body = _Cutter(locals_, smap).block(topy.block(decl.body) if decl.body else [])
+    code = topy.block(decl.body) if decl.body else []
+    body = _Cutter(locals_, smap, _Facts(code)).block(code)
     params = tuple(
         syntax.Param(
             p.name,
@@ -96,9 +106,10 @@ class _Cutter:
     """Mirrors ``PythonFrontEnd._stmt`` and friends on generated code (which never has the constructs that
     front end rejects: the checks ruled them out)."""
 
-    def __init__(self, locals_: frozenset[str], smap: SourceMap) -> None:
+    def __init__(self, locals_: frozenset[str], smap: SourceMap, facts: _Facts) -> None:
         self.locals = locals_
         self.smap = smap
+        self.facts = facts
         self.try_count = 0
         self.handler_slots: list[str] = []
 
@@ -110,7 +121,7 @@ class _Cutter:
 
     def stmt(self, node: ast.stmt) -> list[syntax.Stmt]:
         span = self.smap.span(node)
-        if not has_yield(node) and not escapes(node):
+        if id(node) not in self.facts.yields and id(node) not in self.facts.escapes:
             if isinstance(node, ast.Raise) and self.handler_slots:
                 return [self._raise(node)]
             if isinstance(node, ast.Return | ast.Break | ast.Continue | ast.Raise):

@@ -11,12 +11,12 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from typing import cast
 
-from lark import Lark, Token, Tree, UnexpectedInput
-from lark.exceptions import VisitError
+from lark import Lark, UnexpectedInput
 
 from wfc.dsl import ast as wf
-from wfc.dsl.builder import Builder, ExprTooDeep
+from wfc.dsl.builder import Builder, Context, ExprTooDeep, parsing
 from wfc.dsl.codes import Reporter
 from wfc.dsl.layout import MAX_NESTING, Layout, TooDeep
 from wfc.dsl.syntax_errors import describe
@@ -37,6 +37,10 @@ def _lark() -> Lark:
         propagate_positions=True,
         postlex=Layout(),
         start=["start", "expr_start"],
+        # The syntax tree is built while parsing (no parse tree); callbacks see every token, for positions.
+        transformer=Builder(),
+        keep_all_tokens=True,
+        maybe_placeholders=False,
     )
 
 
@@ -52,29 +56,34 @@ def _strict_available() -> bool:
 
 
 def parser() -> Lark:
-    """The shared parser (built on first use; thread-safe)."""
+    """The shared parser (built on first use; thread-safe). Parse inside :func:`wfc.dsl.builder.parsing`."""
     with _lock:
         return _lark()
 
 
 def parse_module(text: str, path: str) -> wf.Module:
     """The syntax tree of a whole file. Raises :class:`CompileError` with every syntax problem found."""
-    lines = tuple(text.splitlines())
-    reporter = Reporter(path, lines)
-    tree = _parse_tree(text, path, "start", reporter)
-    if tree is None:
-        _later_syntax_errors(text, path, reporter)
+    reporter = Reporter(path, tuple(text.splitlines()))
+
+    def parse_expr(fragment: str, line: int, col: int) -> wf.Expr | None:
+        # Padding puts the fragment at its place in the file, so every position inside it is a file position.
+        padded = "\n" * (line - 1) + " " * (col - 1) + fragment
+        return cast("wf.Expr | None", _parse(padded, path, "expr_start", reporter))
+
+    with parsing(Context(path, reporter, parse_expr)):
+        module = _parse(text, path, "start", reporter)
+        if module is None:
+            _later_syntax_errors(text, path, reporter)
+    if not isinstance(module, wf.Module) or reporter.has_errors:
         raise CompileError(reporter.diagnostics)
-    module = _build(tree, path, text, reporter)
-    if module is None or reporter.has_errors:
-        raise CompileError(reporter.diagnostics)
-    assert isinstance(module, wf.Module)
     return module
 
 
-def _parse_tree(text: str, path: str, start: str, reporter: Reporter) -> Tree[Token] | None:
+def _parse(text: str, path: str, start: str, reporter: Reporter) -> object | None:
+    """Parse with the current context; ``None`` (and diagnostics) on a syntax error."""
     try:
-        return parser().parse(text, start=start)
+        result: object = parser().parse(text, start=start)
+        return result
     except UnexpectedInput as exc:
         reporter.diagnostics.extend(describe(exc, text, path, reporter.lines, start))
     except TooDeep as exc:
@@ -85,6 +94,10 @@ def _parse_tree(text: str, path: str, start: str, reporter: Reporter) -> Tree[To
             f"brackets and blocks nested more than {MAX_NESTING} deep",
             span,
             "split the workflow into smaller workflows, or compute parts in variables",
+        )
+    except ExprTooDeep as exc:
+        reporter.report(
+            "WFC128", "expression nested too deeply", exc.span, "compute parts of it in variables first"
         )
     return None
 
@@ -105,30 +118,4 @@ def _later_syntax_errors(text: str, path: str, reporter: Reporter) -> None:
         if line <= first_line:
             continue
         end = starts[k + 1] if k + 1 < len(starts) else len(text)
-        _parse_tree("\n" * (line - 1) + text[start:end], path, "start", reporter)
-
-
-def _build(tree: Tree[Token], path: str, text: str, reporter: Reporter) -> object | None:
-    def parse_expr(fragment: str, line: int, col: int) -> wf.Expr | None:
-        # Padding puts the fragment at its place in the file, so every position inside it is a file position.
-        padded = "\n" * (line - 1) + " " * (col - 1) + fragment
-        sub = _parse_tree(padded, path, "expr_start", reporter)
-        if sub is None:
-            return None
-        built = _build(sub, path, text, reporter)
-        return built  # type: ignore[return-value]
-
-    try:
-        built: object = Builder(path, reporter, parse_expr).transform(tree)
-        return built
-    except VisitError as exc:
-        orig = exc.orig_exc
-        if isinstance(orig, ExprTooDeep):
-            reporter.report(
-                "WFC128",
-                "expression nested too deeply",
-                orig.span,
-                "compute parts of it in variables first",
-            )
-            return None
-        raise
+        _parse("\n" * (line - 1) + text[start:end], path, "start", reporter)

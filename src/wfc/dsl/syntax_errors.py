@@ -99,10 +99,13 @@ def _example_table() -> dict[tuple[object, str], tuple[str, str, str | None]]:
 
 def example_key(snippet: str) -> tuple[object, str] | None:
     """The (parser state, token type) at which ``snippet`` fails, or ``None`` if it parses."""
+    from wfc.dsl.builder import Context, parsing
+    from wfc.dsl.codes import Reporter
     from wfc.dsl.parser import parser
 
     try:
-        parser().parse(snippet, start="start")
+        with parsing(Context("<example>", Reporter("<example>", ()), lambda *_: None)):
+            parser().parse(snippet, start="start")
     except UnexpectedToken as exc:
         return _key(exc)
     except UnexpectedInput:
