@@ -15,7 +15,7 @@ import logging
 import random as _random
 import uuid as _uuid
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import attrs
@@ -57,6 +57,15 @@ def transition(ctx: TransitionContext) -> Iterator[TransitionContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+def activate(ctx: TransitionContext) -> Token[TransitionContext | None]:
+    """Make ``ctx`` the current transition (the fast form of :func:`transition`); undo with :func:`deactivate`."""
+    return _current.set(ctx)
+
+
+def deactivate(token: Token[TransitionContext | None]) -> None:
+    _current.reset(token)
 
 
 def current() -> TransitionContext | None:

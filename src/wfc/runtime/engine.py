@@ -24,9 +24,9 @@ from typing import Any
 from wfc import convert
 from wfc.commands import STEPS, WorkflowDef
 from wfc.errors import WfcError, WorkflowFailed
-from wfc.runtime import steps
+from wfc.runtime import fastcodec, steps
 from wfc.runtime.clock import Clock, to_datetime
-from wfc.runtime.context import TransitionContext, transition
+from wfc.runtime.context import TransitionContext, activate, deactivate
 from wfc.runtime.errors import (
     DuplicateId,
     StoreError,
@@ -288,6 +288,7 @@ class Engine(Scheduler):
         elif r.retry_at is not None:
             self.store.retry_later(leaf.id, owner, r.attempts, r.retry_at, r.note or "")
         else:
+            hot, r.task.vars = r.task.vars, None  # used once: a redo decodes the snapshot
             self.resolve(
                 leaf,
                 inst,
@@ -300,6 +301,7 @@ class Engine(Scheduler):
                 r.attempts,
                 r.finished_at,
                 redo,
+                hot,
             )
 
     def _stored(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
@@ -330,8 +332,10 @@ class Engine(Scheduler):
         attempts: int,
         at: float,
         redo: BaseException | None,
+        hot: dict[str, Any] | None = None,
     ) -> None:
-        """Record an outcome on its row and, when it decides the suspension, run the transition."""
+        """Record an outcome on its row and, when it decides the suspension, run the transition. ``hot``: the
+        live variables still in memory from the transition that suspended (else decoded from the row)."""
         store = self.store
         if leaf.kind == ON_COMPLETE:
             store.resolve(leaf.id, owner, DONE, text, err_text, attempts, at)
@@ -350,7 +354,18 @@ class Engine(Scheduler):
             return  # a lost lease, a canceled row or an outcome already delivered: nothing to do
         if leaf.path == "":
             self.advance(
-                inst, machine, leaf.seq, leaf.state_id, leaf.snapshot, ok, value, err, at, redo, leaf.name
+                inst,
+                machine,
+                leaf.seq,
+                leaf.state_id,
+                leaf.snapshot,
+                ok,
+                value,
+                err,
+                at,
+                redo,
+                leaf.name,
+                hot,
             )
         else:
             self._group(inst, machine, leaf.seq, at, redo)
@@ -398,27 +413,34 @@ class Engine(Scheduler):
         at: float,
         redo: BaseException | None,
         name: str = "",
+        hot: dict[str, Any] | None = None,
     ) -> None:
         """Resume the workflow at ``state_id`` (``None``: its entry) and run it to its next stop. ``name``: the
         command resumed, to which a failure to persist the new variables is reported."""
-        variables = convert.loads_vars(snapshot) if snapshot else {}
+        if hot is not None and redo is None:
+            variables = hot
+        else:
+            variables = convert.loads_vars(snapshot) if snapshot else {}
         if redo is not None:
             ok, err = False, redo
         ctx = TransitionContext(inst.id, seq, to_datetime(at))  # type: ignore[arg-type]
         self._logs.append(ctx)
-        with transition(ctx):
+        token = activate(ctx)
+        try:
             if state_id is None:
                 outcome = machine.start(variables)
             elif ok:
                 outcome = machine.resume(state_id, variables, value=value)
             else:
                 outcome = machine.resume(state_id, variables, error=err)
+        finally:
+            deactivate(token)
         k = seq
         while isinstance(outcome, Suspended):
             k += 1
             try:
                 vars_text = steps.check_size(
-                    convert.dumps_vars(outcome.vars),
+                    fastcodec.dumps_vars(outcome.vars) or convert.dumps_vars(outcome.vars),
                     self.limit,
                     f"the live variables of workflow {inst.name} at {outcome.state}",
                 )
@@ -427,16 +449,19 @@ class Engine(Scheduler):
                     raise _Redo(to_exception(error_info(exc), step=name, attempts=1)) from None
                 outcome = Failed(exc)
                 break
-            stop = self.suspend(inst, k, outcome.state, vars_text, outcome.command, at)
+            stop = self.suspend(inst, k, outcome.state, vars_text, outcome.command, at, outcome.vars)
             if stop is None:
                 return
             ctx = TransitionContext(inst.id, k, to_datetime(at))  # type: ignore[arg-type]
             self._logs.append(ctx)
-            with transition(ctx):
+            token = activate(ctx)
+            try:
                 if stop.ok:
                     outcome = machine.resume(outcome.state, outcome.vars, value=stop.value)
                 else:
                     outcome = machine.resume(outcome.state, outcome.vars, error=stop.error)
+            finally:
+                deactivate(token)
         if isinstance(outcome, Completed):
             self.finish(inst, k, True, outcome.value, at)
         elif isinstance(outcome, Failed):

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import builtins
-import datetime as dt
 import contextlib
+import datetime as dt
 import logging
 import os
 import socket
@@ -203,16 +203,18 @@ class Runtime:
         with self._drive:
             queue: builtins.list[Any] = []
             results, self._pending = self._pending, []
+            handed = 0  # cycles in a row that handed us new steps: no need to look for other work yet
             while True:
-                claim = 0 if queue else _BATCH
+                claim = 0 if queue or 0 < handed < 16 else _BATCH
                 try:
                     tasks = engine.cycle(results, claim=claim, capacity=_BATCH - len(queue))
                 except BaseException:
                     self._pending = results
                     raise
+                handed = (1 if claim else handed + 1) if tasks else 0
                 queue.extend(tasks)
                 if not queue:
-                    if not results and not engine.claimed:
+                    if claim and not results and not engine.claimed:
                         return ran
                     results = []
                     continue

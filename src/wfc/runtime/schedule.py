@@ -86,6 +86,7 @@ class Scheduler:
         self.limit = max_value_size
         self.lease = lease
         self.out: list[Task] = []
+        self._policies: dict[Any, str] = {}
         self.capacity = 0
         self.now = 0.0
 
@@ -112,11 +113,20 @@ class Scheduler:
     # ---- suspensions ------------------------------------------------------------------------------------------
 
     def suspend(
-        self, inst: InstanceRow, k: int, state_id: str, vars_text: str, command: Command, at: float
+        self,
+        inst: InstanceRow,
+        k: int,
+        state_id: str,
+        vars_text: str,
+        command: Command,
+        at: float,
+        variables: dict[str, Any] | None = None,
     ) -> Stop | None:
         """Write suspension ``k``'s rows; a :class:`Stop` if its outcome is already known."""
-        leaves, shape = flatten(command)
         defn = self.deployment.workflow(inst.workflow)
+        if type(command) is StepCall:  # the common case, without the tree machinery
+            return self._suspend_step(inst, defn, k, state_id, vars_text, command, at, variables)
+        leaves, shape = flatten(command)
         single = len(leaves) == 1 and leaves[0][0] == ""
         seen: list[Seen | None] = [None] * len(leaves)
         decision = decide(shape, seen) if not leaves else None
@@ -147,7 +157,7 @@ class Scheduler:
                 store.insert_leaf(row)
                 open_rows.append(row)
                 if handoff:
-                    self.out.append(Task(row, inst))
+                    self.out.append(Task(row, inst, variables if single else None))
                 if plan.child is not None:
                     child, table, child_vars = plan.child
                     child_id = f"{inst.id}/{k}" + (f".{path}" if (path := row.path) else "")
@@ -169,6 +179,31 @@ class Scheduler:
             assert failed is not None
             return Stop(False, error=failed.error)
         self.update_state(inst, open_rows, at)
+        return None
+
+    def _suspend_step(
+        self,
+        inst: InstanceRow,
+        defn: WorkflowDef,
+        k: int,
+        state_id: str,
+        vars_text: str,
+        command: StepCall,
+        at: float,
+        variables: dict[str, Any] | None,
+    ) -> Stop | None:
+        plan = self._prepare_step(inst, defn, k, "", command, at, True)
+        row = plan.row
+        row.state_id, row.snapshot = state_id, vars_text
+        if plan.stop is not None:
+            row.status, row.finished_at = DONE, at
+            self.store.insert_leaf(row)
+            return plan.stop
+        handoff = self._maybe_lease(row)
+        self.store.insert_leaf(row)
+        if handoff:
+            self.out.append(Task(row, inst, variables))
+        self.update_state(inst, [row], at)
         return None
 
     def _maybe_lease(self, row: LeafRow) -> bool:
@@ -248,6 +283,9 @@ class Scheduler:
         if opts.run_after is not None:
             ready += opts.run_after
         policy = resolve_retry(opts.retry, step.retry, defn.retry, default=self.retry)
+        retry_text = self._policies.get(policy)
+        if retry_text is None:
+            retry_text = self._policies[policy] = "" if policy.max_attempts == 1 else convert.dumps(policy)
         row = LeafRow(
             0,
             inst.n,
@@ -256,7 +294,7 @@ class Scheduler:
             TX if step.kind == "transaction" else STEP,
             name,
             step=step.key,
-            retry=None if policy.max_attempts == 1 else convert.dumps(policy),
+            retry=retry_text or None,
             ready_at=ready,
             scheduled_at=at,
         )

@@ -10,6 +10,7 @@ by the policy's ``max_backoff``.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import threading
@@ -33,10 +34,13 @@ _PLAIN = (int, str, bool, type(None))
 
 @attrs.define(slots=True)
 class Task:
-    """A history row this process acts on, with its instance."""
+    """A history row this process acts on, with its instance. ``vars``: the workflow's live variables as the
+    transition that scheduled this step left them, kept in memory so the next transition need not decode the
+    snapshot (used once; a re-run decodes)."""
 
     leaf: LeafRow
     inst: InstanceRow
+    vars: dict[str, Any] | None = None
 
 
 @attrs.define(slots=True)
@@ -70,7 +74,15 @@ def check_size(text: str, limit: int, what: str) -> str:
     return text
 
 
+_SMALL_INT = 1 << 62
+
+
 def encode(value: Any, limit: int, what: str) -> str:
+    kind = type(value)
+    if kind is int and -_SMALL_INT < value < _SMALL_INT:
+        return str(value)  # what the codec writes for a plain int
+    if kind is list and all(type(x) is int and -_SMALL_INT < x < _SMALL_INT for x in value):
+        return f"[{','.join(map(str, value))}]"
     return check_size(convert.dumps(value), limit, what)
 
 
@@ -99,8 +111,18 @@ def policy_of(leaf: LeafRow) -> RetryPolicy:
     return policy if isinstance(policy, RetryPolicy) else NO_RETRY
 
 
+_JSON_SCALARS = (int, str, float, bool, type(None))
+
+
+def _load_args(text: str) -> list[Any]:
+    data = json.loads(text)
+    if type(data) is list and all(type(x) in _JSON_SCALARS for x in data):
+        return data  # plain JSON scalars decode to themselves
+    return list(convert.decode(data))
+
+
 def arguments(leaf: LeafRow) -> tuple[list[Any], dict[str, Any]]:
-    args = convert.loads(leaf.args) if leaf.args else []
+    args = _load_args(leaf.args) if leaf.args else []
     kwargs = convert.loads(leaf.kwargs) if leaf.kwargs else {}
     return list(args), dict(kwargs)
 

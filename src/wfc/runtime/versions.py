@@ -45,10 +45,14 @@ class Deployment:
         self._lock = threading.Lock()
 
     def _known(self) -> dict[str, WorkflowDef]:
-        return self._explicit if self._explicit is not None else dict(WORKFLOWS)
+        return self._explicit if self._explicit is not None else WORKFLOWS
 
     def workflow(self, ref: str | WorkflowDef) -> WorkflowDef:
         """A deployed workflow, by definition, key (``module:qualname``) or unique name."""
+        if isinstance(ref, str):
+            hit = self._known().get(ref)
+            if hit is not None:
+                return hit
         known = self._known()
         if isinstance(ref, WorkflowDef):
             if self._explicit is not None and ref.key not in known:
@@ -65,7 +69,7 @@ class Deployment:
         found = known.get(ref)
         if found is not None:
             return found
-        by_name = [w for w in known.values() if w.name == ref]
+        by_name = [w for w in list(known.values()) if w.name == ref]
         if len(by_name) == 1:
             return by_name[0]
         if len(by_name) > 1:

@@ -15,16 +15,13 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-import urllib.parse
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import sqlite_utils
-
-from wfc.runtime.errors import ConfigError, StoreError
+from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.base import EventRow, InstanceRow, LeafRow, chunks
-
-SCHEMA_VERSION = 1
+from wfc.runtime.store.connection import Checkpointer, TransactionHandle, parse_url, store_error
+from wfc.runtime.store.schema import migrate
 
 _LEAF_COLS = (
     "id, instance, seq, path, kind, name, status, step, args, kwargs, retry, result, error, attempts, ready_at, "
@@ -55,176 +52,24 @@ _CLAIM = (
 )
 
 
-def parse_url(url: str) -> tuple[str, dict[str, str]]:
-    """``sqlite:///x.db?synchronous=FULL`` → (``x.db``, {``synchronous``: ``FULL``})."""
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme != "sqlite":
-        raise ConfigError(
-            f"unsupported database URL {url!r}",
-            hint="use sqlite:///path/to/file.db (or sqlite:///:memory: for tests); PostgreSQL is not available yet",
-        )
-    path = parsed.path
-    if parsed.netloc:
-        raise ConfigError(
-            f"database URL {url!r} has a host part",
-            hint="write sqlite:///relative.db or sqlite:////absolute/path.db (three or four slashes)",
-        )
-    path = path[1:] if path.startswith("/") else path
-    options = dict(urllib.parse.parse_qsl(parsed.query))
-    return path or ":memory:", options
+class _Savepoint:
+    """``with store.savepoint():`` a nested transaction, rolled back if the block raises."""
 
-
-def _store_error(exc: sqlite3.Error, what: str) -> StoreError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return StoreError(
-            f"{what}: the database is locked by another connection ({text})",
-            code="WFC426",
-            hint="another process holds a long write transaction; retry, or raise busy_timeout "
-            "(sqlite:///x.db?busy_timeout=30)",
-        )
-    if "full" in text:
-        return StoreError(
-            f"{what}: the database or disk is full ({text})",
-            code="WFC427",
-            hint="free disk space; nothing was committed, so retrying afterwards loses nothing",
-        )
-    return StoreError(
-        f"{what}: database error: {text}",
-        code="WFC427",
-        hint="check the database file and its directory (permissions, disk, corruption)",
-    )
-
-
-class TransactionHandle:
-    """The database handle a ``@wfc.transaction`` step receives: the store's own connection, inside the
-    transaction that also advances the workflow. It cannot commit or roll back: its writes commit with the
-    workflow's advance, or not at all."""
+    __slots__ = ("conn",)
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+        self.conn = conn
 
-    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = (), /) -> sqlite3.Cursor:
-        return self._conn.execute(sql, parameters)
+    def __enter__(self) -> None:
+        self.conn.execute("SAVEPOINT wfc")
 
-    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
-        return self._conn.executemany(sql, parameters)
-
-    def cursor(self) -> sqlite3.Cursor:
-        return self._conn.cursor()
-
-    def _refuse(self, what: str) -> None:
-        raise StoreError(
-            f"a @wfc.transaction step cannot call {what}()",
-            code="WFC426",
-            hint="its writes commit together with the workflow's advance; raise an exception to roll them back",
-        )
-
-    def commit(self) -> None:
-        self._refuse("commit")
-
-    def rollback(self) -> None:
-        self._refuse("rollback")
-
-    def executescript(self, script: str) -> None:  # it would COMMIT first
-        self._refuse("executescript")
-
-    def close(self) -> None:
-        self._refuse("close")
-
-
-def _migration_1(db: sqlite_utils.Database) -> None:
-    db.table("instances").create(
-        {
-            "n": int,
-            "id": str,
-            "workflow": str,
-            "name": str,
-            "table_hash": str,
-            "state": str,
-            "created_at": float,
-            "updated_at": float,
-            "parent": int,
-            "parent_leaf": int,
-            "on_complete": str,
-            "context": str,
-            "args": str,
-            "result": str,
-            "error": str,
-            "finished_at": float,
-            "blocked": str,
-        },
-        pk="n",
-        not_null={"id", "workflow", "table_hash", "state"},
-        if_not_exists=True,
-    )
-    db.table("history").create(
-        {
-            "id": int,
-            "instance": int,
-            "seq": int,
-            "path": str,
-            "kind": str,
-            "name": str,
-            "status": int,
-            "step": str,
-            "args": str,
-            "kwargs": str,
-            "retry": str,
-            "result": str,
-            "error": str,
-            "attempts": int,
-            "ready_at": float,
-            "lease_owner": str,
-            "lease_until": float,
-            "scheduled_at": float,
-            "started_at": float,
-            "finished_at": float,
-            "state_id": str,
-            "snapshot": str,
-            "shape": str,
-            "blocked": str,
-        },
-        pk="id",
-        not_null={"instance", "seq", "path", "kind", "status"},
-        if_not_exists=True,
-    )
-    db.table("events").create(
-        {
-            "id": int,
-            "instance": int,
-            "name": str,
-            "value": str,
-            "error": str,
-            "sent_at": float,
-            "consumed_by": int,
-        },
-        pk="id",
-        not_null={"instance", "name"},
-        if_not_exists=True,
-    )
-    db.table("tables").create(
-        {"hash": str, "workflow": str, "json": str, "created_at": float}, pk="hash", if_not_exists=True
-    )
-    db.table("workers").create(
-        {"id": str, "host": str, "pid": int, "started_at": float, "heartbeat_at": float},
-        pk="id",
-        if_not_exists=True,
-    )
-    db.table("instances").create_index(["id"], unique=True, if_not_exists=True)
-    db.table("instances").create_index(["state"], if_not_exists=True)
-    db.table("instances").create_index(["workflow", "state"], if_not_exists=True)
-    db.table("instances").create_index(["parent"], if_not_exists=True)
-    db.table("history").create_index(["instance", "seq", "path"], unique=True, if_not_exists=True)
-    # The work queue: open and resolved rows only, by due time (a partial index stays as small as the queue).
-    db.execute("CREATE INDEX IF NOT EXISTS history_due ON history (ready_at) WHERE status < 2")
-    db.execute("CREATE INDEX IF NOT EXISTS events_open ON events (instance, name) WHERE consumed_by IS NULL")
-    db.execute("CREATE INDEX IF NOT EXISTS instances_blocked ON instances (n) WHERE blocked IS NOT NULL")
-
-
-MIGRATIONS = [
-    (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1)
-]
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        conn = self.conn
+        if exc_type is None:
+            conn.execute("RELEASE wfc")
+        elif conn.in_transaction:
+            conn.execute("ROLLBACK TO wfc")
+            conn.execute("RELEASE wfc")
 
 
 class SQLiteStore:
@@ -234,6 +79,7 @@ class SQLiteStore:
         *,
         synchronous: str | None = None,
         busy_timeout: float | None = None,
+        background_checkpoints: bool = True,
     ) -> None:
         self.url = url
         path, options = parse_url(url)
@@ -254,6 +100,7 @@ class SQLiteStore:
         self.memory = path == ":memory:" or path.startswith("file::memory:")
         self.synchronous = sync
         self._lock = threading.RLock()
+        self._checkpointer: Checkpointer | None = None
         try:
             self.conn = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=timeout, cached_statements=256
@@ -265,31 +112,24 @@ class SQLiteStore:
             self.conn.execute(f"PRAGMA synchronous={sync}")
             self.conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             self._migrate()
+            if not self.memory and background_checkpoints:
+                self.conn.execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpointer = Checkpointer(path, timeout)
         except sqlite3.Error as exc:
-            raise _store_error(exc, f"cannot open {url}") from None
+            raise store_error(exc, f"cannot open {url}") from None
         self._handle = TransactionHandle(self.conn)
+        self._savepoint = _Savepoint(self.conn)
 
     # ---- lifecycle -----------------------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        db = sqlite_utils.Database(self.conn)
         with self.transaction():
-            db.table("wfc_migrations").create({"version": int, "name": str}, pk="version", if_not_exists=True)
-            applied = {row[0] for row in self.conn.execute("SELECT version FROM wfc_migrations")}
-            newest = max(applied, default=0)
-            if newest > SCHEMA_VERSION:
-                raise ConfigError(
-                    f"the database {self.path} has schema version {newest}, newer than this wfc knows "
-                    f"({SCHEMA_VERSION})",
-                    hint="upgrade wfc to the version that wrote this database",
-                )
-            for version, name, step in MIGRATIONS:
-                if version not in applied:
-                    step(db)
-                    self.conn.execute("INSERT OR IGNORE INTO wfc_migrations VALUES (?, ?)", (version, name))
+            migrate(self.conn, self.path)
 
     def close(self) -> None:
         with self._lock:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
             self.conn.close()
 
     @contextlib.contextmanager
@@ -299,34 +139,26 @@ class SQLiteStore:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise _store_error(exc, "cannot begin a transaction") from None
+                raise store_error(exc, "cannot begin a transaction") from None
             try:
                 yield
             except BaseException as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise _store_error(exc, "a write failed") from exc
+                    raise store_error(exc, "a write failed") from exc
                 raise
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise _store_error(exc, "cannot commit") from None
+                raise store_error(exc, "cannot commit") from None
+            if self._checkpointer is not None:
+                self._checkpointer.committed()
 
-    @contextlib.contextmanager
-    def savepoint(self) -> Iterator[None]:
-        conn = self.conn
-        conn.execute("SAVEPOINT wfc")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK TO wfc")
-                conn.execute("RELEASE wfc")
-            raise
-        conn.execute("RELEASE wfc")
+    def savepoint(self) -> _Savepoint:
+        return self._savepoint
 
     @contextlib.contextmanager
     def read(self) -> Iterator[None]:
