@@ -18,9 +18,7 @@ import wfc
 from wfc.runtime.link import bind_arguments, machine_for
 from wfc.runtime.machine import Suspended
 
-HEADER = (
-    "import wfc\n\n\n@wfc.step\ndef s(n):\n    return n\n\n\n@wfc.workflow\ndef big(a, b):\n    total = 0\n"
-)
+HEADER = "import wfc\n\n\n@wfc.step\ndef s(n):\n    return n\n\n\n@wfc.workflow\ndef big(a, b):\n    total = 0\n"
 
 
 def generate(yields: int = 100) -> str:
@@ -29,37 +27,17 @@ def generate(yields: int = 100) -> str:
     for i in range(yields):
         kind = i % 4
         if kind == 0:
-            lines += [
-                f"    x{i} = yield s(a + {i})",
-                f"    total += x{i}",
-                f"    if total > {i * 3}:",
-                "        b = b + 1",
-                "    a = (a * 7 + b) % 101",
-            ]
+            lines += [f"    x{i} = yield s(a + {i})", f"    total += x{i}", f"    if total > {i * 3}:",
+                      "        b = b + 1", "    a = (a * 7 + b) % 101"]
         elif kind == 1:
-            lines += [
-                f"    for j in range({i % 5}):",
-                f"        total += yield s(j + {i})",
-                "        if total % 3 == 0:",
-                "            break",
-                "    b = total - a",
-            ]
+            lines += [f"    for j in range({i % 5}):", f"        total += yield s(j + {i})",
+                      "        if total % 3 == 0:", "            break", "    b = total - a"]
         elif kind == 2:
-            lines += [
-                "    try:",
-                f"        y = yield s(total % {i + 1})",
-                "    except ValueError:",
-                "        y = 0",
-                "    total += y",
-            ]
+            lines += ["    try:", f"        y = yield s(total % {i + 1})", "    except ValueError:",
+                      "        y = 0", "    total += y"]
         else:
-            lines += [
-                f"    while b < {i}:",
-                "        b += 1",
-                f"        z = yield s(b * {i})",
-                "        total ^= z",
-                "    a += 1",
-            ]
+            lines += [f"    while b < {i}:", "        b += 1", f"        z = yield s(b * {i})",
+                      "        total ^= z", "    a += 1"]
     return HEADER + "\n".join(lines) + "\n    return total\n"
 
 
