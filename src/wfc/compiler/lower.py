@@ -13,23 +13,12 @@ from __future__ import annotations
 import attrs
 
 from wfc.compiler import ir, syntax
+from wfc.compiler.freeze import RegionDraft, StateDraft, freeze, jump_targets
 from wfc.compiler.liveness import analyse
 from wfc.errors import Diagnostic, Span
 
 LOOP_VAR = "_wfc_it"
 FINALLY_VAR = "_wfc_fin"
-
-
-@attrs.define
-class _State:
-    id: str
-    region: str | None
-    handling: str | None
-    code: list[syntax.Code] = attrs.field(factory=list)
-    op: ir.Op | None = None
-    label: str = ""
-    span: Span | None = None
-    op_span: Span | None = None
 
 
 @attrs.frozen
@@ -52,23 +41,11 @@ class _HandlerScope:
 _Scope = _Loop | _Finally | _HandlerScope
 
 
-@attrs.define
-class _RegionDraft:
-    id: str
-    parent: str | None
-    handlers: list[ir.Handler] = attrs.field(factory=list)
-    slot: str | None = None
-    finally_entry: str | None = None
-    completion: str | None = None
-    exits: list[str] = attrs.field(factory=list)
-    span: Span | None = None
-
-
 class Lowerer:
     def __init__(self, workflow: syntax.Workflow) -> None:
         self.wf = workflow
-        self.states: dict[str, _State] = {}
-        self.regions: dict[str, _RegionDraft] = {}
+        self.states: dict[str, StateDraft] = {}
+        self.regions: dict[str, RegionDraft] = {}
         self.scopes: list[_Scope] = []
         self.region: str | None = None
         self.handling: str | None = None
@@ -78,17 +55,17 @@ class Lowerer:
 
     # ---- states ---------------------------------------------------------------------------------------------
 
-    def _new(self, role: str, span: Span | None, *, label: str = "") -> _State:
+    def _new(self, role: str, span: Span | None, *, label: str = "") -> StateDraft:
         base = f"L{span.line}.{role}" if span is not None else role
         sid, n = base, 1
         while sid in self.states:
             n += 1
             sid = f"{base}.{n}"
-        state = _State(sid, self.region, self.handling, label=label, span=span)
+        state = StateDraft(sid, self.region, self.handling, label=label, span=span)
         self.states[sid] = state
         return state
 
-    def _close(self, state: _State, op: ir.Op, span: Span | None) -> None:
+    def _close(self, state: StateDraft, op: ir.Op, span: Span | None) -> None:
         assert state.op is None, f"state {state.id} closed twice"
         state.op = op
         state.op_span = span
@@ -96,12 +73,12 @@ class Lowerer:
     # ---- entry ----------------------------------------------------------------------------------------------
 
     def lower(self) -> tuple[ir.Table, list[Diagnostic]]:
-        start = _State("start", None, None, span=self.wf.span)
+        start = StateDraft("start", None, None, span=self.wf.span)
         self.states["start"] = start
         end = self._seq(self.wf.body, start)
         if end is not None:
             self._close(end, ir.Return(None), None)
-        states = self._finish()
+        states = freeze(self.states, self.regions)
         table, diagnostics = analyse(
             ir.Table(
                 name=self.wf.name,
@@ -131,7 +108,7 @@ class Lowerer:
 
     # ---- statements -----------------------------------------------------------------------------------------
 
-    def _seq(self, stmts: tuple[syntax.Stmt, ...], cur: _State) -> _State | None:
+    def _seq(self, stmts: tuple[syntax.Stmt, ...], cur: StateDraft) -> StateDraft | None:
         for stmt in stmts:
             nxt = self._stmt(stmt, cur)
             if nxt is None:
@@ -139,7 +116,7 @@ class Lowerer:
             cur = nxt
         return cur
 
-    def _stmt(self, stmt: syntax.Stmt, cur: _State) -> _State | None:
+    def _stmt(self, stmt: syntax.Stmt, cur: StateDraft) -> StateDraft | None:
         if isinstance(stmt, syntax.Code):
             if not cur.code and cur.span is None:
                 cur.span = stmt.span
@@ -169,7 +146,7 @@ class Lowerer:
             return None
         raise AssertionError(f"unknown statement {stmt!r}")
 
-    def _suspend(self, stmt: syntax.Suspend, cur: _State) -> _State:
+    def _suspend(self, stmt: syntax.Suspend, cur: StateDraft) -> StateDraft:
         resume = self._new("resume", stmt.span)
         bind = None
         if stmt.targets:
@@ -182,10 +159,10 @@ class Lowerer:
         cur.label = stmt.command.source
         return resume
 
-    def _if(self, stmt: syntax.If, cur: _State) -> _State | None:
+    def _if(self, stmt: syntax.If, cur: StateDraft) -> StateDraft | None:
         then = self._new("then", stmt.span)
         other = self._new("else", stmt.span) if stmt.orelse else None
-        join: _State | None = None
+        join: StateDraft | None = None
         if other is None:
             join = self._new("endif", stmt.span)
         self._close(cur, ir.Branch(_ir_expr(stmt.test), then.id, (other or join).id), stmt.span)  # type: ignore[union-attr]
@@ -204,15 +181,15 @@ class Lowerer:
 
     def _loop(
         self,
-        cur: _State,
-        head: _State,
+        cur: StateDraft,
+        head: StateDraft,
         test: ir.Expr | None,
         body_stmts: tuple[syntax.Stmt, ...],
         orelse: tuple[syntax.Stmt, ...],
-        body: _State,
+        body: StateDraft,
         role: str,
         span: Span | None,
-    ) -> _State | None:
+    ) -> StateDraft | None:
         """Shared shape of while and for: head tests, body loops back to head, else runs on normal exit."""
         self._close(cur, ir.Goto(head.id), None)
         exit_ = self._new(f"end{role}", span)
@@ -235,14 +212,14 @@ class Lowerer:
             return None
         return exit_
 
-    def _while(self, stmt: syntax.While, cur: _State) -> _State | None:
+    def _while(self, stmt: syntax.While, cur: StateDraft) -> StateDraft | None:
         head = self._new("while", stmt.span, label=f"while {stmt.test.source}")
         body = self._new("body", stmt.span)
         constant_true = stmt.test.source == "True"
         test = None if constant_true else _ir_expr(stmt.test)
         return self._loop(cur, head, test, stmt.body, stmt.orelse, body, "while", stmt.span)
 
-    def _for(self, stmt: syntax.For, cur: _State) -> _State | None:
+    def _for(self, stmt: syntax.For, cur: StateDraft) -> StateDraft | None:
         self._loops += 1
         slot = f"{LOOP_VAR}{self._loops}"
         self.locals.add(slot)
@@ -270,7 +247,7 @@ class Lowerer:
         test = ir.Expr(f"{slot}.more()", (slot,))
         return self._loop(cur, head, test, stmt.body, stmt.orelse, body, "for", stmt.span)
 
-    def _try(self, stmt: syntax.Try, cur: _State) -> _State | None:
+    def _try(self, stmt: syntax.Try, cur: StateDraft) -> StateDraft | None:
         self._tries += 1
         n = self._tries
         outer_region, outer_handling = self.region, self.handling
@@ -280,9 +257,9 @@ class Lowerer:
         self.locals.add(slot)
         if completion:
             self.locals.add(completion)
-        body_region = _RegionDraft(f"T{n}", outer_region, slot=slot, completion=completion, span=stmt.span)
+        body_region = RegionDraft(f"T{n}", outer_region, slot=slot, completion=completion, span=stmt.span)
         self.regions[body_region.id] = body_region
-        fin_entry: _State | None = None
+        fin_entry: StateDraft | None = None
         if has_finally:
             fin_entry = self._new("finally", stmt.span)
             fin_entry.region, fin_entry.handling = outer_region, outer_handling
@@ -290,7 +267,7 @@ class Lowerer:
         # Handlers and `else` are outside the handlers' protection but still inside the finally.
         after_region = outer_region
         if has_finally and (stmt.handlers or stmt.orelse):
-            h_region = _RegionDraft(
+            h_region = RegionDraft(
                 f"T{n}h",
                 outer_region,
                 finally_entry=fin_entry.id if fin_entry else None,
@@ -354,7 +331,7 @@ class Lowerer:
             return None
         return after
 
-    def _leave_normally(self, end: _State, after: _State, finally_region: str | None) -> None:
+    def _leave_normally(self, end: StateDraft, after: StateDraft, finally_region: str | None) -> None:
         if finally_region is None:
             self._close(end, ir.Goto(after.id), None)
         else:
@@ -377,7 +354,7 @@ class Lowerer:
                 names.append(scope.name)
         return finallies, names, None
 
-    def _jump(self, stmt: syntax.Break | syntax.Continue, cur: _State) -> None:
+    def _jump(self, stmt: syntax.Break | syntax.Continue, cur: StateDraft) -> None:
         finallies, names, loop = self._crossed(_Loop)
         if loop is None:
             raise AssertionError("break/continue outside a loop reached lowering")
@@ -405,7 +382,7 @@ class Lowerer:
             if not last:
                 state = self.states[nxt]
 
-    def _return(self, stmt: syntax.Return, cur: _State) -> None:
+    def _return(self, stmt: syntax.Return, cur: StateDraft) -> None:
         value = _ir_expr(stmt.value) if stmt.value is not None else None
         finallies, _names, _ = self._crossed(None)
         cur.label = cur.label or "return"
@@ -418,117 +395,12 @@ class Lowerer:
 
     def _referenced(self, sid: str) -> bool:
         for s in self.states.values():
-            if s.op is not None and sid in _targets(s.op):
+            if s.op is not None and sid in jump_targets(s.op):
                 return True
         return any(
             sid in r.exits or sid == r.finally_entry or any(h.target == sid for h in r.handlers)
             for r in self.regions.values()
         )
-
-    def _finish(self) -> tuple[ir.State, ...]:
-        """Thread jumps through empty states, drop unreachable ones, and freeze."""
-        forward: dict[str, str] = {}
-        for s in self.states.values():
-            if s.id != "start" and not s.code and isinstance(s.op, ir.Goto):
-                forward[s.id] = s.op.target
-
-        def resolve(sid: str) -> str:
-            seen = set()
-            while sid in forward and sid not in seen:
-                seen.add(sid)
-                sid = forward[sid]
-            return sid
-
-        for r in self.regions.values():
-            r.handlers = [attrs.evolve(h, target=resolve(h.target)) for h in r.handlers]
-            r.exits = [resolve(x) for x in r.exits]
-            if r.finally_entry:
-                r.finally_entry = resolve(r.finally_entry)
-        out = []
-        for s in self.states.values():
-            if s.id in forward:
-                continue
-            assert s.op is not None, f"state {s.id} was never closed"
-            out.append(
-                ir.State(
-                    id=s.id,
-                    op=_retarget(s.op, resolve),
-                    code=_merge(s.code),
-                    region=s.region,
-                    handling=s.handling,
-                    label=s.label,
-                    pos=_pos(s.span or s.op_span),
-                )
-            )
-        return tuple(_reachable(out, self.regions))
-
-
-def _reachable(states: list[ir.State], regions: dict[str, _RegionDraft]) -> list[ir.State]:
-    by_id = {s.id: s for s in states}
-    seen: set[str] = set()
-    stack = ["start"]
-    while stack:
-        sid = stack.pop()
-        if sid in seen or sid not in by_id:
-            continue
-        seen.add(sid)
-        s = by_id[sid]
-        stack.extend(_targets(s.op))
-        if isinstance(s.op, ir.Leave | ir.EndFinally):
-            r = regions[s.op.region]
-            stack.extend(r.exits)
-            if r.finally_entry:
-                stack.append(r.finally_entry)
-        region = s.region
-        while region is not None:
-            r = regions[region]
-            stack.extend(h.target for h in r.handlers)
-            if r.finally_entry:
-                stack.append(r.finally_entry)
-            region = r.parent
-    return [s for s in states if s.id in seen]
-
-
-def _targets(op: ir.Op) -> list[str]:
-    if isinstance(op, ir.Goto):
-        return [op.target]
-    if isinstance(op, ir.Branch):
-        return [op.if_true, op.if_false]
-    if isinstance(op, ir.Suspend):
-        return [op.resume]
-    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.Jump):
-        return [op.completion.target]
-    return []
-
-
-def _retarget(op: ir.Op, resolve: object) -> ir.Op:
-    f = resolve
-    if isinstance(op, ir.Goto):
-        return ir.Goto(f(op.target))  # type: ignore[operator]
-    if isinstance(op, ir.Branch):
-        return attrs.evolve(op, if_true=f(op.if_true), if_false=f(op.if_false))  # type: ignore[operator]
-    if isinstance(op, ir.Suspend):
-        return attrs.evolve(op, resume=f(op.resume))  # type: ignore[operator]
-    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.Jump):
-        return attrs.evolve(op, completion=ir.Jump(f(op.completion.target)))  # type: ignore[operator]
-    return op
-
-
-def _merge(parts: list[syntax.Code]) -> ir.Code | None:
-    if not parts:
-        return None
-    reads: set[str] = set()
-    writes: set[str] = set()
-    gen: set[str] = set()
-    defs: set[str] = set()
-    for p in parts:
-        reads |= p.reads
-        writes |= p.writes
-        gen |= p.gen - defs
-        defs |= p.defs
-    return ir.Code(
-        "\n".join(p.source for p in parts), _sorted(reads), _sorted(writes), _sorted(gen), _sorted(defs)
-    )
 
 
 def _unbind(name: str, span: Span | None) -> syntax.Code:

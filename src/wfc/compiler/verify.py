@@ -99,12 +99,19 @@ def verify(table: ir.Table) -> list[Diagnostic]:
     return out
 
 
-def _inside_finally(region: str | None, regions: dict[str, ir.Region]) -> bool:
-    while region is not None and region in regions:
-        if regions[region].finally_entry is not None:
-            return True
+def _ancestors(region: str | None, regions: dict[str, ir.Region]) -> list[ir.Region]:
+    """The region and its ancestors, innermost first; stops at an unknown id or a cycle (reported elsewhere)."""
+    out: list[ir.Region] = []
+    seen: set[str] = set()
+    while region is not None and region in regions and region not in seen:
+        seen.add(region)
+        out.append(regions[region])
         region = regions[region].parent
-    return False
+    return out
+
+
+def _inside_finally(region: str | None, regions: dict[str, ir.Region]) -> bool:
+    return any(r.finally_entry is not None for r in _ancestors(region, regions))
 
 
 def _targets(op: ir.Op) -> list[str]:
@@ -169,11 +176,8 @@ def _reachable(table: ir.Table, regions: dict[str, ir.Region]) -> set[str]:
             stack.extend(r.exits)
             if r.finally_entry:
                 stack.append(r.finally_entry)
-        region = s.region
-        while region is not None and region in regions:
-            r = regions[region]
+        for r in _ancestors(s.region, regions):
             stack.extend(h.target for h in r.handlers)
             if r.finally_entry:
                 stack.append(r.finally_entry)
-            region = r.parent
     return seen

@@ -1,0 +1,150 @@
+"""Freezing lowered states: thread jumps through empty states, drop unreachable ones, merge code into IR."""
+
+from __future__ import annotations
+
+import attrs
+
+from wfc.compiler import ir, syntax
+from wfc.errors import Span
+
+
+@attrs.define
+class StateDraft:
+    """A state under construction: code accumulates until a control op closes it."""
+
+    id: str
+    region: str | None
+    handling: str | None
+    code: list[syntax.Code] = attrs.field(factory=list)
+    op: ir.Op | None = None
+    label: str = ""
+    span: Span | None = None
+    op_span: Span | None = None
+
+
+@attrs.define
+class RegionDraft:
+    """A try region under construction."""
+
+    id: str
+    parent: str | None
+    handlers: list[ir.Handler] = attrs.field(factory=list)
+    slot: str | None = None
+    finally_entry: str | None = None
+    completion: str | None = None
+    exits: list[str] = attrs.field(factory=list)
+    span: Span | None = None
+
+
+def freeze(states: dict[str, StateDraft], regions: dict[str, RegionDraft]) -> tuple[ir.State, ...]:
+    """Thread jumps through empty states, drop unreachable ones, and freeze."""
+    forward: dict[str, str] = {}
+    for s in states.values():
+        if s.id != "start" and not s.code and isinstance(s.op, ir.Goto):
+            forward[s.id] = s.op.target
+
+    def resolve(sid: str) -> str:
+        seen = set()
+        while sid in forward and sid not in seen:
+            seen.add(sid)
+            sid = forward[sid]
+        return sid
+
+    for r in regions.values():
+        r.handlers = [attrs.evolve(h, target=resolve(h.target)) for h in r.handlers]
+        r.exits = [resolve(x) for x in r.exits]
+        if r.finally_entry:
+            r.finally_entry = resolve(r.finally_entry)
+    out = []
+    for s in states.values():
+        if s.id in forward:
+            continue
+        assert s.op is not None, f"state {s.id} was never closed"
+        out.append(
+            ir.State(
+                id=s.id,
+                op=_retarget(s.op, resolve),
+                code=_merge(s.code),
+                region=s.region,
+                handling=s.handling,
+                label=s.label,
+                pos=_pos(s.span or s.op_span),
+            )
+        )
+    return tuple(_reachable(out, regions))
+
+
+def _reachable(states: list[ir.State], regions: dict[str, RegionDraft]) -> list[ir.State]:
+    by_id = {s.id: s for s in states}
+    seen: set[str] = set()
+    stack = ["start"]
+    while stack:
+        sid = stack.pop()
+        if sid in seen or sid not in by_id:
+            continue
+        seen.add(sid)
+        s = by_id[sid]
+        stack.extend(jump_targets(s.op))
+        if isinstance(s.op, ir.Leave | ir.EndFinally):
+            r = regions[s.op.region]
+            stack.extend(r.exits)
+            if r.finally_entry:
+                stack.append(r.finally_entry)
+        region = s.region
+        while region is not None:
+            r = regions[region]
+            stack.extend(h.target for h in r.handlers)
+            if r.finally_entry:
+                stack.append(r.finally_entry)
+            region = r.parent
+    return [s for s in states if s.id in seen]
+
+
+def jump_targets(op: ir.Op) -> list[str]:
+    if isinstance(op, ir.Goto):
+        return [op.target]
+    if isinstance(op, ir.Branch):
+        return [op.if_true, op.if_false]
+    if isinstance(op, ir.Suspend):
+        return [op.resume]
+    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.Jump):
+        return [op.completion.target]
+    return []
+
+
+def _retarget(op: ir.Op, resolve: object) -> ir.Op:
+    f = resolve
+    if isinstance(op, ir.Goto):
+        return ir.Goto(f(op.target))  # type: ignore[operator]
+    if isinstance(op, ir.Branch):
+        return attrs.evolve(op, if_true=f(op.if_true), if_false=f(op.if_false))  # type: ignore[operator]
+    if isinstance(op, ir.Suspend):
+        return attrs.evolve(op, resume=f(op.resume))  # type: ignore[operator]
+    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.Jump):
+        return attrs.evolve(op, completion=ir.Jump(f(op.completion.target)))  # type: ignore[operator]
+    return op
+
+
+def _merge(parts: list[syntax.Code]) -> ir.Code | None:
+    if not parts:
+        return None
+    reads: set[str] = set()
+    writes: set[str] = set()
+    gen: set[str] = set()
+    defs: set[str] = set()
+    for p in parts:
+        reads |= p.reads
+        writes |= p.writes
+        gen |= p.gen - defs
+        defs |= p.defs
+    return ir.Code(
+        "\n".join(p.source for p in parts), _sorted(reads), _sorted(writes), _sorted(gen), _sorted(defs)
+    )
+
+
+def _pos(span: Span | None) -> ir.Pos | None:
+    return ir.Pos(span.line, span.col) if span is not None else None
+
+
+def _sorted(names: frozenset[str] | set[str]) -> tuple[str, ...]:
+    return tuple(sorted(names))
