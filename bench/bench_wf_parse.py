@@ -9,8 +9,10 @@ under 300 ms for 2,000 lines. Not a timed test: run it by hand and record result
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,13 +66,15 @@ def generate(lines: int) -> str:
     return "".join(out)
 
 
-def best(fn: object, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
+def timed(fn: Callable[[], object]) -> float:
+    gc.collect()
+    gc.disable()  # as timeit does: a collection in the middle of one run is noise
+    try:
         start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return min(times)
+        fn()
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
 
 
 def main() -> None:
@@ -88,16 +92,22 @@ def main() -> None:
     build = time.perf_counter() - t0
     analyze(text, "bench.wf", base, None, key_base="bench.wf")  # warm up: imports, caches
 
-    parse = best(lambda: parse_module(text, "bench.wf"), opts.repeat)
-    front = best(lambda: analyze(text, "bench.wf", base, None, key_base="bench.wf"), opts.repeat)
-
     def full() -> None:
         analysis = analyze(text, "bench.wf", base, None, key_base="bench.wf")
         assert analysis.ok, analysis.diagnostics[:3]
         for defn in definitions(analysis).values():
             wfc.compile(defn)
 
-    total = best(full, opts.repeat)
+    # The phases take turns, so that a busy machine slows them alike; the best of each is reported.
+    runs = [
+        (
+            timed(lambda: parse_module(text, "bench.wf")),
+            timed(lambda: analyze(text, "bench.wf", base, None, key_base="bench.wf")),
+            timed(full),
+        )
+        for _ in range(opts.repeat)
+    ]
+    parse, front, total = (min(r[i] for r in runs) for i in range(3))
     print(f"{n} lines, {workflows} workflows, {len(text)} bytes (best of {opts.repeat})")
     print(f"  parser construction (once per process): {build * 1000:8.1f} ms")
     print(f"  parse:                                   {parse * 1000:8.1f} ms  {n / parse:10,.0f} lines/s")
