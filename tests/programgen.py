@@ -107,10 +107,11 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         kinds += ["if", "while", "for", "try", "try"]
     if ctx.loops:
         kinds += ["break", "continue"]
-    kinds += ["return", "raise"]
+    kinds += ["return", "raise", "alias", "parallel", "race", "augyield", "walrus", "closure", "dictmut"]
     kind = draw(st.sampled_from(kinds))
     v = draw(st.sampled_from(VARS))
     e = draw(expressions())
+    n = draw(st.integers(0, 5))
     tag = next(_counter) % 1000
     if kind == "assign":
         return [f"{v} = {e}"]
@@ -121,6 +122,37 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         return [f"{v} = yield {step}({e})", f"trace.append(({tag}, {v}))"]
     if kind == "bare":
         return [f"yield s({e})"]
+    if kind == "alias":
+        # Two names for one list, across a suspension: both must still see each other's changes.
+        return [f"al{tag} = trace", f"yield s({e})", f"al{tag}.append(('alias', {tag}))"]
+    if kind == "parallel":
+        return [
+            f"p{tag}, q{tag} = yield wfc.all_of(s({e}), f({v}))",
+            f"{v} = p{tag} + q{tag}",
+            f"trace.append(({tag}, {v}))",
+        ]
+    if kind == "race":
+        return [
+            f"w{tag}, r{tag} = yield wfc.any_of(wfc.sleep({draw(st.integers(1, 5))}), k({e}))",
+            f"trace.append(({tag}, w{tag}, r{tag}))",
+        ]
+    if kind == "augyield":
+        return [f"{v} += yield s({e})"]
+    if kind == "walrus":
+        return [f"if (m{tag} := {e}) > 4:", f"    {v} = yield s(m{tag})", f"trace.append(({tag}, m{tag}))"]
+    if kind == "closure":
+        # A function used within one transition only: allowed, and must see current values.
+        return [f"def g{tag}(z):", f"    return z + {v}", f"{v} = g{tag}({n})", f"trace.append(({tag}, {v}))"]
+    if kind == "dictmut":
+        # Changing a dict's size while a loop that suspends iterates it: RuntimeError in both.
+        return [
+            f"d{tag} = {{'u': 1, 'v': 2}}",
+            f"for key{tag} in d{tag}:",
+            f"    yield s({n})",
+            f"    if {draw(conditions())}:",
+            f"        d{tag}['w{tag}'] = 3",
+            f"trace.append(({tag}, sorted(d{tag})))",
+        ]
     if kind == "break":
         return [f"if {draw(conditions())}:", "    break"]
     if kind == "continue":
@@ -129,7 +161,8 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         return [f"if {draw(conditions())}:", f"    return ('early', {tag}, trace, a, b, c)"]
     if kind == "raise":
         exc = draw(st.sampled_from(["ValueError", "KeyError", "RuntimeError"]))
-        return [f"if {draw(conditions())}:", f"    raise {exc}({tag})"]
+        cause = draw(st.sampled_from(["", " from None", " from ValueError('cause')"]))
+        return [f"if {draw(conditions())}:", f"    raise {exc}({tag}){cause}"]
     inner = Ctx(ctx.loops, ctx.handlers)
     if kind == "if":
         out = [f"if {draw(conditions())}:", *_indent(draw(blocks(depth - 1, inner)))]
@@ -189,14 +222,32 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         name = f"e{tag}"
         out += [f"except {h} as {name}:", f"    trace.append(({tag}, type({name}).__name__, str({name})))"]
         body = draw(blocks(depth - 1, h_inner))
-        if draw(st.integers(0, 4)) == 0:
+        ending = draw(st.integers(0, 6))
+        if ending == 0:
             body.append("raise")
+        elif ending == 1:
+            body.append(f"raise RuntimeError('wrapped {tag}') from {name}")
         out += _indent(body)
     has_finally = draw(st.booleans()) or not handlers
     if handlers and draw(st.booleans()):
         out += ["else:", *_indent(draw(blocks(depth - 1, inner)))]
     if has_finally:
         out += ["finally:", f"    trace.append(('finally', {tag}))", *_indent(draw(blocks(depth - 1, inner)))]
+        escape = draw(st.integers(0, 8))
+        if escape == 0:
+            out += [f"    if {draw(conditions())}:", f"        return ('from finally', {tag}, trace)"]
+        elif escape == 1 and inner.loops:
+            out += [f"    if {draw(conditions())}:", "        break"]
+        elif escape == 2 and inner.loops:
+            out += [f"    if {draw(conditions())}:", "        continue"]
+    if handlers and draw(st.integers(0, 5)) == 0:
+        # The `as` name is unbound after its handler, as Python deletes it.
+        out += [
+            "try:",
+            f"    trace.append(str(e{tag}))",
+            "except NameError as gone:",
+            f"    trace.append(('unbound', {tag}, type(gone).__name__))",
+        ]
     return out
 
 
