@@ -95,6 +95,11 @@ class Reporter:
         return any(d.is_error for d in self.diagnostics)
 
 
+def source_lines(text: str) -> tuple[str, ...]:
+    """The lines as the lexer counts them (only ``\n`` ends a line, unlike ``str.splitlines``)."""
+    return tuple(line.removesuffix("\r") for line in text.split("\n"))
+
+
 def sort_key(d: Diagnostic) -> tuple[int, int, str]:
     if d.span is None:
         return (0, 0, d.code)

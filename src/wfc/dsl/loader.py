@@ -23,7 +23,7 @@ from wfc.commands import WorkflowDef, register_workflow
 from wfc.compiler import syntax
 from wfc.dsl import ast as wf
 from wfc.dsl.checks import check_module
-from wfc.dsl.codes import Reporter, sort_key
+from wfc.dsl.codes import Reporter, sort_key, source_lines
 from wfc.dsl.imports import resolve
 from wfc.dsl.lowering import lower_workflow
 from wfc.dsl.parser import parse_module
@@ -50,7 +50,7 @@ class Analysis:
 
 def parse(text: str, path: str = "<string>") -> wf.Module:
     """The ``.wf`` syntax tree of ``text``. Raises :class:`CompileError` for syntax errors."""
-    reporter = Reporter(path, tuple(text.splitlines()))
+    reporter = Reporter(path, source_lines(text))
     with _guard(reporter):
         return parse_module(text, path)
     raise CompileError(reporter.diagnostics)
@@ -91,7 +91,7 @@ def analyze_file(path: str | os.PathLike[str], *, allowed_imports: Sequence[str]
     try:
         text = Path(path).read_text(encoding="utf-8")
         where = Path(path).resolve()
-    except (OSError, UnicodeDecodeError, ValueError, RuntimeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RuntimeError, TypeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         hint = "check the path, and that the file is UTF-8 text"
         return Analysis((Diagnostic("WFC127", f"cannot read {shown}: {reason}", Span(shown, 1), hint),))
@@ -117,7 +117,7 @@ def analyze(
     text: str, path: str, base_dir: Path, allowed_imports: Sequence[str] | None, *, key_base: str
 ) -> Analysis:
     """Parse, resolve imports, check and lower. Workflow keys are ``<key_base>:<name>``."""
-    reporter = Reporter(path, tuple(text.splitlines()))
+    reporter = Reporter(path, source_lines(text))
     module = env = None
     workflows: tuple[syntax.Workflow, ...] = ()
     with _guard(reporter):

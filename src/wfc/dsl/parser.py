@@ -17,7 +17,7 @@ from lark import Lark, UnexpectedInput
 
 from wfc.dsl import ast as wf
 from wfc.dsl.builder import Builder, Context, ExprTooDeep, parsing
-from wfc.dsl.codes import Reporter
+from wfc.dsl.codes import Reporter, source_lines
 from wfc.dsl.layout import MAX_NESTING, Layout, TooDeep
 from wfc.dsl.syntax_errors import describe
 from wfc.errors import CompileError, Span
@@ -63,7 +63,7 @@ def parser() -> Lark:
 
 def parse_module(text: str, path: str) -> wf.Module:
     """The syntax tree of a whole file. Raises :class:`CompileError` with every syntax problem found."""
-    reporter = Reporter(path, tuple(text.splitlines()))
+    reporter = Reporter(path, source_lines(text))
 
     def parse_expr(fragment: str, line: int, col: int) -> wf.Expr | None:
         # Padding puts the fragment at its place in the file, so every position inside it is a file position.

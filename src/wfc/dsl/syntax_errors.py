@@ -1,13 +1,15 @@
 """Syntax errors in words: Lark's ``UnexpectedInput`` → ``WFC12x`` diagnostics.
 
-Three sources of wording, tried in order:
+Sources of wording, tried in order:
 
 1. brackets: a scan of the text finds the unclosed or mismatched bracket behind an error ("expected `}` to close
    the block opened at 3:5");
-2. :data:`EXAMPLES`: known mistakes, each with snippets that produce it. As with Lark's ``match_examples``, an
-   error matches an example when the parser fails in the same state on the same kind of token; unlike it, the
-   table is computed once, not on every error. The snippets double as test fixtures;
-3. otherwise "unexpected X; expected Y", where Y is the set of acceptable terminals in words ("an expression",
+2. errors inside a string's ``{...}`` are ``WFC124``;
+3. known mistakes: a clause (`else`, `catch`...) on a line of its own, Python words (`def`, `except`...), and
+   :data:`EXAMPLES`, each with snippets that produce it. As with Lark's ``match_examples``, an error matches an
+   example when the parser fails in the same state on the same kind of token; unlike it, the table is computed
+   once, not on every error. The snippets double as test fixtures;
+4. otherwise "unexpected X; expected Y", where Y is the set of acceptable terminals in words ("an expression",
    "a statement", "`{`"), never terminal names.
 """
 
