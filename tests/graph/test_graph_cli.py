@@ -298,3 +298,31 @@ def test_doc_python_snippet_runs() -> None:
     namespace: dict[str, Any] = {}
     exec(snippet, namespace)
     assert "class s_L48_resume wfc_current" in namespace["text"]
+
+
+@pytest.mark.skipif(not _runtime_available(), reason="the durable runtime is not installed")
+def test_instance_from_the_real_runtime(tmp_path: Path) -> None:
+    import wfc
+
+    url = f"sqlite:///{tmp_path / 'rt.db'}"
+    rt = wfc.Runtime(url, clock=wfc.testing.FakeClock(auto_advance=False))
+    try:
+        done = rt.start(_flow("loops"), 4)
+        sleeping = rt.start(_flow("waits"), "k")
+        rt.run_until_idle()
+    finally:
+        rt.close()
+    # A completed run: the path through both loops, ending at the only return its last step can reach.
+    code, out, err = invoke("graph", f"{FLOWS}:loops", "-f", "dot", "--instance", done, "--db", url)
+    assert code == 0, err
+    dot = dotparse.parse(out)
+    assert [n for n, at in dot.nodes.items() if "wfc-current" in at["class"]] == ["L63.endwhile"]
+    assert dot.nodes["L63.endwhile"]["fillcolor"] == CURRENT_FILL["finished"]
+    visited = {n for n, at in dot.nodes.items() if "wfc-visited" in at["class"]}
+    assert {"L55.endif", "L61.body", "L63.body"} <= visited
+    # A sleeping run: at its first state, which is the sleep.
+    code, out, err = invoke("graph", f"{FLOWS}:waits", "--instance", sleeping, "--db", url)
+    assert code == 0, err
+    assert "class s_start wfc_current" in out
+    code, _, err = invoke("graph", f"{FLOWS}:waits", "--instance", "no-such-id", "--db", url)
+    assert code != 0 and "no-such-id" in err
