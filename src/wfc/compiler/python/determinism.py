@@ -2,16 +2,16 @@
 
 That code runs again when a process dies before a transition commits, and again on restart or fork, so it must
 not read the clock, draw random numbers, do I/O, depend on set order or share state with the process. What is
-forbidden is the data in ``rules.py``; this module resolves what each name in the workflow refers to (through
-the real module namespace, so ``import time as t`` and ``from random import choice`` are seen through), infers
-which local values are sets or paths, and reports every problem at once. Plain functions the workflow calls that
-are defined in user code are checked the same way, recursively.
+forbidden is the data in ``rules.py``; what each name in the workflow refers to (through the real module
+namespace, so ``import time as t`` and ``from random import choice`` are seen through) and which local values are
+sets or paths is worked out by ``names.py``. This module walks the code, matches what it finds against the rules
+and reports every problem at once. Plain functions the workflow calls that are defined in user code are checked
+the same way, recursively.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import fnmatch
 import inspect
 import linecache
@@ -28,15 +28,12 @@ import attrs
 
 from wfc.commands import StepDef, WorkflowDef
 from wfc.compiler.python import rules as R
+from wfc.compiler.python.names import SET, NameResolver, Ref, match_rule
 from wfc.compiler.python.source import FunctionSource, SourceMap, function_source
 from wfc.errors import Diagnostic, Span
 
-_MISSING: Any = object()
-SET = "builtins.set"  # the inferred kind of every set and frozenset value
 _IGNORE = re.compile(r"#\s*wfc:\s*ignore(?:\[([^\]]*)\])?")
-_SET_OPS = (ast.BitOr, ast.BitAnd, ast.Sub, ast.BitXor)
 _NOT_INLINE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
-_RULE_PATTERNS = tuple((rule, re.compile(fnmatch.translate(t))) for rule in R.RULES for t in rule.targets)
 _STDLIB_DIR = os.path.dirname(os.path.realpath(os.__file__)) + os.sep
 # This file is wfc/compiler/python/determinism.py: three levels up is the wfc package itself.
 _WFC_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))) + os.sep
@@ -63,82 +60,6 @@ class _Session:
     home: str  # the workflow's top-level package: its helpers are user code wherever it is installed
     found: dict[tuple[object, ...], Diagnostic] = attrs.Factory(dict)
     seen: set[types.CodeType] = attrs.Factory(set)
-
-
-@attrs.frozen
-class _Ref:
-    """What a name or attribute chain refers to: qualified-name candidates (best first) and the real object."""
-
-    names: tuple[str, ...]
-    obj: Any = _MISSING
-    found: bool = True  # every link resolved
-    value: bool = False  # an instance (or reached through one): calls on it are method calls
-    local: bool = False  # rooted at a local variable or a local import
-    member: bool = False  # an attribute of a class (a classmethod or staticmethod)
-
-
-def _alias(module: str) -> str:
-    head, dot, rest = module.partition(".")
-    return R.MODULE_ALIASES.get(module) or (R.MODULE_ALIASES.get(head, head) + dot + rest)
-
-
-def _object_names(obj: Any) -> tuple[str, ...]:
-    """``module.name`` candidates for a module, class, function or method, from its own metadata."""
-    try:
-        if inspect.ismodule(obj):
-            return (_alias(obj.__name__),)
-        module = getattr(obj, "__module__", None)
-        owner = getattr(obj, "__self__", None)
-        out: list[str] = []
-        if isinstance(module, str):
-            for attr in ("__name__", "__qualname__"):
-                name = getattr(obj, attr, None)
-                if isinstance(name, str) and "<" not in name:
-                    out.append(f"{_alias(module)}.{name}")
-        elif inspect.isclass(owner):  # a C classmethod such as datetime.datetime.now has no __module__
-            out.extend(f"{n}.{obj.__name__}" for n in _object_names(owner))
-        return tuple(dict.fromkeys(out))
-    except Exception:  # an exotic object whose metadata raises: it just has no known name
-        return ()
-
-
-def _is_definition(obj: Any) -> bool:
-    return inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isroutine(obj)
-
-
-def _start(obj: Any) -> _Ref:
-    if _is_definition(obj):
-        return _Ref(_object_names(obj), obj)
-    return _Ref(_object_names(type(obj)), obj, value=True)
-
-
-def _extend(ref: _Ref, attr: str) -> _Ref:
-    names = tuple(f"{n}.{attr}" for n in ref.names)
-    obj = ref.obj
-    # Look attributes up on modules and classes only: on instances a property could run arbitrary code.
-    if obj is _MISSING or ref.value or not (inspect.ismodule(obj) or inspect.isclass(obj)):
-        return _Ref(names, _MISSING, ref.found, ref.value, ref.local)
-    try:
-        sub = getattr(obj, attr)
-    except Exception:
-        sub = sys.modules.get(f"{obj.__name__}.{attr}", _MISSING) if inspect.ismodule(obj) else _MISSING
-    if sub is _MISSING:
-        return _Ref(names, _MISSING, False, False, ref.local)
-    member = inspect.isclass(obj)
-    if _is_definition(sub):
-        return _Ref(
-            tuple(dict.fromkeys(names + _object_names(sub))), sub, ref.found, False, ref.local, member
-        )
-    types_ = tuple(dict.fromkeys(names + _object_names(type(sub))))
-    return _Ref(types_, sub, ref.found, True, ref.local, member)
-
-
-def _match_rule(names: Iterable[str]) -> tuple[R.Rule, str] | None:
-    for name in names:
-        for rule, pattern in _RULE_PATTERNS:
-            if pattern.match(name):
-                return rule, name
-    return None
 
 
 def _matches(names: Iterable[str], patterns: Iterable[str]) -> bool:
@@ -206,75 +127,6 @@ def _closure_vars(fn: types.FunctionType) -> dict[str, Any]:
     return out
 
 
-@attrs.define
-class _Scope:
-    """The names a function (with everything nested in it) binds, flow-insensitively."""
-
-    locals: set[str] = attrs.Factory(set)
-    # Every value assigned to each local; None for bindings we do not follow (loop targets, parameters...).
-    values: dict[str, list[ast.expr | None]] = attrs.Factory(dict)
-    annotations: dict[str, list[ast.expr]] = attrs.Factory(dict)
-    imports: dict[str, str] = attrs.Factory(dict)
-
-    @classmethod
-    def collect(cls, tree: ast.FunctionDef | ast.AsyncFunctionDef) -> _Scope:
-        scope = cls()
-        followed: set[int] = set()
-        declared_global: set[str] = set()
-
-        def bind(name: str, value: ast.expr | None) -> None:
-            scope.locals.add(name)
-            scope.values.setdefault(name, []).append(value)
-
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                a = node.args
-                for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
-                    if arg is not None:
-                        bind(arg.arg, None)
-                        if arg.annotation is not None:
-                            scope.annotations.setdefault(arg.arg, []).append(arg.annotation)
-                if node is not tree and not isinstance(node, ast.Lambda):
-                    bind(node.name, None)
-            elif isinstance(node, ast.ClassDef):
-                bind(node.name, None)
-            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    if not isinstance(target, ast.Name):
-                        continue
-                    followed.add(id(target))
-                    if isinstance(node, ast.AugAssign):
-                        bind(target.id, ast.BinOp(ast.Name(target.id, ast.Load()), node.op, node.value))
-                    elif node.value is not None:
-                        bind(target.id, node.value)
-                    if isinstance(node, ast.AnnAssign):
-                        scope.locals.add(target.id)
-                        scope.annotations.setdefault(target.id, []).append(node.annotation)
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                for alias in node.names:
-                    if isinstance(node, ast.Import):
-                        local = alias.asname or alias.name.partition(".")[0]
-                        imported = alias.name if alias.asname else local
-                    elif alias.name != "*" and not node.level:
-                        local, imported = alias.asname or alias.name, f"{node.module}.{alias.name}"
-                    else:
-                        continue
-                    bind(local, None)
-                    scope.imports[local] = imported
-            elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
-                bind(node.name, None)
-            elif isinstance(node, ast.MatchMapping) and node.rest:
-                bind(node.rest, None)
-            elif isinstance(node, ast.Global):
-                declared_global.update(node.names)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) not in followed:
-                bind(node.id, None)  # for-loop, with and unpacking targets: values we do not follow
-        scope.locals -= declared_global
-        return scope
-
-
 class _Checker(ast.NodeVisitor):
     """Checks one function (the workflow or a helper) and everything nested in it."""
 
@@ -287,12 +139,10 @@ class _Checker(ast.NodeVisitor):
         notes: tuple[str, ...],
         where: str,
     ) -> None:
-        self.session, self.tree, self.smap, self.namespace = session, tree, smap, namespace
+        self.session, self.tree, self.smap = session, tree, smap
         self.notes, self.where = notes, where
-        self.scope = _Scope.collect(tree)
+        self.names = NameResolver(tree, namespace)
         self.exempt: set[int] = set()  # comprehensions and starred items whose order does not matter
-        self.kinds: dict[str, str] = {}
-        self.kinds = self._infer_kinds()
         self.statement: ast.stmt | None = None  # the innermost statement being visited
 
     def visit(self, node: ast.AST) -> Any:
@@ -338,150 +188,13 @@ class _Checker(ast.NodeVisitor):
             return False
         return match.group(1) is None or code in {c.strip().upper() for c in match.group(1).split(",")}
 
-    # ---- resolution ----------------------------------------------------------------------------------------
-
-    def _resolve(self, expr: ast.expr) -> _Ref | None:
-        """What a name or attribute chain refers to; ``None`` for a local value of unknown type."""
-        chain: list[str] = []
-        base = expr
-        while isinstance(base, ast.Attribute):
-            chain.append(base.attr)
-            base = base.value
-        if isinstance(base, ast.Name):
-            ref = self._resolve_name(base.id)
-        else:
-            ref = self._local_value(self._kind(base))
-        for attr in reversed(chain):
-            if ref is None:
-                return None
-            ref = _extend(ref, attr)
-        return ref
-
-    @staticmethod
-    def _local_value(kind: str | None) -> _Ref | None:
-        # A local made by a flagged call (`rng = random.Random()`) was reported where it was made: its methods
-        # (`rng.random()`) are not reported again. Paths are made freely; their I/O methods are what is flagged.
-        if kind is None or _match_rule((kind,)) is not None:
-            return None
-        return _Ref((kind,), value=True, local=True)
-
-    def _resolve_name(self, name: str) -> _Ref | None:
-        if name in self.scope.imports:
-            target = self.scope.imports[name]
-            parent, _, attr = target.rpartition(".")
-            obj = sys.modules.get(target, _MISSING)
-            if obj is _MISSING and parent in sys.modules:
-                obj = getattr(sys.modules[parent], attr, _MISSING)
-            return _Ref((target,), obj, local=True)
-        if name in self.scope.locals:
-            return self._local_value(self.kinds.get(name))
-        if name in self.namespace:
-            return _start(self.namespace[name])
-        if hasattr(builtins, name):
-            ref = _start(getattr(builtins, name))
-            return attrs.evolve(ref, names=(f"builtins.{name}", *ref.names))
-        return _Ref((name,), found=False)
-
-    def _kind(self, expr: ast.expr) -> str | None:
-        """The inferred type of a value: ``SET`` for sets, else a qualified class name, or ``None``."""
-        if isinstance(expr, ast.Set | ast.SetComp):
-            return SET
-        if isinstance(expr, ast.NamedExpr):
-            return self._kind(expr.value)
-        if isinstance(expr, ast.IfExp):
-            body = self._kind(expr.body)
-            return body if body == self._kind(expr.orelse) else None
-        if isinstance(expr, ast.BinOp):
-            left, right = self._kind(expr.left), self._kind(expr.right)
-            if isinstance(expr.op, _SET_OPS) and SET in (left, right):
-                return SET
-            return left if isinstance(expr.op, ast.Div) and left in R.PATH_TYPES else None
-        if isinstance(expr, ast.Call):
-            func = expr.func
-            if isinstance(func, ast.Attribute):
-                receiver = self._kind(func.value)
-                if receiver == SET and func.attr in R.SET_RETURNING_METHODS:
-                    return SET
-                if receiver in R.PATH_TYPES and func.attr in R.PATH_RETURNING_METHODS:
-                    return receiver
-            ref = self._resolve(func) if isinstance(func, ast.Name | ast.Attribute) else None
-            if ref is None or ref.value or not inspect.isclass(ref.obj) or not ref.names:
-                return None
-            return SET if issubclass(ref.obj, set | frozenset) else ref.names[0]
-        if (
-            isinstance(expr, ast.Attribute)
-            and expr.attr == "parent"
-            and self._kind(expr.value) in R.PATH_TYPES
-        ):
-            return self._kind(expr.value)
-        if isinstance(expr, ast.Name | ast.Attribute):
-            ref = self._resolve(expr)
-            if ref is None or not ref.value:
-                return None
-            if ref.obj is _MISSING:  # a local whose kind was inferred; attributes of it are unknown
-                return ref.names[0] if ref.local and isinstance(expr, ast.Name) else None
-            if isinstance(ref.obj, set | frozenset):
-                return SET
-            type_names = _object_names(type(ref.obj))
-            return type_names[0] if type_names else None
-        return None
-
-    def _is_set_annotation(self, ann: ast.expr) -> bool:
-        if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
-            try:
-                ann = ast.parse(ann.value, mode="eval").body
-            except SyntaxError:
-                return False
-        if isinstance(ann, ast.Subscript):
-            ann = ann.value
-        ref = self._resolve(ann) if isinstance(ann, ast.Name | ast.Attribute) else None
-        if ref is None:
-            return False
-        names = ref.names + (_object_names(ref.obj) if ref.obj is not _MISSING else ())
-        return any(n in R.SET_TYPES for n in names)
-
-    def _infer_kinds(self) -> dict[str, str]:
-        """Which locals always hold a set (or a path): a greatest fixed point, so ``s = s | t`` stays a set."""
-        scope = self.scope
-        declared = {
-            n for n, anns in scope.annotations.items() if any(self._is_set_annotation(a) for a in anns)
-        }
-        known = {
-            n: [v for v in vals if v is not None]
-            for n, vals in scope.values.items()
-            if n in scope.locals and vals and all(v is not None for v in vals)
-        }
-        kinds: dict[str, str] = dict.fromkeys(declared, SET)
-        self.kinds = kinds
-        # Seed each local with the kind of one of its values, in rounds so `b = a.union(c)` learns from `a`...
-        changed = True
-        while changed:
-            changed = False
-            for name, vals in known.items():
-                if name not in kinds:
-                    seed = next((k for k in map(self._kind, vals) if k is not None), None)
-                    if seed is not None:
-                        kinds[name] = seed
-                        changed = True
-        for name, vals in known.items():
-            if name not in kinds and any(isinstance(v, ast.BinOp | ast.IfExp | ast.Name) for v in vals):
-                kinds[name] = SET  # ...and assume set operators make sets: the loop below drops it if wrong.
-        changed = True
-        while changed:
-            changed = False
-            for name in [n for n in kinds if n not in declared]:
-                if any(self._kind(v) != kinds[name] for v in known[name]):
-                    del kinds[name]
-                    changed = True
-        return kinds
-
     # ---- names and calls -----------------------------------------------------------------------------------
 
-    def _check_ref(self, expr: ast.Name | ast.Attribute, call: ast.Call | None) -> _Ref | None:
-        ref = self._resolve(expr)
+    def _check_ref(self, expr: ast.Name | ast.Attribute, call: ast.Call | None) -> Ref | None:
+        ref = self.names.resolve(expr)
         if ref is None:
             return None
-        hit = _match_rule(ref.names)
+        hit = match_rule(ref.names)
         if hit is not None:
             rule, name = hit
             obj = ref.obj
@@ -496,7 +209,7 @@ class _Checker(ast.NodeVisitor):
             self._check_callee(ref, expr, call)
         return ref
 
-    def _check_callee(self, ref: _Ref, expr: ast.expr, call: ast.Call) -> None:
+    def _check_callee(self, ref: Ref, expr: ast.expr, call: ast.Call) -> None:
         """WFC214 for a call the checker cannot see into; descend into helpers defined in user code."""
         obj = ref.obj
         if ref.local or ref.value or _is_pure(ref.names):
@@ -540,7 +253,7 @@ class _Checker(ast.NodeVisitor):
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr == "options" and isinstance(func.value, ast.Call):
             return self._is_command(func.value)
-        ref = self._resolve(func) if isinstance(func, ast.Name | ast.Attribute) else None
+        ref = self.names.resolve(func) if isinstance(func, ast.Name | ast.Attribute) else None
         if ref is None:
             return False
         return isinstance(ref.obj, StepDef | WorkflowDef) or any(n in R.COMMAND_FACTORIES for n in ref.names)
@@ -548,10 +261,10 @@ class _Checker(ast.NodeVisitor):
     # ---- set iteration -------------------------------------------------------------------------------------
 
     def _check_iter(self, expr: ast.expr) -> None:
-        if self._kind(expr) == SET:
+        if self.names.kind(expr) == SET:
             self._emit(R.RULES_BY_NAME["set-iteration"], expr, expr=ast.unparse(expr))
 
-    def _check_consumer(self, call: ast.Call, ref: _Ref | None) -> None:
+    def _check_consumer(self, call: ast.Call, ref: Ref | None) -> None:
         func = call.func
         names = ref.names if ref is not None and not ref.local else ()
         if _matches(names, R.ORDER_FREE_CONSUMERS):
@@ -566,7 +279,7 @@ class _Checker(ast.NodeVisitor):
         if isinstance(func, ast.Attribute) and (ref is None or ref.value):
             if func.attr in R.ORDERED_METHODS and call.args and not isinstance(call.args[0], ast.Starred):
                 self._check_iter(call.args[0])
-            elif func.attr == "pop" and not call.args and self._kind(func.value) == SET:
+            elif func.attr == "pop" and not call.args and self.names.kind(func.value) == SET:
                 self._emit(R.RULES_BY_NAME["set-pop"], call, expr=ast.unparse(call))
 
     # ---- visitors ------------------------------------------------------------------------------------------
