@@ -147,3 +147,18 @@ def test_every_command_help_shows_an_example(runner: CliRunner) -> None:
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0
         assert "Example" in result.output, f"`wfc {name} --help` shows no example"
+
+
+def test_cli_docs_are_generated_from_the_help_text() -> None:
+    from wfc.cli.docs_cmds import render_cli_docs
+
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    assert doc == render_cli_docs(cli), "regenerate: python -m wfc.cli.docs_cmds > docs/cli.md"
+    for name in cli.commands:
+        assert f"## wfc {name}\n" in doc, f"`wfc {name}` is not documented"
+
+
+def test_completion_script(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["completion", "bash"])
+    assert result.exit_code == 0 and "_WFC_COMPLETE" in result.output
+    assert runner.invoke(cli, ["completion", "tcsh"]).exit_code == 2

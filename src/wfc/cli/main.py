@@ -8,6 +8,7 @@ import click
 
 from wfc import __version__
 from wfc.cli.compile_cmds import check, compile_
+from wfc.cli.docs_cmds import completion
 from wfc.cli.graph_cmd import graph
 
 
@@ -26,6 +27,7 @@ def cli(debug: bool) -> None:
 
 cli.add_command(check)
 cli.add_command(compile_)
+cli.add_command(completion)
 cli.add_command(graph)
 
 
