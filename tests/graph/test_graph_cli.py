@@ -103,8 +103,13 @@ def test_help_shows_examples() -> None:
     assert "--instance" in out and "--db" in out
 
 
-@pytest.mark.skipif(_runtime_available(), reason="the runtime exists: the instance tests run instead")
-def test_instance_without_the_runtime_says_so() -> None:
+def test_instance_without_the_runtime_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import wfc
+
+    monkeypatch.delattr(wfc, "Runtime", raising=False)
+    monkeypatch.setitem(sys.modules, "wfc.runtime.runtime", None)  # makes the import fail
     code, _, err = invoke("graph", f"{FLOWS}:straight", "--instance", "run-1")
     assert code == 2 and "--instance needs the runtime" in err
 
