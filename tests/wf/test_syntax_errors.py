@@ -50,6 +50,8 @@ CASES = [
     ("workflow w() {\n  x = 1 2\n}", "WFC120", "unexpected number `2`; expected an operator", 2, 9),
     ("workflow w() {\n  x = = 1\n}", "WFC120", "expected an expression or a command", 2, 7),
     ("workflow w() {\n  first = 1\n}", "WFC136", "`first` is a keyword", 2, 9),
+    ("workflow w() {\n  sleep 3days\n}", "WFC126", "invalid number or duration `3days`", 2, 9),
+    ("workflow w() {\n  x = 1.5e\n}", "WFC126", "`1.5e`", 2, 7),
     ("workflow w() {\n  x = f(a = 1, 2)\n}", "WFC143", "positional argument after a keyword argument", 2, 16),
 ]
 

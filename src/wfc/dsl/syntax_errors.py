@@ -329,6 +329,19 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         return diag("WFC124", f"{found} in `{{...}}`; expected {expected}", line, col, width)
 
     # 3. known mistakes
+    if token.type == "NAME" and offset > 0 and text[offset - 1].isdigit():
+        number = re.search(r"[0-9._]*$", text[:offset])
+        begin = number.start() if number else offset
+        shown = text[begin : offset + len(token.value)]
+        return diag(
+            "WFC126",
+            f"invalid number or duration `{shown}`",
+            line,
+            col - (offset - begin),
+            len(shown),
+            "a duration is a number with one of the units ms, s, m, h, d (`90s`, `1.5h`); "
+            "separate a number from a name with a space",
+        )
     clause = _CLAUSES.get(word) if _at_line_start(text, offset, word) else None
     if clause is None and token.type == "_NL":
         after = re.match(r"\s*([A-Za-z_]+)", text[offset:])
