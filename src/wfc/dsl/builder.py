@@ -22,6 +22,7 @@ from lark import Token, Transformer
 
 from wfc.dsl import ast as wf
 from wfc.dsl.codes import Reporter
+from wfc.dsl.pieces import Block, Finally, Params, Part, Types, cover, depth, join, tspan, with_span
 from wfc.dsl.strings import StringError, decode
 from wfc.errors import Span
 
@@ -65,97 +66,10 @@ class ExprTooDeep(Exception):
         self.span = span
 
 
-# ---- intermediate results (carry a span so that enclosing rules can cover them) ----------------------------------
-
-
-class _Block(tuple[Any, ...]):
-    span: Span
-
-
-class _Finally(_Block):
-    pass
-
-
-class _List(list[Any]):
-    span: Span
-
-
-class _Params(_List):
-    pass
-
-
-class _Types(_List):
-    pass
-
-
-@attrs.frozen
-class _Part:
-    """A piece of a rule (arguments, a trailer, a signed operand, a parallel group, a dict pair)."""
-
-    kind: str
-    value: Any
-    span: Span
-
-
-def _with_span(obj: Any, span: Span) -> Any:
-    obj.span = span
-    return obj
-
-
-# ---- positions -----------------------------------------------------------------------------------------------
-
-
-def _cover(path: str, children: list[Any]) -> Span:
-    """The span from the first to the last child that has a position (a token other than a newline, or a node).
-
-    Hot: runs once per reduction, hence written out rather than with helpers."""
-    line = col = end_line = end_col = 0
-    for c in children:
-        if isinstance(c, Token):
-            if c.type != "_NL":
-                line, col = c.line or 1, c.column or 1
-                break
-        else:
-            span = getattr(c, "span", None)
-            if span is not None:
-                line, col = span.line, span.col
-                break
-    if not line:
-        return Span(path, 1, 1)
-    for c in reversed(children):
-        if isinstance(c, Token):
-            if c.type != "_NL":
-                end_line, end_col = c.end_line or line, c.end_column or col
-                break
-        else:
-            span = getattr(c, "span", None)
-            if span is not None:
-                end_line, end_col = span.end_line or span.line, span.end_col or span.col
-                break
-    return Span(path, line, col, end_line or line, end_col or col)
-
-
-def _tspan(path: str, tok: Token) -> Span:
-    return Span(path, tok.line or 1, tok.column or 1, tok.end_line, tok.end_column)
-
-
-def _depth(*children: Any) -> int:
-    best = 0
-    for c in children:
-        d = getattr(c, "depth", 0)
-        if d > best:
-            best = d
-    return best + 1
-
-
 def _check(node: _E) -> _E:
     if node.depth > MAX_EXPR_DEPTH:
         raise ExprTooDeep(node.span)
     return node
-
-
-def _join(a: Span, b: Span) -> Span:
-    return Span(a.path, a.line, a.col, b.end_line, b.end_col)
 
 
 _Callback = Callable[[Any, Context, Span, list[Any], list[Any]], Any]
@@ -167,7 +81,7 @@ def rule(fn: _Callback) -> Callable[[Any, list[Any]], Any]:
     def callback(self: Any, children: list[Any]) -> Any:
         ctx = CONTEXT.get()
         values = [c for c in children if not isinstance(c, Token) or c.type in _VALUE_TOKENS]
-        return fn(self, ctx, _cover(ctx.path, children), values, children)
+        return fn(self, ctx, cover(ctx.path, children), values, children)
 
     callback.__name__ = fn.__name__
     callback.__doc__ = fn.__doc__
@@ -176,7 +90,7 @@ def rule(fn: _Callback) -> Callable[[Any, list[Any]], Any]:
 
 def _names(ctx: Context, values: list[Any]) -> tuple[wf.Name, ...]:
     return tuple(
-        wf.Name(str(t), _tspan(ctx.path, t)) for t in values if isinstance(t, Token) and t.type == "NAME"
+        wf.Name(str(t), tspan(ctx.path, t)) for t in values if isinstance(t, Token) and t.type == "NAME"
     )
 
 
@@ -219,14 +133,14 @@ class Builder(Transformer[Token, Any]):
     @rule
     def workflow_decl(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.WorkflowDecl:
         name = v[0]
-        params = next((c for c in v if isinstance(c, _Params)), ())
+        params = next((c for c in v if isinstance(c, Params)), ())
         returns = next((c for c in v if isinstance(c, wf.TypeRef | wf.TypeUnion)), None)
-        body = next(c for c in v if isinstance(c, _Block))
-        return wf.WorkflowDecl(str(name), tuple(params), returns, tuple(body), span, _tspan(ctx.path, name))
+        body = next(c for c in v if isinstance(c, Block))
+        return wf.WorkflowDecl(str(name), tuple(params), returns, tuple(body), span, tspan(ctx.path, name))
 
     @rule
-    def params(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Params:
-        return cast(_Params, _with_span(_Params(v), span))
+    def params(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Params:
+        return cast(Params, with_span(Params(v), span))
 
     @rule
     def param(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Param:
@@ -247,8 +161,8 @@ class Builder(Transformer[Token, Any]):
     # ---- statements ------------------------------------------------------------------------------------------
 
     @rule
-    def block(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Block:
-        return cast(_Block, _with_span(_Block(v), span))
+    def block(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Block:
+        return cast(Block, with_span(Block(v), span))
 
     @rule
     def assign(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Assign:
@@ -304,9 +218,9 @@ class Builder(Transformer[Token, Any]):
     elif_clause = if_stmt
 
     @rule
-    def else_clause(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Block:
+    def else_clause(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Block:
         body = (v[0],) if isinstance(v[0], wf.If) else tuple(v[0])
-        return cast(_Block, _with_span(_Block(body), span))
+        return cast(Block, with_span(Block(body), span))
 
     @rule
     def while_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.While:
@@ -322,64 +236,64 @@ class Builder(Transformer[Token, Any]):
     def try_stmt(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Try:
         body, *rest = v
         handlers = tuple(c for c in rest if isinstance(c, wf.Catch))
-        final = next((tuple(c) for c in rest if isinstance(c, _Finally)), None)
+        final = next((tuple(c) for c in rest if isinstance(c, Finally)), None)
         return wf.Try(tuple(body), handlers, final, span)
 
     @rule
     def catch_clause(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Catch:
-        types = next((tuple(c) for c in v if isinstance(c, _Types)), ())
+        types = next((tuple(c) for c in v if isinstance(c, Types)), ())
         name = next((c for c in v if isinstance(c, Token) and c.type == "NAME"), None)
         body = tuple(v[-1])
-        name_span = _tspan(ctx.path, name) if name is not None else None
+        name_span = tspan(ctx.path, name) if name is not None else None
         return wf.Catch(types, str(name) if name is not None else None, body, span, name_span)
 
     @rule
-    def error_types(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Types:
-        return cast(_Types, _with_span(_Types(v), span))
+    def error_types(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Types:
+        return cast(Types, with_span(Types(v), span))
 
     @rule
     def error_type(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.ErrorType:
         return wf.ErrorType(tuple(str(t) for t in v), span)
 
     @rule
-    def finally_clause(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Finally:
-        return cast(_Finally, _with_span(_Finally(v[0]), span))
+    def finally_clause(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Finally:
+        return cast(Finally, with_span(Finally(v[0]), span))
 
     # ---- commands --------------------------------------------------------------------------------------------
 
     @rule
     def with_options(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.WithOptions:
         call, *options = v
-        return _check(wf.WithOptions(call, tuple(options), span, depth=_depth(call)))
+        return _check(wf.WithOptions(call, tuple(options), span, depth=depth(call)))
 
     @rule
     def sleep(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Sleep:
-        return wf.Sleep(v[0], span, depth=_depth(v[0]))
+        return wf.Sleep(v[0], span, depth=depth(v[0]))
 
     @rule
     def wait(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Wait:
         event = v[0]
         timeout = v[1] if len(v) > 1 else None
-        return wf.Wait(event, timeout, span, depth=_depth(event, timeout))
+        return wf.Wait(event, timeout, span, depth=depth(event, timeout))
 
     @rule
     def all_of(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Parallel:
         items, each = v[0].value
-        return _check(wf.Parallel("all", items, each, span, depth=_depth(*items)))
+        return _check(wf.Parallel("all", items, each, span, depth=depth(*items)))
 
     @rule
     def first_of(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Parallel:
         items, each = v[0].value
-        return _check(wf.Parallel("first", items, each, span, depth=_depth(*items)))
+        return _check(wf.Parallel("first", items, each, span, depth=depth(*items)))
 
     @rule
-    def parallel(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
-        return _Part("parallel", (tuple(v), None), span)
+    def parallel(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Part:
+        return Part("parallel", (tuple(v), None), span)
 
     @rule
-    def parallel_each(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+    def parallel_each(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Part:
         item, *_, iterable = v
-        return _Part("parallel", ((item,), wf.Each(_names(ctx, v[1:-1]), iterable, span)), span)
+        return Part("parallel", ((item,), wf.Each(_names(ctx, v[1:-1]), iterable, span)), span)
 
     @rule
     def opt_retry(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
@@ -408,19 +322,19 @@ class Builder(Transformer[Token, Any]):
     def or_test(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
         if len(v) == 1:  # the alias keeps Lark from inlining a lone operand
             return cast(wf.Expr, v[0])
-        return _check(wf.BoolOp("or", tuple(v), span, depth=_depth(*v)))
+        return _check(wf.BoolOp("or", tuple(v), span, depth=depth(*v)))
 
     @rule
     def and_test(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
         if len(v) == 1:
             return cast(wf.Expr, v[0])
-        return _check(wf.BoolOp("and", tuple(v), span, depth=_depth(*v)))
+        return _check(wf.BoolOp("and", tuple(v), span, depth=depth(*v)))
 
     @rule
     def not_(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
         *nots, node = v
         for tok in reversed(nots):
-            node = _check(wf.Unary("not", node, _join(_tspan(ctx.path, tok), node.span), depth=_depth(node)))
+            node = _check(wf.Unary("not", node, join(tspan(ctx.path, tok), node.span), depth=depth(node)))
         return cast(wf.Expr, node)
 
     @rule
@@ -428,7 +342,7 @@ class Builder(Transformer[Token, Any]):
         if len(v) == 1:
             return cast(wf.Expr, v[0])
         left, rest = v[0], tuple(v[2::2])
-        return _check(wf.Compare(left, tuple(v[1::2]), rest, span, depth=_depth(left, *rest)))
+        return _check(wf.Compare(left, tuple(v[1::2]), rest, span, depth=depth(left, *rest)))
 
     @rule
     def comp_op(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> str:
@@ -440,7 +354,7 @@ class Builder(Transformer[Token, Any]):
         for i in range(1, len(v), 2):
             right = v[i + 1]
             op = cast(Any, str(v[i]))
-            node = _check(wf.BinOp(op, node, right, _join(node.span, right.span), depth=_depth(node, right)))
+            node = _check(wf.BinOp(op, node, right, join(node.span, right.span), depth=depth(node, right)))
         return node
 
     term = arith
@@ -451,9 +365,9 @@ class Builder(Transformer[Token, Any]):
         return _signs(ctx, signs, operand)
 
     @rule
-    def signed(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+    def signed(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Part:
         *signs, operand = v
-        return _Part("signed", (signs, operand), span)
+        return Part("signed", (signs, operand), span)
 
     @rule
     def power(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Expr:
@@ -465,10 +379,10 @@ class Builder(Transformer[Token, Any]):
         node = _signs(ctx, signs, node)
         for signs, operand in reversed(signed[:-1]):
             node = _check(
-                wf.BinOp("**", operand, node, _join(operand.span, node.span), depth=_depth(operand, node))
+                wf.BinOp("**", operand, node, join(operand.span, node.span), depth=depth(operand, node))
             )
             node = _signs(ctx, signs, node)
-        return _check(wf.BinOp("**", first, node, _join(first.span, node.span), depth=_depth(first, node)))
+        return _check(wf.BinOp("**", first, node, join(first.span, node.span), depth=depth(first, node)))
 
     # ---- postfix ---------------------------------------------------------------------------------------------
 
@@ -480,36 +394,37 @@ class Builder(Transformer[Token, Any]):
             whole = Span(ctx.path, node.span.line, node.span.col, end.end_line, end.end_col)
             if trailer.kind == "call":
                 args, keywords = trailer.value
-                depth = _depth(node, *args, *(k.value for k in keywords))
-                node = wf.Call(node, args, keywords, whole, depth=depth)
+                node = wf.Call(
+                    node, args, keywords, whole, depth=depth(node, *args, *(k.value for k in keywords))
+                )
             elif trailer.kind == "index":
-                node = wf.Index(node, trailer.value, whole, depth=_depth(node, trailer.value))
+                node = wf.Index(node, trailer.value, whole, depth=depth(node, trailer.value))
             else:
                 name, name_span = trailer.value
-                node = wf.Attr(node, name, name_span, whole, depth=_depth(node))
+                node = wf.Attr(node, name, name_span, whole, depth=depth(node))
             _check(node)
         return node
 
     @rule
-    def call(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
-        return _Part("call", v[0].value if v else ((), ()), span)
+    def call(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Part:
+        return Part("call", v[0].value if v else ((), ()), span)
 
     @rule
-    def index(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
-        return _Part("index", v[0], span)
+    def index(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Part:
+        return Part("index", v[0], span)
 
     @rule
-    def attr(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
-        return _Part("attr", (str(v[0]), _tspan(ctx.path, v[0])), span)
+    def attr(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Part:
+        return Part("attr", (str(v[0]), tspan(ctx.path, v[0])), span)
 
     @rule
     def slice_index(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Slice:
         lower = raw[0] if not isinstance(raw[0], Token) else None
         upper = raw[-1] if not isinstance(raw[-1], Token) else None
-        return wf.Slice(lower, upper, span, depth=_depth(lower, upper))
+        return wf.Slice(lower, upper, span, depth=depth(lower, upper))
 
     @rule
-    def arguments(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
+    def arguments(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Part:
         args = []
         keywords = []
         for c in v:
@@ -524,7 +439,7 @@ class Builder(Transformer[Token, Any]):
                         "put positional arguments first: `f(a, b, key=value)`",
                     )
                 args.append(c)
-        return _Part("arguments", (tuple(args), tuple(keywords)), span)
+        return Part("arguments", (tuple(args), tuple(keywords)), span)
 
     @rule
     def kwarg(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Keyword:
@@ -587,7 +502,7 @@ class Builder(Transformer[Token, Any]):
 
     @rule
     def list_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.ListExpr:
-        return _check(wf.ListExpr(tuple(v), span, depth=_depth(*v)))
+        return _check(wf.ListExpr(tuple(v), span, depth=depth(*v)))
 
     @rule
     def list_comp(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.ListComp:
@@ -597,7 +512,7 @@ class Builder(Transformer[Token, Any]):
         condition = v[k + 2] if len(v) > k + 2 else None
         targets = _names(ctx, v[1:k])
         node = wf.ListComp(
-            element, targets, iterable, condition, span, depth=_depth(element, iterable, condition)
+            element, targets, iterable, condition, span, depth=depth(element, iterable, condition)
         )
         return _check(node)
 
@@ -605,17 +520,17 @@ class Builder(Transformer[Token, Any]):
     def dict_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.DictExpr:
         keys = tuple(p.value[0] for p in v)
         values = tuple(p.value[1] for p in v)
-        return _check(wf.DictExpr(keys, values, span, depth=_depth(*keys, *values)))
+        return _check(wf.DictExpr(keys, values, span, depth=depth(*keys, *values)))
 
     @rule
-    def pair(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> _Part:
-        return _Part("pair", (v[0], v[1]), span)
+    def pair(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> Part:
+        return Part("pair", (v[0], v[1]), span)
 
 
 def _signs(ctx: Context, signs: list[Token], operand: wf.Expr) -> wf.Expr:
     node = operand
     for tok in reversed(signs):
         node = _check(
-            wf.Unary(cast(Any, str(tok)), node, _join(_tspan(ctx.path, tok), node.span), depth=_depth(node))
+            wf.Unary(cast(Any, str(tok)), node, join(tspan(ctx.path, tok), node.span), depth=depth(node))
         )
     return node

@@ -11,7 +11,7 @@ import attrs
 
 from wfc.dsl import ast as wf
 from wfc.dsl.codes import Reporter
-from wfc.dsl.commands import CommandChecker
+from wfc.dsl.expressions import CommandChecker
 from wfc.dsl.names import (
     BUILTIN_ERRORS,
     BUILTINS,

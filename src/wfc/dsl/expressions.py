@@ -32,6 +32,8 @@ _ANY = object()
 
 
 class CommandChecker:
+    """Checks values where they stand: plain expressions, calls, and commands in the places a command may go."""
+
     def __init__(self, env: Env, reporter: Reporter, locals_: frozenset[str]) -> None:
         self.env = env
         self.reporter = reporter
