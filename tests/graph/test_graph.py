@@ -134,7 +134,7 @@ def test_suspensions_are_classified_by_their_command() -> None:
     assert parent["start"] == "child"
     straight = graph_of(flows.straight)
     assert straight.node("L33.resume").kind == "step", "`.options(...)` keeps the step"
-    assert straight.node("start").caption == "start: step · line 32"
+    assert straight.node("start").caption == "start: step · line 33"
 
 
 @pytest.mark.parametrize(

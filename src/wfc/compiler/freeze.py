@@ -68,7 +68,7 @@ def freeze(states: dict[str, StateDraft], regions: dict[str, RegionDraft]) -> tu
                 region=s.region,
                 handling=s.handling,
                 label=s.label,
-                pos=_pos(s.span or s.op_span),
+                pos=_pos(_first_position(s)),
             )
         )
     return tuple(_reachable(out, regions))
@@ -148,3 +148,11 @@ def _pos(span: Span | None) -> ir.Pos | None:
 
 def _sorted(names: frozenset[str] | set[str]) -> tuple[str, ...]:
     return tuple(sorted(names))
+
+
+def _first_position(s: StateDraft) -> Span | None:
+    """Where the state's own work starts: its first statement, else its op; the creating construct last."""
+    for code in s.code:
+        if code.span is not None:
+            return code.span
+    return s.op_span or s.span
