@@ -105,6 +105,12 @@ def typed(order: Order, when: dt.datetime, count: int = 1) -> Generator[Any, Any
 
 
 @wfc.workflow
+def keep(data: Any) -> Any:
+    yield echo(1)
+    return data
+
+
+@wfc.workflow
 def bad_return() -> int:
     yield echo(1)
     return "not an int"  # type: ignore[return-value]

@@ -184,11 +184,13 @@ class Engine(Scheduler):
         self.capacity = capacity
         self._logs = []
         self.now = now
+        self.claimed = 0
+        if not results and (claim <= 0 or not self.store.has_due(now)):
+            return []  # nothing to do: no write transaction (an idle worker never takes the write lock)
         try:
             with self.store.transaction():
                 for r in results:
                     self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
-                self.claimed = 0
                 if claim > 0:
                     rows = self.store.claim(self.owner, now, claim)
                     self.claimed = len(rows)
@@ -351,7 +353,11 @@ class Engine(Scheduler):
             ok, value, text, err = False, None, None, redo
             err_text = convert.dumps(redo)
         if not store.resolve(leaf.id, owner, DONE, text, err_text, attempts, at):
-            return  # a lost lease, a canceled row or an outcome already delivered: nothing to do
+            # a lost lease, a canceled row or an outcome already delivered: nothing to deliver. A step that lost
+            # its race still ran: its row says so (it stays canceled).
+            if owner is not None:
+                store.note_canceled(leaf.id, owner, text, err_text, attempts, at)
+            return
         if leaf.path == "":
             self.advance(
                 inst,

@@ -437,7 +437,9 @@ def _record(row: LeafRow) -> HistoryRecord:
         if row.error is not None:
             error = _describe(row.error)
     elif row.status == CANCELED:
-        status = "canceled"
+        status = "canceled"  # it may still have run (a race it lost): then it shows its attempts and outcome
+        if row.error is not None:
+            error = _describe(row.error)
     elif row.error is not None:
         error = row.error if not row.error.startswith("{") else _describe(row.error)
     return HistoryRecord(
@@ -448,7 +450,7 @@ def _record(row: LeafRow) -> HistoryRecord:
         args=tuple(args) if isinstance(args, list | tuple) else (args,),
         kwargs=dict(_decode(row.kwargs) or {}),
         status=status,
-        result=_decode(row.result) if row.status == DONE else None,
+        result=_decode(row.result) if row.status in (DONE, CANCELED) else None,
         error=error,
         attempts=row.attempts,
         scheduled_at=to_datetime(row.scheduled_at),

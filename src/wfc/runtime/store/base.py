@@ -187,6 +187,12 @@ class Store(Protocol):
         """Record an outcome on an open (or resolved) row; with ``owner``, only if it still holds the lease."""
         ...
 
+    def note_canceled(
+        self, leaf_id: int, owner: str, result: str | None, error: str | None, attempts: int, now: float
+    ) -> None:
+        """A step whose row was canceled while it ran (it lost a race): record that it ran, and how."""
+        ...
+
     def deliver_external(self, leaf_id: int, result: str | None, error: str | None, now: float) -> bool:
         """An outcome from outside (event, child): OPEN → RESOLVED, due now."""
         ...
@@ -206,6 +212,10 @@ class Store(Protocol):
     def get_leaf(self, leaf_id: int) -> LeafRow | None: ...
     def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
         """Due open rows and resolved rows, oldest first, not leased by a live lease."""
+        ...
+
+    def has_due(self, now: float) -> bool:
+        """Whether :meth:`claim` would find anything (a cheap read, no write lock)."""
         ...
 
     def lease(self, leaf_id: int, owner: str, until: float, now: float) -> None: ...

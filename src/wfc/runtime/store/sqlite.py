@@ -332,6 +332,15 @@ class SQLiteStore:
             cur = self.conn.execute(_RESOLVE_OWNED, (status, result, error, attempts, now, leaf_id, owner))
         return cur.rowcount == 1
 
+    def note_canceled(
+        self, leaf_id: int, owner: str, result: str | None, error: str | None, attempts: int, now: float
+    ) -> None:
+        self.conn.execute(
+            "UPDATE history SET result=?, error=?, attempts=?, finished_at=? WHERE id=? AND status=3 "
+            "AND lease_owner=?",
+            (result, error, attempts, now, leaf_id, owner),
+        )
+
     def deliver_external(self, leaf_id: int, result: str | None, error: str | None, now: float) -> bool:
         cur = self.conn.execute(
             "UPDATE history SET status=1, result=?, error=?, finished_at=?, ready_at=?, lease_until=0 "
@@ -408,6 +417,13 @@ class SQLiteStore:
         for r in self.conn.execute(_CLAIM, (now, now, limit)).fetchall():
             out.append((LeafRow(*r[:_NLEAF]), InstanceRow(*r[_NLEAF:])))
         return out
+
+    def has_due(self, now: float) -> bool:
+        with self.read():
+            row = self.conn.execute(
+                "SELECT 1 FROM history WHERE status<2 AND ready_at<=? AND lease_until<=? LIMIT 1", (now, now)
+            ).fetchone()
+        return row is not None
 
     def lease(self, leaf_id: int, owner: str, until: float, now: float) -> None:
         self.conn.execute(
