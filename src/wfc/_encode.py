@@ -1,0 +1,423 @@
+"""The encoder of the value codec: any persistable value to JSON-compatible data, in two passes (find what is shared,
+then emit). Raises :class:`wfc.errors.NotSerializable` naming the path to what cannot be persisted. Private: import
+from ``wfc.convert``; the format is documented there, the invariants in ``_values.py``."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import enum
+import fractions
+import math
+import reprlib
+import types
+import uuid
+import zoneinfo
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
+
+from wfc._classes import class_kind, obj_info, obj_items, persistable_name
+from wfc._datetimes import datetime_to_str
+from wfc._values import JSON_SCALARS, Unsupported
+from wfc.commands import STEPS, WORKFLOWS, StepDef, WorkflowDef, error_type_name
+from wfc.errors import NotSerializable, StepFailed, step_failure_class
+
+_NoneType = type(None)
+# Values of these types are emitted as themselves without a call: the fast path for plain JSON.
+_FAST: Final = frozenset({str, bool, _NoneType})
+# Ints beyond this go as hex: json cannot print ints above sys.get_int_max_str_digits() (min 640) digits.
+_BIG_INT: Final = 1 << 2000
+_INF: Final = math.inf
+
+# Kinds drive the first pass. Order matters: kinds above _SEQ are tracked for identity.
+_LEAF, _BAD, _SEQ, _BYTEARRAY, _LIST, _DICT, _SET, _OBJ, _EXC = range(9)
+_Handler = Callable[["_Encoder", Any, "dict[str, Any] | None"], Any]
+
+
+class _Encoder:
+    __slots__ = ("exc_states", "ids", "seen", "shared")
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self.shared: set[int] = set()  # ids of tracked objects reachable more than once
+        self.ids: dict[int, int] = {}  # object id -> $id, assigned at first emission
+        self.exc_states: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+
+    # Pass 1: find tracked objects reachable more than once. Objects visited are all reachable from the root, so
+    # their ids stay unique for the whole encode.
+    def scan(self, v: Any) -> None:
+        t = type(v)
+        k = _KIND.get(t)
+        if k is None:
+            k = _kind(t)
+        if k < _SEQ:
+            return
+        if k > _SEQ:
+            i = id(v)
+            if i in self.seen:
+                self.shared.add(i)
+                return
+            self.seen.add(i)
+        if k == _DICT:
+            for key, x in v.items():
+                if type(key) not in JSON_SCALARS:
+                    self.scan(key)
+                if type(x) not in JSON_SCALARS:
+                    self.scan(x)
+        elif k == _OBJ:
+            for _, x in obj_items(v, obj_info(t)):
+                self.scan(x)
+        elif k == _EXC:
+            args, state = self.exc_state(v)
+            for x in (*args, *state.values()):
+                self.scan(x)
+        elif k != _BYTEARRAY:
+            for x in v:
+                if type(x) not in JSON_SCALARS:
+                    self.scan(x)
+
+    # Pass 2: emit.
+    def enc(self, v: Any) -> Any:
+        t = type(v)
+        if t is int:
+            return v if -_BIG_INT < v < _BIG_INT else {"$int": hex(v)}
+        if t is float:
+            # Finite and not -0.0 (a store may keep JSON numbers as decimals, which lose the sign of zero).
+            if -_INF < v < _INF and (v or math.copysign(1.0, v) > 0):
+                return v
+            return {"$float": _float_name(v)}
+        if t in _FAST:
+            return v
+        handler = _HANDLERS.get(t)
+        if handler is None:
+            handler = _handler(t)
+        if _KIND[t] > _SEQ and id(v) in self.shared:
+            n = self.ids.get(id(v))
+            if n is not None:
+                return {"$ref": n}
+            n = self.ids[id(v)] = len(self.ids) + 1
+            return handler(self, v, {"$id": n})  # registered before the children: cycles emit $ref
+        return handler(self, v, None)
+
+    def exc_state(self, e: BaseException) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """``args`` and the persistable attributes of an exception (computed once, used by both passes).
+        Attributes that cannot be persisted (a response object, a traceback frame...) are dropped: an exception
+        stays catchable and readable without them."""
+        state = self.exc_states.get(id(e))
+        if state is None:
+            names = dict(vars(e)) if hasattr(e, "__dict__") else {}
+            if attrs.has(type(e)):
+                names.update((f, x) for f, x in obj_items(e, obj_info(type(e))))
+            for cls, slots in _EXC_SLOTS:  # attributes of builtin exceptions kept outside args and __dict__
+                if isinstance(e, cls):
+                    names.update((a, x) for a in slots if (x := getattr(e, a, None)) is not None)
+            keep = {k: x for k, x in names.items() if _encodable(x, {id(e)})}
+            state = self.exc_states[id(e)] = (e.args, keep)
+        return state
+
+
+_EXC_SLOTS: Final = ((OSError, ("filename", "filename2")), (ImportError, ("name", "path")),
+                     (NameError, ("name",)), (AttributeError, ("name",)))  # fmt: skip
+
+
+def _encodable(v: Any, seen: set[int]) -> bool:
+    t = type(v)
+    k = _KIND.get(t)
+    if k is None:
+        k = _kind(t)
+    if k == _BAD:
+        return False
+    if k in (_LEAF, _BYTEARRAY) or id(v) in seen:
+        return True
+    seen.add(id(v))
+    if k == _DICT:
+        return all(_encodable(a, seen) and _encodable(b, seen) for a, b in v.items())
+    if k == _OBJ:
+        return all(_encodable(x, seen) for _, x in obj_items(v, obj_info(t)))
+    if k == _EXC:
+        return all(_encodable(x, seen) for x in v.args)
+    return all(_encodable(x, seen) for x in v)
+
+
+def _float_name(v: float) -> str:
+    if v != v:
+        return "nan" if math.copysign(1.0, v) > 0 else "-nan"
+    return "inf" if v == _INF else "-inf" if v == -_INF else "-0.0"
+
+
+def _items(e: _Encoder, v: Any, seg: Callable[[int], str] = "[{}]".format) -> list[Any]:
+    out: list[Any] = []
+    try:
+        for x in v:
+            out.append(x if type(x) in _FAST else e.enc(x))
+    except Unsupported as exc:
+        exc.path.append(seg(len(out)))  # len(out) is the index of the element that failed
+        raise
+    return out
+
+
+def _key_seg(k: object) -> str:
+    return f".{k}" if isinstance(k, str) and k.isidentifier() else f"[{reprlib.repr(k)}]"
+
+
+def _tagged(head: dict[str, Any] | None, tag: str, payload: Any) -> dict[str, Any]:
+    if head is None:
+        return {tag: payload}
+    head[tag] = payload
+    return head
+
+
+def _e_list(e: _Encoder, v: list[Any], head: dict[str, Any] | None) -> Any:
+    out = _items(e, v)
+    return out if head is None else _tagged(head, "$list", out)
+
+
+def _e_dict(e: _Encoder, v: dict[Any, Any], head: dict[str, Any] | None) -> Any:
+    k: Any = None
+    try:
+        if all(type(key) is str and key[:1] != "$" for key in v):
+            plain: dict[str, Any] = {}
+            for k, x in v.items():
+                plain[k] = x if type(x) in _FAST else e.enc(x)
+            return plain if head is None else _tagged(head, "$dict", plain)
+        pairs = []
+        for k, x in v.items():  # keys that are not plain strings: [key, value] pairs, in order
+            pairs.append([e.enc(k), e.enc(x)])
+    except Unsupported as exc:
+        exc.path.append(_key_seg(k))
+        raise
+    return _tagged(head, "$dict", pairs)
+
+
+def _e_seq(tag: str) -> _Handler:
+    seg: Callable[[int], str] = (lambda i: "{…}") if tag.endswith("set") else "[{}]".format
+    return lambda e, v, head: _tagged(head, tag, _items(e, v, seg))
+
+
+def _e_ntuple(e: _Encoder, v: tuple[Any, ...], head: dict[str, Any] | None) -> Any:
+    out = _tagged(head, "$ntuple", persistable_name(type(v)))
+    out["$items"] = _items(e, v, lambda i: f".{type(v)._fields[i]}")  # type: ignore[attr-defined]
+    return out
+
+
+def _e_obj(e: _Encoder, v: Any, head: dict[str, Any] | None) -> Any:
+    out = _tagged(head, "$obj", persistable_name(type(v)))
+    fields: dict[str, Any] = {}
+    name = ""
+    try:
+        for name, x in obj_items(v, obj_info(type(v))):
+            fields[name] = x if type(x) in _FAST else e.enc(x)
+    except Unsupported as exc:
+        exc.path.append(f".{name}")
+        raise
+    out["$fields"] = fields
+    return out
+
+
+def _e_exc(e: _Encoder, v: BaseException, head: dict[str, Any] | None) -> Any:
+    args, state = e.exc_state(v)
+    origin = _failure_origin(type(v)) if isinstance(v, StepFailed) else None
+    if origin is not None:
+        out = _tagged(head, "$failed", error_type_name(origin))
+    else:
+        out = _tagged(head, "$exc", persistable_name(type(v)))
+    out["$args"] = _items(e, args, ".args[{}]".format)
+    if state:
+        attributes: dict[str, Any] = {}
+        name = ""
+        try:
+            for name, x in state.items():
+                attributes[name] = e.enc(x)
+        except Unsupported as exc:
+            exc.path.append(f".{name}")
+            raise
+        out["$attrs"] = attributes
+    return out
+
+
+def _failure_origin(cls: type) -> type[BaseException] | None:
+    """The step's own exception type when ``cls`` is a combined class made by ``step_failure_class``."""
+    bases = cls.__bases__
+    if len(bases) == 2 and bases[1] is StepFailed and step_failure_class(bases[0]) is cls:
+        return bases[0]
+    return None
+
+
+def _e_enum(e: _Encoder, v: enum.Enum, head: dict[str, Any] | None) -> Any:
+    cls = type(v)
+    out = {"$enum": persistable_name(cls)}
+    if v._name_ is not None and cls.__members__.get(v._name_) is v:
+        out["$name"] = v._name_
+    else:  # a composite Flag value has no member name
+        out["$value"] = e.enc(v._value_)
+    return out
+
+
+def _e_when(e: _Encoder, v: dt.datetime | dt.time, head: dict[str, Any] | None) -> Any:
+    out: dict[str, Any] = {"$datetime" if type(v) is dt.datetime else "$time": datetime_to_str(v)}
+    tz = v.tzinfo
+    if type(tz) is dt.timezone and len(tz.__getinitargs__()) == 2:  # type: ignore[attr-defined]
+        out["$tzname"] = tz.__getinitargs__()[1]  # type: ignore[attr-defined]
+    if v.fold:
+        out["$fold"] = 1
+    return out
+
+
+def _e_timezone(e: _Encoder, v: dt.timezone, head: dict[str, Any] | None) -> Any:
+    offset, *name = v.__getinitargs__()  # type: ignore[attr-defined]
+    out = {"$timezone": [offset.days, offset.seconds, offset.microseconds]}
+    if name:
+        out["$tzname"] = name[0]
+    return out
+
+
+def _e_zoneinfo(e: _Encoder, v: zoneinfo.ZoneInfo, head: dict[str, Any] | None) -> Any:
+    if v.key is None:
+        raise Unsupported(v, "a ZoneInfo loaded from a file has no key", "use zoneinfo.ZoneInfo(key)")
+    return {"$zoneinfo": v.key}
+
+
+def _e_step(e: _Encoder, v: StepDef | WorkflowDef, head: dict[str, Any] | None) -> Any:
+    step = isinstance(v, StepDef)
+    registry: dict[str, Any] = STEPS if step else WORKFLOWS
+    if v.key not in registry:
+        what = "step" if step else "workflow"
+        raise Unsupported(v, f"{what} {v.key!r} is not registered", f"define it with @wfc.{what}")
+    return {"$step" if step else "$workflow": v.key}
+
+
+def _leaf(tag: str, fn: Callable[[Any], Any]) -> _Handler:
+    return lambda e, v, head: _tagged(head, tag, fn(v))
+
+
+def _b64(v: bytes | bytearray) -> str:
+    return base64.b64encode(v).decode("ascii")
+
+
+_KIND: dict[type, int] = {list: _LIST, dict: _DICT, set: _SET, bytearray: _BYTEARRAY}
+_HANDLERS: dict[type, _Handler] = {
+    list: _e_list,
+    dict: _e_dict,
+    tuple: _e_seq("$tuple"),
+    set: _e_seq("$set"),
+    frozenset: _e_seq("$frozenset"),
+    bytes: _leaf("$bytes", _b64),
+    bytearray: _leaf("$bytearray", _b64),
+    dt.datetime: _e_when,
+    dt.time: _e_when,
+    dt.date: _leaf("$date", dt.date.isoformat),
+    dt.timedelta: _leaf("$timedelta", lambda v: [v.days, v.seconds, v.microseconds]),
+    dt.timezone: _e_timezone,
+    zoneinfo.ZoneInfo: _e_zoneinfo,
+    decimal.Decimal: _leaf("$decimal", str),
+    uuid.UUID: _leaf("$uuid", str),
+    fractions.Fraction: _leaf("$fraction", str),
+    complex: lambda e, v, head: {"$complex": [e.enc(v.real), e.enc(v.imag)]},
+    range: lambda e, v, head: {"$range": [e.enc(v.start), e.enc(v.stop), e.enc(v.step)]},
+    StepDef: _e_step,
+    WorkflowDef: _e_step,
+}
+for _t in _HANDLERS:
+    _KIND.setdefault(_t, _SEQ if _t in (tuple, frozenset) else _LEAF)
+for _t in (str, int, float, bool, _NoneType):
+    _KIND[_t] = _LEAF
+
+
+def _e_bad(e: _Encoder, v: Any, head: dict[str, Any] | None) -> Any:
+    raise Unsupported(v)
+
+
+def _kind(t: type) -> int:
+    """Classify a class not seen before (cached: classes are few, values many)."""
+    kind, handler = _classify(t)
+    _KIND[t] = kind  # before _HANDLERS: a thread that finds the handler also finds the kind
+    _HANDLERS[t] = handler
+    return kind
+
+
+def _handler(t: type) -> _Handler:
+    _kind(t)
+    return _HANDLERS[t]
+
+
+def _classify(t: type) -> tuple[int, _Handler]:
+    what = class_kind(t)
+    if what == "exc":
+        return _EXC, _e_exc
+    if what == "enum":
+        return _LEAF, _e_enum
+    if what == "ntuple":
+        return _SEQ, _e_ntuple
+    if what == "obj":
+        return _OBJ, _e_obj
+    return _BAD, _e_bad
+
+
+# ---- entry points -------------------------------------------------------------------------------------------------
+
+_HINT: Final = (
+    "persist plain data: None, bool, int, float, str, bytes, list, tuple, dict, set, datetime, Decimal, UUID, "
+    "enums, attrs classes and dataclasses; create files, connections, clients and the like inside steps"
+)
+
+
+def _not_serializable(exc: Unsupported, var: str | None) -> NotSerializable:
+    path = "".join(reversed(exc.path))
+    if var is None:
+        where = f"the value at ${path}"
+    else:
+        where = f"variable {var!r}" + (f" ($.{var}{path})" if path else "")
+    v = exc.value
+    t = type(v)
+    tname = t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+    hint = exc.hint or _HINT
+    if isinstance(
+        v, types.GeneratorType | types.CoroutineType | types.AsyncGeneratorType
+    ) or t.__name__.endswith("iterator"):
+        hint = "generators and iterators cannot be persisted: turn them into a list first, e.g. list(...)"
+    elif callable(v) and not isinstance(v, type):
+        hint = "functions cannot be persisted: store the data they need instead (steps and workflows are stored by name)"
+    reason = exc.reason or f"a {tname} cannot be persisted"
+    shown = f" ({reprlib.repr(v)})" if v is not None else ""
+    return NotSerializable(f"cannot persist {where}: {reason}{shown}", hint=hint)
+
+
+def _too_deep(var: str | None) -> NotSerializable:
+    where = "the value" if var is None else f"variable {var!r}"
+    return NotSerializable(f"cannot persist {where}: it is nested too deeply", hint="flatten the data")
+
+
+def encode(value: Any) -> Any:
+    """A JSON-compatible form of ``value`` that :func:`decode` turns back into an equal value (see the module
+    documentation of ``wfc.convert``). Raises :class:`wfc.errors.NotSerializable` naming the offending path."""
+    if type(value) in _FAST:
+        return value
+    e = _Encoder()
+    try:
+        e.scan(value)
+        return e.enc(value)
+    except Unsupported as exc:
+        raise _not_serializable(exc, None) from None
+    except RecursionError:
+        raise _too_deep(None) from None
+
+
+def encode_vars(variables: dict[str, Any]) -> dict[str, Any]:
+    """:func:`encode` for a mapping of variable names to values, preserving aliasing *between* variables."""
+    e = _Encoder()
+    out: dict[str, Any] = {}
+    name: str | None = None
+    try:
+        for v in variables.values():
+            if type(v) not in JSON_SCALARS:
+                e.scan(v)
+        for name, v in variables.items():
+            out[name] = v if type(v) in _FAST else e.enc(v)
+    except Unsupported as exc:
+        raise _not_serializable(exc, name) from None
+    except RecursionError:
+        raise _too_deep(name) from None
+    return out
