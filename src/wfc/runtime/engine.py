@@ -225,7 +225,7 @@ class Engine(Scheduler):
                     continue
                 if not isinstance(exc, _Blocked | WfcError):
                     log.exception("transition of workflow %s failed; the instance is blocked", inst.id)
-                message = str(exc) or type(exc).__name__
+                message = describe_problem(exc)
                 self.store.park(leaf.id, message)
                 self.store.set_blocked(inst.n, message, self.now)
                 return
@@ -238,7 +238,12 @@ class Engine(Scheduler):
         if kind in (STEP, ON_COMPLETE, TX):
             step = STEPS.get(leaf.step or "")
             if step is None:
-                missing = str(UnknownStep(f"step {leaf.step!r} is not part of this deployment"))
+                missing = describe_problem(
+                    UnknownStep(
+                        f"step {leaf.step!r} is not part of this deployment",
+                        hint="import the module that defines it in the worker (the call waits, nothing is lost)",
+                    )
+                )
                 self.store.park(leaf.id, missing)
                 self.store.set_blocked(inst.n, missing, self.now)
                 return
@@ -318,7 +323,7 @@ class Engine(Scheduler):
         try:
             machine: Machine = self.deployment.machine(inst.workflow, inst.table_hash)
         except (UnknownWorkflow, UnknownVersion) as exc:
-            raise _Blocked(str(exc)) from None
+            raise _Blocked(describe_problem(exc)) from None
         return machine
 
     def resolve(
@@ -545,6 +550,15 @@ class Engine(Scheduler):
 
 def _decode(text: str | None) -> Any:
     return None if text is None else convert.loads(text)
+
+
+def describe_problem(exc: BaseException) -> str:
+    """``WFC423: message`` (with its hint): why an instance is blocked, as its status shows it."""
+    if isinstance(exc, _Blocked):
+        return str(exc)
+    code = getattr(exc, "code", None)
+    text = str(exc) or type(exc).__name__
+    return f"{code}: {text}" if code else f"{type(exc).__name__}: {text}"
 
 
 def encode_error(exc: BaseException) -> str:

@@ -373,7 +373,10 @@ class Scheduler:
         step = STEPS.get(leaf.step or "")
         if step is None:
             return StepResult(
-                task, leaf.attempts, self.now, missing=f"step {leaf.step!r} is not deployed here"
+                task,
+                leaf.attempts,
+                self.now,
+                missing=f"WFC424: step {leaf.step!r} is not part of this deployment",
             )
         attempt = leaf.attempts + 1
         handle = self.store.handle()

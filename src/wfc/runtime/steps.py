@@ -182,7 +182,7 @@ def run(task: Task, now: Callable[[], float], limit: int) -> StepResult:
     try:
         step = step_def(leaf.step)
     except UnknownStep as exc:
-        return StepResult(task, leaf.attempts, now(), missing=str(exc))
+        return StepResult(task, leaf.attempts, now(), missing=f"{exc.code}: {exc}")
     try:
         args, kwargs = arguments(leaf)
         value = call(step.fn, step.is_async, args, kwargs)
