@@ -64,8 +64,36 @@ def prepare(url: str) -> wfc.Runtime:
     return rt
 
 
+@wfc.step
+def slow(marker: str, seconds: float) -> str:
+    Path(marker).write_text("started")
+    time.sleep(seconds)
+    with Path(marker).open("a") as f:
+        f.write(" finished")
+    return "slow done"
+
+
+@wfc.workflow
+def slow_flow(marker: str, seconds: float) -> str:
+    value = yield slow(marker, seconds)
+    again = yield work("slow", 1)
+    return f"{value} {again}"
+
+
+def serve(url: str) -> None:
+    """A worker in the main thread, stopped by SIGTERM/SIGINT."""
+    rt = wfc.Runtime(url)
+    print("ready", flush=True)
+    rt.worker(concurrency=2, grace=10).run()
+    rt.close()
+    print("stopped", flush=True)
+
+
 def main(argv: list[str]) -> None:
     global LOG
+    if argv[0] == "serve":
+        serve(f"sqlite:///{argv[1]}")
+        return
     url, LOG = f"sqlite:///{argv[0]}", Path(argv[1])
     concurrency = int(argv[2]) if len(argv) > 2 else 4
     rt = wfc.Runtime(url)

@@ -15,7 +15,6 @@ running will run again elsewhere: at least once).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import queue
 import signal
@@ -35,6 +34,36 @@ if TYPE_CHECKING:
 log = logging.getLogger("wfc.runtime")
 
 
+class _Pool:
+    """A fixed pool of daemon threads: a worker stopped at once does not wait for its steps to return."""
+
+    def __init__(self, size: int) -> None:
+        self._queue: queue.SimpleQueue[tuple[Any, tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"wfc-step-{i}", daemon=True) for i in range(size)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        self._queue.put((fn, args))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, args = item
+            fn(*args)
+
+    def shutdown(self, wait: bool) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+
 class Worker:
     def __init__(
         self, runtime: Runtime, concurrency: int = 8, *, grace: float = 30.0, handle_signals: bool = True
@@ -50,7 +79,7 @@ class Worker:
         self._stopping = threading.Event()
         self._hard_stop = threading.Event()
         self._running = threading.Event()
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: _Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self.steps_run = 0
@@ -98,7 +127,7 @@ class Worker:
         if self.handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, self._on_signal)
-        self._pool = concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="wfc-step")
+        self._pool = _Pool(self.concurrency)
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="wfc-async", daemon=True)
         self._loop_thread.start()
@@ -120,6 +149,7 @@ class Worker:
         clock = rt.clock
         pending: list[StepResult] = []
         last_claim = 0.0
+        due: float | None = None
         last_beat = time.monotonic()
         poll = rt.poll_interval
         while True:
@@ -135,7 +165,8 @@ class Worker:
             free = self.concurrency - len(self._in_flight)
             mono = time.monotonic()
             claim = 0
-            if not stopping and (results or mono - last_claim >= poll or self._kicked):
+            timer = due is not None and clock.now() >= due
+            if not stopping and (results or mono - last_claim >= poll or self._kicked or timer):
                 claim = max(free, 16)
                 last_claim = mono
                 self._kicked = False
@@ -228,7 +259,7 @@ class Worker:
         except StoreError as exc:
             log.warning("could not release leases: %s", exc)
         if self._pool is not None:
-            self._pool.shutdown(wait=not self._hard_stop.is_set(), cancel_futures=True)
+            self._pool.shutdown(wait=False)  # the loop already waited (up to grace) for running steps
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._loop_thread is not None:
