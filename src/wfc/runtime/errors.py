@@ -1,4 +1,4 @@
-"""The errors the durable runtime raises (``WFC420``–``WFC439``); ``docs/errors.md`` explains each code.
+"""The errors the durable runtime raises (codes ``WFC420`` and up); ``docs/errors.md`` explains each code.
 
 All are :class:`wfc.WfcError` subclasses carrying a message that says what and where, and a hint.
 """
