@@ -307,3 +307,26 @@ def takes_events(events: list[str]):
 
 def test_workflow_parameters_shadow_runner_options() -> None:
     assert wfc.testing.run(takes_events, events=["a"]) == ["a"]
+
+
+@wfc.workflow
+def divides(xs: list[int]):
+    total = 0
+    for x in xs:
+        v = yield echo(x)
+        total += v
+        if total > 3:
+            total = total // (x - x)
+    return total
+
+
+def test_tracebacks_show_the_workflows_own_file_and_line() -> None:
+    import traceback
+
+    with pytest.raises(ZeroDivisionError) as info:
+        wfc.testing.run(divides, [1, 2, 3])
+    frames = traceback.extract_tb(info.value.__traceback__)
+    last = frames[-1]
+    assert last.filename == __file__
+    assert last.name == "divides"
+    assert last.line == "total = total // (x - x)"

@@ -117,7 +117,16 @@ def normalize(table: ir.Table) -> ir.Table:
         return o
 
     states = tuple(
-        attrs.evolve(s, id=st(s.id), op=op(s.op), region=rg(s.region), pos=None) for s in table.states
+        attrs.evolve(
+            s,
+            id=st(s.id),
+            op=op(s.op),
+            region=rg(s.region),
+            pos=None,
+            op_line=None,
+            code=attrs.evolve(s.code, lines=()) if s.code else None,
+        )
+        for s in table.states
     )
     regions = tuple(
         attrs.evolve(

@@ -69,6 +69,7 @@ def freeze(states: dict[str, StateDraft], regions: dict[str, RegionDraft]) -> tu
                 handling=s.handling,
                 label=s.label,
                 pos=_pos(_first_position(s)),
+                op_line=_line(s.op_span or s.span),
             )
         )
     return tuple(_reachable(out, regions))
@@ -132,13 +133,21 @@ def _merge(parts: list[syntax.Code]) -> ir.Code | None:
     writes: set[str] = set()
     gen: set[str] = set()
     defs: set[str] = set()
+    lines: list[int] = []
     for p in parts:
+        count = p.source.count("\n") + 1
+        lines.extend(p.lines if len(p.lines) == count else [p.span.line if p.span else 0] * count)
         reads |= p.reads
         writes |= p.writes
         gen |= p.gen - defs
         defs |= p.defs
     return ir.Code(
-        "\n".join(p.source for p in parts), _sorted(reads), _sorted(writes), _sorted(gen), _sorted(defs)
+        "\n".join(p.source for p in parts),
+        _sorted(reads),
+        _sorted(writes),
+        _sorted(gen),
+        _sorted(defs),
+        tuple(lines),
     )
 
 
@@ -156,3 +165,7 @@ def _first_position(s: StateDraft) -> Span | None:
         if code.span is not None:
             return code.span
     return s.op_span or s.span
+
+
+def _line(span: Span | None) -> int | None:
+    return span.line if span is not None else None

@@ -53,6 +53,8 @@ class Code:
     writes: tuple[str, ...] = ()
     gen: tuple[str, ...] = ()
     defs: tuple[str, ...] = ()
+    lines: tuple[int, ...] = ()
+    """The source line of each line of ``source`` (a position: not part of the hash)."""
 
 
 @attrs.frozen
@@ -155,6 +157,8 @@ class State:
     handling: str | None = None
     label: str = ""
     pos: Pos | None = None
+    op_line: int | None = None
+    """The source line of the statement the op comes from (a position: not part of the hash)."""
 
 
 @attrs.frozen

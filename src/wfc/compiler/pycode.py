@@ -319,7 +319,33 @@ def _gen_defs(node: ast.stmt, locals_: frozenset[str]) -> tuple[frozenset[str], 
 
 def code(node: ast.stmt, locals_: frozenset[str], span: Span | None = None) -> syntax.Code:
     f = flow(node, locals_)
-    return syntax.Code(canonical(node), f.reads, f.writes, f.gen, f.defs, span)
+    source = canonical(node)
+    return syntax.Code(source, f.reads, f.writes, f.gen, f.defs, span, line_map(node, source, span))
+
+
+def line_map(node: ast.stmt, source: str, span: Span | None) -> tuple[int, ...]:
+    """The original source line of each line of the canonical text of ``node``.
+
+    Re-parsing the canonical text gives a tree of the same shape as ``node``: walking both together pairs each
+    canonical line with the line of the original node that produced it.
+    """
+    count = source.count("\n") + 1
+    offset = (span.line - getattr(node, "lineno", span.line)) if span is not None else 0
+    try:
+        again = ast.parse(source).body[0]
+    except (SyntaxError, IndexError):
+        return ()
+    mapping: dict[int, int] = {}
+    for original, reparsed in zip(ast.walk(node), ast.walk(again)):
+        line = getattr(original, "lineno", None)
+        if line is not None and hasattr(reparsed, "lineno"):
+            mapping.setdefault(reparsed.lineno, line + offset)
+    out: list[int] = []
+    last = span.line if span is not None else 1
+    for i in range(1, count + 1):
+        last = mapping.get(i, last)
+        out.append(last)
+    return tuple(out)
 
 
 def expr(node: ast.expr, locals_: frozenset[str], span: Span | None = None) -> syntax.Expr:

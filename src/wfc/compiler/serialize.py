@@ -100,9 +100,12 @@ def from_json(text: str) -> ir.Table:
     return from_data(data)
 
 
+_POSITIONS = frozenset({"pos", "path", "lines", "op_line"})
+
+
 def _strip_positions(data: Any) -> Any:
     if isinstance(data, dict):
-        return {k: _strip_positions(v) for k, v in data.items() if k not in ("pos", "path")}
+        return {k: _strip_positions(v) for k, v in data.items() if k not in _POSITIONS}
     if isinstance(data, list):
         return [_strip_positions(v) for v in data]
     return data

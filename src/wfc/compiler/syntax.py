@@ -54,6 +54,8 @@ class Code:
     gen: frozenset[str] = frozenset()
     defs: frozenset[str] = frozenset()
     span: Span | None = attrs.field(default=None, eq=False)
+    lines: tuple[int, ...] = attrs.field(default=(), eq=False)
+    """The source line of each line of ``source`` (empty: all at ``span``)."""
 
 
 @attrs.frozen

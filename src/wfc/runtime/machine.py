@@ -12,8 +12,11 @@ knows about storage, time or steps: the callers (the in-memory test runner, the 
 
 from __future__ import annotations
 
+import ast
 import linecache
+import os
 from collections.abc import Callable, Mapping
+from types import CodeType
 from typing import Any
 
 import attrs
@@ -81,31 +84,64 @@ class _LinkedRegion:
 
 
 class _Gen:
-    """Accumulates the generated module source."""
+    """Accumulates the generated module source, and for each generated line the workflow source line it stands
+    for (so that a traceback through workflow code shows the user's own file and line)."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.origin: list[int] = []
         self.count = 0
 
-    def function(self, args: str, names: set[str], writes: set[str], body: list[str]) -> str:
+    def function(
+        self, args: str, names: set[str], writes: set[str], body: list[str], origin: list[int], at: int
+    ) -> str:
+        """``origin[i]`` is the source line of ``body[i]``; ``at`` the line the wrapper code stands for."""
         self.count += 1
         name = f"_wfc_f{self.count}"
-        out = [f"def {name}({args}):"]
+        out = [(f"def {name}({args}):", at)]
         for n in sorted(names):
-            out += [f"    try: {n} = _wfc_v[{n!r}]", "    except KeyError: pass"]
+            out += [(f"    try: {n} = _wfc_v[{n!r}]", at), ("    except KeyError: pass", at)]
+        indent = "        " if writes else "    "
         if writes:
-            out.append("    try:")
-            out.extend(f"        {line}" for line in body)
-            out.append("    finally:")
+            out.append(("    try:", at))
+        out.extend((f"{indent}{line}", line_no) for line, line_no in zip(body, origin))
+        if writes:
+            out.append(("    finally:", at))
             for n in sorted(writes):
                 out += [
-                    f"        try: _wfc_v[{n!r}] = {n}",
-                    f"        except NameError: _wfc_v.pop({n!r}, None)",
+                    (f"        try: _wfc_v[{n!r}] = {n}", at),
+                    (f"        except NameError: _wfc_v.pop({n!r}, None)", at),
                 ]
-        else:
-            out.extend(f"    {line}" for line in body)
-        self.lines.extend(out)
+        self.lines.extend(text for text, _ in out)
+        self.origin.extend(line_no for _, line_no in out)
         return name
+
+
+def _compile_at_source(source: str, origin: list[int], table: ir.Table) -> CodeType:
+    """Compile the generated module so that its code objects name the workflow's own file and lines: a
+    traceback through workflow code then shows the user's source, not the generated text."""
+    tree = ast.parse(source)
+    last = len(origin)
+    for node in ast.walk(tree):
+        if hasattr(node, "lineno"):
+            line = origin[min(node.lineno, last) - 1]
+            end = getattr(node, "end_lineno", None)
+            end_line = origin[min(end, last) - 1] if end is not None else line
+            node.lineno = line
+            node.end_lineno = max(end_line, line)  # type: ignore[attr-defined]
+    path = table.path
+    if not path or not os.path.exists(path):
+        path = f"<wfc {table.name}>"
+        linecache.cache[path] = (len(source), None, source.splitlines(True), path)
+    return compile(tree, path, "exec")
+
+
+def _code_origin(code: ir.Code, fallback: int) -> list[int]:
+    """The source line of every text line of a state's code."""
+    count = code.source.count("\n") + 1
+    if len(code.lines) == count:
+        return [line or fallback for line in code.lines]
+    return [fallback] * count
 
 
 def _expr_names(*exprs: ir.Expr | None) -> set[str]:
@@ -181,21 +217,27 @@ class Machine:
                 tail = [f"return ({op.completion.value.source})"]
                 names |= _expr_names(op.completion.value)
             body = code_lines + tail
+            at = s.pos.line if s.pos else 1
+            origin = (_code_origin(s.code, at) if s.code else []) + [s.op_line or at] * len(tail)
             writes |= _expr_writes(*_op_exprs(op))
-            fname = gen.function("_wfc_v", names, writes, body) if body else None
+            fname = gen.function("_wfc_v", names, writes, body, origin, at) if body else None
             plan.append((s.id, "state", fname))
             if isinstance(op, ir.Suspend) and op.bind is not None:
                 bind = op.bind
                 bnames = set(bind.reads) | set(bind.writes)
                 line = " = ".join([*bind.targets, ir.RESULT_VAR])
-                bname = gen.function(f"_wfc_v, {ir.RESULT_VAR}", bnames, set(bind.writes), [line])
+                op_at = s.op_line or at
+                bname = gen.function(
+                    f"_wfc_v, {ir.RESULT_VAR}", bnames, set(bind.writes), [line], [op_at], op_at
+                )
                 plan.append((s.id, "bind", bname))
         handler_fns: dict[tuple[str, int], str] = {}
         for r in table.regions:
             for i, h in enumerate(r.handlers):
                 if h.types is not None:
+                    where = r.pos.line if r.pos else 1
                     handler_fns[(r.id, i)] = gen.function(
-                        "_wfc_v", set(h.types.reads), set(), [f"return ({h.types.source})"]
+                        "_wfc_v", set(h.types.reads), set(), [f"return ({h.types.source})"], [where], where
                     )
 
         # Closure variables of a nested workflow function become free variables of the generated functions,
@@ -206,18 +248,20 @@ class Machine:
         made = [f"_wfc_f{i}" for i in range(1, gen.count + 1)]
         factory.append(f"    return {{{', '.join(f'{n!r}: {n}' for n in made)}}}")
         source = "\n".join(factory) + "\n"
-        filename = f"<wfc {table.name} {table.hash[:12]}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         globals_ = namespace if isinstance(namespace, dict) else dict(namespace)
         for key, value in INTRINSICS.items():
             if globals_.get(key) is not value:
                 globals_[key] = value  # reserved `_wfc_` names: never a user's
         scope: dict[str, Any] = {}
         try:
-            exec(compile(source, filename, "exec"), globals_, scope)
+            exec(_compile_at_source(source, [1, *gen.origin, 1], table), globals_, scope)
         except SyntaxError as exc:
             raise InternalError(f"generated code for {table.name} does not compile: {exc}") from None
         fns: dict[str, Any] = scope["_wfc_factory"](**{k: closure[k] for k in params})
+        # Frames of workflow code read like the workflow's own ("in fulfil_order"), as they do in Python.
+        short = table.name.rpartition(":")[2] or table.name
+        for fn in fns.values():
+            fn.__code__ = fn.__code__.replace(co_name=short.rpartition(".")[2], co_qualname=short)
 
         state_fns: dict[tuple[str, str], Any] = {
             (sid, role): fns[f] for sid, role, f in plan if f is not None
