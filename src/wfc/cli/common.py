@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime as dt
+import enum
 import functools
 import importlib
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+import attrs
 import click
 
 from wfc.commands import WorkflowDef
@@ -214,3 +221,243 @@ def handle_errors(fn: F) -> F:
             ctx.exit(EXIT_FAILED)
 
     return wrapper  # type: ignore[return-value]
+
+
+# ---- the operating commands: inputs, ids, the runtime, JSON -------------------------------------------------------
+
+# Runtime errors that are the caller's to fix (a bad argument, id, name or URL): exit 2, like a usage error.
+USAGE_CODES = frozenset({"WFC402", "WFC405", "WFC409", "WFC420", "WFC421", "WFC422", "WFC429", "WFC430"})
+
+
+class RuntimeUsageError(CliError):
+    """A runtime error the caller can fix, shown with its code: ``error[WFC405]: ...`` (exit 2)."""
+
+    def __init__(self, exc: WfcError) -> None:
+        super().__init__(str(exc.args[0] if exc.args else exc), hint=getattr(exc, "hint", None))
+        self.code = exc.code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error[{self.code}]: {self.format_message()}", err=True)
+        if self.hint:
+            click.echo(f"  hint: {self.hint}", err=True)
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """Runtime errors with a code in :data:`USAGE_CODES` become usage errors (one line, exit 2)."""
+    try:
+        yield
+    except WfcError as exc:
+        if exc.code in USAGE_CODES and not click.get_current_context().find_root().params.get("debug"):
+            raise RuntimeUsageError(exc) from None
+        raise
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value: JSON when it parses as JSON (``3``, ``true``, ``{"a": 1}``), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_input(input_json: str | None, pairs: tuple[str, ...]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``--input JSON`` (an object of keyword arguments or a list of positional ones) and ``key=value`` pairs."""
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = {}
+    if input_json is not None:
+        try:
+            value = json.loads(input_json)
+        except ValueError as exc:
+            raise CliError(f"--input is not valid JSON: {exc}",
+                           hint='give an object of arguments, e.g. --input \'{"order_id": "A-1"}\', '
+                           "or a list of positional ones") from None  # fmt: skip
+        if isinstance(value, dict):
+            kwargs.update(value)
+        elif isinstance(value, list):
+            args = tuple(value)
+        else:
+            raise CliError(f"--input must be a JSON object or list, not {type(value).__name__}",
+                           hint='e.g. --input \'{"order_id": "A-1", "amount": 12.5}\' or --input \'["A-1", 12.5]\'')  # fmt: skip
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise CliError(f"expected an argument as key=value, got {pair!r}",
+                           hint="e.g. order_id=A-1 amount=12.5 'items={\"book\": 1}' (values are JSON when they "
+                           "parse as JSON, else text)")  # fmt: skip
+        if key in kwargs:
+            raise CliError(f"argument {key!r} is given twice")
+        kwargs[key] = parse_value(text)
+    return args, kwargs
+
+
+def input_options(fn: F) -> F:
+    """``--input JSON`` and ``[KEY=VALUE]...``; the command receives them parsed as ``inputs=(args, kwargs)``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, input_json: str | None, pairs: tuple[str, ...], **kwargs: Any) -> Any:
+        kwargs["inputs"] = parse_input(input_json, pairs)
+        return fn(*args, **kwargs)
+
+    wrapper = click.argument("pairs", nargs=-1, metavar="[KEY=VALUE]...")(wrapper)
+    return click.option(  # type: ignore[return-value]
+        "--input",
+        "input_json",
+        metavar="JSON",
+        help="The workflow's arguments: a JSON object (by name) or list (by position). "
+        "KEY=VALUE pairs add arguments by name (VALUE is JSON when it parses, else text).",
+    )(wrapper)
+
+
+def id_option(fn: F) -> F:
+    return click.option("--id", "instance_id", metavar="ID", help="The instance's id (start is idempotent).")(
+        fn
+    )
+
+
+def sqlite_file(db_url: str) -> Path | None:
+    """The file a ``sqlite:///`` URL names (``None`` for an in-memory database or a URL that is not SQLite's)."""
+    if not db_url.startswith("sqlite:"):
+        return None
+    from wfc.runtime.store.connection import parse_url
+
+    try:
+        path, _options = parse_url(db_url)
+    except WfcError:
+        return None
+    return None if path == ":memory:" or path.startswith("file:") else Path(path)
+
+
+@contextlib.contextmanager
+def open_runtime(db_url: str, *, existing: bool = False, **options: Any) -> Iterator[Any]:
+    """``wfc.Runtime(db_url)``, closed afterwards. ``existing``: the database must exist already (commands that
+    only look at instances do not create an empty database for a mistyped path)."""
+    from wfc.runtime.runtime import Runtime
+
+    path = sqlite_file(db_url)
+    if existing and path is not None and not path.exists():
+        raise CliError(f"no database at {path}",
+                       hint="give the URL the workflows run on with --db (or WFC_DB), e.g. --db sqlite:///app.db")  # fmt: skip
+    with usage_errors():
+        runtime = Runtime(db_url, **options)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def jsonable(value: Any) -> Any:
+    """A value as plain JSON data: attrs classes and dataclasses as objects, datetimes in ISO 8601, enums as their
+    values, tuples and sets as lists, bytes as text, anything else as its ``str``."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if attrs.has(type(value)):
+        return {a.name: jsonable(getattr(value, a.name)) for a in attrs.fields(type(value))}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}" if str(value) else type(value).__name__
+    return str(value)
+
+
+def print_json(value: Any) -> None:
+    """Exactly one JSON document on stdout."""
+    emit_json(jsonable(value))
+
+
+def import_app(app: str) -> ModuleType | list[WorkflowDef]:
+    """``--app``: a dotted module name (imported from the working directory too) or the path of a ``.py`` file
+    (a module, imported) or ``.wf`` file (its workflows, loaded). Registering workflows and steps is the point."""
+    if app.endswith((".py", ".wf")) or "/" in app or "\\" in app:
+        path = Path(app)
+        if not path.exists():
+            raise CliError(
+                f"no such file: {path}", hint="give a dotted module name or the path of a .py/.wf file"
+            )
+        if path.suffix == ".wf":
+            return load_workflows(path)
+        return import_file(path)
+    if not all(part.isidentifier() for part in app.split(".")):
+        raise CliError(
+            f"{app!r} is neither a module name nor a .py or .wf path", hint="e.g. --app myapp.workflows"
+        )
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(app)
+    except ModuleNotFoundError as exc:
+        if exc.name and app.startswith(exc.name):
+            raise CliError(f"no module named {app!r}",
+                           hint="run from the directory that contains it, or set PYTHONPATH") from None  # fmt: skip
+        raise
+
+
+def load_workflow(target: str) -> WorkflowDef:
+    """One workflow: ``PATH[:NAME]`` (a .py or .wf file) or ``MODULE[:NAME]`` (a dotted module name); the name
+    may be left out when there is only one workflow."""
+    path, name = split_target(target)
+    text = str(path)
+    if (
+        not path.exists()
+        and path.suffix not in (".py", ".wf")
+        and all(p.isidentifier() for p in text.split("."))
+    ):
+        module = import_app(text)
+        defns = module if isinstance(module, list) else workflows_in_module(module)
+        if name is not None:
+            defns = [w for w in defns if name in (w.name, w.fn.__name__ if w.fn else None)]
+            if not defns:
+                raise CliError(f"module {text} has no workflow named {name!r}")
+        elif not defns:
+            raise CliError(
+                f"module {text} defines no workflow", hint="decorate a generator with @wfc.workflow"
+            )
+    else:
+        defns = load_target(target)
+    if len(defns) > 1:
+        names = ", ".join(d.name for d in defns)
+        raise CliError(f"{target} defines {len(defns)} workflows; name the one to run as PATH:NAME",
+                       hint=f"workflows in it: {names}")  # fmt: skip
+    return defns[0]
+
+
+class _EchoHandler(logging.Handler):
+    """Log records on stderr as it is now (a live view redirects it to print above the table)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            click.echo(self.format(record), err=True)
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def log_to_stderr(*, timestamps: bool = False) -> Iterator[None]:
+    """While in the block, show workflows' ``wfc.log`` records and the runtime's warnings on stderr (everything
+    at DEBUG with ``--debug``; the runtime's INFO too with ``timestamps``, for a worker's log)."""
+    ctx = click.get_current_context(silent=True)
+    debug = bool(ctx and ctx.find_root().params.get("debug"))
+    handler = _EchoHandler(logging.DEBUG if debug else logging.INFO)
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s" if timestamps else "%(levelname)s %(message)s"
+    handler.setFormatter(logging.Formatter(fmt, "%H:%M:%S"))
+    if not debug and not timestamps:
+        handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name.startswith("wfc.workflow"))
+    logger = logging.getLogger("wfc")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

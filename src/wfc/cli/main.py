@@ -10,6 +10,8 @@ from wfc import __version__
 from wfc.cli.compile_cmds import check, compile_
 from wfc.cli.docs_cmds import completion
 from wfc.cli.graph_cmd import graph
+from wfc.cli.ops_cmds import history, list_, send_event, start, status, worker
+from wfc.cli.run_cmds import run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -29,6 +31,9 @@ cli.add_command(check)
 cli.add_command(compile_)
 cli.add_command(completion)
 cli.add_command(graph)
+cli.add_command(run)
+for _command in (history, list_, send_event, start, status, worker):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit:
         raise
     except BaseException as exc:  # pragma: no cover - click handles everything it knows
+        if "--debug" in (sys.argv[1:] if argv is None else argv):
+            raise  # the traceback --debug asks for
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 

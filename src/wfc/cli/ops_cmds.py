@@ -1,0 +1,353 @@
+"""Operating workflows: ``wfc worker``, ``start``, ``status``, ``list``, ``history`` and ``send-event``.
+
+Each is a thin layer over one ``wfc.Runtime`` method; ``--json`` prints its result as one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from wfc.cli.common import (
+    CliError,
+    db_option,
+    handle_errors,
+    id_option,
+    import_app,
+    input_options,
+    json_option,
+    jsonable,
+    load_workflow,
+    log_to_stderr,
+    open_runtime,
+    parse_value,
+    print_json,
+    usage_errors,
+    workflows_in_module,
+)
+from wfc.cli.progress import clock, describe, instance_state, snapshot
+from wfc.runtime.records import HistoryRecord, Status, WorkflowState
+
+_STATES = [s.value for s in WorkflowState]
+_SCAN = 500  # instances read per page when --workflow is a bare name
+
+
+def _console() -> Console:
+    """Tables for people: the terminal's width, or a wide page when the output is a file or a pipe."""
+    return Console(width=None if sys.stdout.isatty() else 160, soft_wrap=False, highlight=False)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(jsonable(value), ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---- worker -----------------------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--app", "apps", metavar="MODULE", multiple=True, required=True,
+              help="A dotted module name or a .py/.wf path that registers the workflows and steps to serve "
+              "(repeatable).")  # fmt: skip
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Steps run at once."
+)
+@click.option("--grace", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds the first SIGTERM/SIGINT waits for running steps before stopping.")  # fmt: skip
+@db_option
+@json_option
+@handle_errors
+def worker(apps: tuple[str, ...], concurrency: int, grace: float, db_url: str, as_json: bool) -> None:
+    """Serve workflows: run their steps, timers and events until stopped.
+
+    Imports each --app module (which defines or imports the workflows and steps),
+    then claims due work from the --db database (instances started by `wfc start`,
+    by other processes or by the workflows themselves) with leases, so any number of
+    workers can share one database. The first SIGTERM or Ctrl-C stops claiming and
+    waits up to --grace seconds for running steps; a second one stops at once (their
+    leases are released and the steps run again elsewhere). Logs go to stderr; with
+    --json, stdout gets one object at the end {"worker", "steps_run", "workflows"}.
+
+    \b
+    Example:
+      wfc worker --app myapp.workflows --db sqlite:///app.db --concurrency 16
+      wfc worker --app examples/orders.py --db sqlite:///wfc.db
+    """
+    served: list[str] = []
+    for app in apps:
+        loaded = import_app(app)
+        defns = loaded if isinstance(loaded, list) else workflows_in_module(loaded)
+        served.extend(d.key for d in defns)
+    if not served:
+        raise CliError(f"{', '.join(apps)} defines no workflow",
+                       hint="give the module that defines them (@wfc.workflow), or one that imports them")  # fmt: skip
+    with log_to_stderr(timestamps=True), open_runtime(db_url) as rt:
+        w = rt.worker(concurrency=concurrency, grace=grace)
+        click.echo(f"worker {rt.owner} serving {', '.join(served)} from {db_url} (concurrency {concurrency}); "
+                   "SIGTERM or Ctrl-C stops it", err=True)  # fmt: skip
+        w.run()
+        click.echo(f"worker {rt.owner} stopped after running {w.steps_run} steps", err=True)
+        if as_json:
+            print_json({"worker": rt.owner, "steps_run": w.steps_run, "workflows": served})
+
+
+# ---- start ------------------------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("target")
+@input_options
+@id_option
+@db_option
+@json_option
+@handle_errors
+def start(
+    target: str,
+    inputs: tuple[tuple[Any, ...], dict[str, Any]],
+    instance_id: str | None,
+    db_url: str,
+    as_json: bool,
+) -> None:
+    """Start a workflow instance and print its id; a worker runs it.
+
+    TARGET is PATH[:NAME] or MODULE:NAME, as for `wfc run`; the arguments are --input
+    JSON and/or KEY=VALUE pairs, checked against the workflow's type hints. Without
+    --id a new random id is made; with --id, starting is idempotent (the same id
+    names the same instance). Nothing runs here: `wfc worker --app MODULE` (or
+    `wfc run` with the same --id) runs it. --json prints {"id", "workflow"}.
+
+    \b
+    Example:
+      wfc start examples/orders.py:fulfil_order --id A-1 order_id=A-1 'items={"book": 1}' \\
+          address='1 Main St' amount=30 --db sqlite:///wfc.db
+    """
+    defn = load_workflow(target)
+    args, kwargs = inputs
+    with open_runtime(db_url) as rt, usage_errors():
+        iid = rt.start(defn, *args, id=instance_id, **kwargs)
+    if as_json:
+        print_json({"id": iid, "workflow": defn.key})
+    else:
+        click.echo(iid)
+
+
+# ---- status -----------------------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("instance_id", metavar="ID")
+@db_option
+@json_option
+@handle_errors
+def status(instance_id: str, db_url: str, as_json: bool) -> None:
+    """Show where an instance is and what it waits for.
+
+    Its state (running, sleeping, waiting, completed, failed, canceled), the state
+    it is suspended at, and each step, timer, event or child workflow it waits on,
+    with attempts, due time and last error. --json prints the status object with
+    its "outstanding" list (and "result" once completed).
+
+    \b
+    Example:
+      wfc status A-1 --db sqlite:///wfc.db
+    """
+    with open_runtime(db_url, existing=True) as rt, usage_errors():
+        st: Status = rt.status(instance_id)
+        result = rt.result(instance_id) if st.state is WorkflowState.COMPLETED else None
+    if as_json:
+        data = jsonable(st)
+        if st.state is WorkflowState.COMPLETED:
+            data["result"] = jsonable(result)
+        print_json(data)
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("id", st.id)
+    grid.add_row("workflow", st.workflow + (f"  (version {st.table_hash[:12]})" if st.table_hash else ""))
+    grid.add_row("state", instance_state(st) + (f"  at {st.state_id}" if st.state_id else ""))
+    if st.parent_id:
+        grid.add_row("parent", st.parent_id)
+    grid.add_row("created", clock(st.created_at))
+    grid.add_row("updated", clock(st.updated_at))
+    if st.finished_at:
+        grid.add_row("finished", clock(st.finished_at))
+    if st.state is WorkflowState.COMPLETED:
+        grid.add_row("result", json.dumps(jsonable(result), ensure_ascii=False))
+    console = _console()
+    console.print(grid)
+    if st.outstanding:
+        table = Table(title="waiting on", title_justify="left", box=None, header_style="bold dim")
+        for column in ("kind", "name", "path", "tries", "due", "last error", "child"):
+            table.add_column(column)
+        for o in st.outstanding:
+            table.add_row(o.kind, o.name, o.path, str(o.attempts or ""), clock(o.due), o.last_error or "",
+                          o.child_id or "")  # fmt: skip
+        console.print(table)
+
+
+# ---- list -------------------------------------------------------------------------------------------------------
+
+
+@click.command(name="list")
+@click.option(
+    "--workflow", "workflow", metavar="W", help="Only instances of this workflow (its name or key)."
+)
+@click.option("--state", type=click.Choice(_STATES), help="Only instances in this state.")
+@click.option("--parent", metavar="ID", help="Only the child workflows of this instance.")
+@click.option(
+    "--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="At most this many."
+)
+@click.option("--cursor", metavar="CURSOR", help="Continue a listing where the previous page ended.")
+@db_option
+@json_option
+@handle_errors
+def list_(
+    workflow: str | None,
+    state: str | None,
+    parent: str | None,
+    limit: int,
+    cursor: str | None,
+    db_url: str,
+    as_json: bool,
+) -> None:
+    """List workflow instances, newest first.
+
+    --workflow takes a workflow's key (module:qualname, as `wfc status` shows it) or
+    its bare name. When there are more, the last line (or "cursor" in --json) gives
+    the --cursor of the next page. --json prints {"items": [status...], "cursor"}.
+
+    \b
+    Example:
+      wfc list --state waiting --db sqlite:///wfc.db
+      wfc list --workflow fulfil_order --limit 10 --json
+    """
+    with open_runtime(db_url, existing=True) as rt, usage_errors():
+        if workflow is not None and ":" not in workflow:
+            if cursor is not None:
+                raise CliError("--cursor needs --workflow as a key (module:qualname)",
+                               hint="`wfc list --json` shows the keys in \"workflow\"")  # fmt: skip
+            items, next_cursor = _scan(rt, workflow, state, parent, limit), None
+        else:
+            page = rt.list(workflow=workflow, state=state, limit=limit, cursor=cursor, parent=parent)
+            items, next_cursor = list(page.items), page.cursor
+    if as_json:
+        print_json({"items": items, "cursor": next_cursor})
+        return
+    if not items:
+        click.echo("no instances")
+        return
+    table = Table(box=None, header_style="bold dim")
+    for column in ("id", "workflow", "state", "at", "created", "updated"):
+        table.add_column(column, no_wrap=column != "state")
+    for st in items:
+        table.add_row(st.id, st.workflow, instance_state(st), st.state_id or "", clock(st.created_at),
+                      clock(st.updated_at))  # fmt: skip
+    console = _console()
+    console.print(table)
+    if next_cursor:
+        console.print(f"more: --cursor {next_cursor}")
+
+
+def _scan(rt: Any, name: str, state: str | None, parent: str | None, limit: int) -> list[Status]:
+    """Instances of the workflow called ``name`` (its key is ``...:name``), scanning the listing page by page."""
+    found: list[Status] = []
+    cursor = None
+    while len(found) < limit:
+        page = rt.list(state=state, limit=_SCAN, cursor=cursor, parent=parent)
+        found.extend(s for s in page.items if s.workflow == name or s.workflow.rpartition(":")[2] == name)
+        cursor = page.cursor
+        if cursor is None:
+            break
+    return found[:limit]
+
+
+# ---- history ----------------------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("instance_id", metavar="ID")
+@db_option
+@json_option
+@handle_errors
+def history(instance_id: str, db_url: str, as_json: bool) -> None:
+    """Show every step, timer, event wait and child workflow of an instance.
+
+    One row per command, in the order they were issued: its number (the suspension,
+    and its place inside all_of/any_of), kind, name, arguments, outcome, attempts and
+    times. --json prints the list of records (arguments, result and error included).
+
+    \b
+    Example:
+      wfc history A-1 --db sqlite:///wfc.db
+    """
+    with open_runtime(db_url, existing=True) as rt, usage_errors():
+        records: list[HistoryRecord] = rt.history(instance_id)
+        snap = snapshot(rt, instance_id) if not as_json else None
+    if as_json:
+        print_json(records)
+        return
+    rows = {r.key: r for r in snap.rows if r.depth == 0} if snap else {}
+    table = Table(box=None, header_style="bold dim")
+    for column in ("#", "kind", "name", "arguments", "outcome", "tries", "started", "finished"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("#", "kind", "tries"))
+    for r in records:
+        key = f"{r.seq}" + (f".{r.path}" if r.path else "")
+        row = rows.get(key)
+        args = ", ".join(
+            [_short(a, 30) for a in r.args] + [f"{k}={_short(v, 30)}" for k, v in r.kwargs.items()]
+        )
+        if r.status == "completed":
+            outcome = Text(_short(r.result) if r.kind != "sleep" else "done", style="green")
+        elif r.status == "failed":
+            outcome = Text(r.error or "failed", style="red")
+        else:
+            outcome = Text(describe(row) if row else r.status, style="yellow" if r.error else "")
+        table.add_row(key, r.kind, r.name, args, outcome, str(r.attempts or ""), clock(r.started_at),
+                      clock(r.finished_at))  # fmt: skip
+    if not records:
+        click.echo("no history yet")
+        return
+    _console().print(table)
+
+
+# ---- send-event -------------------------------------------------------------------------------------------------
+
+
+@click.command(name="send-event")
+@click.argument("instance_id", metavar="ID")
+@click.argument("name")
+@click.option("--value", metavar="JSON", help="The event's value (JSON when it parses as JSON, else text).")
+@click.option("--error", metavar="MSG", help="Make the waiting wait_event raise, with this message.")
+@db_option
+@json_option
+@handle_errors
+def send_event(
+    instance_id: str, name: str, value: str | None, error: str | None, db_url: str, as_json: bool
+) -> None:
+    """Send event NAME to instance ID.
+
+    Its first wait_event(NAME) returns --value (or raises with --error), now if it
+    is waiting, or later: an event sent before the wait is kept for it. An event for
+    an instance that has ended is an error (exit 2). --json prints {"id", "event"}.
+
+    \b
+    Example:
+      wfc send-event A-1 approval --value true --db sqlite:///wfc.db
+      wfc send-event A-1 approval --error "rejected by finance"
+    """
+    if value is not None and error is not None:
+        raise CliError("give --value or --error, not both")
+    payload = parse_value(value) if value is not None else None
+    with open_runtime(db_url, existing=True) as rt, usage_errors():
+        rt.send_event(instance_id, name, payload, error)
+    if as_json:
+        print_json({"id": instance_id, "event": name, "value": payload, "error": error})
+    else:
+        click.echo(f"sent {name} to {instance_id}")
