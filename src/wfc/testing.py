@@ -11,7 +11,9 @@ that cannot be saved fails here, not in production.
 Concurrency under virtual time: every command of ``all_of``/``any_of`` starts at the same moment; steps take no
 time (but backoffs, ``run_after`` and sleeps do); an event arrives at its ``at`` offset. ``all_of`` returns when the
 last finishes, or raises the earliest failure; ``any_of`` returns the earliest to finish, lowest index first on a
-tie, and an event a losing ``wait_event`` would have taken stays unconsumed.
+tie, and an event a losing ``wait_event`` would have taken stays unconsumed. An outcome that is there the moment its
+command starts (an event sent before, a zero sleep or timeout) comes before any step started at that same moment:
+a step takes some time in the durable runtime, which takes such outcomes at once.
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ class _Outcome:
     ok: bool
     value: Any
     commit: Callable[[], None] | None = None
+    instant: bool = False  # there the moment its command started: before any step started at that moment
+
+    def rank(self, index: int) -> tuple[float, bool, int]:
+        return (self.time, not self.instant, index)
 
 
 def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
@@ -262,23 +268,35 @@ class _Runner:
                 value = to_exception(error_info(value), step=cmd.display_name, attempts=1)
             return _Outcome(self.t, ok, self._roundtrip(value) if ok else value)
         if isinstance(cmd, Sleep):
-            return _Outcome(t0 + cmd.seconds, True, None)
+            return _Outcome(t0 + cmd.seconds, True, None, instant=cmd.seconds <= 0)
         if isinstance(cmd, WaitEvent):
             return self._wait(cmd, t0)
         if isinstance(cmd, AllOf):
             outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
-            failures = [(o.time, i) for i, o in enumerate(outs) if not o.ok]
+            failures = [o.rank(i) for i, o in enumerate(outs) if not o.ok]
             if failures:
-                t, i = min(failures)
-                return _Outcome(t, False, outs[i].value, _commit_all([o for o in outs if o.time <= t]))
+                t, _, i = min(failures)
+                return _Outcome(
+                    t,
+                    False,
+                    outs[i].value,
+                    _commit_all([o for o in outs if o.time <= t]),
+                    instant=outs[i].instant,
+                )
             return _Outcome(
-                max((o.time for o in outs), default=t0), True, [o.value for o in outs], _commit_all(outs)
+                max((o.time for o in outs), default=t0),
+                True,
+                [o.value for o in outs],
+                _commit_all(outs),
+                instant=all(o.instant for o in outs),
             )
         if isinstance(cmd, AnyOf):
             outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
-            t, i = min((o.time, i) for i, o in enumerate(outs))
+            t, _, i = min(o.rank(i) for i, o in enumerate(outs))
             win = outs[i]
-            return _Outcome(t, win.ok, (i, win.value) if win.ok else win.value, win.commit)
+            return _Outcome(
+                t, win.ok, (i, win.value) if win.ok else win.value, win.commit, instant=win.instant
+            )
         raise WfcError(f"unknown command {cmd!r}", code="WFC403")
 
     def _step(self, call: StepCall, defn: WorkflowDef, wf_id: str) -> _Outcome:
@@ -355,13 +373,17 @@ class _Runner:
             def commit(i: int = i) -> None:
                 self.consumed.add(i)
 
+            sent = event.at <= t0
             if event.error is not None:
                 err = StepFailed(event.error, type_name="EventError", step=f"event {cmd.name}", attempts=1)
-                return _Outcome(at, False, err, commit)
-            return _Outcome(at, True, self._roundtrip(event.value), commit)
+                return _Outcome(at, False, err, commit, instant=sent)
+            return _Outcome(at, True, self._roundtrip(event.value), commit, instant=sent)
         if cmd.timeout is not None:
             return _Outcome(
-                deadline, False, Timeout(f"event {cmd.name!r} did not arrive within {cmd.timeout:g}s")
+                deadline,
+                False,
+                Timeout(f"event {cmd.name!r} did not arrive within {cmd.timeout:g}s"),
+                instant=cmd.timeout <= 0,
             )
         return _Outcome(math.inf, False, None)
 

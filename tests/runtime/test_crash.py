@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -32,9 +33,24 @@ def spawn(db: Path, log: Path, concurrency: int = 4) -> subprocess.Popen[str]:
         text=True,
     )
     assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    assert line == "ready", (line, proc.stderr.read() if proc.stderr else "")
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline().strip() if ready else "(nothing within 60 s)"
+    if line != "ready":
+        proc.kill()
+        raise AssertionError(f"worker did not start: {line} {proc.stderr.read() if proc.stderr else ''}")
     return proc
+
+
+def finish(proc: subprocess.Popen[str], rt: wfc.Runtime, keys: list[str]) -> None:
+    """Wait for a worker to end; on a timeout, say which workflows were not done and why."""
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        stuck = [(k, rt.status(k)) for k in keys if not rt.status(k).finished]
+        raise AssertionError(f"worker did not finish; stuck: {stuck}\n{err}") from None
+    assert proc.returncode == 0 and out.strip() == "done", err
 
 
 def executions(log: Path) -> collections.Counter[tuple[str, int]]:
@@ -87,9 +103,7 @@ def test_workers_killed_at_random_moments(tmp_path: Path) -> None:
     assert kills >= 10
     for key in to_poke:
         rt.send_event(key, "poke", procs.EVENT_VALUE)
-    proc = spawn(db, log)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0 and out.strip() == "done", err
+    finish(spawn(db, log), rt, keys)
     check_everything(rt, keys)
     ran = executions(log)
     work_steps = {(k, i) for k in keys for i in range(procs.STEPS_PER_FLOW) if i % 10 != 5}
@@ -108,8 +122,7 @@ def test_two_workers_on_one_database(tmp_path: Path) -> None:
         rt.start(procs.crash_flow, key, procs.STEPS_PER_FLOW, id=key)
         rt.send_event(key, "poke", procs.EVENT_VALUE)
     for proc in workers:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0 and out.strip() == "done", err
+        finish(proc, rt, keys)
     check_everything(rt, keys)
     a, b = executions(logs[0]), executions(logs[1])
     assert sum(a.values()) > 0 and sum(b.values()) > 0  # both did work

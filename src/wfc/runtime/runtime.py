@@ -137,8 +137,10 @@ class Runtime:
         """Release this process's leases and close the database."""
         if self._closed:
             return
-        if self._worker is not None:
-            self._worker.stop(now=True)
+        worker = self._worker
+        if worker is not None:
+            worker.stop(now=True)
+            worker.join(10)
         with contextlib.suppress(StoreError), self.store.transaction():
             self.store.release(self.owner)
             self.store.remove_worker(self.owner)
@@ -200,6 +202,8 @@ class Runtime:
         """Process everything that is ready now, in this thread; returns the number of steps run."""
         ran = 0
         engine = self.engine
+        if self._worker is not None and self._worker.running:
+            return 0  # a worker of this runtime is processing everything already
         with self._drive:
             queue: builtins.list[Any] = []
             results, self._pending = self._pending, []

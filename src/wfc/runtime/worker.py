@@ -79,6 +79,7 @@ class Worker:
         self._stopping = threading.Event()
         self._hard_stop = threading.Event()
         self._running = threading.Event()
+        self._finished = threading.Event()
         self._pool: _Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
@@ -97,6 +98,10 @@ class Worker:
 
     def wake(self) -> None:
         self._results.put(None)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until :meth:`run` has returned; ``False`` on a timeout."""
+        return self._finished.wait(timeout)
 
     @property
     def running(self) -> bool:
@@ -142,6 +147,7 @@ class Worker:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self._running.clear()
+            self._finished.set()
 
     def _loop_body(self) -> None:
         rt = self.runtime
@@ -177,6 +183,10 @@ class Worker:
                     log.warning("worker cycle failed, retrying: %s", exc)
                     self._wait(min(1.0, poll * 5))
                     continue
+                except Exception:  # a bug: keep the outcomes and go on rather than stop silently
+                    log.exception("worker cycle failed, retrying")
+                    self._wait(min(1.0, poll * 5))
+                    continue
                 pending = []
                 for task in tasks:
                     self._dispatch(task)
@@ -189,7 +199,10 @@ class Worker:
                 self._wait(0.05)
                 continue
             now = clock.now()
-            due = rt.store.next_due(now)
+            try:
+                due = rt.store.next_due(now)
+            except StoreError:
+                due = None
             wait = poll if due is None else max(0.0, min(poll, due - now))
             self._wait(wait)
         # graceful end: commit what finished, release the rest

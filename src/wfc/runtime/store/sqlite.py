@@ -169,6 +169,8 @@ class SQLiteStore:
             self.conn.execute("BEGIN")
             try:
                 yield
+            except sqlite3.Error as exc:
+                raise store_error(exc, "a read failed") from exc
             finally:
                 if self.conn.in_transaction:
                     self.conn.execute("COMMIT")
