@@ -223,6 +223,12 @@ def race(timeout: float) -> Any:
 
 
 @wfc.workflow
+def instant_race() -> Any:
+    winner = yield wfc.any_of(echo("slow"), wfc.wait_event("go"), wfc.sleep(0))
+    return winner
+
+
+@wfc.workflow
 def all_of_failure() -> str:
     try:
         yield wfc.all_of(add(1, 1), fail("boom"), wfc.sleep(10))

@@ -230,6 +230,13 @@ def test_now_random_uuid_are_deterministic_per_transition(rt: wfc.Runtime, clock
     assert expected == [a, b]
 
 
+def test_an_event_sent_before_wins_over_a_step_started_with_it(rt: wfc.Runtime) -> None:
+    wid = rt.start(flows.instant_race)
+    rt.send_event(wid, "go", "sent before")
+    assert rt.run_until_complete(wid) == (1, "sent before")
+    assert wfc.testing.run(flows.instant_race, events={"go": "sent before"}) == (1, "sent before")
+
+
 def test_async_steps(rt: wfc.Runtime) -> None:
     assert rt.run_until_complete(rt.start(flows.parent, 2)) == 4
 
@@ -255,6 +262,8 @@ def test_a_workflow_that_does_not_compile_cannot_start(rt: wfc.Runtime) -> None:
         (flows.nested_groups, (), {"a": "early"}),
         (flows.approval, (5.0,), {"approved": "yes"}),
         (flows.parent, (2,), None),
+        (flows.instant_race, (), {"go": "sent before"}),
+        (flows.instant_race, (), None),
         (flows.parent_of_failure, (), None),
         (flows.sleeper, (7,), None),
         (flows.delayed, (3.0,), None),
