@@ -48,11 +48,11 @@ def checkout(customer: str, basket: dict[str, int]):
         return {"status": "declined"}
     finally:
         yield email(customer, "thank you for shopping")   # yields inside finally too
-    confirmed, _ = yield wfc.all_of(                 # parallel steps; results in argument order
+    _sent, _slept = yield wfc.all_of(               # parallel steps; results in argument order
         email(customer, f"paid {total}"),
         wfc.sleep(60),
     )
-    which, value = yield wfc.any_of(                 # a race: an event against a timer
+    which, _value = yield wfc.any_of(                # a race: an event against a timer
         wfc.wait_event("delivered"),
         wfc.sleep(7 * 24 * 3600),
     )
