@@ -431,6 +431,12 @@ def load_workflow(target: str) -> WorkflowDef:
     return defns[0]
 
 
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        record.level = record.levelname.lower()
+        return super().format(record)
+
+
 class _EchoHandler(logging.Handler):
     """Log records on stderr as it is now (a live view redirects it to print above the table)."""
 
@@ -448,8 +454,8 @@ def log_to_stderr(*, timestamps: bool = False) -> Iterator[None]:
     ctx = click.get_current_context(silent=True)
     debug = bool(ctx and ctx.find_root().params.get("debug"))
     handler = _EchoHandler(logging.DEBUG if debug else logging.INFO)
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s" if timestamps else "%(levelname)s %(message)s"
-    handler.setFormatter(logging.Formatter(fmt, "%H:%M:%S"))
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s" if timestamps else "%(level)s: %(message)s"
+    handler.setFormatter(_Formatter(fmt, "%H:%M:%S"))
     if not debug and not timestamps:
         handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name.startswith("wfc.workflow"))
     logger = logging.getLogger("wfc")
