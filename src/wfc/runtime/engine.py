@@ -17,30 +17,27 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from wfc import convert
-from wfc.commands import STEPS, WorkflowDef
+from wfc.commands import STEPS
 from wfc.errors import WfcError, WorkflowFailed
 from wfc.runtime import fastcodec, steps
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
 from wfc.runtime.errors import (
-    DuplicateId,
     StoreError,
-    UnknownInstance,
     UnknownStep,
     UnknownVersion,
     UnknownWorkflow,
-    WorkflowFinished,
 )
 from wfc.runtime.failures import error_info, resolve_error_type, to_exception
 from wfc.runtime.groups import Seen, build, decide, load_shape
+from wfc.runtime.intake import Intake
 from wfc.runtime.machine import Completed, Failed, Machine, Suspended
 from wfc.runtime.records import Completion
-from wfc.runtime.schedule import Scheduler, Stop
+from wfc.runtime.schedule import Stop
 from wfc.runtime.steps import StepResult, Task
 from wfc.runtime.store.base import (
     DONE,
@@ -56,11 +53,9 @@ from wfc.runtime.store.base import (
     LeafRow,
     Store,
 )
-from wfc.runtime.typecheck import check_arguments, check_result
+from wfc.runtime.typecheck import check_result
 
 log = logging.getLogger("wfc.runtime")
-
-FINISHED = ("completed", "failed", "canceled")
 
 
 class _Redo(Exception):
@@ -75,7 +70,7 @@ class _Blocked(Exception):
     """The instance cannot move in this deployment (unknown workflow, version or step)."""
 
 
-class Engine(Scheduler):
+class Engine(Intake):
     def __init__(
         self,
         store: Store,
@@ -92,87 +87,7 @@ class Engine(Scheduler):
         )
         self.clock = clock
         self._logs: list[TransitionContext] = []
-        self._saved: set[str] = set()
         self.claimed = 0
-
-    # ---- starting instances and sending events (each in its own transaction) -------------------------------
-
-    def start(
-        self,
-        workflow: Any,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        *,
-        instance_id: str | None = None,
-        on_complete: Any = None,
-        context: Any = None,
-    ) -> str:
-        defn = self.deployment.workflow(workflow)
-        table = self.deployment.current(defn)
-        variables = check_arguments(defn, args, kwargs)
-        what = f"the arguments of workflow {defn.name}"
-        vars_text = steps.check_size(convert.dumps_vars(variables), self.limit, what)
-        on_complete_key = None
-        if on_complete is not None:
-            on_complete_key = steps.on_complete_key(on_complete)
-        context_text = (
-            steps.encode(context, self.limit, "the on_complete context") if context is not None else None
-        )
-        if instance_id is not None and (not isinstance(instance_id, str) or not instance_id):
-            raise WfcError(f"a workflow id must be a non-empty string, not {instance_id!r}", code="WFC402")
-        iid = instance_id or uuid.uuid4().hex
-        now = self.clock.now()
-        with self.store.transaction():
-            self.save_table(defn, table, now)
-            n = self.create(
-                iid,
-                defn,
-                table.hash,
-                vars_text,
-                now,
-                name=defn.name,
-                on_complete=on_complete_key,
-                context=context_text,
-            )
-            if n is None:
-                existing = self.store.get_instance(iid)
-                if existing is not None and existing.workflow != defn.key:
-                    raise DuplicateId(
-                        f"workflow id {iid!r} is already used by an instance of {existing.workflow}",
-                        hint="a given id makes start idempotent for the same workflow; use another id",
-                    )
-        return iid
-
-    def send_event(self, instance_id: str, name: str, value: Any = None, error: Any = None) -> None:
-        if not isinstance(name, str) or not name:
-            raise WfcError("an event needs a name (a non-empty string)", code="WFC402")
-        value_text = (
-            steps.encode(value, self.limit, f"the value of event {name!r}") if value is not None else None
-        )
-        message = (
-            None
-            if error is None
-            else (error if isinstance(error, str) else f"{type(error).__name__}: {error}")
-        )
-        now = self.clock.now()
-        with self.store.transaction():
-            inst = self.store.get_instance(instance_id)
-            if inst is None:
-                raise UnknownInstance(
-                    f"cannot send event {name!r}: no workflow instance {instance_id!r}",
-                    hint="check the id returned by Runtime.start()",
-                )
-            if inst.state in FINISHED:
-                raise WorkflowFinished(
-                    f"cannot send event {name!r}: workflow {instance_id!r} has {inst.state}",
-                    hint="events go to running instances only; check Runtime.status(id) first",
-                )
-            event_id = self.store.insert_event(inst.n, name, value_text, message, now)
-            leaf = self.store.waiting_leaf(inst.n, name)
-            if leaf is not None:
-                result, err = self.event_outcome(name, value_text, message)
-                self.store.consume_event(event_id, leaf.id)
-                self.store.deliver_external(leaf.id, result, err, now)
 
     # ---- a cycle ------------------------------------------------------------------------------------------------
 
@@ -511,41 +426,6 @@ class Engine(Scheduler):
             else:
                 completion = Completion("failed", error=error_info(error).describe())  # type: ignore[arg-type]
             self.schedule_on_complete(inst, seq + 1, completion, at)
-
-    # ---- bookkeeping ------------------------------------------------------------------------------------------
-
-    def save_table(self, defn: WorkflowDef, table: Any, now: float) -> None:
-        if table.hash not in self._saved:
-            from wfc.compiler import serialize
-
-            self.store.save_table(table.hash, defn.key, serialize.to_json(table, indent=None), now)
-            self._saved.add(table.hash)
-
-    def create(
-        self,
-        iid: str,
-        defn: WorkflowDef,
-        table_hash: str,
-        vars_text: str,
-        now: float,
-        *,
-        name: str,
-        parent: int | None = None,
-        parent_leaf: int | None = None,
-        on_complete: str | None = None,
-        context: str | None = None,
-    ) -> int | None:
-        """Insert an instance and its start row (``None`` if the id exists)."""
-        row = InstanceRow(
-            0, iid, defn.key, name, table_hash, "running", now, now, parent, parent_leaf, on_complete, context
-        )
-        n = self.store.insert_instance(row)
-        if n is None:
-            return None
-        self.store.insert_leaf(
-            LeafRow(0, n, 0, "", START, name, ready_at=now, scheduled_at=now, snapshot=vars_text)
-        )
-        return n
 
 
 def _decode(text: str | None) -> Any:

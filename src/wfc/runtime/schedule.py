@@ -86,13 +86,19 @@ class Scheduler:
         self.limit = max_value_size
         self.lease = lease
         self.out: list[Task] = []
+        self._saved: set[str] = set()
         self._policies: dict[Any, str] = {}
         self.capacity = 0
         self.now = 0.0
 
-    # implemented by the engine
+    # ---- instances ------------------------------------------------------------------------------------------
+
     def save_table(self, defn: WorkflowDef, table: Any, now: float) -> None:
-        raise NotImplementedError
+        if table.hash not in self._saved:
+            from wfc.compiler import serialize
+
+            self.store.save_table(table.hash, defn.key, serialize.to_json(table, indent=None), now)
+            self._saved.add(table.hash)
 
     def create(
         self,
@@ -108,7 +114,17 @@ class Scheduler:
         on_complete: str | None = None,
         context: str | None = None,
     ) -> int | None:
-        raise NotImplementedError
+        """Insert an instance and its start row (``None`` if the id exists)."""
+        row = InstanceRow(
+            0, iid, defn.key, name, table_hash, "running", now, now, parent, parent_leaf, on_complete, context
+        )
+        n = self.store.insert_instance(row)
+        if n is None:
+            return None
+        self.store.insert_leaf(
+            LeafRow(0, n, 0, "", START, name, ready_at=now, scheduled_at=now, snapshot=vars_text)
+        )
+        return n
 
     # ---- suspensions ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,101 @@
+"""Requests from outside the workers: starting an instance and sending an event, each one transaction.
+
+Both validate everything first (the workflow is deployed and compiles, arguments match its type hints and can be
+persisted within the size limit, the instance exists and runs), so a refused request writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from wfc import convert
+from wfc.errors import WfcError
+from wfc.runtime import steps
+from wfc.runtime.clock import Clock
+from wfc.runtime.errors import DuplicateId, UnknownInstance, WorkflowFinished
+from wfc.runtime.schedule import Scheduler
+from wfc.runtime.typecheck import check_arguments
+
+FINISHED = ("completed", "failed", "canceled")
+
+
+class Intake(Scheduler):
+    clock: Clock
+
+    def start(
+        self,
+        workflow: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        instance_id: str | None = None,
+        on_complete: Any = None,
+        context: Any = None,
+    ) -> str:
+        defn = self.deployment.workflow(workflow)
+        table = self.deployment.current(defn)
+        variables = check_arguments(defn, args, kwargs)
+        what = f"the arguments of workflow {defn.name}"
+        vars_text = steps.check_size(convert.dumps_vars(variables), self.limit, what)
+        on_complete_key = None
+        if on_complete is not None:
+            on_complete_key = steps.on_complete_key(on_complete)
+        context_text = (
+            steps.encode(context, self.limit, "the on_complete context") if context is not None else None
+        )
+        if instance_id is not None and (not isinstance(instance_id, str) or not instance_id):
+            raise WfcError(f"a workflow id must be a non-empty string, not {instance_id!r}", code="WFC402")
+        iid = instance_id or uuid.uuid4().hex
+        now = self.clock.now()
+        with self.store.transaction():
+            self.save_table(defn, table, now)
+            n = self.create(
+                iid,
+                defn,
+                table.hash,
+                vars_text,
+                now,
+                name=defn.name,
+                on_complete=on_complete_key,
+                context=context_text,
+            )
+            if n is None:
+                existing = self.store.get_instance(iid)
+                if existing is not None and existing.workflow != defn.key:
+                    raise DuplicateId(
+                        f"workflow id {iid!r} is already used by an instance of {existing.workflow}",
+                        hint="a given id makes start idempotent for the same workflow; use another id",
+                    )
+        return iid
+
+    def send_event(self, instance_id: str, name: str, value: Any = None, error: Any = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise WfcError("an event needs a name (a non-empty string)", code="WFC402")
+        value_text = (
+            steps.encode(value, self.limit, f"the value of event {name!r}") if value is not None else None
+        )
+        message = (
+            None
+            if error is None
+            else (error if isinstance(error, str) else f"{type(error).__name__}: {error}")
+        )
+        now = self.clock.now()
+        with self.store.transaction():
+            inst = self.store.get_instance(instance_id)
+            if inst is None:
+                raise UnknownInstance(
+                    f"cannot send event {name!r}: no workflow instance {instance_id!r}",
+                    hint="check the id returned by Runtime.start()",
+                )
+            if inst.state in FINISHED:
+                raise WorkflowFinished(
+                    f"cannot send event {name!r}: workflow {instance_id!r} has {inst.state}",
+                    hint="events go to running instances only; check Runtime.status(id) first",
+                )
+            event_id = self.store.insert_event(inst.n, name, value_text, message, now)
+            leaf = self.store.waiting_leaf(inst.n, name)
+            if leaf is not None:
+                result, err = self.event_outcome(name, value_text, message)
+                self.store.consume_event(event_id, leaf.id)
+                self.store.deliver_external(leaf.id, result, err, now)
