@@ -186,14 +186,14 @@ def describe(row: Row) -> str:
     if row.state == "failed":
         tries = f" after {row.attempts} attempt{'s' * (row.attempts != 1)}" if row.attempts else ""
         return f"failed{tries}: {row.error or 'unknown error'}"
+    if row.kind == "child" and row.state not in ("completed", "failed", "canceled"):
+        return f"{row.state} as {row.child_id}" if row.child_id else row.state
     if row.state == "retrying":
         return f"attempt {row.attempts} failed ({row.error}); retry at {clock(row.due)}"
     if row.state == "sleeping":
         return f"sleeping until {clock(row.due)}"
     if row.state == "waiting" and row.kind == "event":
         return "waiting" + (f" (times out at {clock(row.due)})" if row.due else "")
-    if row.kind == "child" and row.state != "canceled":
-        return f"{row.state} as {row.child_id}" if row.child_id else row.state
     if row.state == "scheduled":
         return f"scheduled for {clock(row.due)}"
     if row.state == "running" and row.attempts:
