@@ -1,17 +1,8 @@
-"""SQLite connections: database URLs, error translation, the handle transactional steps get, and the background
-WAL checkpointer.
-
-A file database runs in WAL mode. By default SQLite checkpoints the WAL (copies it back into the database file and
-syncs) inside whichever commit crosses 1,000 pages, which makes that commit slow. The store turns automatic
-checkpoints off on its connection and runs them on a thread of its own with a second connection (``PASSIVE``: they
-never block writers), so commits stay short; durability is unchanged (with ``synchronous=NORMAL`` the WAL is synced
-at checkpoints either way).
-"""
+"""SQLite connections: database URLs, error translation, and the handle transactional steps get."""
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any
@@ -95,43 +86,3 @@ class TransactionHandle:
 
     def close(self) -> None:
         self._refuse("close")
-
-
-class Checkpointer:
-    """Checkpoints the WAL of ``path`` on a daemon thread, every ``every`` commits (and at least once a second)."""
-
-    def __init__(self, path: str, timeout: float, every: int = 256) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
-        self.every = every
-        self.pending = 0
-        self._wake = threading.Event()
-        self._stopped = False
-        self.thread = threading.Thread(target=self._run, name="wfc-checkpoint", daemon=True)
-        self.thread.start()
-
-    def committed(self) -> None:
-        self.pending += 1
-        if self.pending >= self.every:
-            self.pending = 0
-            self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stopped:
-            self._wake.wait(1.0)
-            self._wake.clear()
-            if self._stopped:
-                break
-            try:
-                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error:
-                pass  # busy or closing: the next round catches up
-
-    def close(self) -> None:
-        self._stopped = True
-        self._wake.set()
-        self.thread.join(5)
-        try:
-            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:
-            pass
-        self.conn.close()

@@ -20,7 +20,7 @@ from typing import Any
 
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.base import EventRow, InstanceRow, LeafRow, chunks
-from wfc.runtime.store.connection import Checkpointer, TransactionHandle, parse_url, store_error
+from wfc.runtime.store.connection import TransactionHandle, parse_url, store_error
 from wfc.runtime.store.schema import migrate
 
 _LEAF_COLS = (
@@ -79,7 +79,6 @@ class SQLiteStore:
         *,
         synchronous: str | None = None,
         busy_timeout: float | None = None,
-        background_checkpoints: bool = True,
     ) -> None:
         self.url = url
         path, options = parse_url(url)
@@ -100,7 +99,6 @@ class SQLiteStore:
         self.memory = path == ":memory:" or path.startswith("file::memory:")
         self.synchronous = sync
         self._lock = threading.RLock()
-        self._checkpointer: Checkpointer | None = None
         try:
             self.conn = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=timeout, cached_statements=256
@@ -112,9 +110,6 @@ class SQLiteStore:
             self.conn.execute(f"PRAGMA synchronous={sync}")
             self.conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             self._migrate()
-            if not self.memory and background_checkpoints:
-                self.conn.execute("PRAGMA wal_autocheckpoint=0")
-                self._checkpointer = Checkpointer(path, timeout)
         except sqlite3.Error as exc:
             raise store_error(exc, f"cannot open {url}") from None
         self._handle = TransactionHandle(self.conn)
@@ -128,8 +123,6 @@ class SQLiteStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._checkpointer is not None:
-                self._checkpointer.close()
             self.conn.close()
 
     @contextlib.contextmanager
@@ -154,8 +147,6 @@ class SQLiteStore:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise store_error(exc, "cannot commit") from None
-            if self._checkpointer is not None:
-                self._checkpointer.committed()
 
     def savepoint(self) -> _Savepoint:
         return self._savepoint
