@@ -71,7 +71,7 @@ def check_everything(rt: wfc.Runtime, keys: list[str]) -> None:
         assert all(h.status == "completed" for h in history)
     with rt.db() as db:
         booked = collections.Counter(db.execute("SELECT key, i FROM ledger").fetchall())
-        consumed = db.execute("SELECT count(*), count(consumed_by) FROM events").fetchone()
+        consumed = db.execute("SELECT count(*), count(consumed_seq) FROM events").fetchone()
     expected = {(key, i) for key in keys for i in range(n) if i % 10 == 5 and i != procs.EVENT_AT}
     assert set(booked) == expected and set(booked.values()) == {1}  # transactional steps: exactly once
     assert tuple(consumed) == (len(keys), len(keys))

@@ -60,10 +60,16 @@ def test_the_claim_and_cursor_queries_use_indexes(rt: wfc.Runtime) -> None:
 
     plan = rt.store.conn.execute("EXPLAIN QUERY PLAN " + store_sql._CLAIM, (0, 0, 1)).fetchall()
     assert "history_due" in str(plan)
-    plan = rt.store.conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT {store_sql._LEAF_COLS} FROM history WHERE instance=? AND seq=?", (1, 1)
-    ).fetchall()
-    assert "idx_history_instance_seq_path" in str(plan)
+    for sql, params in [
+        (f"SELECT {store_sql._LEAF_COLS} FROM history WHERE instance=? AND seq=?", (1, 1)),  # a suspension
+        ("SELECT max(seq) FROM history WHERE instance=?", (1,)),  # an instance's current suspension
+        (
+            f"SELECT {store_sql._LEAF_COLS} FROM history WHERE instance=? ORDER BY seq, pos",
+            (1,),
+        ),  # its history
+    ]:
+        plan = str(rt.store.conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "USING PRIMARY KEY (instance=?" in plan and "SCAN" not in plan, (sql, plan)
 
 
 # ---- G2: steps run at least once, retried per policy ------------------------------------------------------------
@@ -153,7 +159,7 @@ def test_a_result_from_a_lost_lease_is_ignored(rt: wfc.Runtime, clock: FakeClock
     clock.advance(rt.lease + 1)  # our lease expired; another worker takes the step
     other = wfc.runtime.engine.Engine(rt.store, rt.deployment, clock, owner="other", lease=rt.lease)
     (stolen,) = other.cycle([], claim=10, capacity=10)
-    assert stolen.leaf.id == task.leaf.id
+    assert stolen.leaf.key == task.leaf.key
     late = StepResult(task, 1, clock.now(), ok=True, value=99, text="99")
     assert rt.engine.cycle([late], claim=0, capacity=10) == []  # not ours any more
     other.cycle([StepResult(stolen, 1, clock.now(), ok=True, value=1, text="1")], claim=0, capacity=0)

@@ -141,7 +141,7 @@ class Engine(Intake):
                 if not isinstance(exc, _Blocked | WfcError):
                     log.exception("transition of workflow %s failed; the instance is blocked", inst.id)
                 message = describe_problem(exc)
-                self.store.park(leaf.id, message)
+                self.store.park(leaf.key, message)
                 self.store.set_blocked(inst.n, message, self.now)
                 return
 
@@ -159,14 +159,14 @@ class Engine(Intake):
                         hint="import the module that defines it in the worker (the call waits, nothing is lost)",
                     )
                 )
-                self.store.park(leaf.id, missing)
+                self.store.park(leaf.key, missing)
                 self.store.set_blocked(inst.n, missing, self.now)
                 return
             if step.kind == "transaction":
                 self._guarded(inst, leaf, lambda redo: self._complete(self.run_tx(leaf, inst), redo))
             elif self.capacity > 0:
                 self.capacity -= 1
-                self.store.lease(leaf.id, self.owner, self.now + self.lease, self.now)
+                self.store.lease(leaf.key, self.owner, self.now + self.lease, self.now)
                 leaf.lease_owner = self.owner
                 self.out.append(Task(leaf, inst))
             return
@@ -205,10 +205,10 @@ class Engine(Intake):
         leaf, inst = r.task.leaf, r.task.inst
         owner = leaf.lease_owner if leaf.kind != TX and leaf.lease_owner == self.owner else None
         if r.missing is not None:
-            self.store.park(leaf.id, r.missing)
+            self.store.park(leaf.key, r.missing)
             self.store.set_blocked(inst.n, r.missing, self.now)
         elif r.retry_at is not None:
-            self.store.retry_later(leaf.id, owner, r.attempts, r.retry_at, r.note or "")
+            self.store.retry_later(leaf.key, owner, r.attempts, r.retry_at, r.note or "")
         else:
             hot, r.task.vars = r.task.vars, None  # used once: a redo decodes the snapshot
             self.resolve(
@@ -260,23 +260,23 @@ class Engine(Intake):
         live variables still in memory from the transition that suspended (else decoded from the row)."""
         store = self.store
         if leaf.kind == ON_COMPLETE:
-            store.resolve(leaf.id, owner, DONE, text, err_text, attempts, at)
+            store.resolve(leaf.key, owner, DONE, text, err_text, attempts, at)
             return
         try:
             machine = self.machine(inst)
         except _Blocked as exc:
-            if store.resolve(leaf.id, owner, RESOLVED, text, err_text, attempts, at):
-                store.park(leaf.id, str(exc))
+            if store.resolve(leaf.key, owner, RESOLVED, text, err_text, attempts, at):
+                store.park(leaf.key, str(exc))
                 store.set_blocked(inst.n, str(exc), self.now)
             return
         if redo is not None and leaf.path == "":
             ok, value, text, err = False, None, None, redo
             err_text = convert.dumps(redo)
-        if not store.resolve(leaf.id, owner, DONE, text, err_text, attempts, at):
+        if not store.resolve(leaf.key, owner, DONE, text, err_text, attempts, at):
             # a lost lease, a canceled row or an outcome already delivered: nothing to deliver. A step that lost
             # its race still ran: its row says so (it stays canceled).
             if owner is not None:
-                store.note_canceled(leaf.id, owner, text, err_text, attempts, at)
+                store.note_canceled(leaf.key, owner, text, err_text, attempts, at)
             return
         if leaf.path == "":
             self.advance(
@@ -413,13 +413,14 @@ class Engine(Intake):
         state = "completed" if ok else "failed"
         store.finish_instance(inst.n, state, result_text, err_text, at)
         inst.state = state
-        if inst.parent_leaf is not None:
+        parent = inst.parent_key
+        if parent is not None:
             if ok:
-                store.deliver_external(inst.parent_leaf, result_text, None, at)
+                store.deliver_external(parent, result_text, None, at)
             else:
                 assert error is not None
                 failure = to_exception(error_info(error), step=inst.name, attempts=1)
-                store.deliver_external(inst.parent_leaf, None, encode_error(failure), at)
+                store.deliver_external(parent, None, encode_error(failure), at)
         if inst.on_complete is not None:
             if ok:
                 completion = Completion("completed", value)

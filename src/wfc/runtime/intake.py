@@ -97,5 +97,5 @@ class Intake(Scheduler):
             leaf = self.store.waiting_leaf(inst.n, name)
             if leaf is not None:
                 result, err = self.event_outcome(name, value_text, message)
-                self.store.consume_event(event_id, leaf.id)
-                self.store.deliver_external(leaf.id, result, err, now)
+                self.store.consume_event(event_id, leaf.key)
+                self.store.deliver_external(leaf.key, result, err, now)

@@ -32,7 +32,7 @@ from wfc.runtime.engine import Engine
 from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
 from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, WorkflowState
 from wfc.runtime.steps import StepResult
-from wfc.runtime.store.base import CANCELED, CHILD, DONE, START, InstanceRow, LeafRow
+from wfc.runtime.store.base import CANCELED, CHILD, DONE, START, InstanceRow, Key, LeafRow
 from wfc.runtime.store.sqlite import SQLiteStore
 from wfc.runtime.versions import Deployment
 from wfc.runtime.worker import Worker
@@ -125,10 +125,10 @@ class Runtime:
                     log.info("released %d lease(s) of dead worker %s", released, worker_id)
         self._last_reap = time.monotonic()
 
-    def _heartbeat(self, leaf_ids: builtins.list[int]) -> None:
+    def _heartbeat(self, keys: builtins.list[Key]) -> None:
         now = self.clock.now()
         with self.store.transaction():
-            self.store.extend(leaf_ids, self.owner, now + self.lease)
+            self.store.extend(keys, self.owner, now + self.lease)
             self.store.heartbeat(self.owner, now, now + self.lease)
             if time.monotonic() - self._last_reap > 1.0:
                 self._reap_locked()
@@ -229,7 +229,7 @@ class Runtime:
                     results.append(steps.run(task, self.clock.now, engine.limit))
                     ran += 1
                 if queue:
-                    self._heartbeat([t.leaf.id for t in queue])
+                    self._heartbeat([t.leaf.key for t in queue])
 
     def run_until_complete(self, id: str, timeout: float | None = None) -> Any:
         """Run until instance ``id`` ends, waiting for timers as needed; return its result or raise its failure.

@@ -42,6 +42,7 @@ from wfc.runtime.store.base import (
     STEP,
     TX,
     InstanceRow,
+    Key,
     LeafRow,
     Store,
 )
@@ -109,20 +110,22 @@ class Scheduler:
         now: float,
         *,
         name: str,
-        parent: int | None = None,
-        parent_leaf: int | None = None,
+        parent: Key | None = None,
         on_complete: str | None = None,
         context: str | None = None,
     ) -> int | None:
-        """Insert an instance and its start row (``None`` if the id exists)."""
+        """Insert an instance and its start row (``None`` if the id exists). ``parent``: the parent's history row
+        waiting for this child."""
         row = InstanceRow(
-            0, iid, defn.key, name, table_hash, "running", now, now, parent, parent_leaf, on_complete, context
+            0, iid, defn.key, name, table_hash, "running", now, now, on_complete=on_complete, context=context
         )
+        if parent is not None:
+            row.parent, row.parent_seq, row.parent_pos = parent
         n = self.store.insert_instance(row)
         if n is None:
             return None
         self.store.insert_leaf(
-            LeafRow(0, n, 0, "", START, name, ready_at=now, scheduled_at=now, snapshot=vars_text)
+            LeafRow(n, 0, 0, "", START, name, ready_at=now, scheduled_at=now, snapshot=vars_text)
         )
         return n
 
@@ -158,13 +161,14 @@ class Scheduler:
         open_rows: list[LeafRow] = []
         for i, plan in enumerate(plans):
             row = plan.row
+            row.pos = i
             if i == 0:
                 row.state_id, row.snapshot, row.shape = state_id, vars_text, dump_shape(shape)
             if seen[i] is not None:
                 row.status, row.finished_at = DONE, at
                 store.insert_leaf(row)
                 if plan.event_id is not None:
-                    store.consume_event(plan.event_id, row.id)
+                    store.consume_event(plan.event_id, row.key)
             elif decision is not None:
                 row.status, row.finished_at, row.result, row.error = CANCELED, at, None, None
                 store.insert_leaf(row)
@@ -185,8 +189,7 @@ class Scheduler:
                         child_vars,
                         at,
                         name=row.name,
-                        parent=inst.n,
-                        parent_leaf=row.id,
+                        parent=row.key,
                     )
         if decision is not None:
             if decision.ok:
@@ -252,15 +255,15 @@ class Scheduler:
             return self._prepare_child(inst, k, path, cmd, at)
         if isinstance(cmd, Sleep):
             row = LeafRow(
-                0, inst.n, k, path, SLEEP, cmd.display_name, ready_at=at + cmd.seconds, scheduled_at=at
+                inst.n, k, 0, path, SLEEP, cmd.display_name, ready_at=at + cmd.seconds, scheduled_at=at
             )
             return _Leaf(row, Stop(True) if cmd.seconds <= 0 else None)
         if isinstance(cmd, WaitEvent):
             timeout = cmd.timeout
             row = LeafRow(
-                0,
                 inst.n,
                 k,
+                0,
                 path,
                 EVENT,
                 cmd.name,
@@ -284,7 +287,7 @@ class Scheduler:
                 row.error = convert.dumps(expired)
                 return _Leaf(row, Stop(False, error=expired))
             return _Leaf(row)
-        row = LeafRow(0, inst.n, k, path, STEP, type(cmd).__name__, scheduled_at=at)
+        row = LeafRow(inst.n, k, 0, path, STEP, type(cmd).__name__, scheduled_at=at)
         err = WfcError(f"unknown command {cmd!r}", code="WFC403")
         return _Leaf(row, Stop(False, error=err))
 
@@ -303,9 +306,9 @@ class Scheduler:
         if retry_text is None:
             retry_text = self._policies[policy] = "" if policy.max_attempts == 1 else convert.dumps(policy)
         row = LeafRow(
-            0,
             inst.n,
             k,
+            0,
             path,
             TX if step.kind == "transaction" else STEP,
             name,
@@ -337,7 +340,7 @@ class Scheduler:
 
     def _prepare_child(self, inst: InstanceRow, k: int, path: str, cmd: ChildCall, at: float) -> _Leaf:
         name = cmd.display_name
-        row = LeafRow(0, inst.n, k, path, CHILD, name, step=cmd.workflow.key, scheduled_at=at)
+        row = LeafRow(inst.n, k, 0, path, CHILD, name, step=cmd.workflow.key, scheduled_at=at)
         try:
             row.args = steps.encode(list(cmd.args), self.limit, f"the arguments of workflow {name!r}")
             if cmd.kwargs:
@@ -421,9 +424,9 @@ class Scheduler:
         context = None if inst.context is None else convert.loads(inst.context)
         policy = resolve_retry(step.retry if step else None, default=self.retry)
         row = LeafRow(
-            0,
             inst.n,
             seq,
+            0,
             "",
             ON_COMPLETE,
             f"on_complete {step.name if step else key}",

@@ -166,7 +166,7 @@ def conclude(
     info = error_info(exc)
     policy = policy_of(leaf)
     if retryable and attempt < policy.max_attempts and policy.retries(info.bases or (info.type_name,)):
-        rng = random.Random(f"{task.inst.id}:{leaf.id}:{attempt}")
+        rng = random.Random(f"{task.inst.id}:{leaf.seq}.{leaf.pos}:{attempt}")
         delay = policy.backoff(attempt, rng.random())
         return StepResult(task, attempt, now, retry_at=now + delay, note=info.describe())
     failure = to_exception(info, step=leaf.name, attempts=attempt)

@@ -27,6 +27,7 @@ from wfc.commands import STEPS
 from wfc.runtime import steps
 from wfc.runtime.errors import StoreError
 from wfc.runtime.steps import StepResult, Task
+from wfc.runtime.store.base import Key
 
 if TYPE_CHECKING:
     from wfc.runtime.runtime import Runtime
@@ -75,7 +76,7 @@ class Worker:
         self.grace = grace
         self.handle_signals = handle_signals
         self._results: queue.SimpleQueue[StepResult | None] = queue.SimpleQueue()
-        self._in_flight: dict[int, Task] = {}
+        self._in_flight: dict[Key, Task] = {}
         self._stopping = threading.Event()
         self._hard_stop = threading.Event()
         self._running = threading.Event()
@@ -226,7 +227,7 @@ class Worker:
             if item is None:
                 self._kicked = True
                 continue
-            self._in_flight.pop(item.task.leaf.id, None)
+            self._in_flight.pop(item.task.leaf.key, None)
             self.steps_run += 1
             out.append(item)
 
@@ -241,7 +242,7 @@ class Worker:
 
     def _dispatch(self, task: Task) -> None:
         rt = self.runtime
-        self._in_flight[task.leaf.id] = task
+        self._in_flight[task.leaf.key] = task
         step = STEPS.get(task.leaf.step or "")
         if step is not None and step.is_async and self._loop is not None:
             steps.start_async(task, self._loop, rt.clock.now, rt.engine.limit, self._results.put)

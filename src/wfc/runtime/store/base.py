@@ -12,8 +12,10 @@ Data model
   at the end — not on every step.
 * **history**: one row per *leaf command* (step, transactional step, timer, event wait, child workflow; plus the
   ``start`` row of each instance and its ``on_complete`` call). A row is created when the workflow suspends on it
-  and is also the work item: it is claimable while open and due. ``(instance, seq, path)`` is unique: ``seq``
-  numbers the instance's suspensions, ``path`` the place inside ``all_of``/``any_of`` (``""`` for a lone command).
+  and is also the work item: it is claimable while open and due. ``(instance, seq, pos)`` is its key: ``seq``
+  numbers the instance's suspensions, ``pos`` the leaf's index in its suspension, ``path`` its place inside
+  ``all_of``/``any_of`` (``""`` for a lone command). Rows are clustered by that key, so an instance's history is
+  one range of the table.
   The first row of each suspension carries the **cursor** the workflow had when it suspended (``state_id`` +
   encoded live variables in ``snapshot``, and the command tree's ``shape``): resuming reads that one row, never the
   rest of the history, and a restart from that step restores it.
@@ -22,7 +24,7 @@ Data model
 * **workers**: live worker processes, so a crashed one's leases are released at once.
 
 A transition from suspension *k* commits only if it moves a row of *k* out of the open states (a conditional
-update: the revision compare-and-set) and creates the rows of *k + 1* (the unique key): a transition cannot
+update: the revision compare-and-set) and creates the rows of *k + 1* (the primary key): a transition cannot
 commit twice.
 """
 
@@ -56,6 +58,10 @@ CHILD = "child"
 ON_COMPLETE = "on_complete"
 
 
+Key = tuple[int, int, int]
+"""A history row's identity: (instance, seq, pos) — its instance, suspension number and leaf index."""
+
+
 @attrs.define(slots=True)
 class InstanceRow:
     n: int
@@ -67,7 +73,8 @@ class InstanceRow:
     created_at: float
     updated_at: float
     parent: int | None = None
-    parent_leaf: int | None = None
+    parent_seq: int | None = None
+    parent_pos: int | None = None
     on_complete: str | None = None
     context: str | None = None
     args: str | None = None
@@ -76,15 +83,23 @@ class InstanceRow:
     finished_at: float | None = None
     blocked: str | None = None
 
+    @property
+    def parent_key(self) -> Key | None:
+        """The parent's history row this child workflow's outcome goes to."""
+        if self.parent is None or self.parent_seq is None or self.parent_pos is None:
+            return None
+        return (self.parent, self.parent_seq, self.parent_pos)
+
 
 @attrs.define(slots=True)
 class LeafRow:
     """A history row. ``result``/``error`` hold the encoded outcome (``error`` is the exception the workflow sees,
-    encoded; while a step is being retried it holds the last attempt's error)."""
+    encoded; while a step is being retried it holds the last attempt's error). ``pos`` is the leaf's index in its
+    suspension (depth-first), ``path`` its place in the ``all_of``/``any_of`` tree."""
 
-    id: int
     instance: int
     seq: int
+    pos: int
     path: str
     kind: str
     name: str
@@ -107,6 +122,10 @@ class LeafRow:
     shape: str | None = None
     blocked: str | None = None
 
+    @property
+    def key(self) -> Key:
+        return (self.instance, self.seq, self.pos)
+
 
 @attrs.define(slots=True)
 class EventRow:
@@ -116,7 +135,8 @@ class EventRow:
     value: str | None
     error: str | None
     sent_at: float
-    consumed_by: int | None = None
+    consumed_seq: int | None = None
+    consumed_pos: int | None = None
 
 
 class TxHandle(Protocol):
@@ -155,7 +175,7 @@ class Store(Protocol):
     def saved_tables(self) -> list[tuple[str, str]]: ...
     def register_worker(self, worker_id: str, host: str, pid: int, now: float) -> None: ...
     def heartbeat(self, worker_id: str, now: float, lease_until: float) -> None: ...
-    def extend(self, leaf_ids: Sequence[int], owner: str, until: float) -> None: ...
+    def extend(self, keys: Sequence[Key], owner: str, until: float) -> None: ...
     def workers(self, host: str) -> list[tuple[str, int]]: ...
     def remove_worker(self, worker_id: str) -> None: ...
 
@@ -173,10 +193,10 @@ class Store(Protocol):
     ) -> list[InstanceRow]: ...
 
     # ---- history rows / work ----
-    def insert_leaf(self, row: LeafRow) -> int: ...
+    def insert_leaf(self, row: LeafRow) -> None: ...
     def resolve(
         self,
-        leaf_id: int,
+        key: Key,
         owner: str | None,
         status: int,
         result: str | None,
@@ -188,19 +208,19 @@ class Store(Protocol):
         ...
 
     def note_canceled(
-        self, leaf_id: int, owner: str, result: str | None, error: str | None, attempts: int, now: float
+        self, key: Key, owner: str, result: str | None, error: str | None, attempts: int, now: float
     ) -> None:
         """A step whose row was canceled while it ran (it lost a race): record that it ran, and how."""
         ...
 
-    def deliver_external(self, leaf_id: int, result: str | None, error: str | None, now: float) -> bool:
+    def deliver_external(self, key: Key, result: str | None, error: str | None, now: float) -> bool:
         """An outcome from outside (event, child): OPEN → RESOLVED, due now."""
         ...
 
     def retry_later(
-        self, leaf_id: int, owner: str | None, attempts: int, ready_at: float, error: str
+        self, key: Key, owner: str | None, attempts: int, ready_at: float, error: str
     ) -> bool: ...
-    def park(self, leaf_id: int, message: str) -> None: ...
+    def park(self, key: Key, message: str) -> None: ...
     def unpark(self, now: float) -> int: ...
     def close_group(self, instance: int, seq: int, now: float) -> None:
         """A decided suspension: resolved rows become DONE, open ones CANCELED."""
@@ -209,7 +229,6 @@ class Store(Protocol):
     def group(self, instance: int, seq: int) -> list[LeafRow]: ...
     def current(self, instance: int) -> list[LeafRow]: ...
     def history(self, instance: int) -> list[LeafRow]: ...
-    def get_leaf(self, leaf_id: int) -> LeafRow | None: ...
     def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
         """Due open rows and resolved rows, oldest first, not leased by a live lease."""
         ...
@@ -218,7 +237,7 @@ class Store(Protocol):
         """Whether :meth:`claim` would find anything (a cheap read, no write lock)."""
         ...
 
-    def lease(self, leaf_id: int, owner: str, until: float, now: float) -> None: ...
+    def lease(self, key: Key, owner: str, until: float, now: float) -> None: ...
     def release(self, owner: str) -> int: ...
     def next_due(self, now: float) -> float | None: ...
 
@@ -230,7 +249,7 @@ class Store(Protocol):
         """The oldest unconsumed event of that name after skipping ``skip`` of them."""
         ...
 
-    def consume_event(self, event_id: int, leaf_id: int) -> None: ...
+    def consume_event(self, event_id: int, key: Key) -> None: ...
     def waiting_leaf(self, instance: int, name: str) -> LeafRow | None: ...
 
 

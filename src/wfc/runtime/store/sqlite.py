@@ -19,32 +19,32 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from wfc.runtime.errors import ConfigError
-from wfc.runtime.store.base import EventRow, InstanceRow, LeafRow, chunks
+from wfc.runtime.store.base import EventRow, InstanceRow, Key, LeafRow
 from wfc.runtime.store.connection import TransactionHandle, parse_url, store_error
 from wfc.runtime.store.schema import migrate
 
 _LEAF_COLS = (
-    "id, instance, seq, path, kind, name, status, step, args, kwargs, retry, result, error, attempts, ready_at, "
+    "instance, seq, pos, path, kind, name, status, step, args, kwargs, retry, result, error, attempts, ready_at, "
     "lease_owner, lease_until, scheduled_at, started_at, finished_at, state_id, snapshot, shape, blocked"
 )
 _LEAF_COLS_H = ", ".join(f"h.{c.strip()}" for c in _LEAF_COLS.split(","))
 _INST_COLS = (
-    "n, id, workflow, name, table_hash, state, created_at, updated_at, parent, parent_leaf, on_complete, context, "
-    "args, result, error, finished_at, blocked"
+    "n, id, workflow, name, table_hash, state, created_at, updated_at, parent, parent_seq, parent_pos, "
+    "on_complete, context, args, result, error, finished_at, blocked"
 )
 # Claimed rows carry their instance without its (possibly large) arguments and outcome.
 _INST_COLS_LIGHT = (
-    "i.n, i.id, i.workflow, i.name, i.table_hash, i.state, i.created_at, i.updated_at, i.parent, i.parent_leaf, "
-    "i.on_complete, i.context, NULL, NULL, NULL, i.finished_at, i.blocked"
+    "i.n, i.id, i.workflow, i.name, i.table_hash, i.state, i.created_at, i.updated_at, i.parent, i.parent_seq, "
+    "i.parent_pos, i.on_complete, i.context, NULL, NULL, NULL, i.finished_at, i.blocked"
 )
 _NLEAF = 24
+_EVENT_COLS = "id, instance, name, value, error, sent_at, consumed_seq, consumed_pos"
 
-_INSERT_LEAF = (
-    "INSERT INTO history (instance, seq, path, kind, name, status, step, args, kwargs, retry, result, error, "
-    "attempts, ready_at, lease_owner, lease_until, scheduled_at, started_at, finished_at, state_id, snapshot, shape, "
-    "blocked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_LEAF = f"INSERT INTO history ({_LEAF_COLS}) VALUES ({','.join('?' * _NLEAF)})"
+_KEY = "instance=? AND seq=? AND pos=?"
+_RESOLVE = (
+    f"UPDATE history SET status=?, result=?, error=?, attempts=?, finished_at=? WHERE {_KEY} AND status<2"
 )
-_RESOLVE = "UPDATE history SET status=?, result=?, error=?, attempts=?, finished_at=? WHERE id=? AND status<2"
 _RESOLVE_OWNED = _RESOLVE + " AND lease_owner=?"
 _CLAIM = (
     f"SELECT {_LEAF_COLS_H}, {_INST_COLS_LIGHT} FROM history h JOIN instances i ON i.n = h.instance "
@@ -191,13 +191,11 @@ class SQLiteStore:
     def heartbeat(self, worker_id: str, now: float, lease_until: float) -> None:
         self.conn.execute("UPDATE workers SET heartbeat_at=? WHERE id=?", (now, worker_id))
 
-    def extend(self, leaf_ids: Sequence[int], owner: str, until: float) -> None:
-        for part in chunks(list(leaf_ids), 500):
-            marks = ",".join("?" * len(part))
-            self.conn.execute(
-                f"UPDATE history SET lease_until=? WHERE lease_owner=? AND status<2 AND id IN ({marks})",
-                (until, owner, *part),
-            )
+    def extend(self, keys: Sequence[Key], owner: str, until: float) -> None:
+        self.conn.executemany(
+            f"UPDATE history SET lease_until=? WHERE {_KEY} AND lease_owner=? AND status<2",
+            [(until, *key, owner) for key in keys],
+        )
 
     def workers(self, host: str) -> list[tuple[str, int]]:
         return [(r[0], r[1]) for r in self.conn.execute("SELECT id, pid FROM workers WHERE host=?", (host,))]
@@ -210,8 +208,8 @@ class SQLiteStore:
     def insert_instance(self, row: InstanceRow) -> int | None:
         cur = self.conn.execute(
             "INSERT INTO instances (id, workflow, name, table_hash, state, created_at, updated_at, parent, "
-            "parent_leaf, on_complete, context, args, result, error, finished_at, blocked) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+            "parent_seq, parent_pos, on_complete, context, args, result, error, finished_at, blocked) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
             (
                 row.id,
                 row.workflow,
@@ -221,7 +219,8 @@ class SQLiteStore:
                 row.created_at,
                 row.updated_at,
                 row.parent,
-                row.parent_leaf,
+                row.parent_seq,
+                row.parent_pos,
                 row.on_complete,
                 row.context,
                 row.args,
@@ -277,12 +276,13 @@ class SQLiteStore:
 
     # ---- history rows / work -------------------------------------------------------------------------------------
 
-    def insert_leaf(self, row: LeafRow) -> int:
-        cur = self.conn.execute(
+    def insert_leaf(self, row: LeafRow) -> None:
+        self.conn.execute(
             _INSERT_LEAF,
             (
                 row.instance,
                 row.seq,
+                row.pos,
                 row.path,
                 row.kind,
                 row.name,
@@ -306,12 +306,10 @@ class SQLiteStore:
                 row.blocked,
             ),
         )
-        row.id = cur.lastrowid  # type: ignore[assignment]
-        return row.id
 
     def resolve(
         self,
-        leaf_id: int,
+        key: Key,
         owner: str | None,
         status: int,
         result: str | None,
@@ -320,41 +318,39 @@ class SQLiteStore:
         now: float,
     ) -> bool:
         if owner is None:
-            cur = self.conn.execute(_RESOLVE, (status, result, error, attempts, now, leaf_id))
+            cur = self.conn.execute(_RESOLVE, (status, result, error, attempts, now, *key))
         else:
-            cur = self.conn.execute(_RESOLVE_OWNED, (status, result, error, attempts, now, leaf_id, owner))
+            cur = self.conn.execute(_RESOLVE_OWNED, (status, result, error, attempts, now, *key, owner))
         return cur.rowcount == 1
 
     def note_canceled(
-        self, leaf_id: int, owner: str, result: str | None, error: str | None, attempts: int, now: float
+        self, key: Key, owner: str, result: str | None, error: str | None, attempts: int, now: float
     ) -> None:
         self.conn.execute(
-            "UPDATE history SET result=?, error=?, attempts=?, finished_at=? WHERE id=? AND status=3 "
+            f"UPDATE history SET result=?, error=?, attempts=?, finished_at=? WHERE {_KEY} AND status=3 "
             "AND lease_owner=?",
-            (result, error, attempts, now, leaf_id, owner),
+            (result, error, attempts, now, *key, owner),
         )
 
-    def deliver_external(self, leaf_id: int, result: str | None, error: str | None, now: float) -> bool:
+    def deliver_external(self, key: Key, result: str | None, error: str | None, now: float) -> bool:
         cur = self.conn.execute(
             "UPDATE history SET status=1, result=?, error=?, finished_at=?, ready_at=?, lease_until=0 "
-            "WHERE id=? AND status=0",
-            (result, error, now, now, leaf_id),
+            f"WHERE {_KEY} AND status=0",
+            (result, error, now, now, *key),
         )
         return cur.rowcount == 1
 
-    def retry_later(
-        self, leaf_id: int, owner: str | None, attempts: int, ready_at: float, error: str
-    ) -> bool:
-        sql = "UPDATE history SET attempts=?, ready_at=?, error=?, lease_until=0 WHERE id=? AND status<2"
-        params: tuple[Any, ...] = (attempts, ready_at, error, leaf_id)
+    def retry_later(self, key: Key, owner: str | None, attempts: int, ready_at: float, error: str) -> bool:
+        sql = f"UPDATE history SET attempts=?, ready_at=?, error=?, lease_until=0 WHERE {_KEY} AND status<2"
+        params: tuple[Any, ...] = (attempts, ready_at, error, *key)
         if owner is not None:
             sql += " AND lease_owner=?"
             params += (owner,)
         return self.conn.execute(sql, params).rowcount == 1
 
-    def park(self, leaf_id: int, message: str) -> None:
+    def park(self, key: Key, message: str) -> None:
         self.conn.execute(
-            "UPDATE history SET ready_at=NULL, blocked=?, lease_until=0 WHERE id=?", (message, leaf_id)
+            f"UPDATE history SET ready_at=NULL, blocked=?, lease_until=0 WHERE {_KEY}", (message, *key)
         )
 
     def unpark(self, now: float) -> int:
@@ -364,7 +360,7 @@ class SQLiteStore:
             for leaf in self.current(n):
                 if leaf.blocked is not None and leaf.status < 2:
                     self.conn.execute(
-                        "UPDATE history SET ready_at=?, blocked=NULL WHERE id=?", (now, leaf.id)
+                        f"UPDATE history SET ready_at=?, blocked=NULL WHERE {_KEY}", (now, *leaf.key)
                     )
                     count += 1
             self.conn.execute("UPDATE instances SET blocked=NULL WHERE n=?", (n,))
@@ -381,7 +377,7 @@ class SQLiteStore:
 
     def group(self, instance: int, seq: int) -> list[LeafRow]:
         rows = self.conn.execute(
-            f"SELECT {_LEAF_COLS} FROM history WHERE instance=? AND seq=? ORDER BY id", (instance, seq)
+            f"SELECT {_LEAF_COLS} FROM history WHERE instance=? AND seq=? ORDER BY pos", (instance, seq)
         )
         return [LeafRow(*r) for r in rows]
 
@@ -389,7 +385,7 @@ class SQLiteStore:
         with self.read():
             rows = self.conn.execute(
                 f"SELECT {_LEAF_COLS} FROM history WHERE instance=? AND "
-                "seq=(SELECT max(seq) FROM history WHERE instance=?) ORDER BY id",
+                "seq=(SELECT max(seq) FROM history WHERE instance=?) ORDER BY pos",
                 (instance, instance),
             ).fetchall()
         return [LeafRow(*r) for r in rows]
@@ -397,13 +393,9 @@ class SQLiteStore:
     def history(self, instance: int) -> list[LeafRow]:
         with self.read():
             rows = self.conn.execute(
-                f"SELECT {_LEAF_COLS} FROM history WHERE instance=? ORDER BY id", (instance,)
+                f"SELECT {_LEAF_COLS} FROM history WHERE instance=? ORDER BY seq, pos", (instance,)
             ).fetchall()
         return [LeafRow(*r) for r in rows]
-
-    def get_leaf(self, leaf_id: int) -> LeafRow | None:
-        row = self.conn.execute(f"SELECT {_LEAF_COLS} FROM history WHERE id=?", (leaf_id,)).fetchone()
-        return LeafRow(*row) if row else None
 
     def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
         out = []
@@ -418,10 +410,10 @@ class SQLiteStore:
             ).fetchone()
         return row is not None
 
-    def lease(self, leaf_id: int, owner: str, until: float, now: float) -> None:
+    def lease(self, key: Key, owner: str, until: float, now: float) -> None:
         self.conn.execute(
-            "UPDATE history SET lease_owner=?, lease_until=?, started_at=coalesce(started_at, ?) WHERE id=?",
-            (owner, until, now, leaf_id),
+            f"UPDATE history SET lease_owner=?, lease_until=?, started_at=coalesce(started_at, ?) WHERE {_KEY}",
+            (owner, until, now, *key),
         )
 
     def release(self, owner: str) -> int:
@@ -449,20 +441,22 @@ class SQLiteStore:
 
     def take_event(self, instance: int, name: str, skip: int = 0) -> EventRow | None:
         row = self.conn.execute(
-            "SELECT id, instance, name, value, error, sent_at, consumed_by FROM events "
-            "WHERE instance=? AND name=? AND consumed_by IS NULL ORDER BY id LIMIT 1 OFFSET ?",
+            f"SELECT {_EVENT_COLS} FROM events "
+            "WHERE instance=? AND name=? AND consumed_seq IS NULL ORDER BY id LIMIT 1 OFFSET ?",
             (instance, name, skip),
         ).fetchone()
         return EventRow(*row) if row else None
 
-    def consume_event(self, event_id: int, leaf_id: int) -> None:
-        self.conn.execute("UPDATE events SET consumed_by=? WHERE id=?", (leaf_id, event_id))
+    def consume_event(self, event_id: int, key: Key) -> None:
+        self.conn.execute(
+            "UPDATE events SET consumed_seq=?, consumed_pos=? WHERE id=?", (key[1], key[2], event_id)
+        )
 
     def waiting_leaf(self, instance: int, name: str) -> LeafRow | None:
         row = self.conn.execute(
             f"SELECT {_LEAF_COLS} FROM history WHERE instance=? AND "
             "seq=(SELECT max(seq) FROM history WHERE instance=?) AND kind='event' AND name=? AND status=0 "
-            "ORDER BY id LIMIT 1",
+            "ORDER BY pos LIMIT 1",
             (instance, instance, name),
         ).fetchone()
         return LeafRow(*row) if row else None
@@ -470,8 +464,7 @@ class SQLiteStore:
     def events(self, instance: int) -> list[EventRow]:
         with self.read():
             rows = self.conn.execute(
-                "SELECT id, instance, name, value, error, sent_at, consumed_by FROM events WHERE instance=? "
-                "ORDER BY id",
+                f"SELECT {_EVENT_COLS} FROM events WHERE instance=? ORDER BY id",
                 (instance,),
             ).fetchall()
         return [EventRow(*r) for r in rows]
