@@ -95,17 +95,34 @@ class Engine(Intake):
         """One transaction: record ``results``, then claim up to ``claim`` due rows. Returns the steps leased to
         this process (at most ``capacity`` new ones), to run outside the transaction."""
         now = self.clock.now()
+        self.claimed = 0
+        if not results and (claim <= 0 or not self.store.has_due(now)):
+            return []  # nothing to do: no write transaction (an idle worker never takes the write lock)
+        if len(results) == 1 and claim <= 0:
+            # One transition: no savepoint. If it breaks, the whole transaction rolls back and the cycle runs again
+            # with each transition guarded.
+            try:
+                return self._cycle(results, 0, capacity, now, guard=False)
+            except (StoreError, sqlite3.Error):
+                raise
+            except Exception:
+                pass
+        return self._cycle(results, claim, capacity, now, guard=True)
+
+    def _cycle(
+        self, results: Sequence[StepResult], claim: int, capacity: int, now: float, *, guard: bool
+    ) -> list[Task]:
         self.out = []
         self.capacity = capacity
         self._logs = []
         self.now = now
-        self.claimed = 0
-        if not results and (claim <= 0 or not self.store.has_due(now)):
-            return []  # nothing to do: no write transaction (an idle worker never takes the write lock)
         try:
             with self.store.transaction():
                 for r in results:
-                    self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
+                    if guard:
+                        self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
+                    else:
+                        self._complete(r, None)
                 if claim > 0:
                     rows = self.store.claim(self.owner, now, claim)
                     self.claimed = len(rows)
@@ -113,6 +130,7 @@ class Engine(Intake):
                         self._claimed(leaf, inst)
         except BaseException:
             self.out = []
+            self._logs = []
             raise
         for ctx in self._logs:
             ctx.flush_logs()

@@ -52,6 +52,46 @@ _CLAIM = (
 )
 
 
+class _Transaction:
+    """``with store.transaction():`` one write transaction under the store's lock; database errors become
+    :class:`~wfc.runtime.errors.StoreError`. (A class, not a generator: it runs on every step.)"""
+
+    __slots__ = ("conn", "lock")
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+        self.conn = conn
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self.lock.release()
+            raise store_error(exc, "cannot begin a transaction") from None
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        conn = self.conn
+        try:
+            if exc_type is not None:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise store_error(exc, "a write failed") from exc
+                return
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise store_error(error, "cannot commit") from None
+        finally:
+            self.lock.release()
+
+
 class _Savepoint:
     """``with store.savepoint():`` a nested transaction, rolled back if the block raises."""
 
@@ -103,6 +143,8 @@ class SQLiteStore:
             self.conn = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=timeout, cached_statements=256
             )
+            self._savepoint = _Savepoint(self.conn)
+            self._transaction = _Transaction(self.conn, self._lock)
             if not self.memory:
                 mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
@@ -113,7 +155,6 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise store_error(exc, f"cannot open {url}") from None
         self._handle = TransactionHandle(self.conn)
-        self._savepoint = _Savepoint(self.conn)
 
     # ---- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -125,28 +166,8 @@ class SQLiteStore:
         with self._lock:
             self.conn.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        conn = self.conn
-        with self._lock:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise store_error(exc, "cannot begin a transaction") from None
-            try:
-                yield
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise store_error(exc, "a write failed") from exc
-                raise
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise store_error(exc, "cannot commit") from None
+    def transaction(self) -> _Transaction:
+        return self._transaction
 
     def savepoint(self) -> _Savepoint:
         return self._savepoint
