@@ -43,7 +43,14 @@ def _demo(cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     env.pop("WFC_DB", None)
     return subprocess.Popen([sys.executable, "-m", "examples.demo", "--approve-after", "1"], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_works)  # fmt: skip
+
+
+def _ctrl_c_works() -> None:
+    """A process started in the background by a shell inherits SIGINT ignored (so does its Python): undo that,
+    as a terminal's Ctrl-C would reach the demo."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_demo_completes_and_resumes_after_ctrl_c(tmp_path: Path) -> None:

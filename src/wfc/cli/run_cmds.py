@@ -75,7 +75,8 @@ def run(
     NAME-HASH, HASH being the first 12 hex digits of the SHA-256 of the workflow's
     key and its arguments as canonical JSON: the same command and arguments name
     the same instance (once it has ended, the command reports its outcome again).
-    Give --id to run the same arguments as another instance.
+    Give --id to run the same arguments as another instance. While it runs, this
+    process is a worker of the database: it also runs other work that is due there.
 
     On a terminal the progress is a live table of every step, child workflow, sleep
     and event wait (state, attempts, last error, due time); otherwise it is one line
