@@ -386,7 +386,9 @@ class Engine(Intake):
                 vars_text = steps.check_size(
                     fastcodec.dumps_vars(outcome.vars) or convert.dumps_vars(outcome.vars),
                     self.limit,
-                    f"the live variables of workflow {inst.name} at {outcome.state}",
+                    "the live variables of workflow {} at {}",
+                    inst.name,
+                    outcome.state,
                 )
             except WfcError as exc:
                 if state_id is not None and redo is None:
@@ -420,7 +422,7 @@ class Engine(Intake):
         if ok:
             try:
                 value = check_result(self.deployment.workflow(inst.workflow), value)
-                result_text = steps.encode(value, self.limit, f"the result of workflow {inst.name}")
+                result_text = steps.encode(value, self.limit, "the result of workflow {}", inst.name)
             except WfcError as exc:
                 ok, error = False, exc
         else:

@@ -44,9 +44,12 @@ def _loop(v: Loop) -> str | None:
         seq_text = _str(seq)
     else:
         return None
-    if not (type(v.kind) is str and type(v.part) is str):
+    kind, part, index, size, count = v.kind, v.part, v.index, v.size, v.count
+    if type(kind) is not str or type(part) is not str:
         return None
-    if not all(type(x) is int and -_INT < x < _INT for x in (v.index, v.size, v.count)):
+    if type(index) is not int or type(size) is not int or type(count) is not int:
+        return None
+    if not (-_INT < index < _INT and -_INT < size < _INT and -_INT < count < _INT):
         return None
     return (
         f'{_LOOP}{_str(v.kind)},"seq":{seq_text},"index":{v.index},"keys":null,"size":{v.size},'

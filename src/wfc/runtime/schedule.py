@@ -221,7 +221,11 @@ class Scheduler:
         handoff = self._maybe_lease(row)
         self.store.insert_leaf(row)
         if handoff:
-            self.out.append(Task(row, inst, variables))
+            args = command.args
+            call: tuple[list[Any], dict[str, Any]] | None = None
+            if steps.plain(args, command.kwargs):
+                call = (list(args), {})
+            self.out.append(Task(row, inst, variables, call))
         self.update_state(inst, [row], at)
         return None
 
@@ -318,9 +322,9 @@ class Scheduler:
             scheduled_at=at,
         )
         try:
-            row.args = steps.encode(list(cmd.args), self.limit, f"the arguments of step {name!r}")
+            row.args = steps.encode(list(cmd.args), self.limit, "the arguments of step {!r}", name)
             if cmd.kwargs:
-                row.kwargs = steps.encode(dict(cmd.kwargs), self.limit, f"the arguments of step {name!r}")
+                row.kwargs = steps.encode(dict(cmd.kwargs), self.limit, "the arguments of step {!r}", name)
         except WfcError as exc:
             return self._failed(row, to_exception(error_info(exc), step=name, attempts=0))
         inline = opts.inline if opts.inline is not None else step.inline
@@ -342,14 +346,16 @@ class Scheduler:
         name = cmd.display_name
         row = LeafRow(inst.n, k, 0, path, CHILD, name, step=cmd.workflow.key, scheduled_at=at)
         try:
-            row.args = steps.encode(list(cmd.args), self.limit, f"the arguments of workflow {name!r}")
+            row.args = steps.encode(list(cmd.args), self.limit, "the arguments of workflow {!r}", name)
             if cmd.kwargs:
-                row.kwargs = steps.encode(dict(cmd.kwargs), self.limit, f"the arguments of workflow {name!r}")
+                row.kwargs = steps.encode(
+                    dict(cmd.kwargs), self.limit, "the arguments of workflow {!r}", name
+                )
             child = self.deployment.workflow(cmd.workflow)
             table = self.deployment.current(child)
             variables = check_arguments(child, tuple(cmd.args), dict(cmd.kwargs))
             child_vars = steps.check_size(
-                convert.dumps_vars(variables), self.limit, f"the arguments of workflow {name!r}"
+                convert.dumps_vars(variables), self.limit, "the arguments of workflow {!r}", name
             )
         except WfcError as exc:
             return self._failed(row, to_exception(error_info(exc), step=name, attempts=0))

@@ -41,6 +41,9 @@ class Task:
     leaf: LeafRow
     inst: InstanceRow
     vars: dict[str, Any] | None = None
+    call: tuple[list[Any], dict[str, Any]] | None = (
+        None  # the arguments, when decoding would give them back as is
+    )
 
 
 @attrs.define(slots=True)
@@ -61,13 +64,14 @@ class StepResult:
     missing: str | None = None
 
 
-def check_size(text: str, limit: int, what: str) -> str:
-    """``text`` if it is within ``limit`` bytes (UTF-8), else :class:`ValueTooLarge`."""
+def check_size(text: str, limit: int, what: str, *args: object) -> str:
+    """``text`` if it is within ``limit`` bytes (UTF-8), else :class:`ValueTooLarge` naming ``what.format(*args)``
+    (formatted only then: this runs on every step)."""
     if len(text) * 4 > limit:
         size = len(text.encode())
         if size > limit:
             raise ValueTooLarge(
-                f"{what} is {size:,} bytes encoded, over the limit of {limit:,}",
+                f"{what.format(*args)} is {size:,} bytes encoded, over the limit of {limit:,}",
                 hint="keep large data outside the workflow (a file or table) and pass its id, or raise the "
                 "runtime's max_value_size",
             )
@@ -77,13 +81,13 @@ def check_size(text: str, limit: int, what: str) -> str:
 _SMALL_INT = 1 << 62
 
 
-def encode(value: Any, limit: int, what: str) -> str:
+def encode(value: Any, limit: int, what: str, *args: object) -> str:
     kind = type(value)
     if kind is int and -_SMALL_INT < value < _SMALL_INT:
         return str(value)  # what the codec writes for a plain int
     if kind is list and all(type(x) is int and -_SMALL_INT < x < _SMALL_INT for x in value):
         return f"[{','.join(map(str, value))}]"
-    return check_size(convert.dumps(value), limit, what)
+    return check_size(convert.dumps(value), limit, what, *args)
 
 
 def roundtrip(value: Any, text: str) -> Any:
@@ -119,6 +123,11 @@ def _load_args(text: str) -> list[Any]:
     if type(data) is list and all(type(x) in _JSON_SCALARS for x in data):
         return data  # plain JSON scalars decode to themselves
     return list(convert.decode(data))
+
+
+def plain(args: tuple[Any, ...], kwargs: Any) -> bool:
+    """Whether these arguments come back from the codec as the very same values (scalars that cannot alias)."""
+    return not kwargs and all(type(x) in _PLAIN for x in args)
 
 
 def arguments(leaf: LeafRow) -> tuple[list[Any], dict[str, Any]]:
@@ -159,7 +168,7 @@ def conclude(
     retryable = True
     if exc is None:
         try:
-            text = encode(value, limit, f"the result of step {leaf.name!r}")
+            text = encode(value, limit, "the result of step {!r}", leaf.name)
             return StepResult(task, attempt, now, ok=True, value=roundtrip(value, text), text=text)
         except WfcError as err:
             exc, retryable = err, False  # it would fail the same way again
@@ -184,7 +193,7 @@ def run(task: Task, now: Callable[[], float], limit: int) -> StepResult:
     except UnknownStep as exc:
         return StepResult(task, leaf.attempts, now(), missing=f"{exc.code}: {exc}")
     try:
-        args, kwargs = arguments(leaf)
+        args, kwargs = task.call if task.call is not None else arguments(leaf)
         value = call(step.fn, step.is_async, args, kwargs)
     except Exception as exc:
         log.debug("step %s of %s failed (attempt %d)", leaf.name, task.inst.id, attempt, exc_info=True)
