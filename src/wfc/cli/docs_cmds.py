@@ -37,11 +37,12 @@ def render_cli_docs(group: click.Group) -> str:
         "1 the workflow failed or `check` found errors, 2 usage errors.",
         "",
     ]
-    root = click.Context(group, info_name="wfc", terminal_width=100, max_content_width=100)
+    settings = {**group.context_settings, "terminal_width": 100, "max_content_width": 100}
+    root = click.Context(group, info_name="wfc", **settings)
     out += ["## wfc", "", "```text", group.get_help(root).rstrip(), "```", ""]
     for name in sorted(group.commands):
         command = group.commands[name]
-        ctx = click.Context(command, info_name=name, parent=root, terminal_width=100, max_content_width=100)
+        ctx = click.Context(command, info_name=name, parent=root, **settings)
         out += [f"## wfc {name}", "", "```text", command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(out)
 
