@@ -380,7 +380,7 @@ class Engine(Intake):
         finally:
             deactivate(token)
         k = seq
-        while isinstance(outcome, Suspended):
+        while type(outcome) is Suspended:
             k += 1
             try:
                 vars_text = steps.check_size(

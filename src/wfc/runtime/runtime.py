@@ -224,10 +224,14 @@ class Runtime:
                     continue
                 results = []
                 started = time.monotonic()
-                while queue and time.monotonic() - started < self.lease / 3:
-                    task = queue.pop(0)
-                    results.append(steps.run(task, self.clock.now, engine.limit))
-                    ran += 1
+                budget = self.lease / 3
+                now, limit, run = self.clock.now, engine.limit, steps.run
+                for task in queue:
+                    results.append(run(task, now, limit))
+                    if time.monotonic() - started > budget:
+                        break
+                ran += len(results)
+                del queue[: len(results)]
                 if queue:
                     self._heartbeat([t.leaf.key for t in queue])
 

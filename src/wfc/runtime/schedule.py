@@ -226,7 +226,8 @@ class Scheduler:
             if steps.plain(args, command.kwargs):
                 call = (list(args), {})
             self.out.append(Task(row, inst, variables, call))
-        self.update_state(inst, [row], at)
+        if not (inst.state == "running" and row.kind == STEP and (row.ready_at or 0.0) <= at):  # no change
+            self.update_state(inst, [row], at)
         return None
 
     def _maybe_lease(self, row: LeafRow) -> bool:
@@ -305,10 +306,11 @@ class Scheduler:
             ready = max(ready, opts.run_at.timestamp())
         if opts.run_after is not None:
             ready += opts.run_after
-        policy = resolve_retry(opts.retry, step.retry, defn.retry, default=self.retry)
-        retry_text = self._policies.get(policy)
+        options = (opts.retry, step.retry, defn.retry)
+        retry_text = self._policies.get(options)
         if retry_text is None:
-            retry_text = self._policies[policy] = "" if policy.max_attempts == 1 else convert.dumps(policy)
+            policy = resolve_retry(*options, default=self.retry)
+            retry_text = self._policies[options] = "" if policy.max_attempts == 1 else convert.dumps(policy)
         row = LeafRow(
             inst.n,
             k,
