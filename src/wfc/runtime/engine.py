@@ -23,7 +23,7 @@ from typing import Any
 from wfc import convert
 from wfc.commands import STEPS
 from wfc.errors import WfcError, WorkflowFailed
-from wfc.runtime import fastcodec, steps
+from wfc.runtime import control, fanout, fastcodec, steps
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
 from wfc.runtime.errors import (
@@ -311,6 +311,8 @@ class Engine(Intake):
                 leaf.name,
                 hot,
             )
+        elif redo is None and fanout.still_pending(self, inst, leaf, ok):
+            return  # a step of an all_of succeeded while others still run: nothing to decide yet
         else:
             self._group(inst, machine, leaf.seq, at, redo)
 
@@ -331,6 +333,7 @@ class Engine(Intake):
             self.update_state(inst, [r for r in rows if r.status == OPEN], at)
             return
         self.store.close_group(inst.n, seq, at)
+        control.cancel_children(self, inst, fanout.open_children(rows), at)  # losers' child workflows
         value: Any = None
         err: BaseException | None = None
         ok = decision is not None and decision.ok

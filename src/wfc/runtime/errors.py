@@ -77,3 +77,21 @@ class WaitTimeout(WorkflowRuntimeError):
 
 for _cls in (ValueTooLarge, UnknownStep, UnknownWorkflow, UnknownVersion):
     register_error(_cls)  # re-raised with their own type at a workflow's yield
+
+
+class AlreadyFinished(WorkflowFinished):
+    """``cancel()`` of an instance that has ended (``WFC433``)."""
+
+    code = "WFC433"
+
+
+class RestartError(WorkflowRuntimeError):
+    """``restart()``/``fork()`` cannot start from that step (``WFC434``)."""
+
+    code = "WFC434"
+
+
+class MigrationError(WorkflowRuntimeError):
+    """``migrate()``/``diff``: a table version that cannot be found or used, or a bad mapping (``WFC435``)."""
+
+    code = "WFC435"

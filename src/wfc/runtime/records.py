@@ -68,6 +68,11 @@ class Status:
     def finished(self) -> bool:
         return self.state.finished
 
+    @property
+    def children(self) -> tuple[str, ...]:
+        """The ids of the child workflows it waits for (they are running)."""
+        return tuple(o.child_id for o in self.outstanding if o.child_id is not None)
+
 
 @attrs.frozen
 class HistoryRecord:

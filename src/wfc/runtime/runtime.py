@@ -28,12 +28,13 @@ from wfc.commands import RetryPolicy, WorkflowDef
 from wfc.errors import Canceled
 from wfc.runtime import steps
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
+from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
 from wfc.runtime.engine import Engine
 from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
 from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, WorkflowState
 from wfc.runtime.steps import StepResult
 from wfc.runtime.store.base import CANCELED, CHILD, DONE, START, InstanceRow, Key, LeafRow
-from wfc.runtime.store.sqlite import SQLiteStore
+from wfc.runtime.store.control import SQLiteControlStore
 from wfc.runtime.versions import Deployment
 from wfc.runtime.worker import Worker
 
@@ -48,7 +49,7 @@ class Blocked(ConfigError):
     code = "WFC432"
 
 
-class Runtime:
+class Runtime(Control):
     """Durable workflows on a database.
 
     ``url``: ``sqlite:///path.db`` (created and migrated automatically) or ``sqlite:///:memory:`` (the default;
@@ -58,7 +59,9 @@ class Runtime:
     every ``@wfc.workflow`` imported). ``versions``: a directory of old table versions (``wfc compile
     --versions``). ``max_value_size``: the largest step result, argument or set of live variables (bytes,
     default 1 MiB). ``lease``: seconds a claimed step stays reserved without a heartbeat. ``synchronous``: the
-    SQLite durability level (``NORMAL`` default, ``FULL``).
+    SQLite durability level (``NORMAL`` default, ``FULL``). ``max_parallelism``: how many steps this runtime runs
+    at once (default 25; ``rt.max_parallelism = n`` changes it while running). Cancel, restart, fork, watch,
+    cleanup and migrate: :class:`~wfc.runtime.control_api.Control`.
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class Runtime:
         synchronous: str | None = None,
         busy_timeout: float | None = None,
         worker_id: str | None = None,
+        max_parallelism: int = DEFAULT_PARALLELISM,
     ) -> None:
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ConfigError(f"retry must be a wfc.RetryPolicy, not {type(retry).__name__}")
@@ -82,8 +86,9 @@ class Runtime:
             raise ConfigError(f"max_value_size must be a number of bytes >= 1024 (got {max_value_size!r})")
         if lease <= 0 or poll_interval <= 0:
             raise ConfigError("lease and poll_interval must be positive numbers of seconds")
+        self._max_parallelism = check_parallelism(max_parallelism)
         self.clock: Clock = clock or SystemClock()
-        self.store = SQLiteStore(url, synchronous=synchronous, busy_timeout=busy_timeout)
+        self.store = SQLiteControlStore(url, synchronous=synchronous, busy_timeout=busy_timeout)
         self.deployment = Deployment(workflows, versions)
         self.host = socket.gethostname()
         self.owner = worker_id or f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -276,8 +281,10 @@ class Runtime:
         else:
             self.clock.sleep(seconds)
 
-    def worker(self, concurrency: int = 8, *, grace: float = 30.0) -> Worker:
-        """A long-running worker: ``rt.worker(concurrency=8).run()`` (stops on SIGTERM/SIGINT)."""
+    def worker(self, concurrency: int | None = None, *, grace: float = 30.0) -> Worker:
+        """A long-running worker: ``rt.worker().run()`` (stops on SIGTERM/SIGINT). It runs up to ``concurrency``
+        steps at once (default: the runtime's ``max_parallelism``, followed as it changes), never more than
+        ``max_parallelism``."""
         return Worker(self, concurrency, grace=grace)
 
     # ---- looking ----------------------------------------------------------------------------------------------
@@ -368,10 +375,11 @@ class Runtime:
         except Exception:
             return ref
 
-    def history(self, id: str) -> builtins.list[HistoryRecord]:
-        """One record per step, timer, event wait and child workflow, in the order they were issued."""
-        inst = self._instance(id)
-        return [_record(r) for r in self.store.history(inst.n) if r.kind != START]
+    def history(self, id: str, *, archived: bool = False) -> builtins.list[HistoryRecord]:
+        """One record per step, timer, event wait and child workflow, in the order they were issued. After a
+        restart or fork, the live history (what led to where the instance is); ``archived=True``: the records a
+        restart left behind instead."""
+        return self._history(self._instance(id), archived)
 
     @contextlib.contextmanager
     def db(self) -> Iterator[Any]:

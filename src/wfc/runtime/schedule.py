@@ -24,7 +24,7 @@ from wfc.commands import (
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError
-from wfc.runtime import steps
+from wfc.runtime import fanout, steps
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import Seen, build, decide, dump_shape, flatten
 from wfc.runtime.records import Completion
@@ -159,6 +159,7 @@ class Scheduler:
                 decision = decide(shape, seen)
         store = self.store
         open_rows: list[LeafRow] = []
+        window = defn.max_parallelism if len(plans) > 1 else None  # steps of a fan-out that may run at once
         for i, plan in enumerate(plans):
             row = plan.row
             row.pos = i
@@ -173,6 +174,8 @@ class Scheduler:
                 row.status, row.finished_at, row.result, row.error = CANCELED, at, None, None
                 store.insert_leaf(row)
             else:
+                if window is not None and row.kind in (STEP, TX):
+                    window = fanout.admit(row, window)
                 handoff = self._maybe_lease(row)
                 store.insert_leaf(row)
                 open_rows.append(row)
@@ -427,6 +430,15 @@ class Scheduler:
         return StepResult(task, leaf.attempts, self.now, retry_at=self.now + 0.05, note="database conflict")
 
     def schedule_on_complete(self, inst: InstanceRow, seq: int, completion: Completion, at: float) -> None:
+        row = self.on_complete_row(inst, seq, completion, at)
+        handoff = self._maybe_lease(row)
+        self.store.insert_leaf(row)
+        if handoff:
+            self.out.append(Task(row, inst))
+
+    def on_complete_row(self, inst: InstanceRow, seq: int, completion: Completion, at: float) -> LeafRow:
+        """The ``on_complete`` call of an instance that ended, as suspension ``seq`` (not leased: safe to call
+        from outside a cycle, e.g. by ``cancel``)."""
         key = inst.on_complete or ""
         step = STEPS.get(key)
         context = None if inst.context is None else convert.loads(inst.context)
@@ -447,10 +459,7 @@ class Scheduler:
             row.args = steps.encode([inst.id, completion, context], self.limit, "the on_complete arguments")
         except WfcError:
             row.args = convert.dumps([inst.id, Completion(completion.state, None, completion.error), context])
-        handoff = self._maybe_lease(row)
-        self.store.insert_leaf(row)
-        if handoff:
-            self.out.append(Task(row, inst))
+        return row
 
 
 __all__ = ["OPEN", "Scheduler", "Stop"]

@@ -49,6 +49,13 @@ class _Pool:
     def submit(self, fn: Any, *args: Any) -> None:
         self._queue.put((fn, args))
 
+    def grow(self, size: int) -> None:
+        """At least ``size`` threads (the runtime's ``max_parallelism`` was raised while running)."""
+        while len(self._threads) < size:
+            thread = threading.Thread(target=self._run, name=f"wfc-step-{len(self._threads)}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
     def _run(self) -> None:
         while True:
             item = self._queue.get()
@@ -67,9 +74,14 @@ class _Pool:
 
 class Worker:
     def __init__(
-        self, runtime: Runtime, concurrency: int = 8, *, grace: float = 30.0, handle_signals: bool = True
+        self,
+        runtime: Runtime,
+        concurrency: int | None = None,
+        *,
+        grace: float = 30.0,
+        handle_signals: bool = True,
     ) -> None:
-        if not isinstance(concurrency, int) or concurrency < 1:
+        if concurrency is not None and (not isinstance(concurrency, int) or concurrency < 1):
             raise ValueError(f"concurrency must be a whole number >= 1 (got {concurrency!r})")
         self.runtime = runtime
         self.concurrency = concurrency
@@ -133,7 +145,7 @@ class Worker:
         if self.handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, self._on_signal)
-        self._pool = _Pool(self.concurrency)
+        self._pool = _Pool(self._limit())
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="wfc-async", daemon=True)
         self._loop_thread.start()
@@ -169,7 +181,7 @@ class Worker:
                 or time.monotonic() - self._stop_at > self.grace
             ):
                 break
-            free = self.concurrency - len(self._in_flight)
+            free = self._limit() - len(self._in_flight)
             mono = time.monotonic()
             claim = 0
             timer = due is not None and clock.now() >= due
@@ -216,6 +228,15 @@ class Worker:
 
     _kicked = False
     _stop_at = 0.0
+
+    def _limit(self) -> int:
+        """Steps this worker may run at once: its ``concurrency`` (default: all of the runtime's pool), never more
+        than the runtime's ``max_parallelism`` — read on every loop, so changing it takes effect at once."""
+        pool = self.runtime.max_parallelism
+        limit = pool if self.concurrency is None else min(self.concurrency, pool)
+        if self._pool is not None:
+            self._pool.grow(limit)
+        return limit
 
     def _drain(self) -> list[StepResult]:
         out: list[StepResult] = []

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from wfc.runtime.errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -103,12 +103,47 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS instances_blocked ON instances (n) WHERE blocked IS NOT NULL")
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Workflow control (``wfc.runtime.control``): restarts and forks, version moves, held fan-out rows."""
+    # A restart or fork continues the history of ``origin`` before ``origin_seq`` with this instance's rows from
+    # ``seq`` on: one row per restart, so a restart never copies or moves the history (O(1)).
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS lineage (
+            instance INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            origin INTEGER NOT NULL,
+            origin_seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (instance, seq)
+        ) WITHOUT ROWID"""
+    )
+    # Each migration of an instance: from its suspension ``seq`` on it runs ``new_hash`` (a restart from an
+    # earlier step goes back to the version that step was written by).
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS version_moves (
+            instance INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            old_hash TEXT NOT NULL,
+            new_hash TEXT NOT NULL,
+            at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS version_moves_instance ON version_moves (instance, seq)")
+    # Fan-out rows held back by a workflow's max_parallelism: a partial index as small as what is held, so
+    # releasing the next one is a lookup, not a scan of the group.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS history_held ON history (instance, seq, pos) WHERE lease_owner = '~held'"
+    )
+
+
 MIGRATIONS = [
     (
         1,
         "initial schema: instances, history (clustered by instance; the work queue), events, tables, workers",
         _migration_1,
-    )
+    ),
+    (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
 ]
 
 

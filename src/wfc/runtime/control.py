@@ -1,0 +1,259 @@
+"""Cancel, restart and fork: each one transaction that rewrites an instance's *current* suspension only.
+
+* **Cancel** cancels the open rows of the instance's last suspension (a step being run finishes, but its outcome
+  is refused like any outcome for a row that is no longer open), ends the instance ``canceled``, cancels its child
+  workflows still running, tells its parent (the child call raises :class:`wfc.Canceled` at the parent's
+  ``yield``) and writes its ``on_complete`` call.
+* **Restart** from step ``N`` cancels what the instance still runs, then writes suspension ``N``'s rows again —
+  its cursor (state id, live variables) and its commands, fresh — as the instance's next suspension, and records
+  the lineage (:mod:`wfc.runtime.lineage`) that makes the rows after ``N`` archived. **Fork** writes them into a
+  new instance. Neither reads nor moves the rest of the history: O(1) in its length.
+
+These run outside the engine's cycles, possibly on another thread than a worker of the same runtime: they use the
+engine only for what touches no per-cycle state (:meth:`Scheduler.create`, ``update_state``, ``on_complete_row``),
+and the transaction serializes them with every transition.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, cast
+
+from wfc import convert
+from wfc.errors import Canceled, WfcError
+from wfc.runtime import lineage
+from wfc.runtime.errors import AlreadyFinished, DuplicateId, RestartError, UnknownInstance
+from wfc.runtime.failures import error_info, to_exception
+from wfc.runtime.records import Completion
+from wfc.runtime.store.base import CHILD, EVENT, ON_COMPLETE, SLEEP, START, STEP, TX, InstanceRow, LeafRow
+from wfc.runtime.store.control import FINISHED, ControlStore
+
+if TYPE_CHECKING:
+    from wfc.runtime.schedule import Scheduler
+
+
+def store_of(engine: Scheduler) -> ControlStore:
+    return cast(ControlStore, engine.store)
+
+
+def child_id(parent_id: str, row: LeafRow) -> str:
+    """The id of the child workflow a history row started: ``parent/seq`` or ``parent/seq.path``."""
+    return f"{parent_id}/{row.seq}" + (f".{row.path}" if row.path else "")
+
+
+def _instance(store: ControlStore, instance_id: str, what: str) -> InstanceRow:
+    inst = store.get_instance(instance_id)
+    if inst is None:
+        raise UnknownInstance(
+            f"cannot {what}: no workflow instance {instance_id!r}",
+            hint="check the id returned by Runtime.start()",
+        )
+    return inst
+
+
+# ---- cancel -----------------------------------------------------------------------------------------------------
+
+
+def cancel(engine: Scheduler, instance_id: str, now: float) -> None:
+    store = store_of(engine)
+    with store.transaction():
+        inst = _instance(store, instance_id, "cancel")
+        if inst.state in FINISHED:
+            raise AlreadyFinished(
+                f"cannot cancel workflow {instance_id!r}: it has {inst.state}",
+                hint="only running, sleeping or waiting instances can be canceled; Runtime.status(id) says which",
+            )
+        cancel_instance(engine, inst, now)
+
+
+def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float) -> None:
+    """End ``inst`` as canceled, with its running children (inside a transaction)."""
+    store = store_of(engine)
+    seq = store.last_seq(inst.n)
+    rows = store.cancel_open(inst.n, seq, now) if seq >= 0 else []
+    error = Canceled(f"workflow {inst.id!r} was canceled")
+    store.finish_instance(inst.n, "canceled", None, convert.dumps(error), now)
+    inst.state = "canceled"
+    cancel_children(engine, inst, [r for r in rows if r.kind == CHILD], now)
+    parent = inst.parent_key
+    if parent is not None:  # a no-op when the parent's call is no longer open (the parent is canceled too)
+        failure = to_exception(error_info(error), step=inst.name, attempts=1)
+        store.deliver_external(parent, None, convert.dumps(failure), now)
+    if inst.on_complete is not None:
+        completion = Completion("canceled", error=f"Canceled: {error}")
+        store.insert_leaf(engine.on_complete_row(inst, seq + 1, completion, now))
+
+
+def cancel_children(engine: Scheduler, inst: InstanceRow, rows: list[LeafRow], now: float) -> None:
+    """Cancel the child workflows started by ``rows`` (child calls of ``inst`` that are no longer wanted)."""
+    store = store_of(engine)
+    for row in rows:
+        child = store.get_instance(child_id(inst.id, row))
+        if child is not None and child.parent == inst.n and child.state not in FINISHED:
+            cancel_instance(engine, child, now)
+
+
+# ---- restart and fork -------------------------------------------------------------------------------------------
+
+
+def restart(
+    engine: Scheduler, instance_id: str, from_step: int | str, now: float, *, fork: bool = False,
+    new_id: str | None = None,
+) -> str:  # fmt: skip
+    """Restart instance ``instance_id`` (or fork it into ``new_id``) from ``from_step``; returns the id that
+    runs."""
+    store = store_of(engine)
+    with store.transaction():
+        inst = _instance(store, instance_id, "fork" if fork else "restart")
+        origin, seq = lineage.find_step(store, inst.n, from_step)
+        rows = [r for r in store.group(origin, seq) if r.kind != ON_COMPLETE]
+        owner = inst if origin == inst.n else store.get_instance_n(origin)
+        table_hash = lineage.version_at(store, origin, seq, owner.table_hash if owner else inst.table_hash)
+        origin_id = owner.id if owner else inst.id
+        if fork:
+            target = _fork_instance(store, inst, new_id, table_hash, now)
+            new_seq = seq
+        else:
+            target = inst
+            last = store.last_seq(inst.n)
+            if inst.state not in FINISHED:
+                # The old run stops here: its open rows are canceled (a step being run finishes, its outcome is
+                # refused), its running children too.
+                stopped = store.cancel_open(inst.n, last, now)
+                cancel_children(engine, inst, [r for r in stopped if r.kind == CHILD], now)
+            new_seq = last + 1
+            if table_hash != inst.table_hash:
+                store.add_version_move(inst.n, new_seq, inst.table_hash, table_hash, now)
+            store.reopen(inst.n, "running", table_hash, now)
+            inst.state, inst.table_hash, inst.blocked = "running", table_hash, None
+        store.add_lineage(target.n, new_seq, origin, seq, "fork" if fork else "restart", now)
+        open_rows = _reissue(engine, target, rows, new_seq, now, origin_id)
+        engine.update_state(target, open_rows, now)
+    return target.id
+
+
+def _fork_instance(
+    store: ControlStore, inst: InstanceRow, new_id: str | None, table_hash: str, now: float
+) -> InstanceRow:
+    if new_id is not None and (not isinstance(new_id, str) or not new_id):
+        raise WfcError(f"a workflow id must be a non-empty string, not {new_id!r}", code="WFC402")
+    fork = InstanceRow(
+        0,
+        new_id or uuid.uuid4().hex,
+        inst.workflow,
+        inst.name,
+        table_hash,
+        "running",
+        now,
+        now,
+        on_complete=inst.on_complete,
+        context=inst.context,
+    )
+    n = store.insert_instance(fork)
+    if n is None:
+        raise DuplicateId(f"cannot fork into {fork.id!r}: that id is taken", hint="give another new_id")
+    fork.n = n
+    return fork
+
+
+def _reissue(
+    engine: Scheduler, target: InstanceRow, rows: list[LeafRow], seq: int, now: float, origin_id: str
+) -> list[LeafRow]:
+    """Write ``rows`` (a past suspension) again as ``target``'s suspension ``seq``: the same cursor and commands,
+    fresh. Steps run at once; timers and event timeouts start over; an event already sent and not taken is taken
+    now, as a wait would take it."""
+    store = store_of(engine)
+    window: int | None = None
+    if len(rows) > 1:
+        try:
+            window = engine.deployment.workflow(target.workflow).max_parallelism
+        except WfcError:
+            window = None
+    taken: dict[str, int] = {}
+    out: list[LeafRow] = []
+    for old in rows:
+        row = LeafRow(
+            target.n, seq, old.pos, old.path, old.kind, old.name, step=old.step, args=old.args,
+            kwargs=old.kwargs, retry=old.retry, scheduled_at=now, state_id=old.state_id,
+            snapshot=old.snapshot, shape=old.shape,
+        )  # fmt: skip
+        if old.kind in (STEP, TX, START):
+            row.ready_at = now
+            if window is not None and old.kind != START:
+                from wfc.runtime.fanout import admit
+
+                window = admit(row, window)
+        elif old.kind == SLEEP:
+            row.ready_at = now + (
+                max(0.0, old.ready_at - old.scheduled_at) if old.ready_at is not None else 0.0
+            )
+        elif old.kind == EVENT:
+            timeout = convert.loads(old.args) if old.args else None
+            row.ready_at = None if timeout is None else now + float(timeout)
+        store.insert_leaf(row)
+        out.append(row)
+        if old.kind == CHILD:
+            _restart_child(engine, target, old, row, now, origin_id)
+        elif old.kind == EVENT:
+            event = store.take_event(target.n, old.name, taken.get(old.name, 0))
+            if event is not None:
+                taken[old.name] = taken.get(old.name, 0) + 1
+                result, error = engine.event_outcome(old.name, event.value, event.error)
+                store.consume_event(event.id, row.key)
+                store.deliver_external(row.key, result, error, now)
+    return out
+
+
+def _restart_child(
+    engine: Scheduler, target: InstanceRow, old: LeafRow, row: LeafRow, now: float, origin_id: str
+) -> None:
+    """Start the child workflow of a re-issued child call: on the current code when this deployment has it
+    (its arguments checked again), else as the old child started (its version and arguments)."""
+    from wfc.runtime import steps
+    from wfc.runtime.typecheck import check_arguments
+
+    store = store_of(engine)
+    new_id = child_id(target.id, row)
+    try:
+        defn = engine.deployment.workflow(old.step or "")
+        table = engine.deployment.current(defn)
+        args = convert.loads(old.args) if old.args else []
+        kwargs = convert.loads(old.kwargs) if old.kwargs else {}
+        variables = check_arguments(defn, tuple(args), dict(kwargs))
+        vars_text = steps.check_size(
+            convert.dumps_vars(variables), engine.limit, "the arguments of {!r}", old.name
+        )
+    except WfcError as exc:
+        previous = store.get_instance(child_id(origin_id, old))
+        start = store.group(previous.n, 0) if previous is not None else []
+        if previous is None or not start or start[0].kind != START:
+            raise RestartError(
+                f"cannot start child workflow {old.name!r} again: {exc}",
+                hint="deploy the child workflow in this process (import its module)",
+            ) from None
+        row_key = (target.n, row.seq, row.pos)
+        child = InstanceRow(
+            0, new_id, previous.workflow, previous.name, previous.table_hash, "running", now, now,
+            parent=row_key[0], parent_seq=row_key[1], parent_pos=row_key[2],
+        )  # fmt: skip
+        n = store.insert_instance(child)
+        if n is not None:
+            store.insert_leaf(
+                LeafRow(
+                    n,
+                    0,
+                    0,
+                    "",
+                    START,
+                    previous.name,
+                    ready_at=now,
+                    scheduled_at=now,
+                    snapshot=start[0].snapshot,
+                )
+            )
+        return
+    engine.save_table(defn, table, now)
+    engine.create(new_id, defn, table.hash, vars_text, now, name=old.name, parent=row.key)
+
+
+__all__ = ["cancel", "cancel_children", "cancel_instance", "child_id", "restart"]

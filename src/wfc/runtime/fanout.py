@@ -1,0 +1,61 @@
+"""Fan-outs (``all_of``/``any_of``) under a window, and what happens when a group's leaf gets its outcome.
+
+* **A workflow's window.** ``@wfc.workflow(max_parallelism=N)``: of one suspension's steps, at most ``N`` are due
+  or running at once. The rest are written *held* (see :data:`~wfc.runtime.store.control.HELD`) and each
+  finished step releases the next, lowest index first — a sliding window, no batch barrier. Held rows live in the
+  database, so the window holds across worker processes. Timers, event waits and child workflows are not counted.
+* **The runtime's pool.** ``Runtime(max_parallelism=N)`` bounds the steps one runtime runs at once (its workers'
+  leases); that is the worker's business (:mod:`wfc.runtime.worker`).
+* **Deciding without reading the group.** A step that succeeds inside a tree of ``all_of`` only cannot decide it
+  while another step of the group is still due or running: one indexed lookup says so, instead of reading every
+  row of the group (which made a fan-out of N steps cost N² row reads).
+* **Losers.** When a group is decided, its open rows are canceled (the store does it); child workflows among
+  them are canceled too (:func:`wfc.runtime.control.cancel_children`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from wfc.runtime.store.base import CHILD, OPEN, STEP, TX, InstanceRow, LeafRow
+from wfc.runtime.store.control import HELD, ControlStore
+
+if TYPE_CHECKING:
+    from wfc.runtime.schedule import Scheduler
+
+
+def admit(row: LeafRow, window: int) -> int:
+    """Count a new step of a fan-out against its window; hold it when the window is full. Returns the window
+    left."""
+    if window > 0:
+        return window - 1
+    row.ready_at, row.lease_owner, row.lease_until = None, HELD, 0.0
+    return 0
+
+
+def still_pending(engine: Scheduler, inst: InstanceRow, leaf: LeafRow, ok: bool) -> bool:
+    """After ``leaf`` (a leaf of an ``all_of``/``any_of``) got its outcome and was recorded: release the next
+    held step of its group, and say whether the group is certainly still pending (the caller then need not
+    decide it). ``False`` means "decide it the long way"."""
+    store = cast(ControlStore, engine.store)
+    now = engine.now
+    if leaf.kind in (STEP, TX):
+        store.release_held(inst.n, leaf.seq, now)
+    if not ok:
+        return False  # a failure decides every tree (all_of fails; any_of takes its earliest outcome)
+    shape = store.group_shape(inst.n, leaf.seq)
+    if shape is None or '"any"' in shape:
+        return False  # an any_of may be decided by this success
+    if not store.group_running(inst.n, leaf.seq, now):
+        return False  # no step left: the group may be complete, or wait only on timers and events
+    if inst.state != "running":
+        engine.update_state(inst, [], now)
+    return True
+
+
+def open_children(rows: list[LeafRow]) -> list[LeafRow]:
+    """The child workflow calls among a group's rows that were still open when it was decided."""
+    return [r for r in rows if r.kind == CHILD and r.status == OPEN]
+
+
+__all__ = ["admit", "open_children", "still_pending"]
