@@ -130,6 +130,7 @@ def _migration_2(db: sqlite_utils.Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX IF NOT EXISTS version_moves_instance ON version_moves (instance, seq)")
+    db.execute("CREATE INDEX IF NOT EXISTS events_instance ON events (instance)")  # cleanup deletes by instance
     # Fan-out rows held back by a workflow's max_parallelism: a partial index as small as what is held, so
     # releasing the next one is a lookup, not a scan of the group.
     db.execute(
