@@ -145,16 +145,35 @@ def bench_concurrent(directory: Path, workflows: int = 100, steps: int = 10) -> 
 
 
 def bench_sleeping(directory: Path) -> dict[str, float]:
+    """A worker process puts workflows to sleep; this process starts them and reads the worker's memory."""
     path = fresh(directory, "sleeping.db")
+    report = directory / "rss"
     env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    out = subprocess.run(
-        [sys.executable, str(HERE / "bench_flows.py"), "sleeping", str(path)],
+    rt = wfc.Runtime(f"sqlite:///{path}")
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "bench_flows.py"), "worker", str(path), str(report)],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
-        check=True,
-    ).stdout.split()
-    small, large = float(out[0]), float(out[1])
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    out = []
+    started = 0
+    for target in (1_000, 10_000):
+        while started < target:
+            rt.start(flows.sleeper, 3600.0)
+            started += 1
+        while (
+            rt.store.conn.execute("SELECT count(*) FROM instances WHERE state='sleeping'").fetchone()[0]
+            < target
+        ):
+            time.sleep(0.05)
+        time.sleep(1.2)  # two fresh reports
+        out.append(float(report.read_text()))
+    proc.terminate()
+    proc.wait(30)
+    rt.close()
+    small, large = out
     print(f"sleeping: worker RSS {small:.1f} MiB with 1,000 sleeping workflows, {large:.1f} MiB with 10,000")
     return {"rss_1k_mib": small, "rss_10k_mib": large}
 
