@@ -116,10 +116,13 @@ def bench_resume(directory: Path) -> dict[str, float]:
         text=True,
         check=True,
     )
-    up, next_step = (float(x) for x in second.stdout.split())
-    delay = next_step - up
-    print(f"resume: next step {delay * 1e3:.1f} ms after the runtime is up (killed at step 5,000 of 10,000)")
-    return {"resume_ms": delay * 1e3}
+    opening, up, next_step = (float(x) for x in second.stdout.split())
+    delay, total = next_step - up, next_step - opening
+    print(
+        f"resume: next step {delay * 1e3:.1f} ms after the runtime is up ({total * 1e3:.1f} ms including "
+        "opening the database and releasing the dead worker's leases; killed at step 5,000 of 10,000)"
+    )
+    return {"resume_ms": delay * 1e3, "resume_with_open_ms": total * 1e3}
 
 
 def bench_concurrent(directory: Path, workflows: int = 100, steps: int = 10) -> dict[str, float]:
