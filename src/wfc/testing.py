@@ -18,12 +18,10 @@ a step takes some time in the durable runtime, which takes such outcomes at once
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import math
 import random as _random
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -48,6 +46,7 @@ from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.link import bind_arguments, machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended
 from wfc.runtime.retry import resolve_retry
+from wfc.runtime.steps import call as call_step
 
 EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -340,28 +339,8 @@ class _Runner:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        call_args = (self.db, *args) if transactional else args
-        if not is_async:
-            return fn(*call_args, **kwargs)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(fn(*call_args, **kwargs))
-        # Called from inside an event loop (an async test): run the coroutine on a loop of its own.
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["value"] = asyncio.run(fn(*call_args, **kwargs))
-            except BaseException as exc:  # re-raised in the caller's thread
-                box["error"] = exc
-
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join()
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+        call_args = [self.db, *args] if transactional else list(args)
+        return call_step(fn, is_async, call_args, kwargs)
 
     def _wait(self, cmd: WaitEvent, t0: float) -> _Outcome:
         deadline = t0 + cmd.timeout if cmd.timeout is not None else math.inf

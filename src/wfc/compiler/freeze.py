@@ -85,7 +85,7 @@ def _reachable(states: list[ir.State], regions: dict[str, RegionDraft]) -> list[
             continue
         seen.add(sid)
         s = by_id[sid]
-        stack.extend(jump_targets(s.op))
+        stack.extend(ir.jump_targets(s.op))
         if isinstance(s.op, ir.Leave | ir.EndFinally):
             r = regions[s.op.region]
             stack.extend(r.exits)
@@ -99,18 +99,6 @@ def _reachable(states: list[ir.State], regions: dict[str, RegionDraft]) -> list[
                 stack.append(r.finally_entry)
             region = r.parent
     return [s for s in states if s.id in seen]
-
-
-def jump_targets(op: ir.Op) -> list[str]:
-    if isinstance(op, ir.Goto):
-        return [op.target]
-    if isinstance(op, ir.Branch):
-        return [op.if_true, op.if_false]
-    if isinstance(op, ir.Suspend):
-        return [op.resume]
-    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.Jump):
-        return [op.completion.target]
-    return []
 
 
 def _retarget(op: ir.Op, resolve: object) -> ir.Op:

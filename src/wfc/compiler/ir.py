@@ -245,6 +245,19 @@ def successors(table: Table, state: State) -> list[str]:
     return []
 
 
+def jump_targets(op: Op) -> list[str]:
+    """The states an op continues at directly (finally entries and completions excluded)."""
+    if isinstance(op, Goto):
+        return [op.target]
+    if isinstance(op, Branch):
+        return [op.if_true, op.if_false]
+    if isinstance(op, Suspend):
+        return [op.resume]
+    if isinstance(op, Leave) and isinstance(op.completion, Jump):
+        return [op.completion.target]
+    return []
+
+
 def exception_targets(table: Table, region_id: str | None) -> list[str]:
     """Every state an exception raised inside ``region_id`` may continue at: handlers and finallies outward."""
     out: list[str] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 
 from wfc.compiler import ir, syntax
-from wfc.compiler.freeze import RegionDraft, StateDraft, freeze, jump_targets
+from wfc.compiler.freeze import RegionDraft, StateDraft, freeze
 from wfc.compiler.liveness import analyse
 from wfc.errors import Diagnostic, Span
 
@@ -395,7 +395,7 @@ class Lowerer:
 
     def _referenced(self, sid: str) -> bool:
         for s in self.states.values():
-            if s.op is not None and sid in jump_targets(s.op):
+            if s.op is not None and sid in ir.jump_targets(s.op):
                 return True
         return any(
             sid in r.exits or sid == r.finally_entry or any(h.target == sid for h in r.handlers)

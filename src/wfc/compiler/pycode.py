@@ -18,6 +18,7 @@ compound statements, which can only make more variables live, never fewer.
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Iterable
 
 import attrs
@@ -312,6 +313,40 @@ def _gen_defs(node: ast.stmt, locals_: frozenset[str]) -> tuple[frozenset[str], 
     if isinstance(node, ast.Import | ast.ImportFrom):
         return reads, writes
     return reads, frozenset(n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)) & writes
+
+
+def reraise_from_slot(node: ast.stmt, slot: str) -> ast.stmt:
+    """``node`` with every bare ``raise`` that belongs to a lowered handler made ``raise <slot>``.
+
+    A lowered handler's exception lives in a slot variable (Python's "current exception" does not survive a
+    suspension). A nested plain ``except`` has its own current exception, and a nested function its own scope, so
+    neither is rewritten. Returns ``node`` itself when there is nothing to rewrite.
+    """
+    found = False
+
+    class Rewriter(ast.NodeTransformer):
+        def visit_Raise(self, n: ast.Raise) -> ast.AST:
+            nonlocal found
+            if n.exc is None:
+                found = True
+                return ast.copy_location(ast.Raise(exc=ast.Name(slot, ast.Load()), cause=None), n)
+            return n
+
+        def visit_ExceptHandler(self, n: ast.ExceptHandler) -> ast.AST:
+            return n
+
+        def visit_FunctionDef(self, n: ast.FunctionDef) -> ast.AST:
+            return n
+
+        def visit_AsyncFunctionDef(self, n: ast.AsyncFunctionDef) -> ast.AST:
+            return n
+
+        def visit_Lambda(self, n: ast.Lambda) -> ast.AST:
+            return n
+
+    new = Rewriter().visit(copy.deepcopy(node))
+    assert isinstance(new, ast.stmt)
+    return new if found else node
 
 
 # ---- building front-end nodes -----------------------------------------------------------------------------------

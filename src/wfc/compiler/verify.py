@@ -67,7 +67,7 @@ def verify(table: ir.Table) -> list[Diagnostic]:
     for s in table.states:
         if s.region is not None and s.region not in regions:
             report("WFC304", f"unknown region {s.region!r}", s)
-        for target in _targets(s.op):
+        for target in ir.jump_targets(s.op):
             if target not in ids:
                 report("WFC302", f"{type(s.op).__name__.lower()} to unknown state {target!r}", s)
         if isinstance(s.op, ir.Return) and _inside_finally(s.region, regions):
@@ -114,18 +114,6 @@ def _inside_finally(region: str | None, regions: dict[str, ir.Region]) -> bool:
     return any(r.finally_entry is not None for r in _ancestors(region, regions))
 
 
-def _targets(op: ir.Op) -> list[str]:
-    if isinstance(op, ir.Goto):
-        return [op.target]
-    if isinstance(op, ir.Branch):
-        return [op.if_true, op.if_false]
-    if isinstance(op, ir.Suspend):
-        return [op.resume]
-    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.Jump):
-        return [op.completion.target]
-    return []
-
-
 def _reads(s: ir.State) -> set[str]:
     out = set(s.code.reads) if s.code else set()
     op = s.op
@@ -170,7 +158,7 @@ def _reachable(table: ir.Table, regions: dict[str, ir.Region]) -> set[str]:
             continue
         seen.add(sid)
         s = states[sid]
-        stack.extend(_targets(s.op))
+        stack.extend(ir.jump_targets(s.op))
         if isinstance(s.op, ir.Leave | ir.EndFinally) and s.op.region in regions:
             r = regions[s.op.region]
             stack.extend(r.exits)

@@ -11,7 +11,6 @@ front-end ASTs, hence equal tables; the twin tests (``tests/wf/test_twins.py``) 
 from __future__ import annotations
 
 import ast
-import copy
 
 from wfc.compiler import pycode, syntax
 from wfc.compiler.python.source import SourceMap
@@ -165,23 +164,7 @@ class _Cutter:
         (a nested plain ``try`` has its own current exception)."""
         if not self.handler_slots:
             return node
-        slot = self.handler_slots[-1]
-        found = False
-
-        class Rewriter(ast.NodeTransformer):
-            def visit_Raise(self, n: ast.Raise) -> ast.AST:
-                nonlocal found
-                if n.exc is None:
-                    found = True
-                    return ast.copy_location(ast.Raise(exc=ast.Name(slot, ast.Load()), cause=None), n)
-                return n
-
-            def visit_ExceptHandler(self, n: ast.ExceptHandler) -> ast.AST:
-                return n
-
-        new = Rewriter().visit(copy.deepcopy(node))
-        assert isinstance(new, ast.stmt)
-        return new if found else node
+        return pycode.reraise_from_slot(node, self.handler_slots[-1])
 
     def _suspend(self, node: ast.Expr | ast.Assign | ast.Return) -> list[syntax.Stmt]:
         span = self.smap.span(node)

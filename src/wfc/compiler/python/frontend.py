@@ -247,31 +247,7 @@ class PythonFrontEnd:
         state machine keeps in a slot (the Python-level "current exception" does not survive a suspension)."""
         if not self._handler_slots:
             return node
-        slot = self._handler_slots[-1]
-        found = False
-
-        class Rewriter(ast.NodeTransformer):
-            def visit_Raise(self, n: ast.Raise) -> ast.AST:
-                nonlocal found
-                if n.exc is None:
-                    found = True
-                    return ast.copy_location(ast.Raise(exc=ast.Name(slot, ast.Load()), cause=None), n)
-                return n
-
-            def visit_ExceptHandler(self, n: ast.ExceptHandler) -> ast.AST:
-                return n  # a nested plain handler has its own current exception
-
-            def visit_FunctionDef(self, n: ast.FunctionDef) -> ast.AST:
-                return n
-
-            visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-            visit_Lambda = visit_FunctionDef  # type: ignore[assignment]
-
-        import copy
-
-        new = Rewriter().visit(copy.deepcopy(node))
-        assert isinstance(new, ast.stmt)
-        return new if found else node
+        return pycode.reraise_from_slot(node, self._handler_slots[-1])
 
     # ---- yields ---------------------------------------------------------------------------------------------
 
