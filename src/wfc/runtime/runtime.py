@@ -262,8 +262,12 @@ class Runtime(Control):
                     f"workflow {id!r} did not finish within {timeout:g}s (it is {inst.state})",
                     hint="check Runtime.status(id): it may wait for an event",
                 )
-            due = self.store.next_due(now)
-            wait = self.poll_interval if due is None else max(0.0, due - now)
+            # with no worker of ours running, a due row under lease is another process's (or a dead one's)
+            due = self.store.next_due(now, leases=self._worker is None)
+            if due is not None:
+                wait = max(0.0, due - now)
+            else:  # nothing scheduled: only an event can move it; a fake clock may jump to the deadline
+                wait = self.poll_interval if deadline is None else deadline - now
             if deadline is not None:
                 wait = min(wait, deadline - now)
             if time.monotonic() - self._last_reap > 1.0:

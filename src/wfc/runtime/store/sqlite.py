@@ -480,12 +480,21 @@ class SQLiteStore:
         )
         return cur.rowcount
 
-    def next_due(self, now: float) -> float | None:
+    def next_due(self, now: float, leases: bool = False) -> float | None:
+        """When the next row becomes claimable: the next due time (with ``leases``, or the end of a lease held on a
+        due row, whichever comes first)."""
         with self.read():
             row = self.conn.execute(
                 "SELECT ready_at FROM history WHERE status<2 AND ready_at>? ORDER BY ready_at LIMIT 1", (now,)
             ).fetchone()
-        return float(row[0]) if row else None
+            leased = None
+            if leases:
+                leased = self.conn.execute(
+                    "SELECT min(lease_until) FROM history WHERE status<2 AND ready_at<=? AND lease_until>?",
+                    (now, now),
+                ).fetchone()
+        times = [float(r[0]) for r in (row, leased) if r is not None and r[0] is not None]
+        return min(times) if times else None
 
     # ---- events --------------------------------------------------------------------------------------------------
 
