@@ -250,6 +250,18 @@ def _slot_renames(
             if len(ro.exits) != len(rn.exits):
                 return {}, {}, "the ways out of a finally around the step changed"
             targets.update(zip(ro.exits, rn.exits))
+    # A suspension inside a finally block is outside its region (the region was left to run the finally) but
+    # holds the region's pending completion: pair those regions in table order.
+    old_fin = [r for r in old.regions if r.completion in _live(s_old) and r not in old_chain]
+    new_fin = [r for r in new.regions if r.completion in _live(s_new) and r not in new_chain]
+    if len(old_fin) != len(new_fin):
+        return {}, {}, "the finally blocks the step sits in changed"
+    for ro, rn in zip(old_fin, new_fin):
+        if ro.completion and rn.completion:
+            renames[ro.completion] = rn.completion
+        if len(ro.exits) != len(rn.exits):
+            return {}, {}, "the ways out of the finally the step sits in changed"
+        targets.update(zip(ro.exits, rn.exits))
     return renames, targets, None
 
 
