@@ -39,6 +39,8 @@ from wfc.runtime.context import log as log
 from wfc.runtime.context import now as now
 from wfc.runtime.context import random as random
 from wfc.runtime.context import uuid4 as uuid4
+from wfc.runtime.migrate import MigrationReport as MigrationReport
+from wfc.runtime.records import Completion as Completion
 from wfc.runtime.records import HistoryRecord as HistoryRecord
 from wfc.runtime.records import Status as Status
 from wfc.runtime.records import WorkflowState as WorkflowState
@@ -49,8 +51,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Canceled",
     "CompileError",
+    "Completion",
     "Diagnostic",
     "HistoryRecord",
+    "MigrationReport",
     "RetryPolicy",
     "Runtime",
     "Status",
