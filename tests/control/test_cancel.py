@@ -64,7 +64,7 @@ def test_cancel_of_a_finished_workflow_is_an_error(rt: wfc.Runtime) -> None:
     assert info.value.code == "WFC433"
     assert rt.status(wid).state is wfc.WorkflowState.COMPLETED
     rt.cancel(other := rt.start(flows.steps_then_wait))
-    with pytest.raises(AlreadyFinished, match="it has canceled"):
+    with pytest.raises(AlreadyFinished, match="it was canceled"):
         rt.cancel(other)
     with pytest.raises(UnknownInstance):
         rt.cancel("ghost")

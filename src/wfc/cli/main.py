@@ -8,6 +8,7 @@ import click
 
 from wfc import __version__
 from wfc.cli.compile_cmds import check, compile_
+from wfc.cli.control_cmds import COMMANDS as CONTROL_COMMANDS
 from wfc.cli.docs_cmds import completion
 from wfc.cli.graph_cmd import graph
 from wfc.cli.ops_cmds import history, list_, send_event, start, status, worker
@@ -33,6 +34,8 @@ cli.add_command(completion)
 cli.add_command(graph)
 cli.add_command(run)
 for _command in (history, list_, send_event, start, status, worker):
+    cli.add_command(_command)
+for _command in CONTROL_COMMANDS:
     cli.add_command(_command)
 
 

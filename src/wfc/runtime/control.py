@@ -60,7 +60,8 @@ def cancel(engine: Scheduler, instance_id: str, now: float) -> None:
         inst = _instance(store, instance_id, "cancel")
         if inst.state in FINISHED:
             raise AlreadyFinished(
-                f"cannot cancel workflow {instance_id!r}: it has {inst.state}",
+                f"cannot cancel workflow {instance_id!r}: it "
+                + ("was canceled" if inst.state == "canceled" else f"has {inst.state}"),
                 hint="only running, sleeping or waiting instances can be canceled; Runtime.status(id) says which",
             )
         cancel_instance(engine, inst, now)
