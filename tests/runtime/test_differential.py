@@ -36,7 +36,7 @@ def runtime() -> Any:
 
 
 @settings(
-    max_examples=60,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,
