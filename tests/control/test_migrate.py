@@ -246,3 +246,46 @@ def test_bad_versions_are_refused(tmp_path: Path) -> None:
         assert rt.table(v1_hash[:8]).hash == v1_hash
         same = rt.migrate(v2.flow, wfc.compile(v2.flow).hash)
         assert same.instances == ()  # from the current version to itself: nothing to move
+
+
+V_FIRST = """
+@wfc.workflow
+def flow():
+    a = yield fetch(1).options(run_after=60)
+    b = yield wfc.wait_event("go")
+    return a + b
+"""
+
+V_FIRST_2 = """
+@wfc.workflow
+def flow():
+    z = yield fetch(0)
+    a = yield fetch(1).options(run_after=60)
+    b = yield wfc.wait_event("go")
+    return a + b
+"""
+
+
+def test_an_instance_waiting_at_the_entry_state_is_not_a_not_started_one(tmp_path: Path) -> None:
+    """The entry state is called `start` and suspends when the first line yields: an instance waiting there
+    moves to the new suspension of its command, not to the new entry (which now waits for another step)."""
+    name, url = f"wfc_migfirst_{next(_names)}", f"sqlite:///{tmp_path}/first.db"
+    clock = FakeClock(auto_advance=False)
+    v1 = load(name, tmp_path / "v1", STEPS + V_FIRST)
+    with wfc.Runtime(url, clock=clock, workflows=[v1.flow]) as old:
+        old.start(v1.flow, id="waiting")
+        old.run_until_idle()
+        assert old.status("waiting").state_id == "start"  # waiting for fetch(1), due in 60 s
+        v1_hash = old.status("waiting").table_hash
+    v2 = load(name, tmp_path / "v2", STEPS + V_FIRST_2)
+    with wfc.Runtime(url, clock=clock, workflows=[v2.flow]) as rt:
+        new_fetch = next(
+            st.id for st in wfc.compile(v2.flow).suspensions if "fetch(1)" in st.op.command.source
+        )
+        (move,) = rt.migrate(v2.flow, v1_hash).instances
+        assert (move.outcome, move.old_state, move.new_state) == ("moved", "start", new_fetch)
+        clock.advance(60)
+        rt.run_until_idle()
+        rt.send_event("waiting", "go", 5)
+        assert rt.run_until_complete("waiting") == 6
+        assert [r.name for r in rt.history("waiting")] == ["fetch", "go"]  # the new first step is not run

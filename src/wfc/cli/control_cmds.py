@@ -283,10 +283,11 @@ def diff(old: str, new: str, pairs: tuple[str, ...], db_url: str, as_json: bool)
     click.echo(changes.render())
     click.echo("")
     click.echo("migration plan (instances at each suspension of the old version):")
-    for move in plan.moves:
+    for i, move in enumerate(plan.moves):
         how = "automatic" if move.automatic else "mapped"
         renames = ", ".join(f"{a}->{b}" for a, b in move.renames if a != b)
-        click.echo(f"  {move.old} -> {move.new}  ({how}{'; renames ' + renames if renames else ''})")
+        old_state = "(not started)" if i == 0 else move.old  # the plan's first move: instances not started
+        click.echo(f"  {old_state} -> {move.new}  ({how}{'; renames ' + renames if renames else ''})")
     for refusal in plan.refusals:
         click.echo(f"  {refusal.old}: refused: {refusal.reason}")
 

@@ -169,7 +169,7 @@ def _migrate_one(
         at = first.state_id if first.kind != START else "start"
         if at is None:
             return InstanceMove(inst.id, "refused", "?", reason="its current suspension has no cursor")
-        move = plan.move_for(at)
+        move = _move_for(plan, at, not_started=first.kind == START)
         if isinstance(move, Refusal):
             return InstanceMove(inst.id, "refused", at, reason=move.reason)
         variables = convert.loads_vars(first.snapshot) if first.snapshot else {}
@@ -186,6 +186,21 @@ def _migrate_one(
         if inst.blocked is not None:
             store.unpark_instance(inst.n, seq, now)  # blocked on its old version: it can move now
         return InstanceMove(inst.id, "moved", at, target or "start")
+
+
+def _move_for(plan: MigrationPlan, state_id: str, *, not_started: bool) -> Move | Refusal:
+    """The plan's move for an instance. The plan's first move is for instances that have not started; its old
+    id (``start``) is also the id of the entry state, which is a suspension when the workflow's first line
+    yields — an instance waiting there is not a not-started one."""
+    if not_started:
+        return plan.moves[0]
+    for move in plan.moves[1:]:
+        if move.old == state_id:
+            return move
+    for refusal in plan.refusals:
+        if refusal.old == state_id:
+            return refusal
+    return Refusal(state_id, f"state {state_id!r} is not a suspension of table {plan.old_hash[:12]}")
 
 
 def _move_variables(
