@@ -149,3 +149,31 @@ def test_cleanup(db: str) -> None:
     assert out.exit_code == 0 and json.loads(out.stdout) == {"purged": 1}  # done; wait is still waiting
     bad = invoke("cleanup", "--older-than", "soon", "--db", db)
     assert bad.exit_code == 2 and "'soon' is not a duration" in bad.stderr
+
+
+def test_watch_on_a_terminal_draws_the_live_table(db: str) -> None:
+    import os
+    import pty
+    import re
+
+    from ..cli.helpers import ROOT, env, wfc_cmd
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: wfc watch, its stdout a terminal
+        os.chdir(ROOT)
+        os.execve(wfc_cmd()[0], wfc_cmd("watch", "done", "--db", db),
+                  {**env(), "TERM": "xterm", "COLUMNS": "100", "LINES": "30"})  # fmt: skip
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode())
+    assert "command" in screen and "tries" in screen  # the table's header
+    assert re.search(r"step add\s+completed", screen) and "done" in screen

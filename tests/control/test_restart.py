@@ -180,3 +180,12 @@ def test_restart_and_fork_cost_the_same_at_step_10_and_step_400(clock: FakeClock
         fork_400 = _statements(rt, lambda: rt.fork(late, from_step=399, new_id="f400"))
         assert fork_10 == fork_400
         assert rt.run_until_complete(late) == 400 and rt.run_until_complete("f400") == 400
+
+
+def test_a_restarted_fan_out_keeps_its_workflow_window(rt: wfc.Runtime) -> None:
+    wid = rt.start(flows.windowed, 6, 0.0)
+    assert rt.run_until_complete(wid) == sum(range(6))
+    rt.restart(wid, from_step=1)
+    outstanding = rt.status(wid).outstanding
+    assert len(outstanding) == 6 and sum(o.due is not None for o in outstanding) == 3  # 3 due, 3 held
+    assert rt.run_until_complete(wid) == sum(range(6))
