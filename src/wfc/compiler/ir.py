@@ -258,6 +258,21 @@ def jump_targets(op: Op) -> list[str]:
     return []
 
 
+def op_exprs(op: Op) -> list[Expr]:
+    """The expressions an op evaluates, in order."""
+    if isinstance(op, Branch):
+        return [op.test]
+    if isinstance(op, Suspend):
+        return [op.command]
+    if isinstance(op, Return):
+        return [op.value] if op.value is not None else []
+    if isinstance(op, Raise):
+        return [e for e in (op.exc, op.cause) if e is not None]
+    if isinstance(op, Leave) and isinstance(op.completion, ReturnWith) and op.completion.value is not None:
+        return [op.completion.value]
+    return []
+
+
 def exception_targets(table: Table, region_id: str | None) -> list[str]:
     """Every state an exception raised inside ``region_id`` may continue at: handlers and finallies outward."""
     out: list[str] = []

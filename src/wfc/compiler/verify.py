@@ -116,35 +116,16 @@ def _inside_finally(region: str | None, regions: dict[str, ir.Region]) -> bool:
 
 def _reads(s: ir.State) -> set[str]:
     out = set(s.code.reads) if s.code else set()
-    op = s.op
-    for e in (
-        getattr(op, "test", None),
-        getattr(op, "command", None),
-        getattr(op, "value", None),
-        getattr(op, "exc", None),
-        getattr(op, "cause", None),
-    ):
-        if isinstance(e, ir.Expr):
-            out.update(e.reads)
-    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith) and op.completion.value:
-        out.update(op.completion.value.reads)
+    for e in ir.op_exprs(s.op):
+        out.update(e.reads)
     return out
 
 
 def _sources(s: ir.State) -> list[tuple[str, str]]:
     out = [(s.code.source, "exec")] if s.code else []
-    op = s.op
-    for e in (
-        getattr(op, "test", None),
-        getattr(op, "command", None),
-        getattr(op, "value", None),
-        getattr(op, "exc", None),
-        getattr(op, "cause", None),
-    ):
-        if isinstance(e, ir.Expr):
-            out.append((e.source, "eval"))
-    if isinstance(op, ir.Suspend) and op.bind is not None:
-        out.append((" = ".join([*op.bind.targets, ir.RESULT_VAR]), "exec"))
+    out.extend((e.source, "eval") for e in ir.op_exprs(s.op))
+    if isinstance(s.op, ir.Suspend) and s.op.bind is not None:
+        out.append((" = ".join([*s.op.bind.targets, ir.RESULT_VAR]), "exec"))
     return out
 
 

@@ -153,20 +153,6 @@ def _expr_names(*exprs: ir.Expr | None) -> set[str]:
     return out
 
 
-def _op_exprs(op: ir.Op) -> list[ir.Expr | None]:
-    if isinstance(op, ir.Branch):
-        return [op.test]
-    if isinstance(op, ir.Suspend):
-        return [op.command]
-    if isinstance(op, ir.Return):
-        return [op.value]
-    if isinstance(op, ir.Raise):
-        return [op.exc, op.cause]
-    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith):
-        return [op.completion.value]
-    return []
-
-
 def _expr_writes(*exprs: ir.Expr | None) -> set[str]:
     return {name for e in exprs if e is not None for name in e.writes}
 
@@ -219,7 +205,7 @@ class Machine:
             body = code_lines + tail
             at = s.pos.line if s.pos else 1
             origin = (_code_origin(s.code, at) if s.code else []) + [s.op_line or at] * len(tail)
-            writes |= _expr_writes(*_op_exprs(op))
+            writes |= _expr_writes(*ir.op_exprs(op))
             fname = gen.function("_wfc_v", names, writes, body, origin, at) if body else None
             plan.append((s.id, "state", fname))
             if isinstance(op, ir.Suspend) and op.bind is not None:
