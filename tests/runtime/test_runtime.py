@@ -285,3 +285,16 @@ def test_same_results_as_the_in_memory_runner(workflow: Any, args: tuple[Any, ..
         else ("error", type(expected.error).__name__, str(expected.error))
     )
     assert got == want
+
+
+def test_list_by_name_works_without_the_module_imported(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'names.db'}"
+    rt = wfc.Runtime(url)
+    wid = rt.start(flows.adder, 2, 3)
+    rt.close()
+    # A process that does not deploy (or import) the workflow: its name still finds the instance.
+    other = wfc.Runtime(url, workflows=[])
+    assert [s.id for s in other.list(workflow="adder").items] == [wid]
+    assert [s.id for s in other.list(workflow=flows.adder.key).items] == [wid]
+    assert other.list(workflow="nothing").items == ()
+    other.close()

@@ -284,8 +284,13 @@ class SQLiteStore:
     def list_instances(
         self, *, workflow: str | None, state: str | None, parent: int | None, limit: int, before: int | None
     ) -> list[InstanceRow]:
-        where, params = [], []
-        for column, value in (("workflow", workflow), ("state", state), ("parent", parent)):
+        where: list[str] = []
+        params: list[Any] = []
+        if workflow is not None:
+            # A key (`module:qualname`) or a workflow's name: the name also works where its module is not imported.
+            where.append("(workflow=? OR name=?)")
+            params += [workflow, workflow]
+        for column, value in (("state", state), ("parent", parent)):
             if value is not None:
                 where.append(f"{column}=?")
                 params.append(value)
