@@ -155,11 +155,18 @@ def _instance(
                    "to: states that changed are not drawn", err=True)  # fmt: skip
     # One history record per command; the commands of one all_of/any_of share a suspension (`seq`).
     path: list[str] = []
+    outcomes: list[bool | None] = []
     last_seq: object = object()
     for r in records:
         seq = getattr(r, "seq", None)
         if getattr(r, "state_id", None) and (seq is None or seq != last_seq):
             path.append(r.state_id)
+            finished = getattr(r, "finished_at", True) is not None
+            outcomes.append((getattr(r, "error", None) is None) if finished else None)
+        elif seq is not None and seq == last_seq and outcomes:
+            outcomes[-1] = (
+                None  # several commands (all_of/any_of): their outcomes do not say which way it went
+            )
         last_seq = seq
     current = getattr(status, "state_id", None)
     known = {n.id for n in graph.nodes}
@@ -170,7 +177,9 @@ def _instance(
         current = final_state(graph, path[-1] if path else graph.entry)
     elif current is None and kind == "failed" and path:
         current = path[-1]  # it failed there, or on the way from there
-    highlight = highlight_path(graph, path, current=[current] if current else [], status=kind)
+    highlight = highlight_path(
+        graph, path, current=[current] if current else [], status=kind, outcomes=outcomes
+    )
     columns, rows = _history_rows(records)
     info = InstanceInfo(instance_id, state_text, current, columns, rows)
     return defn, highlight, info

@@ -19,24 +19,43 @@ Step = tuple[str, tuple[str, str], str]
 
 
 def highlight_path(
-    graph: Graph, path: Sequence[str], *, current: Iterable[str] = (), status: Status = "running"
+    graph: Graph,
+    path: Sequence[str],
+    *,
+    current: Iterable[str] = (),
+    status: Status = "running",
+    outcomes: Sequence[bool | None] = (),
 ) -> Highlight:
     """A :class:`Highlight` from the states an instance passed through, in order (e.g. its history: one entry
     per suspension). Between two recorded states the route is filled in when it is unambiguous: exactly one
-    path through states that do not suspend. Ids the graph does not know (another version) are ignored."""
+    path through states that do not suspend. ``outcomes[i]`` says whether the command at ``path[i]`` succeeded
+    (``None``: unknown): a success leaves its suspension by the normal edge, a failure by an exception edge, which
+    often settles which way the run went. Ids the graph does not know (another version) are ignored."""
     known = {n.id for n in graph.nodes}
     cur = frozenset(c for c in current if c in known)
-    steps = [p for p in path if p in known]
+    outcome_of = list(outcomes) + [None] * (len(path) - len(outcomes))
+    kept = [(p, o) for p, o in zip(path, outcome_of) if p in known]
+    steps = [p for p, _ in kept]
+    results: list[bool | None] = [o for _, o in kept]
     if len(cur) == 1 and (not steps or steps[-1] not in cur):
         steps.extend(cur)  # the history may or may not already end at the current state
+        results.append(None)
     # The entry is where every run begins; a repeated state is kept (a loop that suspends at one state).
     if not steps or steps[0] != graph.entry:
         steps.insert(0, graph.entry)
+        results.insert(0, None)
     adjacency = _adjacency(graph)
+    kinds = {e.key: e.kind for e in graph.edges}
     visited: set[str] = set(steps)
     edges: set[tuple[str, str]] = set()
-    for a, b in itertools.pairwise(steps):
-        route = _unique_route(graph, adjacency, a, b)
+    for (a, b), ok in zip(itertools.pairwise(steps), results):
+        first: Mapping[str, list[tuple[tuple[str, str], str]]] = adjacency
+        if ok is not None:
+            # A known outcome fixes the way out of `a`: its resume edge after a success, an exception edge after a
+            # failure.
+            exits = [(k, n) for k, n in adjacency.get(a, []) if (kinds.get(k) == "normal") == ok]
+            first = {**adjacency, a: exits}
+        route = _unique_route(graph, first, a, b)
         for src, key, dst in route or []:
             visited.update((src, dst))
             edges.add(key)
