@@ -328,6 +328,24 @@ def sqlite_file(db_url: str) -> Path | None:
     return None if path == ":memory:" or path.startswith("file:") else Path(path)
 
 
+def parallelism_options(fn: F) -> F:
+    """``--max-parallelism`` (the runtime's workpool: steps this process runs at once, across all workflows) and
+    ``--concurrency`` (worker threads; default: the workpool's size)."""
+    fn = click.option(
+        "--concurrency",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker threads (default: --max-parallelism). Never more steps than --max-parallelism run at once.",
+    )(fn)
+    return click.option(
+        "--max-parallelism",
+        type=click.IntRange(min=1),
+        default=25,
+        show_default=True,
+        help="Steps this process runs at once, across all workflows (a workflow's own limit also applies).",
+    )(fn)
+
+
 @contextlib.contextmanager
 def open_runtime(db_url: str, *, existing: bool = False, **options: Any) -> Iterator[Any]:
     """``wfc.Runtime(db_url)``, closed afterwards. ``existing``: the database must exist already (commands that

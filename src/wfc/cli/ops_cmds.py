@@ -26,6 +26,7 @@ from wfc.cli.common import (
     load_workflow,
     log_to_stderr,
     open_runtime,
+    parallelism_options,
     parse_value,
     print_json,
     usage_errors,
@@ -55,15 +56,20 @@ def _short(value: Any, limit: int = 60) -> str:
 @click.option("--app", "apps", metavar="MODULE", multiple=True, required=True,
               help="A dotted module name or a .py/.wf path that registers the workflows and steps to serve "
               "(repeatable).")  # fmt: skip
-@click.option(
-    "--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Steps run at once."
-)
+@parallelism_options
 @click.option("--grace", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="Seconds the first SIGTERM/SIGINT waits for running steps before stopping.")  # fmt: skip
 @db_option
 @json_option
 @handle_errors
-def worker(apps: tuple[str, ...], concurrency: int, grace: float, db_url: str, as_json: bool) -> None:
+def worker(
+    apps: tuple[str, ...],
+    concurrency: int | None,
+    max_parallelism: int,
+    grace: float,
+    db_url: str,
+    as_json: bool,
+) -> None:
     """Serve workflows: run their steps, timers and events until stopped.
 
     Imports each --app module (which defines or imports the workflows and steps),
@@ -76,7 +82,7 @@ def worker(apps: tuple[str, ...], concurrency: int, grace: float, db_url: str, a
 
     \b
     Example:
-      wfc worker --app myapp.workflows --db sqlite:///app.db --concurrency 16
+      wfc worker --app myapp.workflows --db sqlite:///app.db --max-parallelism 50
       wfc worker --app examples/orders.py --db sqlite:///wfc.db
     """
     served: list[str] = []
@@ -87,9 +93,10 @@ def worker(apps: tuple[str, ...], concurrency: int, grace: float, db_url: str, a
     if not served:
         raise CliError(f"{', '.join(apps)} defines no workflow",
                        hint="give the module that defines them (@wfc.workflow), or one that imports them")  # fmt: skip
-    with log_to_stderr(timestamps=True), open_runtime(db_url) as rt:
+    with log_to_stderr(timestamps=True), open_runtime(db_url, max_parallelism=max_parallelism) as rt:
         w = rt.worker(concurrency=concurrency, grace=grace)
-        click.echo(f"worker {rt.owner} serving {', '.join(served)} from {db_url} (concurrency {concurrency}); "
+        threads = concurrency or max_parallelism
+        click.echo(f"worker {rt.owner} serving {', '.join(served)} from {db_url} (up to {threads} steps at once); "
                    "SIGTERM or Ctrl-C stops it", err=True)  # fmt: skip
         w.run()
         click.echo(f"worker {rt.owner} stopped after running {w.steps_run} steps", err=True)

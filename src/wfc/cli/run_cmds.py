@@ -27,6 +27,7 @@ from wfc.cli.common import (
     load_workflow,
     log_to_stderr,
     open_runtime,
+    parallelism_options,
     print_json,
     usage_errors,
 )
@@ -50,9 +51,7 @@ def default_id(defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any])
 @click.argument("target")
 @input_options
 @id_option
-@click.option(
-    "--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Steps run at once."
-)
+@parallelism_options
 @db_option
 @json_option
 @handle_errors
@@ -60,7 +59,8 @@ def run(
     target: str,
     inputs: tuple[tuple[Any, ...], dict[str, Any]],
     instance_id: str | None,
-    concurrency: int,
+    concurrency: int | None,
+    max_parallelism: int,
     db_url: str,
     as_json: bool,
 ) -> None:
@@ -94,7 +94,7 @@ def run(
     args, kwargs = inputs
     iid = instance_id or default_id(defn, args, kwargs)
     started = time.monotonic()
-    with log_to_stderr(), open_runtime(db_url) as rt:
+    with log_to_stderr(), open_runtime(db_url, max_parallelism=max_parallelism) as rt:
         resumed = _exists(rt, iid)
         with usage_errors():
             rt.start(defn, *args, id=iid, **kwargs)
@@ -123,7 +123,7 @@ def _exists(rt: Any, iid: str) -> bool:
     return True
 
 
-def drive(rt: Any, iid: str, view: LineView | LiveView, concurrency: int = 8) -> Status:
+def drive(rt: Any, iid: str, view: LineView | LiveView, concurrency: int | None = None) -> Status:
     """Run the runtime's worker on a thread of this process until instance ``iid`` ends, showing each change.
 
     The worker claims whatever is due in the database (this instance's steps, timers and event deliveries, child
