@@ -298,3 +298,17 @@ def test_list_by_name_works_without_the_module_imported(tmp_path: Any) -> None:
     assert [s.id for s in other.list(workflow=flows.adder.key).items] == [wid]
     assert other.list(workflow="nothing").items == ()
     other.close()
+
+
+@wfc.workflow
+def _parallel_with_timer():
+    values = yield wfc.all_of(flows.echo(1), wfc.sleep(5), flows.echo(2))
+    return values
+
+
+def test_every_command_of_a_suspension_reports_its_state(rt: wfc.Runtime) -> None:
+    wid = rt.start(_parallel_with_timer)
+    assert rt.run_until_complete(wid) == [1, None, 2]
+    records = rt.history(wid)
+    assert len(records) == 3
+    assert {r.state_id for r in records} == {"start"}

@@ -20,6 +20,8 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from wfc.compiler import ir
 from wfc.errors import WfcError
 from wfc.runtime import control, lineage, migrate, watch
@@ -104,7 +106,11 @@ class Control:
         rows = (
             lineage.archived_rows(self.store, inst.n) if archived else lineage.live_rows(self.store, inst.n)
         )
-        return [_record(r) for r in rows if r.kind != "start"]
+        records = [_record(r) for r in rows if r.kind != "start"]
+        # Only the first row of a suspension stores its cursor; its siblings (the other commands of an all_of or
+        # any_of) report the same state.
+        by_seq = {r.seq: r.state_id for r in records if r.state_id is not None}
+        return [attrs.evolve(r, state_id=by_seq.get(r.seq)) if r.state_id is None else r for r in records]
 
     # ---- watching and cleanup ---------------------------------------------------------------------------------
 
