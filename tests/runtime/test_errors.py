@@ -102,7 +102,8 @@ def test_unknown_workflow_of_an_instance_blocks(tmp_path: Path) -> None:
 
 def test_bad_configuration(tmp_path: Path) -> None:
     cases = [
-        ("postgresql://db/x", "unsupported database URL"),
+        ("mysql://db/x", "unsupported database URL scheme"),
+        ("app.db", "not a database URL"),
         ("sqlite://host/x.db", "has a host part"),
         (f"sqlite:///{tmp_path / 'a.db'}?color=red", "unknown database option"),
         (f"sqlite:///{tmp_path / 'a.db'}?synchronous=SOMETIMES", "synchronous must be"),

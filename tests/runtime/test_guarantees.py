@@ -57,7 +57,7 @@ def test_a_transition_costs_the_same_statements_at_step_10_and_step_500(tmp_path
 
 
 def test_the_claim_and_cursor_queries_use_indexes(rt: wfc.Runtime) -> None:
-    from wfc.runtime.store import sqlite as store_sql
+    from wfc.runtime.store.sqlite import store as store_sql
 
     plan = rt.store.conn.execute("EXPLAIN QUERY PLAN " + store_sql._CLAIM, (0, 0, 1)).fetchall()
     assert "history_due" in str(plan)

@@ -317,15 +317,10 @@ def id_option(fn: F) -> F:
 
 def sqlite_file(db_url: str) -> Path | None:
     """The file a ``sqlite:///`` URL names (``None`` for an in-memory database or a URL that is not SQLite's)."""
-    if not db_url.startswith("sqlite:"):
-        return None
-    from wfc.runtime.store.connection import parse_url
+    from wfc.runtime.store import local_file
 
-    try:
-        path, _options = parse_url(db_url)
-    except WfcError:
-        return None
-    return None if path == ":memory:" or path.startswith("file:") else Path(path)
+    path = local_file(db_url)
+    return None if path is None else Path(path)
 
 
 def parallelism_options(fn: F) -> F:

@@ -25,8 +25,19 @@ from wfc.runtime import lineage
 from wfc.runtime.errors import AlreadyFinished, DuplicateId, RestartError, UnknownInstance
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.records import Completion
-from wfc.runtime.store.base import CHILD, EVENT, ON_COMPLETE, SLEEP, START, STEP, TX, InstanceRow, LeafRow
-from wfc.runtime.store.control import FINISHED, ControlStore
+from wfc.runtime.store.protocol import (
+    CHILD,
+    EVENT,
+    FINISHED,
+    ON_COMPLETE,
+    SLEEP,
+    START,
+    STEP,
+    TX,
+    ControlStore,
+    InstanceRow,
+    LeafRow,
+)
 
 if TYPE_CHECKING:
     from wfc.runtime.schedule import Scheduler

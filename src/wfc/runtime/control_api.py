@@ -30,8 +30,7 @@ from wfc.runtime.records import HistoryRecord
 if TYPE_CHECKING:
     from wfc.runtime.clock import Clock
     from wfc.runtime.engine import Engine
-    from wfc.runtime.store.base import InstanceRow
-    from wfc.runtime.store.control import SQLiteControlStore
+    from wfc.runtime.store.protocol import ControlStore, InstanceRow
     from wfc.runtime.versions import Deployment
 
 DEFAULT_PARALLELISM = 25
@@ -48,7 +47,7 @@ class Control:
     """Mixed into :class:`wfc.Runtime`; see the module docstring."""
 
     engine: Engine
-    store: SQLiteControlStore
+    store: ControlStore
     clock: Clock
     deployment: Deployment
     _max_parallelism: int = DEFAULT_PARALLELISM

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,7 +38,7 @@ from wfc.runtime.machine import Completed, Failed, Machine, Suspended
 from wfc.runtime.records import Completion
 from wfc.runtime.schedule import Stop
 from wfc.runtime.steps import StepResult, Task
-from wfc.runtime.store.base import (
+from wfc.runtime.store.protocol import (
     DONE,
     EVENT,
     ON_COMPLETE,
@@ -103,7 +102,7 @@ class Engine(Intake):
             # with each transition guarded.
             try:
                 return self._cycle(results, 0, capacity, now, guard=False)
-            except (StoreError, sqlite3.Error):
+            except StoreError:
                 raise
             except Exception:
                 pass
@@ -147,7 +146,7 @@ class Engine(Intake):
                 with self.store.savepoint():
                     fn(redo)
                 return
-            except (StoreError, sqlite3.Error):
+            except StoreError:
                 raise
             except Exception as exc:
                 del self._logs[logs:]  # rolled back: nothing logged, nothing leased

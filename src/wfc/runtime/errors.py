@@ -46,9 +46,25 @@ class ValueTooLarge(NotSerializable):
 
 
 class StoreError(WorkflowRuntimeError):
-    """The database refused a write: locked by another process (``WFC426``), full (``WFC427``), or broken."""
+    """The database refused a write: locked by another process (``WFC426``), full (``WFC427``), or broken.
+
+    Every store translates its driver's errors into this class or a subclass: nothing outside
+    :mod:`wfc.runtime.store` sees a driver exception. Nothing was committed: retrying loses nothing."""
 
     code = "WFC426"
+
+
+class StoreConflict(StoreError):
+    """A conflict with another writer that running the transaction again resolves (``WFC426``): SQLite busy or
+    locked, a PostgreSQL serialization failure, deadlock or lock timeout."""
+
+    code = "WFC426"
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached: refused or lost connection, bad host or password (``WFC440``)."""
+
+    code = "WFC440"
 
 
 class NotFinished(WorkflowRuntimeError):

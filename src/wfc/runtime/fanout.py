@@ -1,7 +1,7 @@
 """Fan-outs (``all_of``/``any_of``) under a window, and what happens when a group's leaf gets its outcome.
 
 * **A workflow's window.** ``@wfc.workflow(max_parallelism=N)``: of one suspension's steps, at most ``N`` are due
-  or running at once. The rest are written *held* (see :data:`~wfc.runtime.store.control.HELD`) and each
+  or running at once. The rest are written *held* (see :data:`~wfc.runtime.store.protocol.HELD`) and each
   finished step releases the next, lowest index first — a sliding window, no batch barrier. Held rows live in the
   database, so the window holds across worker processes. Timers, event waits and child workflows are not counted.
 * **The runtime's pool.** ``Runtime(max_parallelism=N)`` bounds the steps one runtime runs at once (its workers'
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from wfc.runtime.store.base import CHILD, OPEN, STEP, TX, InstanceRow, LeafRow
-from wfc.runtime.store.control import HELD, ControlStore
+from wfc.runtime.store.protocol import CHILD, HELD, OPEN, STEP, TX, ControlStore, InstanceRow, LeafRow
 
 if TYPE_CHECKING:
     from wfc.runtime.schedule import Scheduler

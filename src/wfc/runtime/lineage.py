@@ -15,8 +15,7 @@ from __future__ import annotations
 import attrs
 
 from wfc.runtime.errors import RestartError
-from wfc.runtime.store.base import ON_COMPLETE, START, LeafRow
-from wfc.runtime.store.control import ControlStore
+from wfc.runtime.store.protocol import ON_COMPLETE, START, ControlStore, LeafRow
 
 END = 1 << 62
 _MAX_DEPTH = 10_000  # restarts of restarts: a bound that only a corrupted lineage table reaches

@@ -31,8 +31,7 @@ from wfc.compiler.diff import MigrationPlan, Move, Refusal, plan_migration
 from wfc.errors import WfcError
 from wfc.runtime.errors import MigrationError
 from wfc.runtime.machine import Pending
-from wfc.runtime.store.base import START
-from wfc.runtime.store.control import FINISHED, ControlStore
+from wfc.runtime.store.protocol import FINISHED, START, ControlStore
 from wfc.runtime.versions import version_path
 
 if TYPE_CHECKING:

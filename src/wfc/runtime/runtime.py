@@ -33,8 +33,8 @@ from wfc.runtime.engine import Engine
 from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
 from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, WorkflowState
 from wfc.runtime.steps import StepResult
-from wfc.runtime.store.base import CANCELED, CHILD, DONE, START, InstanceRow, Key, LeafRow
-from wfc.runtime.store.control import SQLiteControlStore
+from wfc.runtime.store import open_store
+from wfc.runtime.store.protocol import CANCELED, CHILD, DONE, START, InstanceRow, Key, LeafRow
 from wfc.runtime.versions import Deployment
 from wfc.runtime.worker import Worker
 
@@ -88,7 +88,7 @@ class Runtime(Control):
             raise ConfigError("lease and poll_interval must be positive numbers of seconds")
         self._max_parallelism = check_parallelism(max_parallelism)
         self.clock: Clock = clock or SystemClock()
-        self.store = SQLiteControlStore(url, synchronous=synchronous, busy_timeout=busy_timeout)
+        self.store = open_store(url, synchronous=synchronous, busy_timeout=busy_timeout)
         self.deployment = Deployment(workflows, versions)
         self.host = socket.gethostname()
         self.owner = worker_id or f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

@@ -8,7 +8,6 @@ the decision are recorded as canceled and take nothing (an event a losing wait w
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import attrs
@@ -25,12 +24,13 @@ from wfc.commands import (
 )
 from wfc.errors import StepFailed, Timeout, WfcError
 from wfc.runtime import fanout, steps
+from wfc.runtime.errors import StoreConflict, StoreError
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import Seen, build, decide, dump_shape, flatten
 from wfc.runtime.records import Completion
 from wfc.runtime.retry import resolve_retry
 from wfc.runtime.steps import StepResult, Task
-from wfc.runtime.store.base import (
+from wfc.runtime.store.protocol import (
     CANCELED,
     CHILD,
     DONE,
@@ -421,10 +421,13 @@ class Scheduler:
                 return result
             except _Undo as undo:
                 return undo.result
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
-                    continue
-                return steps.conclude(task, attempt, self.now, self.limit, exc=exc)
+            except StoreConflict:  # a conflict with another writer (translated by the store): run it again
+                continue
+            except StoreError as exc:  # the step's own SQL failed (e.g. a constraint): it fails with that error
+                cause = exc.__cause__
+                return steps.conclude(
+                    task, attempt, self.now, self.limit, exc=cause if isinstance(cause, Exception) else exc
+                )
             except Exception as exc:
                 return steps.conclude(task, attempt, self.now, self.limit, exc=exc)
         return StepResult(task, leaf.attempts, self.now, retry_at=self.now + 0.05, note="database conflict")

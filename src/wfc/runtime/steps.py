@@ -24,7 +24,7 @@ from wfc.commands import NO_RETRY, STEPS, RetryPolicy, StepDef
 from wfc.errors import WfcError
 from wfc.runtime.errors import UnknownStep, ValueTooLarge
 from wfc.runtime.failures import error_info, to_exception
-from wfc.runtime.store.base import InstanceRow, LeafRow
+from wfc.runtime.store.protocol import InstanceRow, LeafRow
 
 log = logging.getLogger("wfc.runtime")
 

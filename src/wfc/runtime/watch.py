@@ -16,8 +16,7 @@ import attrs
 
 from wfc.runtime import lineage
 from wfc.runtime.records import HistoryRecord, Status
-from wfc.runtime.store.base import ON_COMPLETE, START, LeafRow
-from wfc.runtime.store.control import ControlStore
+from wfc.runtime.store.protocol import ON_COMPLETE, START, ControlStore, LeafRow
 
 if TYPE_CHECKING:
     from wfc.runtime.runtime import Runtime

@@ -27,7 +27,7 @@ from wfc.commands import STEPS
 from wfc.runtime import steps
 from wfc.runtime.errors import StoreError
 from wfc.runtime.steps import StepResult, Task
-from wfc.runtime.store.base import Key
+from wfc.runtime.store.protocol import Key
 
 if TYPE_CHECKING:
     from wfc.runtime.runtime import Runtime

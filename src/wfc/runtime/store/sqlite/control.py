@@ -1,93 +1,9 @@
-"""What workflow control needs from a store, beyond :class:`~wfc.runtime.store.base.Store`, and its SQLite form.
-
-Cancel, restart, fork, migration, fan-out windows, watching and cleanup (:mod:`wfc.runtime.control` and its
-neighbours) call these inside :meth:`Store.transaction` unless a method reads with :meth:`Store.read` itself.
-Every statement is bounded by one instance's key range or one suspension (``instance, seq``) — none scans the
-history of an instance, so cancel, restart and fork cost the same at step 10 and step 10,000.
-
-* **Held rows**: a step of a fan-out beyond its workflow's ``max_parallelism`` is written *held* (open, no due
-  time, ``lease_owner = HELD``) and released, lowest index first, as each running step of its group finishes.
-* **Lineage**: a restart or a fork does not copy history. ``lineage`` says "this instance's rows from ``seq``
-  on continue the history of ``origin`` before ``origin_seq``"; :mod:`wfc.runtime.lineage` reads it.
-* **Version moves**: each migration of an instance, so a restart from before it runs the version it had then.
-"""
+"""The SQLite statements of :class:`~wfc.runtime.store.protocol.ControlStore` (workflow control)."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from wfc.runtime.store.base import InstanceRow, Key, LeafRow, Store
-from wfc.runtime.store.sqlite import _INST_COLS, _LEAF_COLS, SQLiteStore
-
-HELD = "~held"
-"""``lease_owner`` of a held fan-out row (never a worker's id: those are ``host:pid:random``)."""
-
-FINISHED = ("completed", "failed", "canceled")
-
-
-class ControlStore(Store, Protocol):
-    # ---- fan-out windows ----
-    def release_held(self, instance: int, seq: int, now: float) -> bool:
-        """Make the lowest held row of suspension ``seq`` due now; ``False`` when none is held."""
-        ...
-
-    def group_running(self, instance: int, seq: int, now: float) -> bool:
-        """Whether an open step of suspension ``seq`` is due or running (so the instance is ``running``)."""
-        ...
-
-    def group_shape(self, instance: int, seq: int) -> str | None: ...
-
-    # ---- cancel, restart, fork ----
-    def last_seq(self, instance: int) -> int: ...
-    def cancel_open(self, instance: int, seq: int, now: float) -> list[LeafRow]:
-        """Cancel the open rows of suspension ``seq`` (not ``on_complete`` calls); returns them as they were."""
-        ...
-
-    def reopen(self, n: int, state: str, table_hash: str, now: float) -> None:
-        """A finished instance runs again: state and version set, result, error and blocks cleared."""
-        ...
-
-    def add_lineage(
-        self, instance: int, seq: int, origin: int, origin_seq: int, kind: str, now: float
-    ) -> None: ...
-    def lineage(self, instance: int) -> list[tuple[int, int, int, str]]:
-        """``(seq, origin, origin_seq, kind)`` of every restart/fork of the instance, oldest first."""
-        ...
-
-    def last_named(self, instance: int, name: str, low: int, high: int) -> int | None:
-        """The highest ``seq`` in ``[low, high)`` with a command called ``name``."""
-        ...
-
-    def add_version_move(self, instance: int, seq: int, old_hash: str, new_hash: str, now: float) -> None: ...
-    def version_moves(self, instance: int) -> list[tuple[int, str, str]]:
-        """``(seq, old_hash, new_hash)`` of every migration of the instance, oldest first."""
-        ...
-
-    # ---- migration ----
-    def table_text(self, table_hash: str) -> tuple[str, str] | None:
-        """``(workflow, json)`` of a saved table version."""
-        ...
-
-    def table_hashes(self, prefix: str) -> list[tuple[str, str]]:
-        """``(hash, workflow)`` of saved tables whose hash starts with ``prefix``."""
-        ...
-
-    def unfinished(self, workflow: str, table_hash: str) -> list[InstanceRow]: ...
-    def set_cursor(self, key: Key, state_id: str | None, snapshot: str | None) -> None: ...
-    def set_table_hash(self, n: int, table_hash: str, now: float) -> None: ...
-    def revoke(self, instance: int, seq: int) -> int:
-        """Take away the leases of the open rows of a suspension: outcomes of attempts under way are ignored
-        (the steps run again), so no process resumes the instance with a cursor it read before."""
-        ...
-
-    def unpark_instance(self, n: int, seq: int, now: float) -> None: ...
-
-    # ---- watching and cleanup ----
-    def rows_from(self, instance: int, seq: int) -> list[LeafRow]: ...
-    def purge(self, before: float, limit: int) -> int:
-        """Delete up to ``limit`` instances that finished before ``before`` (with nothing left to run, and
-        whose parent is gone or finished too), with their history, events and lineage."""
-        ...
+from wfc.runtime.store.protocol import HELD, InstanceRow, Key, LeafRow
+from wfc.runtime.store.sqlite.store import _INST_COLS, _LEAF_COLS, SQLiteStore
 
 
 class SQLiteControlStore(SQLiteStore):
@@ -264,4 +180,4 @@ class SQLiteControlStore(SQLiteStore):
         return len(ns)
 
 
-__all__ = ["FINISHED", "HELD", "ControlStore", "SQLiteControlStore"]
+__all__ = ["SQLiteControlStore"]

@@ -15,13 +15,13 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from wfc.runtime.errors import ConfigError
-from wfc.runtime.store.base import EventRow, InstanceRow, Key, LeafRow
-from wfc.runtime.store.connection import TransactionHandle, parse_url, store_error
-from wfc.runtime.store.schema import migrate
+from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow
+from wfc.runtime.store.sqlite.connection import TransactionHandle, parse_url, store_error
+from wfc.runtime.store.sqlite.schema import migrate
 
 _LEAF_COLS = (
     "instance, seq, pos, path, kind, name, status, step, args, kwargs, retry, result, error, attempts, ready_at, "
@@ -109,11 +109,20 @@ class _Savepoint:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         conn = self.conn
-        if exc_type is None:
-            conn.execute("RELEASE wfc")
-        elif conn.in_transaction:
-            conn.execute("ROLLBACK TO wfc")
-            conn.execute("RELEASE wfc")
+        try:
+            if exc_type is None:
+                conn.execute("RELEASE wfc")
+            elif conn.in_transaction:
+                conn.execute("ROLLBACK TO wfc")
+                conn.execute("RELEASE wfc")
+        except sqlite3.Error as error:
+            raise store_error(error, "a savepoint failed") from None
+        if isinstance(exc, sqlite3.Error):  # the engine sees StoreErrors only
+            raise store_error(exc, "a write failed") from exc
+
+
+def _nothing() -> None:
+    pass
 
 
 class SQLiteStore:
@@ -169,6 +178,9 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self.conn.close()
+
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        return _nothing
 
     def transaction(self) -> _Transaction:
         return self._transaction

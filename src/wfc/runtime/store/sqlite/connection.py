@@ -7,7 +7,7 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-from wfc.runtime.errors import ConfigError, StoreError
+from wfc.runtime.errors import ConfigError, StoreConflict, StoreError, StoreUnavailable
 
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
@@ -16,7 +16,7 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
     if parsed.scheme != "sqlite":
         raise ConfigError(
             f"unsupported database URL {url!r}",
-            hint="use sqlite:///path/to/file.db (or sqlite:///:memory: for tests); PostgreSQL is not available yet",
+            hint="use sqlite:///path/to/file.db (or sqlite:///:memory: for tests), or postgresql://user@host/db",
         )
     path = parsed.path
     if parsed.netloc:
@@ -29,20 +29,31 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
     return path or ":memory:", options
 
 
+_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
+
+
 def store_error(exc: sqlite3.Error, what: str) -> StoreError:
+    """The :class:`StoreError` for a driver error: by SQLite's result code, or by its text for an error raised
+    without one (e.g. by a ``@wfc.transaction`` step itself)."""
     text = str(exc)
-    if "locked" in text or "busy" in text:
-        return StoreError(
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (_BUSY, _LOCKED) or (primary is None and ("locked" in text or "busy" in text)):
+        return StoreConflict(
             f"{what}: the database is locked by another connection ({text})",
-            code="WFC426",
             hint="another process holds a long write transaction; retry, or raise busy_timeout "
             "(sqlite:///x.db?busy_timeout=30)",
         )
-    if "full" in text:
+    if primary == _FULL or (primary is None and "full" in text):
         return StoreError(
             f"{what}: the database or disk is full ({text})",
             code="WFC427",
             hint="free disk space; nothing was committed, so retrying afterwards loses nothing",
+        )
+    if primary == _CANTOPEN:
+        return StoreUnavailable(
+            f"{what}: cannot open the database file ({text})",
+            hint="check that the directory exists and this process may write it",
         )
     return StoreError(
         f"{what}: database error: {text}",

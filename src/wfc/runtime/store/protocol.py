@@ -1,9 +1,15 @@
 """The :class:`Store` protocol: everything the engine needs from a database, and the rows it exchanges.
 
 The engine (:mod:`wfc.runtime.engine`) holds all the workflow logic and calls these methods inside
-:meth:`Store.transaction`; a store only stores. SQLite is :mod:`wfc.runtime.store.sqlite`; a PostgreSQL store is one
-more module implementing this protocol (claims with ``FOR UPDATE SKIP LOCKED``, group resolution under a row lock
-on the instance).
+:meth:`Store.transaction`; a store only stores. :func:`wfc.runtime.store.open_store` picks the store by URL scheme:
+SQLite is :mod:`wfc.runtime.store.sqlite`, PostgreSQL :mod:`wfc.runtime.store.postgres` (claims with
+``FOR UPDATE SKIP LOCKED``, wake-ups by ``LISTEN/NOTIFY``). A store is done when it passes the conformance suite
+(``tests/store``).
+
+Errors: a store never lets its driver's exceptions out. Everything it raises is a
+:class:`~wfc.runtime.errors.StoreError`; a conflict with another writer that retrying the cycle resolves (SQLite
+busy/locked, PostgreSQL serialization failure or deadlock) is a :class:`~wfc.runtime.errors.StoreConflict`, a lost
+connection a :class:`~wfc.runtime.errors.StoreUnavailable`. The engine catches only those.
 
 Data model
 ----------
@@ -30,7 +36,7 @@ commit twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -155,12 +161,21 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
-    def transaction(self) -> AbstractContextManager[None]:
-        """One write transaction (serialized with every other writer). Database errors become
-        :class:`~wfc.runtime.errors.StoreError`."""
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (from any thread) when another process may have made work due: a new instance, an
+        event, a step retried or released, a timer set, a cancel. Returns the function that stops it. A store
+        without a notification channel returns a no-op and callers keep polling."""
         ...
 
-    def savepoint(self) -> AbstractContextManager[None]: ...
+    def transaction(self) -> AbstractContextManager[None]:
+        """One write transaction. Database errors become :class:`~wfc.runtime.errors.StoreError` (a conflict
+        with another writer: :class:`~wfc.runtime.errors.StoreConflict`; retry the whole transaction)."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction, rolled back if the block raises. A driver error leaving the block (also one a
+        ``@wfc.transaction`` step raised itself) comes out translated into a ``StoreError``."""
+        ...
 
     def handle(self) -> Any:
         """The handle ``@wfc.transaction`` steps receive (valid inside :meth:`transaction`)."""
@@ -251,6 +266,90 @@ class Store(Protocol):
 
     def consume_event(self, event_id: int, key: Key) -> None: ...
     def waiting_leaf(self, instance: int, name: str) -> LeafRow | None: ...
+
+
+# ---- workflow control -----------------------------------------------------------------------------------
+#
+# Cancel, restart, fork, migration, fan-out windows, watching and cleanup (:mod:`wfc.runtime.control` and its
+# neighbours) call these inside :meth:`Store.transaction` unless a method reads with :meth:`Store.read` itself.
+# Every statement is bounded by one instance's key range or one suspension (``instance, seq``) — none scans the
+# history of an instance, so cancel, restart and fork cost the same at step 10 and step 10,000.
+#
+# * **Held rows**: a step of a fan-out beyond its workflow's ``max_parallelism`` is written *held* (open, no due
+#   time, ``lease_owner = HELD``) and released, lowest index first, as each running step of its group finishes.
+# * **Lineage**: a restart or a fork does not copy history. ``lineage`` says "this instance's rows from ``seq``
+#   on continue the history of ``origin`` before ``origin_seq``"; :mod:`wfc.runtime.lineage` reads it.
+# * **Version moves**: each migration of an instance, so a restart from before it runs the version it had then.
+
+HELD = "~held"
+"""``lease_owner`` of a held fan-out row (never a worker's id: those are ``host:pid:random``)."""
+
+FINISHED = ("completed", "failed", "canceled")
+
+
+class ControlStore(Store, Protocol):
+    # ---- fan-out windows ----
+    def release_held(self, instance: int, seq: int, now: float) -> bool:
+        """Make the lowest held row of suspension ``seq`` due now; ``False`` when none is held."""
+        ...
+
+    def group_running(self, instance: int, seq: int, now: float) -> bool:
+        """Whether an open step of suspension ``seq`` is due or running (so the instance is ``running``)."""
+        ...
+
+    def group_shape(self, instance: int, seq: int) -> str | None: ...
+
+    # ---- cancel, restart, fork ----
+    def last_seq(self, instance: int) -> int: ...
+    def cancel_open(self, instance: int, seq: int, now: float) -> list[LeafRow]:
+        """Cancel the open rows of suspension ``seq`` (not ``on_complete`` calls); returns them as they were."""
+        ...
+
+    def reopen(self, n: int, state: str, table_hash: str, now: float) -> None:
+        """A finished instance runs again: state and version set, result, error and blocks cleared."""
+        ...
+
+    def add_lineage(
+        self, instance: int, seq: int, origin: int, origin_seq: int, kind: str, now: float
+    ) -> None: ...
+    def lineage(self, instance: int) -> list[tuple[int, int, int, str]]:
+        """``(seq, origin, origin_seq, kind)`` of every restart/fork of the instance, oldest first."""
+        ...
+
+    def last_named(self, instance: int, name: str, low: int, high: int) -> int | None:
+        """The highest ``seq`` in ``[low, high)`` with a command called ``name``."""
+        ...
+
+    def add_version_move(self, instance: int, seq: int, old_hash: str, new_hash: str, now: float) -> None: ...
+    def version_moves(self, instance: int) -> list[tuple[int, str, str]]:
+        """``(seq, old_hash, new_hash)`` of every migration of the instance, oldest first."""
+        ...
+
+    # ---- migration ----
+    def table_text(self, table_hash: str) -> tuple[str, str] | None:
+        """``(workflow, json)`` of a saved table version."""
+        ...
+
+    def table_hashes(self, prefix: str) -> list[tuple[str, str]]:
+        """``(hash, workflow)`` of saved tables whose hash starts with ``prefix``."""
+        ...
+
+    def unfinished(self, workflow: str, table_hash: str) -> list[InstanceRow]: ...
+    def set_cursor(self, key: Key, state_id: str | None, snapshot: str | None) -> None: ...
+    def set_table_hash(self, n: int, table_hash: str, now: float) -> None: ...
+    def revoke(self, instance: int, seq: int) -> int:
+        """Take away the leases of the open rows of a suspension: outcomes of attempts under way are ignored
+        (the steps run again), so no process resumes the instance with a cursor it read before."""
+        ...
+
+    def unpark_instance(self, n: int, seq: int, now: float) -> None: ...
+
+    # ---- watching and cleanup ----
+    def rows_from(self, instance: int, seq: int) -> list[LeafRow]: ...
+    def purge(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` instances that finished before ``before`` (with nothing left to run, and
+        whose parent is gone or finished too), with their history, events and lineage."""
+        ...
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
