@@ -43,6 +43,15 @@ class CliError(click.ClickException):
             click.echo(f"  hint: {self.hint}", err=True)
 
 
+def allow_imports_option(fn: F) -> F:
+    return click.option(
+        "--allow-imports",
+        is_flag=True,
+        help="Import the .py files and the modules .wf files import (this runs their code). By default they "
+        "are read from source and nothing of yours runs.",
+    )(fn)
+
+
 def json_option(fn: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")(fn)
 
@@ -129,23 +138,31 @@ def workflows_in_module(module: ModuleType) -> list[WorkflowDef]:
     return sorted(out, key=lambda w: w.fn.__code__.co_firstlineno if w.fn else 0)
 
 
-def load_workflows(path: Path) -> list[WorkflowDef]:
-    """Every workflow in a ``.py`` or ``.wf`` file. Raises :class:`CompileError` or :class:`CliError`."""
+def load_workflows(path: Path, *, execute_imports: bool = True) -> list[WorkflowDef]:
+    """Every workflow in a ``.py`` or ``.wf`` file. Raises :class:`CompileError` or :class:`CliError`.
+
+    ``execute_imports=False``: nothing is imported: a ``.py`` file and a ``.wf`` file's imports are read from
+    source (see ``--allow-imports``); the workflows compile and draw, but cannot run.
+    """
     if not path.exists():
         raise CliError(f"no such file: {path}", hint="give the path of a .py or .wf file")
     if path.suffix == ".wf":
         from wfc import dsl
 
-        return list(dsl.load(path).values())
+        return list(dsl.load(path, execute_imports=execute_imports).values())
     if path.suffix != ".py":
         raise CliError(f"{path} is neither a .py nor a .wf file")
+    if not execute_imports:
+        from wfc.compiler.python.static import static_workflows
+
+        return static_workflows(path)
     return workflows_in_module(import_file(path))
 
 
-def load_target(target: str) -> list[WorkflowDef]:
+def load_target(target: str, *, execute_imports: bool = True) -> list[WorkflowDef]:
     """``PATH[:NAME]``: the named workflow, or all of the file's workflows when no name is given."""
     path, name = split_target(target)
-    found = load_workflows(path)
+    found = load_workflows(path, execute_imports=execute_imports)
     if name is None:
         if not found:
             raise CliError(

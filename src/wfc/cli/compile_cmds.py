@@ -10,6 +10,7 @@ import click
 from wfc.cli.common import (
     EXIT_FAILED,
     CliError,
+    allow_imports_option,
     diagnostic_json,
     emit_json,
     handle_errors,
@@ -21,14 +22,16 @@ from wfc.cli.common import (
 from wfc.compiler import serialize
 from wfc.compiler.driver import compile_workflow, diagnose
 from wfc.compiler.pprint import format_table
+from wfc.compiler.python.static import explain
 from wfc.errors import CompileError, Diagnostic, Severity
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@allow_imports_option
 @json_option
 @handle_errors
-def check(paths: tuple[str, ...], as_json: bool) -> None:
+def check(paths: tuple[str, ...], allow_imports: bool, as_json: bool) -> None:
     """Check workflows for errors and non-determinism.
 
     PATHS are .py and .wf files, or directories searched for them. Every problem is
@@ -44,16 +47,16 @@ def check(paths: tuple[str, ...], as_json: bool) -> None:
         files += 1
         try:
             if path.suffix == ".wf":
-                from wfc import dsl
+                from wfc.dsl.loader import analyze_file
 
-                found = dsl.check(path)
-                diagnostics.extend(found)
-                workflows += _count_wf(path)
+                analysis = analyze_file(path, execute_imports=allow_imports)
+                diagnostics.extend(analysis.diagnostics)
+                workflows += len(analysis.module.workflows) if analysis.module is not None else 0
                 continue
-            for defn in load_workflows(path):
+            for defn in load_workflows(path, execute_imports=allow_imports):
                 workflows += 1
                 _table, found = diagnose(defn)
-                diagnostics.extend(found)
+                diagnostics.extend(found if allow_imports else explain(defn, found))
         except CompileError as exc:
             diagnostics.extend(exc.diagnostics)
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
@@ -80,15 +83,6 @@ def check(paths: tuple[str, ...], as_json: bool) -> None:
         raise SystemExit(EXIT_FAILED)
 
 
-def _count_wf(path: Path) -> int:
-    try:
-        from wfc import dsl
-
-        return len(dsl.load(path))
-    except Exception:
-        return 0
-
-
 @click.command(name="compile")
 @click.argument("target")
 @click.option(
@@ -105,8 +99,11 @@ def _count_wf(path: Path) -> int:
     type=click.Path(file_okay=False),
     help="Also store each table as DIR/<workflow>/<hash>.json (keep old versions deployable).",
 )
+@allow_imports_option
 @handle_errors
-def compile_(target: str, emit: str, output: str | None, versions_dir: str | None) -> None:
+def compile_(
+    target: str, emit: str, output: str | None, versions_dir: str | None, allow_imports: bool
+) -> None:
     """Compile a workflow to its state table.
 
     TARGET is PATH[:NAME]: a .py or .wf file, and optionally the name of one workflow in it.
@@ -116,7 +113,7 @@ def compile_(target: str, emit: str, output: str | None, versions_dir: str | Non
       wfc compile examples/order.py:fulfil_order --emit ir
       wfc compile flows/onboarding.wf --emit json -o onboarding.json
     """
-    tables = [compile_workflow(defn) for defn in load_target(target)]
+    tables = [compile_workflow(defn) for defn in load_target(target, execute_imports=allow_imports)]
     if emit == "ir":
         text = "\n".join(format_table(t) for t in tables)
     else:

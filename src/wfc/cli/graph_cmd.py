@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import click
 
-from wfc.cli.common import CliError, db_option, handle_errors, load_target
+from wfc.cli.common import CliError, allow_imports_option, db_option, handle_errors, load_target
 from wfc.commands import WorkflowDef
 from wfc.compiler.driver import compile_workflow
 from wfc.compiler.graph import Graph, Highlight, Status, build_graph
@@ -66,8 +66,11 @@ def render(
     help="Highlight this instance's current state and the path it took (reads --db).",
 )
 @db_option
+@allow_imports_option
 @handle_errors
-def graph(target: str, fmt: str, output: str | None, instance_id: str | None, db_url: str) -> None:
+def graph(
+    target: str, fmt: str, output: str | None, instance_id: str | None, db_url: str, allow_imports: bool
+) -> None:
     """Draw a workflow's compiled state graph.
 
     TARGET is PATH[:NAME]: a .py or .wf file, and the workflow's name when the file
@@ -82,7 +85,7 @@ def graph(target: str, fmt: str, output: str | None, instance_id: str | None, db
       wfc graph examples/orders.py:fulfil_order --format svg -o order.svg
       wfc graph examples/orders.py:fulfil_order --format html --instance o-17 --db sqlite:///wfc.db
     """
-    defns = load_target(target)
+    defns = load_target(target, execute_imports=allow_imports)
     instance = highlight = None
     if instance_id is not None:
         defn, highlight, instance = _instance(defns, instance_id, db_url, target)

@@ -330,6 +330,18 @@ class CommandChecker:
             if members
             else f"`{imported.module}` provides no steps"
         )
+        if imported.dynamic:
+            hint = (
+                f"`{imported.module}` was read without importing it and may define members at run time: "
+                "check with imports allowed (`wfc check --allow-imports`) if it does"
+            )
+            self.report(
+                "WFC141",
+                f"`{imported.module}` has no step or workflow `{attr.name}` that its source shows",
+                attr,
+                hint,
+            )
+            return
         self.report("WFC141", f"`{imported.module}` has no step or workflow `{attr.name}`", attr, hint)
 
     # ---- expressions -----------------------------------------------------------------------------------------
@@ -514,6 +526,15 @@ class CommandChecker:
         if isinstance(imported.members.get(member), type):
             return
         names = error_type_members(imported)
+        if imported.dynamic:
+            self.report(
+                "WFC148",
+                f"`{imported.module}` has no error type `{member}` that its source shows",
+                t,
+                f"`{imported.module}` was read without importing it and may define members at run time: "
+                "check with imports allowed (`wfc check --allow-imports`) if it does",
+            )
+            return
         hint = did_you_mean(member, names) or (
             f"its error types: {', '.join(names)}" if names else f"`{imported.module}` exports no error types"
         )

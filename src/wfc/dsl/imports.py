@@ -1,8 +1,11 @@
 """Resolving a ``.wf`` file's ``import`` declarations to the steps, workflows and error types they provide.
 
-Importing a Python module *executes* it. A platform that accepts ``.wf`` files from people it does not trust
-passes ``allowed_imports`` (module name prefixes): any other import is a ``WFC133`` error reported before anything
-is imported, and a path import is allowed only when the file is an allowed module on ``sys.path``.
+Importing a Python module *executes* it. Only :func:`wfc.dsl.load` (which builds workflows to run) imports by
+default; checking, compiling and drawing read each module's source instead (:mod:`wfc.dsl.static_imports`) unless
+the caller asks for imports (``execute=True``, ``wfc check --allow-imports``). A platform that accepts ``.wf``
+files from people it does not trust also passes ``allowed_imports`` (module name prefixes): any other import is a
+``WFC133`` error reported before anything is imported or read, and a path import is allowed only when the file is
+an allowed module on ``sys.path``.
 
 A path import (``import "./steps.py" as steps``) names a file relative to the ``.wf`` file. When the file lies
 on ``sys.path`` it is imported under its module name, so the ``.wf`` file and Python code share one module
@@ -22,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from wfc.compiler.python.static import StaticImportError, StaticModule, read_module
 from wfc.dsl import ast as wf
 from wfc.dsl.codes import Reporter
 from wfc.dsl.sandbox import module_members
@@ -35,6 +39,10 @@ class Imported:
     alias: str
     module: str
     members: dict[str, Any] | None
+    read_statically: bool = False
+    """The members were read from the module's source (it was not imported)."""
+    dynamic: bool = False
+    """Read statically from a module that may define members at run time: an unknown member may exist."""
 
 
 def allowed(module: str, prefixes: Sequence[str] | None) -> bool:
@@ -44,17 +52,25 @@ def allowed(module: str, prefixes: Sequence[str] | None) -> bool:
 
 
 def resolve(
-    module: wf.Module, base_dir: Path, allowed_imports: Sequence[str] | None, reporter: Reporter
+    module: wf.Module,
+    base_dir: Path,
+    allowed_imports: Sequence[str] | None,
+    reporter: Reporter,
+    *,
+    execute: bool = True,
 ) -> dict[str, Imported]:
+    """Each import's members. ``execute``: import the modules (running their code); otherwise read their
+    source."""
     out: dict[str, Imported] = {}
     for imp in module.imports:
         name = imp.module or imp.file or ""
+        source: Path | None = None
         if imp.file is not None:
             found = _module_for_file(imp, base_dir, reporter)
             if found is None:
                 out[imp.alias] = Imported(imp.alias, name, None)
                 continue
-            name, file = found
+            name, file, source = found
         else:
             file = None
         if not allowed(name, allowed_imports):
@@ -67,24 +83,56 @@ def resolve(
             )
             out[imp.alias] = Imported(imp.alias, name, None)
             continue
-        mod = _import(name, file, imp, reporter)
-        if mod is None:
-            out[imp.alias] = Imported(imp.alias, name, None)
-            continue
-        members = module_members(mod)
-        if not members:
+        if execute or _is_wfc(name):
+            mod = _import(name, file, imp, reporter)
+            if mod is None:
+                out[imp.alias] = Imported(imp.alias, name, None)
+                continue
+            members = module_members(mod)
+            dynamic = read = False
+        else:
+            found_static = _read(name, source, imp, reporter)
+            if found_static is None:
+                out[imp.alias] = Imported(imp.alias, name, None)
+                continue
+            members, dynamic, read = found_static.members, found_static.dynamic, True
+        if not members and not dynamic:
             reporter.report(
                 "WFC137",
                 f"module `{name}` provides no steps, workflows or error types",
                 imp.span,
                 "decorate its functions with @wfc.step or @wfc.workflow",
             )
-        out[imp.alias] = Imported(imp.alias, name, members)
+        out[imp.alias] = Imported(imp.alias, name, members, read, dynamic)
     return out
 
 
-def _module_for_file(imp: wf.Import, base_dir: Path, reporter: Reporter) -> tuple[str, Path | None] | None:
-    """(module name, file to load if it is not importable by name) for a path import."""
+def _is_wfc(name: str) -> bool:
+    """wfc's own modules (``wfc.stdlib``...) are trusted code: importing them runs nothing of the user's."""
+    return name == "wfc" or name.startswith("wfc.")
+
+
+def _read(name: str, source: Path | None, imp: wf.Import, reporter: Reporter) -> StaticModule | None:
+    if not all(part.isidentifier() for part in name.split(".")):
+        reporter.report("WFC132", f"`{name}` is not a module name", imp.span)
+        return None
+    try:
+        return read_module(name, source)
+    except StaticImportError as exc:
+        reporter.report(
+            "WFC132",
+            f"cannot read `{imp.module or imp.file}` without importing it: {exc}",
+            imp.span,
+            "check the module name and the import path; a module without Python source can only be checked "
+            "with imports allowed (`wfc check --allow-imports`, which runs the module's code)",
+        )
+        return None
+
+
+def _module_for_file(
+    imp: wf.Import, base_dir: Path, reporter: Reporter
+) -> tuple[str, Path | None, Path] | None:
+    """(module name, file to load if it is not importable by name, the file) for a path import."""
     assert imp.file is not None
     if not imp.file.endswith(".py"):
         reporter.report(
@@ -110,9 +158,9 @@ def _module_for_file(imp: wf.Import, base_dir: Path, reporter: Reporter) -> tupl
         return None
     name = _name_on_sys_path(path)
     if name is not None:
-        return name, None
+        return name, None, path
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
-    return f"wfc_file_{_identifier(path.stem)}_{digest}", path
+    return f"wfc_file_{_identifier(path.stem)}_{digest}", path, path
 
 
 def _name_on_sys_path(path: Path) -> str | None:

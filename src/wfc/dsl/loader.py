@@ -56,20 +56,35 @@ def parse(text: str, path: str = "<string>") -> wf.Module:
     raise CompileError(reporter.diagnostics)
 
 
-def check(path: str | os.PathLike[str], *, allowed_imports: Sequence[str] | None = None) -> list[Diagnostic]:
-    """Every problem in a ``.wf`` file, warnings included, in source order. Never raises for bad input."""
-    return list(analyze_file(path, allowed_imports=allowed_imports).diagnostics)
+def check(
+    path: str | os.PathLike[str],
+    *,
+    allowed_imports: Sequence[str] | None = None,
+    execute_imports: bool = False,
+) -> list[Diagnostic]:
+    """Every problem in a ``.wf`` file, warnings included, in source order. Never raises for bad input.
+
+    Runs no Python of the user's: imported modules are read from their source, unless ``execute_imports``
+    (then they are imported, as :func:`load` does)."""
+    return list(
+        analyze_file(path, allowed_imports=allowed_imports, execute_imports=execute_imports).diagnostics
+    )
 
 
 def load(
-    path: str | os.PathLike[str], *, allowed_imports: Sequence[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    allowed_imports: Sequence[str] | None = None,
+    execute_imports: bool = True,
 ) -> dict[str, WorkflowDef]:
     """Load a ``.wf`` file: its workflows by name, registered with the runtime's registry.
 
     Importing executes Python modules: pass ``allowed_imports`` (module name prefixes) when the file comes from
-    someone you do not trust. Raises :class:`CompileError` listing every problem when there is an error.
+    someone you do not trust. ``execute_imports=False`` reads the imported modules' source instead: the
+    workflows compile and draw (to the same tables) but their steps cannot run. Raises :class:`CompileError`
+    listing every problem when there is an error.
     """
-    return definitions(analyze_file(path, allowed_imports=allowed_imports))
+    return definitions(analyze_file(path, allowed_imports=allowed_imports, execute_imports=execute_imports))
 
 
 def load_text(
@@ -78,15 +93,30 @@ def load_text(
     *,
     allowed_imports: Sequence[str] | None = None,
     base_dir: str | None = None,
+    execute_imports: bool = True,
 ) -> dict[str, WorkflowDef]:
     """Like :func:`load`, for source held in memory (relative path imports start from ``base_dir``)."""
-    return definitions(analyze(text, path, Path(base_dir or os.getcwd()), allowed_imports, key_base=path))
+    return definitions(
+        analyze(
+            text,
+            path,
+            Path(base_dir or os.getcwd()),
+            allowed_imports,
+            key_base=path,
+            execute_imports=execute_imports,
+        )
+    )
 
 
 # ---- analysis ----------------------------------------------------------------------------------------------------
 
 
-def analyze_file(path: str | os.PathLike[str], *, allowed_imports: Sequence[str] | None = None) -> Analysis:
+def analyze_file(
+    path: str | os.PathLike[str],
+    *,
+    allowed_imports: Sequence[str] | None = None,
+    execute_imports: bool = True,
+) -> Analysis:
     shown = os.fspath(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -95,7 +125,14 @@ def analyze_file(path: str | os.PathLike[str], *, allowed_imports: Sequence[str]
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         hint = "check the path, and that the file is UTF-8 text"
         return Analysis((Diagnostic("WFC127", f"cannot read {shown}: {reason}", Span(shown, 1), hint),))
-    return analyze(text, shown, where.parent, allowed_imports, key_base=key_base(where))
+    return analyze(
+        text,
+        shown,
+        where.parent,
+        allowed_imports,
+        key_base=key_base(where),
+        execute_imports=execute_imports,
+    )
 
 
 def key_base(path: Path) -> str:
@@ -114,7 +151,13 @@ def key_base(path: Path) -> str:
 
 
 def analyze(
-    text: str, path: str, base_dir: Path, allowed_imports: Sequence[str] | None, *, key_base: str
+    text: str,
+    path: str,
+    base_dir: Path,
+    allowed_imports: Sequence[str] | None,
+    *,
+    key_base: str,
+    execute_imports: bool = True,
 ) -> Analysis:
     """Parse, resolve imports, check and lower. Workflow keys are ``<key_base>:<name>``."""
     reporter = Reporter(path, source_lines(text))
@@ -122,7 +165,7 @@ def analyze(
     workflows: tuple[syntax.Workflow, ...] = ()
     with _guard(reporter):
         module = parse_module(text, path)
-        imports = resolve(module, base_dir, allowed_imports, reporter)
+        imports = resolve(module, base_dir, allowed_imports, reporter, execute=execute_imports)
         env = Env(imports, _first_by_name(module))
         check_module(module, env, reporter)
         if not reporter.has_errors:
