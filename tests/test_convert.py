@@ -65,6 +65,7 @@ from wfc.errors import (
     step_failure,
     step_failure_class,
 )
+from wfc.runtime.context import TransitionContext, transition
 
 # ---- classes the data names -----------------------------------------------------------------------------------------
 
@@ -626,12 +627,14 @@ def test_step_failure_of_an_unknown_type_is_a_plain_step_failed() -> None:
 
 
 def test_commands_round_trip() -> None:
-    call = CHARGE("o-1", amount=decimal.Decimal("10.00")).options(
-        name="charge o-1", retry=RetryPolicy(max_attempts=3, non_retryable=[ValueError])
-    )
+    with in_workflow():
+        call = CHARGE("o-1", amount=decimal.Decimal("10.00")).options(
+            name="charge o-1", retry=RetryPolicy(max_attempts=3, non_retryable=[ValueError])
+        )
+        second = CHARGE("o-2")
     commands = [
         call,
-        AllOf((call, CHARGE("o-2"))),
+        AllOf((call, second)),
         AnyOf((Sleep(3.5), WaitEvent("approved", timeout=60.0))),
         ChildCall(FLOW, (1,), {}, CallOptions(run_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))),
     ]
@@ -649,8 +652,15 @@ def test_unknown_step_or_workflow() -> None:
     with pytest.raises(UnknownType, match="workflow 'gone:wf' is not registered"):
         decode({"$workflow": "gone:wf"})
     stray = StepDef(fn=charge, name="stray", key="nowhere:stray")
+    with in_workflow():
+        call = stray("x")
     with pytest.raises(NotSerializable, match="not registered"):
-        encode(stray("x"))
+        encode(call)
+
+
+def in_workflow() -> Any:
+    """Step calls make commands only while workflow code runs (a transition of either runner)."""
+    return transition(TransitionContext("convert-test", 0, dt.datetime(2030, 1, 1, tzinfo=dt.UTC)))
 
 
 # ---- refusals -------------------------------------------------------------------------------------------------------

@@ -527,6 +527,52 @@ def test_wfc215_step_call_not_yielded(tmp_path: Path) -> None:
     assert diags[0].hint == "write `yield charge(x)`: calling a step only builds the command, `yield` runs it"
 
 
+def test_wfc217_step_call_stored_but_never_run(tmp_path: Path) -> None:
+    """`x = step(...)` without `yield`: the observed mistake, in each shape it comes in; a command kept in a
+    variable and then run (yielded, raced, collected, re-optioned, returned by a helper) is not reported."""
+    diags = expect(
+        tmp_path,
+        """
+        import wfc.commands as cmd
+        from wfc.commands import StepDef
+
+        charge = StepDef(fn=lambda x: x, name="charge", key="m:charge")
+
+        def make(x):
+            made = charge(x)
+            return made
+
+        def wf(x):
+            total = charge(x)
+            if total > 10:
+                pass
+            y: int = charge(x).options(retry=False)
+            waited = cmd.sleep(10)
+            first = charge(1)
+            second = charge(2)
+            both = yield cmd.all_of(first, second)
+            later = charge(3)
+            run = yield later.options(name="later")
+            kept = []
+            one = charge(4)
+            kept.append(one)
+            yield cmd.all_of(kept)
+            alias = charge(5)
+            other = alias
+            yield other
+            yield make(x)
+            result = charge(6)
+            return (total, y, waited["k"], both, run, result)
+        """,
+        ("WFC217", "total = charge(x)"),
+        ("WFC217", "charge(x).options(retry=False)"),
+        ("WFC217", "waited = cmd.sleep(10)"),
+        ("WFC217", "result = charge(6)"),
+    )
+    assert diags[0].hint == "write `total = yield charge(x)` to run it and get its result"
+    assert "never yielded or passed on" in diags[0].message
+
+
 def test_wfc216_secrets(tmp_path: Path) -> None:
     diags = expect(
         tmp_path,
@@ -838,7 +884,7 @@ def _module_level_workflow(xs: list[int]) -> Any:
 
 def test_rule_table_covers_every_code_and_docs_describe_each() -> None:
     codes = {rule.code for rule in RULES}
-    assert codes == {f"WFC2{n:02d}" for n in range(1, 17)}
+    assert codes == {f"WFC2{n:02d}" for n in range(1, 18)}
     assert all(rule.severity is Severity.ERROR for rule in RULES if rule.code != "WFC214")
     assert RULES_BY_NAME["unseen-call"].severity is Severity.WARNING
     docs = (ROOT / "docs" / "determinism.md").read_text()

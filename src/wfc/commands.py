@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -51,10 +53,29 @@ def _max_backoff(value: float | dt.timedelta) -> float:
 
 
 def _error_names(types: Iterable[type[BaseException] | str]) -> tuple[str, ...]:
+    if isinstance(types, str | type):
+        types = (types,)  # one name or class, not a list of them: never iterate a string by its letters
     names = []
     for t in types:
-        names.append(t if isinstance(t, str) else error_type_name(t))
+        if isinstance(t, type) and issubclass(t, BaseException):
+            names.append(error_type_name(t))
+        elif isinstance(t, str) and t and all(part.isidentifier() for part in t.split(".")):
+            names.append(t)
+        else:
+            raise WfcError(
+                f"non_retryable takes exception classes or their names, not {t!r}",
+                code="WFC402",
+                hint='e.g. non_retryable=[KeyError, "InvalidAccountError", "billing.errors.CardDeclined"]',
+            )
     return tuple(sorted(set(names)))
+
+
+def _check_max_attempts(_policy: object, _attr: object, value: int | None) -> None:
+    if value is None:
+        return  # unlimited: retried until it succeeds or fails with a non-retryable error
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        msg = f"max_attempts must be a whole number >= 1 or None for no limit (got {value!r})"
+        raise WfcError(msg, code="WFC402")
 
 
 @attrs.frozen
@@ -63,21 +84,18 @@ class RetryPolicy:
 
     Attempt *n* (counting from 1) that fails is retried after
     ``min(initial_backoff * backoff_base ** (n - 1), max_backoff)`` seconds, multiplied by a random factor in
-    ``[1 - jitter, 1 + jitter]``. An exception whose type (or a base type) is named in ``non_retryable`` is not
-    retried. ``max_attempts=1`` means "run once, never retry".
+    ``[1 - jitter, 1 + jitter]`` (the cap applies first, so attempt 10,000 waits ``max_backoff`` like attempt 20).
+    An exception whose type (or a base type) is named in ``non_retryable`` is not retried: a name with dots
+    (``billing.errors.CardDeclined``) names that class, a bare name (``CardDeclined``, Temporal's spelling) any
+    class of that name. ``max_attempts=1`` means "run once, never retry"; ``None`` means no limit.
     """
 
-    max_attempts: int = attrs.field(default=5)
+    max_attempts: int | None = attrs.field(default=5, validator=_check_max_attempts)
     initial_backoff: float = attrs.field(default=0.5, converter=_initial_backoff)
     backoff_base: float = 2.0
     max_backoff: float = attrs.field(default=60.0, converter=_max_backoff)
     jitter: float = 0.5
     non_retryable: tuple[str, ...] = attrs.field(default=(), converter=_error_names)
-
-    @max_attempts.validator
-    def _check_attempts(self, _attr: object, value: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise WfcError(f"max_attempts must be a whole number >= 1 (got {value!r})", code="WFC402")
 
     def __attrs_post_init__(self) -> None:
         if not 0 <= self.jitter <= 1:
@@ -87,13 +105,31 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rand: float) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based); ``rand`` is uniform in [0, 1)."""
-        base = min(self.initial_backoff * self.backoff_base ** (attempt - 1), self.max_backoff)
+        base = self._capped(attempt - 1)
         factor = 1 - self.jitter + 2 * self.jitter * rand
         return max(0.0, base * factor)
 
+    def _capped(self, exponent: int) -> float:
+        """``min(initial_backoff * backoff_base ** exponent, max_backoff)`` without computing a power that
+        overflows a float (``2.0 ** 1024`` raises): past the cap the power is never evaluated."""
+        initial, cap = self.initial_backoff, self.max_backoff
+        if initial <= 0 or initial >= cap or self.backoff_base == 1:
+            return min(initial, cap)
+        if exponent >= math.log(cap / initial, self.backoff_base):
+            return cap
+        return min(initial * self.backoff_base**exponent, cap)
+
+    def may_retry(self, attempt: int, exc_type_names: Iterable[str]) -> bool:
+        """Whether failed attempt number ``attempt`` of an error with these type names runs again."""
+        if self.max_attempts is not None and attempt >= self.max_attempts:
+            return False
+        return self.retries(exc_type_names)
+
     def retries(self, exc_type_names: Iterable[str]) -> bool:
-        """Whether an error with these type names (the type and its bases) may be retried."""
-        return not set(self.non_retryable).intersection(exc_type_names)
+        """Whether an error with these type names (the type and its bases) may be retried: none is named in
+        ``non_retryable``, by its full name or, for bare names there, by its class name."""
+        refused = self.non_retryable
+        return not any(name in refused or name.rpartition(".")[2] in refused for name in exc_type_names)
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -166,6 +202,20 @@ class _Callable(Command):
 
 _UNKNOWN = object()
 
+RUNNING: ContextVar[Any] = ContextVar("wfc_transition", default=None)
+"""The transition whose workflow code runs in this context (set by both runners, :mod:`wfc.runtime.context`).
+Calling a step or workflow builds a command only there: anywhere else the call would silently do nothing."""
+
+
+def _outside(kind: str, name: str) -> WfcError:
+    return WfcError(
+        f"{kind} {name}() was called outside a running workflow: calling it only makes a command for a workflow "
+        "to yield, so nothing would run",
+        code="WFC406",
+        hint=f"inside a @wfc.workflow write `result = yield {name}(...)`; to run the function itself (a unit "
+        f"test, a script) call {name}.fn(...)",
+    )
+
 
 def _plain_arity(signature: inspect.Signature | None) -> int | None:
     """The number of parameters when all are plain positional ones without defaults, else ``None``."""
@@ -197,6 +247,8 @@ class StepDef:
     cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     def __call__(self, *args: Any, **kwargs: Any) -> StepCall:
+        if RUNNING.get() is None:
+            raise _outside("step", self.name)
         arity = self.cache.get("arity", _UNKNOWN)
         if arity is _UNKNOWN:
             arity = self.cache["arity"] = _plain_arity(self.signature)
@@ -240,6 +292,8 @@ class WorkflowDef:
     cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     def __call__(self, *args: Any, **kwargs: Any) -> ChildCall:
+        if RUNNING.get() is None:
+            raise _outside("workflow", self.name)
         try:
             self.signature.bind(*args, **kwargs)
         except TypeError as exc:

@@ -319,7 +319,7 @@ class _Runner:
                 self.calls.append(
                     StepRecord(call.display_name, args, kwargs, attempt, self.now, info.describe())
                 )
-                if attempt < policy.max_attempts and policy.retries(info.bases or (info.type_name,)):
+                if policy.may_retry(attempt, info.bases or (info.type_name,)):
                     self.t += policy.backoff(attempt, rng.random())
                     continue
                 return _Outcome(self.t, False, to_exception(info, step=call.display_name, attempts=attempt))

@@ -5,6 +5,7 @@ Golden DOT: regenerate with ``WFC_UPDATE_GOLDEN=1 pytest tests/graph`` after an 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from wfc.compiler.render_dot import CURRENT_FILL, PATH_COLOR, render_dot, render
 from wfc.compiler.render_html import InstanceInfo, render_html
 from wfc.compiler.render_mermaid import render_mermaid
 from wfc.errors import WfcError
+from wfc.runtime.context import TransitionContext, transition
 from wfc.runtime.link import bind_arguments, machine_for
 from wfc.runtime.machine import Suspended
 
@@ -206,15 +208,17 @@ def test_dot_output_has_a_golden_copy() -> None:
 def _run(defn: WorkflowDef, args: tuple[Any, ...], results: list[Any]) -> list[str]:
     """The suspensions a real run passes, feeding ``results`` (an exception is raised at the yield)."""
     machine = machine_for(defn)
-    outcome = machine.start(bind_arguments(defn, args, {}))
-    path = []
-    for result in results:
-        assert isinstance(outcome, Suspended)
-        path.append(outcome.state)
-        if isinstance(result, BaseException):
-            outcome = machine.resume(outcome.state, outcome.vars, error=result)
-        else:
-            outcome = machine.resume(outcome.state, outcome.vars, value=result)
+    ctx = TransitionContext("graph-test", 0, dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    with transition(ctx):  # workflow code calls steps only inside a transition, as both runners run it
+        outcome = machine.start(bind_arguments(defn, args, {}))
+        path = []
+        for result in results:
+            assert isinstance(outcome, Suspended)
+            path.append(outcome.state)
+            if isinstance(result, BaseException):
+                outcome = machine.resume(outcome.state, outcome.vars, error=result)
+            else:
+                outcome = machine.resume(outcome.state, outcome.vars, value=result)
     assert isinstance(outcome, Suspended)
     return [*path, outcome.state]
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from wfc.commands import RUNNING
 from wfc.errors import WfcError
 
 logger = logging.getLogger("wfc.workflow")
@@ -47,7 +48,8 @@ class TransitionContext:
         self.logs.clear()
 
 
-_current: ContextVar[TransitionContext | None] = ContextVar("wfc_transition", default=None)
+# Shared with wfc.commands (which sits below the runtime): a step call outside any transition is refused there.
+_current: ContextVar[TransitionContext | None] = RUNNING
 
 
 @contextlib.contextmanager

@@ -20,6 +20,13 @@ from wfc.runtime.typecheck import check_arguments
 FINISHED = ("completed", "failed", "canceled")
 
 
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
 class Intake(Scheduler):
     clock: Clock
 
@@ -67,7 +74,37 @@ class Intake(Scheduler):
                         f"workflow id {iid!r} is already used by an instance of {existing.workflow}",
                         hint="a given id makes start idempotent for the same workflow; use another id",
                     )
+                if existing is not None:
+                    self._same_arguments(existing, defn.name, vars_text, variables)
         return iid
+
+    def _same_arguments(self, existing: Any, name: str, vars_text: str, variables: dict[str, Any]) -> None:
+        """``start(id=...)`` of an existing instance is idempotent only with the arguments it was started with:
+        other arguments would silently be ignored, so they are refused (``WFC430``)."""
+        start_rows = [r for r in self.store.group(existing.n, 0) if r.kind == "start"]
+        old_text = start_rows[0].snapshot if start_rows else None
+        if old_text is None or old_text == vars_text:
+            return  # the same arguments (or a fork, which records none): the same instance
+        try:
+            old = convert.loads_vars(old_text)
+        except Exception:
+            old = None
+        if old is not None:
+            try:
+                if old == variables:
+                    return
+            except Exception:
+                pass
+            differ = sorted(k for k in set(old) | set(variables) if k not in old or k not in variables
+                            or not _equal(old[k], variables[k]))  # fmt: skip
+        else:
+            differ = []
+        which = f" ({', '.join(differ)} differ)" if differ else ""
+        raise DuplicateId(
+            f"workflow id {existing.id!r} names an instance of {name} started with other arguments{which}",
+            hint="starting with an id is idempotent only for the same arguments: use another id for new "
+            "arguments, or Runtime.status(id) to see the existing instance",
+        )
 
     def send_event(self, instance_id: str, name: str, value: Any = None, error: Any = None) -> None:
         if not isinstance(name, str) or not name:

@@ -10,9 +10,11 @@ from typing import Any
 import attrs
 
 
-class WorkflowState(enum.Enum):
+class WorkflowState(enum.StrEnum):
     """Where an instance is: ``running`` (a step or transition is due or in progress), ``sleeping`` (only timers
-    pending), ``waiting`` (for an event or a child workflow), or ended: ``completed``, ``failed``, ``canceled``."""
+    pending), ``waiting`` (for an event or a child workflow), or ended: ``completed``, ``failed``, ``canceled``.
+
+    A ``str``: ``state == "waiting"`` holds, and it prints, formats and serializes (JSON) as its value."""
 
     RUNNING = "running"
     SLEEPING = "sleeping"
@@ -24,9 +26,6 @@ class WorkflowState(enum.Enum):
     @property
     def finished(self) -> bool:
         return self in (WorkflowState.COMPLETED, WorkflowState.FAILED, WorkflowState.CANCELED)
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @attrs.frozen

@@ -174,7 +174,7 @@ def conclude(
             exc, retryable = err, False  # it would fail the same way again
     info = error_info(exc)
     policy = policy_of(leaf)
-    if retryable and attempt < policy.max_attempts and policy.retries(info.bases or (info.type_name,)):
+    if retryable and policy.may_retry(attempt, info.bases or (info.type_name,)):
         rng = random.Random(f"{task.inst.id}:{leaf.seq}.{leaf.pos}:{attempt}")
         delay = policy.backoff(attempt, rng.random())
         return StepResult(task, attempt, now, retry_at=now + delay, note=info.describe())

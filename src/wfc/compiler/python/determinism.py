@@ -117,6 +117,38 @@ def _lambda_source(fn: types.FunctionType) -> FunctionSource | None:
     return FunctionSource(tree, smap)
 
 
+def _command_uses(tree: ast.AST, *, helper: bool) -> set[str]:
+    """Names loaded where a command may go: yielded, a call's argument or receiver (``x.options(...)``,
+    ``cmds.append(x)``), the value of another assignment, or (in a helper) returned — directly or inside a
+    list, tuple, set or dict display (``yield wfc.all_of([a, b])``)."""
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    containers = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.ListComp, ast.SetComp, ast.GeneratorExp,
+                  ast.DictComp, ast.comprehension)  # fmt: skip
+    takers = (ast.Yield, ast.YieldFrom, ast.Await, ast.Call, ast.Assign, ast.AnnAssign, ast.AugAssign,
+              ast.NamedExpr, ast.keyword)  # fmt: skip
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)) or node.id in out:
+            continue
+        up: ast.AST = node
+        parent = parents.get(id(up))
+        while isinstance(parent, containers):
+            up, parent = parent, parents.get(id(parent))
+        if isinstance(parent, ast.Attribute) and parent.value is up:
+            grand = parents.get(id(parent))
+            if isinstance(grand, ast.Call) and grand.func is parent:
+                out.add(node.id)  # a method of it: `x.options(...)`
+            continue
+        if isinstance(parent, takers) or (helper and isinstance(parent, ast.Return)):
+            if isinstance(parent, ast.Call) and parent.func is up:
+                continue
+            out.add(node.id)
+    return out
+
+
 def _closure_vars(fn: types.FunctionType) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
@@ -144,6 +176,7 @@ class _Checker(ast.NodeVisitor):
         self.names = NameResolver(tree, namespace)
         self.exempt: set[int] = set()  # comprehensions and starred items whose order does not matter
         self.statement: ast.stmt | None = None  # the innermost statement being visited
+        self.command_uses: set[str] | None = None  # names used as commands somewhere (computed when needed)
 
     def visit(self, node: ast.AST) -> Any:
         if not isinstance(node, ast.stmt):
@@ -320,6 +353,17 @@ class _Checker(ast.NodeVisitor):
         for keyword in node.keywords:
             self.visit(keyword.value)
 
+    def _check_stored(self, name: str, call: ast.Call) -> None:
+        """``x = step(...)`` without ``yield``: an error unless ``x`` is used as a command somewhere (yielded,
+        passed to a call such as ``wfc.all_of``, put in a collection, re-optioned, aliased or returned by a
+        helper). Used only as a value (``if x:``, ``x["id"]``, a workflow's ``return x``), it is the mistake."""
+        if not self._is_command(call):
+            return
+        if self.command_uses is None:
+            self.command_uses = _command_uses(self.tree, helper=bool(self.notes))
+        if name not in self.command_uses:
+            self._emit(R.RULES_BY_NAME["stored-command"], call, name=name, expr=ast.unparse(call))
+
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Call) and self._is_command(node.value):
             self._emit(R.RULES_BY_NAME["unyielded-command"], node.value, expr=ast.unparse(node.value))
@@ -354,6 +398,9 @@ class _Checker(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         if any(isinstance(t, ast.Tuple | ast.List) for t in node.targets):
             self._check_iter(node.value)
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
+            self._check_stored(target.id, node.value)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
@@ -362,6 +409,8 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if isinstance(node.target, ast.Name) and isinstance(node.value, ast.Call):
+            self._check_stored(node.target.id, node.value)
         if not isinstance(node.target, ast.Name):
             self.visit(node.target)
         if node.value is not None:

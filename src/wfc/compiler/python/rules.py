@@ -271,6 +271,13 @@ RULES: tuple[Rule, ...] = (
         "write `yield {expr}`: calling a step only builds the command, `yield` runs it",
     ),
     Rule(
+        "WFC217",
+        "stored-command",
+        "`{name} = {expr}` keeps a command that nothing runs: `{name}` is never yielded or passed on, so the "
+        "step does not run and `{name}` is not its result",
+        "write `{name} = yield {expr}` to run it and get its result",
+    ),
+    Rule(
         "WFC216",
         "secrets",
         "{what} draws secure random values: " + _REPEAT,
