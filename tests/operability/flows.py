@@ -72,3 +72,63 @@ def calls_a_step(x: int) -> Any:
 def nested_caller(x: int) -> Any:
     y = yield calls_a_step(x)
     return y
+
+
+@wfc.step
+async def async_double(x: int) -> int:
+    return 2 * x
+
+
+@wfc.workflow
+def async_doubler(x: int) -> Any:
+    y = yield async_double(x)
+    return y
+
+
+@wfc.transaction
+def record_it(db: Any, x: int) -> int:
+    db.execute("CREATE TABLE IF NOT EXISTS seen (x INTEGER)")
+    db.execute("INSERT INTO seen VALUES (?)", (x,))
+    return x
+
+
+@wfc.workflow
+def parent_of(x: int) -> Any:
+    a = yield record_it(x)
+    b = yield doubler(a)
+    c, d = yield wfc.all_of(doubler(1), doubler(2))
+    e = yield wfc.wait_event("go")
+    f = yield wfc.wait_event("go")
+    return [a, b, c, d, e, f]
+
+
+PEAK = {"now": 0, "max": 0}
+_PEAK_LOCK = __import__("threading").Lock()
+
+
+@wfc.step
+def slow(i: int) -> int:
+    import time
+
+    with _PEAK_LOCK:
+        PEAK["now"] += 1
+        PEAK["max"] = max(PEAK["max"], PEAK["now"])
+    time.sleep(0.2)
+    with _PEAK_LOCK:
+        PEAK["now"] -= 1
+    return i
+
+
+@wfc.workflow
+def fan_out(n: int) -> Any:
+    got = yield wfc.all_of([slow(i) for i in range(n)])
+    return got
+
+
+@wfc.workflow
+def fan_out_failing(n: int) -> Any:
+    try:
+        yield wfc.all_of([*[slow(i) for i in range(n)], check_account("bad-in-fan-out")])
+    except InvalidAccountError as exc:
+        return f"refused: {exc}"
+    return "ok"

@@ -110,7 +110,7 @@ def compile_(
 
     \b
     Examples:
-      wfc compile examples/order.py:fulfil_order --emit ir
+      wfc compile examples/orders.py:fulfil_order --emit ir
       wfc compile flows/onboarding.wf --emit json -o onboarding.json
     """
     tables = [compile_workflow(defn) for defn in load_target(target, execute_imports=allow_imports)]

@@ -24,7 +24,7 @@ def cli(debug: bool) -> None:
     \b
     Example:
       wfc check examples/
-      wfc compile examples/order.py --emit ir
+      wfc compile examples/orders.py --emit ir
     """
 
 

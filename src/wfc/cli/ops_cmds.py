@@ -316,7 +316,8 @@ def history(instance_id: str, db_url: str, as_json: bool) -> None:
             outcome = Text(r.error or "failed", style="red")
         else:
             outcome = Text(describe(row) if row else r.status, style="yellow" if r.error else "")
-        table.add_row(key, r.kind, r.name, args, outcome, str(r.attempts or ""), clock(r.started_at),
+        name = r.name + (f" → {r.child_id}" if r.child_id else "")
+        table.add_row(key, r.kind, name, args, outcome, str(r.attempts or ""), clock(r.started_at),
                       clock(r.finished_at))  # fmt: skip
     if not records:
         click.echo("no history yet")

@@ -105,7 +105,12 @@ class Control:
         rows = (
             lineage.archived_rows(self.store, inst.n) if archived else lineage.live_rows(self.store, inst.n)
         )
-        records = [_record(r) for r in rows if r.kind != "start"]
+        ids = {inst.n: inst.id}  # rows before a fork belong to the instance it was forked from
+        for r in rows:
+            if r.instance not in ids:
+                origin = self.store.get_instance_n(r.instance)
+                ids[r.instance] = origin.id if origin is not None else None  # type: ignore[assignment]
+        records = [_record(r, ids[r.instance]) for r in rows if r.kind != "start"]
         # Only the first row of a suspension stores its cursor; its siblings (the other commands of an all_of or
         # any_of) report the same state.
         by_seq = {r.seq: r.state_id for r in records if r.state_id is not None}

@@ -180,7 +180,7 @@ class Engine(Intake):
                 self.store.set_blocked(inst.n, missing, self.now)
                 return
             if step.kind == "transaction":
-                self._guarded(inst, leaf, lambda redo: self._complete(self.run_tx(leaf, inst), redo))
+                self._guarded(inst, leaf, lambda redo: self._run_tx(leaf, inst, redo))
             elif self.capacity > 0:
                 self.capacity -= 1
                 self.store.lease(leaf.key, self.owner, self.now + self.lease, self.now)
@@ -215,6 +215,11 @@ class Engine(Intake):
                     leaf, inst, None, False, None, None, err, convert.dumps(err), 1, at, redo
                 ),
             )
+
+    def _run_tx(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
+        # History shows when the first attempt started (a zero-length lease: a transaction step holds none).
+        self.store.lease(leaf.key, self.owner, 0.0, self.now)
+        self._complete(self.run_tx(leaf, inst), redo)
 
     # ---- delivering outcomes ------------------------------------------------------------------------------------
 

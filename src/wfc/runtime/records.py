@@ -48,7 +48,7 @@ class Outstanding:
 class Status:
     """An instance at one moment. ``state_id`` is the state it is suspended at (``None`` when not suspended);
     ``blocked`` says why it cannot move (a table version or step this deployment does not ship), ``error`` why it
-    failed."""
+    failed. ``updated_at``: when it last moved (a transition, or an outcome that arrived for it, such as an event)."""
 
     id: str
     workflow: str
@@ -79,7 +79,8 @@ class HistoryRecord:
 
     ``seq`` numbers the instance's suspensions, ``path`` is the place inside ``all_of``/``any_of``; ``status`` is
     ``pending``, ``completed``, ``failed`` or ``canceled``. ``error`` describes the failure (``ValueError: bad``).
-    ``state_id`` is where the workflow was suspended when it issued the command."""
+    ``state_id`` is where the workflow was suspended when it issued the command. ``child_id``: the instance a
+    child workflow call started. ``started_at``: when its first attempt started (a child: when it was started)."""
 
     seq: int
     path: str
@@ -95,6 +96,7 @@ class HistoryRecord:
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     state_id: str | None = None
+    child_id: str | None = None
 
 
 @attrs.frozen

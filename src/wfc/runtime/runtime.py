@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import builtins
+import concurrent.futures
 import contextlib
 import datetime as dt
 import logging
@@ -109,6 +110,8 @@ class Runtime(Control):
         self._wake = threading.Event()
         self._last_reap = 0.0
         self._closed = False
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None  # run_until_idle's steps, when several
+        self._pool_width = 0
         self._recover()
 
     # ---- lifecycle --------------------------------------------------------------------------------------------
@@ -146,6 +149,9 @@ class Runtime(Control):
         if worker is not None:
             worker.stop(now=True)
             worker.join(10)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         with contextlib.suppress(StoreError), self.store.transaction():
             self.store.release(self.owner)
             self.store.remove_worker(self.owner)
@@ -227,18 +233,58 @@ class Runtime(Control):
                         return ran
                     results = []
                     continue
-                results = []
-                started = time.monotonic()
-                budget = self.lease / 3
-                now, limit, run = self.clock.now, engine.limit, steps.run
-                for task in queue:
-                    results.append(run(task, now, limit))
-                    if time.monotonic() - started > budget:
-                        break
+                results = self._run_tasks(queue)
                 ran += len(results)
-                del queue[: len(results)]
                 if queue:
                     self._heartbeat([t.leaf.key for t in queue])
+
+    def _run_tasks(self, queue: builtins.list[Any]) -> builtins.list[StepResult]:
+        """Run steps of ``queue`` (removing those run) until it is empty or a third of the lease has passed, so
+        the caller can extend the leases of the rest. One step runs in this thread (the sequential case, without
+        a thread switch); several, such as an ``all_of``'s, run on the runtime's pool, ``max_parallelism`` at
+        once, as a worker runs them."""
+        started = time.monotonic()
+        budget = self.lease / 3
+        now, limit, run = self.clock.now, self.engine.limit, steps.run
+        width = self._max_parallelism
+        results: builtins.list[StepResult] = []
+        if len(queue) == 1 or width == 1:
+            for task in queue:
+                results.append(run(task, now, limit))
+                if time.monotonic() - started > budget:
+                    break
+            del queue[: len(results)]
+            return results
+        pool = self._step_pool(width)
+        running: dict[concurrent.futures.Future[StepResult], Any] = {}
+        waiting = list(queue)
+        while waiting or running:
+            while waiting and len(running) < width and time.monotonic() - started <= budget:
+                task = waiting.pop(0)
+                running[pool.submit(_run_guarded, task, now, limit)] = task
+            if not running:
+                break
+            done, _ = concurrent.futures.wait(
+                running, timeout=max(0.01, budget - (time.monotonic() - started)),
+                return_when=concurrent.futures.FIRST_COMPLETED,
+            )  # fmt: skip
+            for future in done:
+                results.append(future.result())
+                queue.remove(running.pop(future))
+            if time.monotonic() - started > budget and running:
+                self._heartbeat([t.leaf.key for t in running.values()])
+                started = time.monotonic()  # the leases are extended: wait for the running steps
+                waiting = []  # the rest stays in the queue for the next round (its leases are extended too)
+        return results
+
+    def _step_pool(self, width: int) -> concurrent.futures.ThreadPoolExecutor:
+        pool = self._pool
+        if pool is None or self._pool_width != width:
+            if pool is not None:
+                pool.shutdown(wait=False)
+            pool = self._pool = concurrent.futures.ThreadPoolExecutor(width, thread_name_prefix="wfc-step")
+            self._pool_width = width
+        return pool
 
     def run_until_complete(self, id: str, timeout: float | None = None) -> Any:
         """Run until instance ``id`` ends, waiting for timers as needed; return its result or raise its failure.
@@ -325,7 +371,7 @@ class Runtime(Control):
             state_id=state_id,
             outstanding=outstanding,
             created_at=_when(inst.created_at),
-            updated_at=_when(inst.updated_at),
+            updated_at=_when(_moved_at(inst, rows)),
             finished_at=to_datetime(inst.finished_at),
             table_hash=inst.table_hash,
             parent_id=parent,
@@ -392,6 +438,23 @@ class Runtime(Control):
             yield self.store.handle()
 
 
+def _run_guarded(task: Any, now: Any, limit: int) -> StepResult:
+    try:
+        return steps.run(task, now, limit)
+    except BaseException as exc:  # as a worker's pool does: a step's outcome is never lost
+        return steps.conclude(task, task.leaf.attempts + 1, now(), limit, exc=exc)
+
+
+def _moved_at(inst: InstanceRow, rows: builtins.list[LeafRow]) -> float:
+    """When the instance last moved. The instance row is written only when its state changes (not on every step:
+    that would cost a write per transition), so its current suspension's rows say the rest: when the last
+    transition wrote them, and when an outcome (an event, a step's result) arrived for one of them."""
+    moved = inst.updated_at
+    for row in rows:
+        moved = max(moved, row.scheduled_at, row.finished_at or 0.0)
+    return moved
+
+
 def _when(t: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(t, dt.UTC)
 
@@ -446,7 +509,7 @@ def _decode(text: str | None) -> Any:
         return text
 
 
-def _record(row: LeafRow) -> HistoryRecord:
+def _record(row: LeafRow, owner_id: str | None = None) -> HistoryRecord:
     args = _decode(row.args)
     if row.kind == "event" or args is None:
         args = () if args is None else (args,)
@@ -477,6 +540,9 @@ def _record(row: LeafRow) -> HistoryRecord:
         started_at=to_datetime(row.started_at),
         finished_at=to_datetime(row.finished_at),
         state_id=row.state_id,
+        child_id=f"{owner_id}/{row.seq}" + (f".{row.path}" if row.path else "")
+        if row.kind == CHILD and owner_id is not None
+        else None,
     )
 
 

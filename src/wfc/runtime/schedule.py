@@ -349,7 +349,7 @@ class Scheduler:
 
     def _prepare_child(self, inst: InstanceRow, k: int, path: str, cmd: ChildCall, at: float) -> _Leaf:
         name = cmd.display_name
-        row = LeafRow(inst.n, k, 0, path, CHILD, name, step=cmd.workflow.key, scheduled_at=at)
+        row = LeafRow(inst.n, k, 0, path, CHILD, name, step=cmd.workflow.key, scheduled_at=at, started_at=at)
         try:
             row.args = steps.encode(list(cmd.args), self.limit, "the arguments of workflow {!r}", name)
             if cmd.kwargs:

@@ -15,6 +15,7 @@ running will run again elsewhere: at least once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import signal
@@ -296,7 +297,23 @@ class Worker:
         if self._pool is not None:
             self._pool.shutdown(wait=False)  # the loop already waited (up to grace) for running steps
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._loop_thread is not None:
-                self._loop_thread.join(1)
+            self._close_loop(self._loop)
+            self._loop = None
         self._in_flight.clear()
+
+    def _close_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Stop the async steps' loop and close it: an event loop holds a selector and a self-pipe, so a loop
+        left open leaks three descriptors per worker start/stop. A loop whose thread does not stop in time (an
+        async step blocking it) is left to the daemon thread rather than closed under it."""
+        loop.call_soon_threadsafe(loop.stop)
+        thread = self._loop_thread
+        if thread is not None:
+            thread.join(1)
+            if thread.is_alive():
+                return
+        for task in asyncio.all_tasks(loop):
+            task.cancel()  # abandoned async steps (a hard stop): they run again elsewhere
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
