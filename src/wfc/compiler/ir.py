@@ -147,8 +147,11 @@ Op = Goto | Branch | Suspend | Return | Raise | Leave | EndFinally
 
 @attrs.frozen
 class State:
-    """``handling`` names the variable holding the exception being handled when this state is inside an
-    ``except`` body: an exception raised here gets it as ``__context__``, as in Python."""
+    """``handling`` names the innermost variable that holds the exception Python would be handling here: the
+    slot of the ``except`` body this state is in, or the completion variable of the ``finally`` it is in (which
+    holds an exception while the finally runs for a pending *raise*; otherwise the handling of the region's
+    try statement applies, :attr:`Region.handling`). The machine runs the state's code with that exception
+    active, so ``sys.exc_info()``, a bare ``raise`` and implicit ``__context__`` chaining behave as in Python."""
 
     id: str
     op: Op
@@ -183,6 +186,8 @@ class Region:
     completion: str | None = None
     exits: tuple[str, ...] = ()
     pos: Pos | None = None
+    handling: str | None = None
+    """The ``handling`` of the try statement itself: what is active in its finally when no raise is pending."""
 
 
 @attrs.frozen

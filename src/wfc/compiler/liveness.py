@@ -65,6 +65,20 @@ def analyse(table: ir.Table, wf: syntax.Workflow) -> tuple[ir.Table, list[Diagno
             region = r.parent
         return targets, reads
 
+    # The exception a state runs under (see ir.State.handling) is read by the state: it must survive every
+    # suspension inside the handler or finally, as the frame of the generator keeps it.
+    slots = {r.slot for r in table.regions if r.slot}
+    outer = {r.completion: r.handling for r in table.regions if r.completion}
+
+    def handled_chain(name: str | None) -> set[str]:
+        out: set[str] = set()
+        while name is not None and name not in out:
+            out.add(name)
+            if name in slots:
+                break
+            name = outer.get(name)
+        return out
+
     use: dict[str, set[str]] = {}
     defs: dict[str, set[str]] = {}
     succ: dict[str, list[str]] = {}
@@ -72,7 +86,7 @@ def analyse(table: ir.Table, wf: syntax.Workflow) -> tuple[ir.Table, list[Diagno
     for s in table.states:
         code_gen = set(s.code.gen) if s.code else set()
         code_defs = set(s.code.defs) if s.code else set()
-        use[s.id] = code_gen | (_op_reads(s.op, regions) - code_defs)
+        use[s.id] = code_gen | (_op_reads(s.op, regions) - code_defs) | handled_chain(s.handling)
         defs[s.id] = code_defs
         if isinstance(s.op, ir.Leave):
             completion = regions[s.op.region].completion

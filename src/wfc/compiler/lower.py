@@ -33,12 +33,7 @@ class _Finally:
     outer_region: str | None  # the region the try statement itself sits in
 
 
-@attrs.frozen
-class _HandlerScope:
-    name: str | None
-
-
-_Scope = _Loop | _Finally | _HandlerScope
+_Scope = _Loop | _Finally
 
 
 class Lowerer:
@@ -52,6 +47,7 @@ class Lowerer:
         self.locals: set[str] = set(workflow.locals)
         self._loops = 0
         self._tries = 0
+        self._region_handling: dict[str, str | None] = {}
 
     # ---- states ---------------------------------------------------------------------------------------------
 
@@ -96,6 +92,7 @@ class Lowerer:
                         r.completion,
                         tuple(dict.fromkeys(r.exits)),
                         _pos(r.span),
+                        self._region_handling.get(r.id),
                     )
                     for r in self.regions.values()
                 ),
@@ -247,22 +244,28 @@ class Lowerer:
         test = ir.Expr(f"{slot}.more()", (slot,))
         return self._loop(cur, head, test, stmt.body, stmt.orelse, body, "for", stmt.span)
 
-    def _try(self, stmt: syntax.Try, cur: StateDraft) -> StateDraft | None:
+    def _try(self, stmt: syntax.Try, cur: StateDraft | None, entry: StateDraft | None = None) -> StateDraft | None:
+        """Lower a try statement reached from ``cur``; or, with ``entry`` (a handler's own entry, which the
+        unbinding try around an ``except ... as`` body starts at), with ``entry`` as the body's first state."""
         self._tries += 1
         n = self._tries
         outer_region, outer_handling = self.region, self.handling
         has_finally = stmt.finalbody is not None
         completion = f"{FINALLY_VAR}{n}" if has_finally else None
-        slot = stmt.slot or f"_wfc_exc{n}"
-        self.locals.add(slot)
+        slot = (stmt.slot or f"_wfc_exc{n}") if stmt.handlers else None
+        if slot:
+            self.locals.add(slot)
         if completion:
             self.locals.add(completion)
         body_region = RegionDraft(f"T{n}", outer_region, slot=slot, completion=completion, span=stmt.span)
         self.regions[body_region.id] = body_region
+        self._region_handling[body_region.id] = outer_handling
         fin_entry: StateDraft | None = None
         if has_finally:
+            # Python runs a finally with the exception it propagates active (when one does); otherwise
+            # whatever the try statement itself runs under (Region.handling).
             fin_entry = self._new("finally", stmt.span)
-            fin_entry.region, fin_entry.handling = outer_region, outer_handling
+            fin_entry.region, fin_entry.handling = outer_region, completion
             body_region.finally_entry = fin_entry.id
         # Handlers and `else` are outside the handlers' protection but still inside the finally.
         after_region = outer_region
@@ -275,6 +278,7 @@ class Lowerer:
                 span=stmt.span,
             )
             self.regions[h_region.id] = h_region
+            self._region_handling[h_region.id] = outer_handling
             after_region = h_region.id
         after = self._new("endtry", stmt.span)
         after.region, after.handling = outer_region, outer_handling
@@ -282,8 +286,13 @@ class Lowerer:
             self.scopes.append(_Finally(body_region.id, outer_region))
 
         self.region = body_region.id
-        body = self._new("try", stmt.span)
-        self._close(cur, ir.Goto(body.id), None)
+        if entry is not None:
+            body = entry
+            body.region = body_region.id
+        else:
+            assert cur is not None
+            body = self._new("try", stmt.span)
+            self._close(cur, ir.Goto(body.id), None)
         end = self._seq(stmt.body, body)
         self.region = after_region
         if end is not None and stmt.orelse:
@@ -293,33 +302,33 @@ class Lowerer:
         if end is not None:
             self._leave_normally(end, after, body_region.id if has_finally else None)
         for h in stmt.handlers:
+            assert slot is not None
             self.handling = slot
             entry = self._new("except", h.span)
+            body_region.handlers.append(ir.Handler(_ir_expr(h.types) if h.types else None, entry.id))
             if h.name:
                 self.locals.add(h.name)
-                entry.code.append(
-                    syntax.Code(
-                        f"{h.name} = {slot}",
-                        frozenset({slot}),
-                        frozenset({h.name}),
-                        frozenset({slot}),
-                        frozenset({h.name}),
-                        h.span,
-                    )
+                bind = syntax.Code(
+                    f"{h.name} = {slot}",
+                    frozenset({slot}),
+                    frozenset({h.name}),
+                    frozenset({slot}),
+                    frozenset({h.name}),
+                    h.span,
                 )
-            body_region.handlers.append(ir.Handler(_ir_expr(h.types) if h.types else None, entry.id))
-            self.scopes.append(_HandlerScope(h.name))
-            end = self._seq(h.body, entry)
-            self.scopes.pop()
-            self.handling = outer_handling
+                # As CPython compiles it: the body runs in a try whose finally unbinds the name, however the
+                # handler is left (normally, by an exception, or by return/break/continue).
+                unbinding = syntax.Try((bind, *h.body), finalbody=(_unbind(h.name, h.span),), span=h.span)
+                end = self._try(unbinding, None, entry)
+            else:
+                end = self._seq(h.body, entry)
+            self.region, self.handling = after_region, outer_handling
             if end is not None:
-                if h.name:
-                    end.code.append(_unbind(h.name, h.span))
                 self._leave_normally(end, after, body_region.id if has_finally else None)
         if has_finally:
             self.scopes.pop()
             assert fin_entry is not None and stmt.finalbody is not None
-            self.region, self.handling = outer_region, outer_handling
+            self.region, self.handling = outer_region, completion
             end = self._seq(stmt.finalbody, fin_entry)
             if end is not None:
                 self._close(end, ir.EndFinally(body_region.id), None)
@@ -340,27 +349,22 @@ class Lowerer:
 
     # ---- jumps ----------------------------------------------------------------------------------------------
 
-    def _crossed(self, stop: type | None) -> tuple[list[_Finally], list[str], _Loop | None]:
-        """Finallies and handler names a jump leaves, innermost first, up to the nearest ``stop`` scope."""
+    def _crossed(self, stop: type | None) -> tuple[list[_Finally], _Loop | None]:
+        """Finallies a jump leaves, innermost first, up to the nearest ``stop`` scope."""
         finallies: list[_Finally] = []
-        names: list[str] = []
         for scope in reversed(self.scopes):
             if stop is not None and isinstance(scope, stop):
                 assert isinstance(scope, _Loop)
-                return finallies, names, scope
+                return finallies, scope
             if isinstance(scope, _Finally):
                 finallies.append(scope)
-            elif isinstance(scope, _HandlerScope) and scope.name and not finallies:
-                names.append(scope.name)
-        return finallies, names, None
+        return finallies, None
 
     def _jump(self, stmt: syntax.Break | syntax.Continue, cur: StateDraft) -> None:
-        finallies, names, loop = self._crossed(_Loop)
+        finallies, loop = self._crossed(_Loop)
         if loop is None:
             raise AssertionError("break/continue outside a loop reached lowering")
         target = loop.break_to if isinstance(stmt, syntax.Break) else loop.continue_to
-        for name in names:
-            cur.code.append(_unbind(name, stmt.span))
         cur.label = "break" if isinstance(stmt, syntax.Break) else "continue"
         if not finallies:
             self._close(cur, ir.Goto(target), stmt.span)
@@ -384,7 +388,7 @@ class Lowerer:
 
     def _return(self, stmt: syntax.Return, cur: StateDraft) -> None:
         value = _ir_expr(stmt.value) if stmt.value is not None else None
-        finallies, _names, _ = self._crossed(None)
+        finallies, _ = self._crossed(None)
         cur.label = cur.label or "return"
         if finallies:
             self._close(cur, ir.Leave(finallies[0].region, ir.ReturnWith(value)), stmt.span)

@@ -18,7 +18,6 @@ compound statements, which can only make more variables live, never fewer.
 from __future__ import annotations
 
 import ast
-import copy
 from collections.abc import Iterable
 
 import attrs
@@ -267,7 +266,8 @@ def _gen_defs(node: ast.stmt, locals_: frozenset[str]) -> tuple[frozenset[str], 
         return frozenset(gen), frozenset(defs)
     if isinstance(node, ast.AugAssign):
         r, w = names(node, locals_)
-        return r | w, w if isinstance(node.target, ast.Name) else empty
+        target = frozenset({node.target.id}) if isinstance(node.target, ast.Name) else empty
+        return r | w, (target | definite_walrus(node.value)) & w
     if isinstance(node, ast.Delete):
         r, w = names(node, locals_)
         return r, frozenset(t.id for t in node.targets if isinstance(t, ast.Name)) & w
@@ -312,41 +312,41 @@ def _gen_defs(node: ast.stmt, locals_: frozenset[str]) -> tuple[frozenset[str], 
         return reads, frozenset({node.name}) & writes
     if isinstance(node, ast.Import | ast.ImportFrom):
         return reads, writes
-    return reads, frozenset(n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)) & writes
+    return reads, definite_walrus(node) & writes
 
 
-def reraise_from_slot(node: ast.stmt, slot: str) -> ast.stmt:
-    """``node`` with every bare ``raise`` that belongs to a lowered handler made ``raise <slot>``.
+def definite_walrus(node: ast.AST) -> frozenset[str]:
+    """Names a ``:=`` in ``node`` binds on every path on which ``node`` completes normally.
 
-    A lowered handler's exception lives in a slot variable (Python's "current exception" does not survive a
-    suspension). A nested plain ``except`` has its own current exception, and a nested function its own scope, so
-    neither is rewritten. Returns ``node`` itself when there is nothing to rewrite.
+    Not definite: the operands after the first of ``and``/``or``, the branches of ``x if c else y``, everything
+    of a comprehension but its first iterable (it may loop zero times), an ``assert`` message (evaluated only
+    when the assertion fails), and lambda or function bodies (they run later, if ever).
     """
-    found = False
-
-    class Rewriter(ast.NodeTransformer):
-        def visit_Raise(self, n: ast.Raise) -> ast.AST:
-            nonlocal found
-            if n.exc is None:
-                found = True
-                return ast.copy_location(ast.Raise(exc=ast.Name(slot, ast.Load()), cause=None), n)
-            return n
-
-        def visit_ExceptHandler(self, n: ast.ExceptHandler) -> ast.AST:
-            return n
-
-        def visit_FunctionDef(self, n: ast.FunctionDef) -> ast.AST:
-            return n
-
-        def visit_AsyncFunctionDef(self, n: ast.AsyncFunctionDef) -> ast.AST:
-            return n
-
-        def visit_Lambda(self, n: ast.Lambda) -> ast.AST:
-            return n
-
-    new = Rewriter().visit(copy.deepcopy(node))
-    assert isinstance(new, ast.stmt)
-    return new if found else node
+    out: set[str] = set()
+    stack: list[ast.AST] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.NamedExpr):
+            out.add(n.target.id)
+            stack.append(n.value)
+        elif isinstance(n, ast.BoolOp):
+            stack.append(n.values[0])
+        elif isinstance(n, ast.IfExp):
+            stack.append(n.test)
+        elif isinstance(n, _COMPREHENSIONS):
+            stack.append(n.generators[0].iter)
+        elif isinstance(n, ast.Assert):
+            stack.append(n.test)
+        elif isinstance(n, ast.Lambda):
+            stack.extend([*n.args.defaults, *(d for d in n.args.kw_defaults if d is not None)])
+        elif isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = n.args
+            stack.extend([*n.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d is not None)])
+        elif isinstance(n, ast.ClassDef):
+            stack.extend([*n.decorator_list, *n.bases, *(k.value for k in n.keywords)])
+        else:
+            stack.extend(ast.iter_child_nodes(n))
+    return frozenset(out)
 
 
 # ---- building front-end nodes -----------------------------------------------------------------------------------

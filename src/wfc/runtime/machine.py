@@ -11,6 +11,7 @@ knows about storage, time or steps: the callers (the in-memory test runner, the 
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import linecache
@@ -117,9 +118,12 @@ class _Gen:
         return name
 
 
-def _compile_at_source(source: str, origin: list[int], table: ir.Table) -> CodeType:
+def _compile_at_source(source: str, origin: list[int], table: ir.Table, namespace: Mapping[str, Any]) -> CodeType:
     """Compile the generated module so that its code objects name the workflow's own file and lines: a
-    traceback through workflow code then shows the user's source, not the generated text."""
+    traceback through workflow code then shows the user's source, not the generated text.
+
+    The code gets the ``__future__`` features of the workflow's own module, never this module's: a nested
+    function's annotations are objects unless the user's module asked for ``from __future__ import annotations``."""
     tree = ast.parse(source)
     last = len(origin)
     for node in ast.walk(tree):
@@ -133,7 +137,11 @@ def _compile_at_source(source: str, origin: list[int], table: ir.Table) -> CodeT
     if not path or not os.path.exists(path):
         path = f"<wfc {table.name}>"
         linecache.cache[path] = (len(source), None, source.splitlines(True), path)
-    return compile(tree, path, "exec")
+    # `from __future__ import annotations` binds the feature object to the name `annotations`.
+    future = __future__.annotations
+    flags = future.compiler_flag if namespace.get("annotations") is future else 0
+    code: CodeType = compile(tree, path, "exec", flags=flags, dont_inherit=True)
+    return code
 
 
 def _code_origin(code: ir.Code, fallback: int) -> list[int]:
@@ -166,6 +174,14 @@ class Machine:
         self.table = table
         self.regions: dict[str, _LinkedRegion] = {}
         self.states: dict[str, _Linked] = {}
+        # How a state's `handling` variable falls back when it holds no exception (a finally entered without
+        # one runs under what its try statement runs under); handler slots always hold one.
+        self._outer: dict[str, str | None] = {}
+        for r in table.regions:
+            if r.completion:
+                self._outer[r.completion] = r.handling
+            if r.slot:
+                self._outer.setdefault(r.slot, r.handling)
         self._link(namespace, closure or {})
 
     # ---- linking --------------------------------------------------------------------------------------------
@@ -240,7 +256,7 @@ class Machine:
                 globals_[key] = value  # reserved `_wfc_` names: never a user's
         scope: dict[str, Any] = {}
         try:
-            exec(_compile_at_source(source, [1, *gen.origin, 1], table), globals_, scope)
+            exec(_compile_at_source(source, [1, *gen.origin, 1], table, globals_), globals_, scope)
         except SyntaxError as exc:
             raise InternalError(f"generated code for {table.name} does not compile: {exc}") from None
         fns: dict[str, Any] = scope["_wfc_factory"](**{k: closure[k] for k in params})
@@ -307,10 +323,24 @@ class Machine:
             return self._throw(linked, v, error)
         if linked.bind is not None:
             try:
-                linked.bind(v, value)
+                if linked.handling is None:
+                    linked.bind(v, value)
+                else:
+                    _handling(self.handled(linked.handling, v), linked.bind, v, value)
             except Exception as exc:
-                return self._throw(linked, v, exc)
+                return self._throw(linked, v, exc, set_context=False)
         return self._run(linked.targets[0], v)
+
+    def handled(self, name: str | None, v: dict[str, Any]) -> BaseException | None:
+        """The exception Python would be handling in a state whose ``handling`` is ``name``."""
+        while name is not None:
+            value = v.get(name)
+            if isinstance(value, BaseException):
+                return value
+            if isinstance(value, Pending) and value.kind == "raise" and isinstance(value.value, BaseException):
+                return value.value
+            name = self._outer.get(name)
+        return None
 
     def _run(self, sid: str, v: dict[str, Any]) -> Outcome:
         states = self.states
@@ -318,9 +348,15 @@ class Machine:
             st = states[sid]
             fn = st.fn
             try:
-                result = fn(v) if fn is not None else None
+                if fn is None:
+                    result = None
+                elif st.handling is None:
+                    result = fn(v)
+                else:
+                    result = _handling(self.handled(st.handling, v), fn, v)
             except Exception as exc:
-                outcome = self._dispatch(st, v, exc)
+                # Raised by the workflow's own code: Python has already chained it to the handled exception.
+                outcome = self._dispatch(st, v, exc, set_context=False)
                 if isinstance(outcome, str):
                     sid = outcome
                     continue
@@ -377,8 +413,8 @@ class Machine:
             else:
                 raise InternalError(f"state {sid} has no control op")
 
-    def _throw(self, st: _Linked, v: dict[str, Any], exc: BaseException) -> Outcome:
-        outcome = self._dispatch(st, v, exc)
+    def _throw(self, st: _Linked, v: dict[str, Any], exc: BaseException, *, set_context: bool = True) -> Outcome:
+        outcome = self._dispatch(st, v, exc, set_context=set_context)
         if isinstance(outcome, str):
             return self._run(outcome, v)
         return outcome
@@ -394,13 +430,14 @@ class Machine:
     def _dispatch(
         self, st: _Linked, v: dict[str, Any], exc: BaseException, *, set_context: bool = True
     ) -> str | Failed:
-        """Where an exception raised in ``st`` continues: a handler or finally entry, or the workflow fails."""
+        """Where an exception raised in ``st`` continues: a handler or finally entry, or the workflow fails.
+
+        ``set_context``: the exception arrives from outside the workflow's code (a step failure thrown in at a
+        suspension): it is chained to the exception being handled there, as ``generator.throw`` would."""
         if not isinstance(exc, Exception):
             raise exc  # KeyboardInterrupt, SystemExit: abort the transition, never the workflow's business
         if set_context and st.handling is not None:
-            handled = v.get(st.handling)
-            if handled is not None and handled is not exc and exc.__context__ is None:
-                exc.__context__ = handled
+            _chain(exc, self.handled(st.handling, v))
         region_id = st.region
         while region_id is not None:
             region = self.regions[region_id]
@@ -432,3 +469,32 @@ def _matches(exc: BaseException, types: Any) -> bool:
     if isinstance(types, type) and issubclass(types, BaseException):
         return isinstance(exc, types)
     raise TypeError("catching classes that do not inherit from BaseException is not allowed")
+
+
+def _handling(exc: BaseException | None, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call ``fn`` as code inside an ``except`` block handling ``exc``: ``sys.exc_info()``, a bare ``raise``
+    (also in a helper it calls) and implicit ``__context__`` chaining then see ``exc``, as in Python.
+
+    Raising ``exc`` to enter the block would add this frame to its traceback and may chain it to an exception the
+    caller handles: both are put back, so the exception is exactly what the workflow caught."""
+    if exc is None:
+        return fn(*args)
+    tb, context, suppress = exc.__traceback__, exc.__context__, exc.__suppress_context__
+    try:
+        raise exc
+    except BaseException:
+        exc.__traceback__, exc.__context__, exc.__suppress_context__ = tb, context, suppress
+        return fn(*args)
+
+
+def _chain(exc: BaseException, handled: BaseException | None) -> None:
+    """Set ``exc.__context__`` as raising it while ``handled`` is handled does (CPython breaks cycles)."""
+    if handled is None or handled is exc:
+        return
+    link: BaseException | None = handled
+    while link is not None:
+        if link.__context__ is exc:
+            link.__context__ = None
+            break
+        link = link.__context__
+    exc.__context__ = handled

@@ -1,4 +1,4 @@
-"""Scope facts about a workflow function's AST: its locals, where its yields are, what escapes a statement."""
+"""Scope facts about a workflow function's AST: its locals, its parameters, whether it yields."""
 
 from __future__ import annotations
 
@@ -25,29 +25,6 @@ def has_yield(node: ast.AST) -> bool:
     if isinstance(node, ast.Yield | ast.YieldFrom):
         return True
     return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in walk_scope(node))
-
-
-def escapes(node: ast.stmt) -> bool:
-    """Whether a ``return`` anywhere, or a ``break``/``continue`` not inside a loop of ``node``, leaves it."""
-
-    def visit(n: ast.AST, in_loop: bool) -> bool:
-        if isinstance(n, ast.Return):
-            return True
-        if isinstance(n, ast.Break | ast.Continue):
-            return not in_loop
-        if isinstance(n, SCOPES):
-            return False
-        loop = isinstance(n, ast.For | ast.While | ast.AsyncFor)
-        for field, value in ast.iter_fields(n):
-            # A loop's `else` is outside the loop for break/continue.
-            inside = in_loop or (loop and field == "body")
-            items = value if isinstance(value, list) else [value]
-            for item in items:
-                if isinstance(item, ast.AST) and visit(item, inside):
-                    return True
-        return False
-
-    return visit(node, False)
 
 
 def function_locals(tree: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
