@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 import wfc
 from wfc.testing import FakeClock
 
+from .. import pg
 from ..programgen import load_module, programs
 
 
@@ -28,11 +29,18 @@ def program_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("durable_programs")
 
 
-@pytest.fixture(scope="module")
-def runtime() -> Any:
-    rt = wfc.Runtime("sqlite:///:memory:", clock=FakeClock())
-    yield rt
-    rt.close()
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def runtime(request: pytest.FixtureRequest) -> Any:
+    """Every store runs the same programs (PostgreSQL: a schema of its own, see ``tests/pg.py``)."""
+    if request.param == "sqlite":
+        rt = wfc.Runtime("sqlite:///:memory:", clock=FakeClock())
+        yield rt
+        rt.close()
+        return
+    with pg.schema_url("diff") as url:
+        rt = wfc.Runtime(url, clock=FakeClock())
+        yield rt
+        rt.close()
 
 
 @settings(

@@ -164,7 +164,14 @@ class Store(Protocol):
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` (from any thread) when another process may have made work due: a new instance, an
         event, a step retried or released, a timer set, a cancel. Returns the function that stops it. A store
-        without a notification channel returns a no-op and callers keep polling."""
+        without a notification channel (``notifies`` false) returns a no-op and callers keep polling."""
+        ...
+
+    notifies: bool
+    """Whether :meth:`subscribe` delivers wake-ups from other processes."""
+
+    def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Call ``callback(sql)`` for every statement the store runs (``None``: stop). For tests and profiling."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

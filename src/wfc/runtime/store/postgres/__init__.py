@@ -1,4 +1,5 @@
-"""The PostgreSQL store (``postgresql://``)."""
+"""The PostgreSQL store (``postgresql://user@host:5432/db?schema=NAME``): workers on many machines share one
+database. Needs ``pip install 'wfc[postgres]'`` (psycopg 3 and psycopg_pool). See ``docs/deploy.md``."""
 
 from __future__ import annotations
 
@@ -7,4 +8,27 @@ from wfc.runtime.store.protocol import ControlStore
 
 
 def open_postgres(url: str) -> ControlStore:
-    raise ConfigError(f"cannot open {url!r}: the PostgreSQL store is not built yet", hint="use sqlite:///path.db")
+    """Connect (a clear error for a bad URL, host, password or database), create or migrate the schema, open the
+    pool."""
+    try:
+        import psycopg
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"the PostgreSQL store needs psycopg 3 and psycopg_pool to open {url.split('@')[-1]!r}",
+            hint="pip install 'wfc[postgres]'",
+        ) from None
+    from wfc.runtime.store.postgres.connection import parse_url, redact, store_error
+    from wfc.runtime.store.postgres.control import PostgresControlStore
+    from wfc.runtime.store.postgres.schema import migrate
+
+    conninfo, schema, pool_size = parse_url(url)
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+            migrate(conn, schema, redact(url))
+    except psycopg.Error as exc:
+        raise store_error(exc, f"cannot open {redact(url)}") from None
+    return PostgresControlStore(url, conninfo, schema, pool_size)
+
+
+__all__ = ["open_postgres"]

@@ -64,8 +64,12 @@ def store_error(exc: sqlite3.Error, what: str) -> StoreError:
 
 class TransactionHandle:
     """The database handle a ``@wfc.transaction`` step receives: the store's own connection, inside the
-    transaction that also advances the workflow. It cannot commit or roll back: its writes commit with the
-    workflow's advance, or not at all."""
+    transaction that also advances the workflow. Placeholders are sqlite3's (``?``, ``:name``): check
+    ``handle.paramstyle`` (``"qmark"`` here, ``"format"`` on PostgreSQL) to write SQL for both stores. It cannot
+    commit or roll back: its writes commit with the workflow's advance, or not at all."""
+
+    paramstyle = "qmark"
+    dialect = "sqlite"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn

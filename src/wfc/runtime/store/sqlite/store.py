@@ -182,6 +182,12 @@ class SQLiteStore:
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         return _nothing
 
+    notifies = False
+
+    def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Call ``callback(sql)`` for every statement run on the connection (tests count them)."""
+        self.conn.set_trace_callback(callback)
+
     def transaction(self) -> _Transaction:
         return self._transaction
 

@@ -1,0 +1,84 @@
+"""Wake-ups by ``LISTEN/NOTIFY``: one connection per process listens on the schema's channel and calls the
+subscribers (a worker's wake-up, a ``watch``) on every notification.
+
+A transaction that makes work claimable by other processes sends ``NOTIFY wfc_<schema>`` together with its
+``COMMIT`` (PostgreSQL delivers it only if the transaction commits, and only after). The listener reconnects by
+itself when the connection drops, and wakes its subscribers once it is back (a notification sent while it was
+away is lost, so they look at the table again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg
+
+log = logging.getLogger("wfc.runtime")
+
+
+class Listener:
+    def __init__(self, conninfo: str, channel: str) -> None:
+        self.conninfo = conninfo
+        self.channel = channel
+        self._callbacks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self.thread = threading.Thread(target=self._run, name=f"wfc-listen-{channel}", daemon=True)
+        self.thread.start()
+        self._ready.wait(5.0)  # normally connected at once; without a server, subscribers poll meanwhile
+
+    def add(self, callback: Callable[[], None]) -> Callable[[], None]:
+        with self._lock:
+            self._callbacks.append(callback)
+
+        def remove() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._callbacks.remove(callback)
+
+        return remove
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(3.0)
+
+    def _fire(self) -> None:
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a subscriber's bug must not stop the wake-ups of the others
+                log.exception("a wake-up subscriber failed")
+
+    def _run(self) -> None:
+        delay = 0.05
+        first = True
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {self.channel}")
+                    self._ready.set()
+                    if not first:
+                        self._fire()  # notifications sent while we were away are lost: look again
+                    first = False
+                    delay = 0.05
+                    while not self._stop.is_set():
+                        # notifies(timeout=) returns after the timeout so that stop() is seen
+                        for _n in conn.notifies(timeout=0.5):
+                            self._fire()
+            except psycopg.Error as exc:
+                self._ready.set()
+                if self._stop.is_set():
+                    return
+                log.info("LISTEN connection lost (%s); reconnecting in %.2fs", exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 2.0)
+            except Exception:  # pragma: no cover - a bug: keep trying rather than lose wake-ups
+                log.exception("LISTEN loop failed")
+                time.sleep(1.0)
