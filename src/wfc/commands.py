@@ -25,17 +25,46 @@ StepKind = Literal["step", "transaction"]
 _E = TypeVar("_E", bound=type[BaseException])
 
 
+MAX_DELAY_SECONDS = 100 * 366 * 86400
+"""The longest duration a sleep, a timeout, a ``run_after`` or a retry backoff may have (a little over 100
+years). Every delay becomes a due time stored in the database and shown as a date: refusing longer ones where
+they are written keeps ``inf``, ``nan`` and ``1e308`` out of the database (where they would break every reader
+that shows a date) and out of a sleep that never ends."""
+
+
+def check_seconds(value: object, what: str) -> float:
+    """``value`` as a delay in seconds, validated as every delay is (:data:`MAX_DELAY_SECONDS`); raises
+    :class:`WfcError` (``WFC402``)."""
+    seconds = _seconds(value, what)  # type: ignore[arg-type]
+    assert seconds is not None
+    return seconds
+
+
 def _seconds(value: float | dt.timedelta | None, what: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, int | float):
+        seconds = value.total_seconds()
+    elif isinstance(value, bool) or not isinstance(value, int | float):
         msg = f"{what} must be a number of seconds or a datetime.timedelta, not {type(value).__name__}"
         raise WfcError(msg, code="WFC402")
-    if value < 0:
+    else:
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int too large for a float
+            seconds = math.inf
+    if math.isnan(seconds):
+        raise WfcError(f"{what} must be a number of seconds, not nan", code="WFC402")
+    if seconds < 0:
         raise WfcError(f"{what} must not be negative (got {value})", code="WFC402")
-    return float(value)
+    if seconds > MAX_DELAY_SECONDS:
+        shown = f"{seconds:.6g}" if math.isfinite(seconds) else "inf"
+        raise WfcError(
+            f"{what} of {shown} seconds is too long (at most {MAX_DELAY_SECONDS} seconds, about 100 years)",
+            code="WFC402",
+            hint="wait for an event instead of a timer that never ends: `wait_event(name)` without a timeout",
+        )
+    return seconds
 
 
 def _required_seconds(value: float | dt.timedelta, what: str) -> float:

@@ -102,8 +102,14 @@ def test_namespace_holds_only_proxies_builtins_and_workflows() -> None:
     assert set(ns) - {"_wfc_loop"} == {"__builtins__", "wfc", "shop", "w"}
     assert isinstance(ns["shop"], Members) and isinstance(ns["wfc"], Members)
     assert set(ns["__builtins__"]) == set(safe_builtins())
-    for dangerous in ("__import__", "open", "eval", "exec", "getattr", "type", "compile", "globals", "vars"):
+    for dangerous in ("open", "eval", "exec", "getattr", "type", "compile", "globals", "vars"):
         assert dangerous not in ns["__builtins__"]
+    # `__import__` gives only what CPython's own built-ins import (datetime formatting imports `time`)
+    sandbox_import = ns["__builtins__"]["__import__"]
+    assert sandbox_import("time").__name__ == "time"
+    for module in ("os", "sys", "subprocess", "builtins", "importlib"):
+        with pytest.raises(ImportError):
+            sandbox_import(module)
     assert isinstance(ns["shop"].charge, StepDef)
     for name in ("wfc", "refund_all", "__dict__", "_secret"):
         with pytest.raises(AttributeError):

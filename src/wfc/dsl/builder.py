@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
@@ -458,11 +459,17 @@ class Builder(Transformer[Token, Any]):
 
     @rule
     def int_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
-        return wf.Const(int(str(v[0]).replace("_", "")), "int", span)
+        digits = str(v[0]).replace("_", "")
+        if len(digits.lstrip("0")) > MAX_INT_DIGITS:
+            return _bad_number(ctx, span, f"an integer of {len(digits)} digits is too long", 0, "int")
+        return wf.Const(int(digits), "int", span)
 
     @rule
     def float_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
-        return wf.Const(float(str(v[0]).replace("_", "")), "float", span)
+        value = float(str(v[0]).replace("_", ""))
+        if not math.isfinite(value):
+            return _bad_number(ctx, span, f"`{_short(str(v[0]))}` is too large for a number", 0.0, "float")
+        return wf.Const(value, "float", span)
 
     @rule
     def duration_lit(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Const:
@@ -470,10 +477,14 @@ class Builder(Transformer[Token, Any]):
         unit = text.lstrip("0123456789.")
         number = text[: len(text) - len(unit)]
         factor = _DURATION_UNITS[unit]
+        if len(number.lstrip("0")) > MAX_INT_DIGITS:
+            return _bad_number(ctx, span, f"a duration of {len(number)} digits is too long", 0, "duration")
         if "." in number or isinstance(factor, float):
             seconds: int | float = float(number) * factor
         else:
             seconds = int(number) * factor
+        if not math.isfinite(seconds):
+            return _bad_number(ctx, span, f"`{_short(text)}` is too long a duration", 0, "duration")
         return wf.Const(seconds, "duration", span)
 
     @rule
@@ -534,3 +545,20 @@ def _signs(ctx: Context, signs: list[Token], operand: wf.Expr) -> wf.Expr:
             wf.Unary(cast(Any, str(tok)), node, join(tspan(ctx.path, tok), node.span), depth=depth(node))
         )
     return node
+
+
+MAX_INT_DIGITS = 4000
+"""The longest integer literal (Python refuses to convert integers of more than 4,300 digits to and from text,
+and the lowered code is text)."""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}…{text[-10:]}"
+
+
+def _bad_number(ctx: Context, span: Span, message: str, value: float, kind: str) -> wf.Const:
+    """Reports ``WFC126`` and stands in a harmless constant, so the rest of the file is still checked."""
+    ctx.reporter.report(
+        "WFC126", message, span, f"numbers have at most {MAX_INT_DIGITS} digits and stay finite"
+    )
+    return wf.Const(value, cast(Any, kind), span)

@@ -7,6 +7,8 @@ internals (see :mod:`wfc.dsl.names`).
 
 from __future__ import annotations
 
+import builtins
+
 import attrs
 
 from wfc.dsl import ast as wf
@@ -62,6 +64,13 @@ def _check_declarations(module: wf.Module, env: Env, reporter: Reporter) -> None
                 imp.span,
                 "import it `as` another name",
             )
+        elif _hides_python(imp.alias):
+            reporter.report(
+                "WFC158",
+                f"the import `{imp.alias}` would hide {_python_name(imp.alias)}",
+                imp.span,
+                "import it `as` another name",
+            )
         aliases.setdefault(imp.alias, imp)
     seen: dict[str, wf.WorkflowDecl] = {}
     for decl in module.workflows:
@@ -93,6 +102,30 @@ def _check_declarations(module: wf.Module, env: Env, reporter: Reporter) -> None
                 decl.name_span,
                 "rename it",
             )
+        elif _hides_python(decl.name):
+            reporter.report(
+                "WFC158",
+                f"the workflow `{decl.name}` would hide {_python_name(decl.name)}",
+                decl.name_span,
+                "rename it",
+            )
+
+
+def _hides_python(name: str) -> bool:
+    """Names the lowered code, the machine and ``catch`` rely on: every Python built-in (``Exception``,
+    ``KeyError``, ``isinstance``...) and wfc's error types. A file-level name (a workflow or an import) is a
+    global of the lowered code, so it would replace them for every workflow of the file."""
+    return name in _PYTHON_BUILTINS or name in WFC_ERRORS
+
+
+def _python_name(name: str) -> str:
+    value = getattr(builtins, name, None)
+    if name in WFC_ERRORS or (isinstance(value, type) and issubclass(value, BaseException)):
+        return f"the error type `{name}` (a `catch {name}` would no longer catch it)"
+    return f"Python's built-in `{name}`, which compiled code may call"
+
+
+_PYTHON_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 
 
 @attrs.define

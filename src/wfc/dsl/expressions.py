@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from wfc.commands import RetryPolicy, StepDef, WorkflowDef
+from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_seconds
 from wfc.dsl import ast as wf
 from wfc.dsl.codes import Reporter
 from wfc.dsl.names import (
@@ -98,8 +98,11 @@ class CommandChecker:
             return
         if number and not is_number(value):
             self.report("WFC156", f"{what} takes a number of seconds or a duration such as `10s`", e)
-        elif number and value < 0:
-            self.report("WFC156", f"{what} must not be negative", e)
+        elif number:
+            try:  # exactly the runtime's validation of a delay, so check and run agree
+                check_seconds(value, what)
+            except WfcError as exc:
+                self.report("WFC156", str(exc.args[0]), e, exc.hint)
 
     def _with_options(self, v: wf.WithOptions, scope: frozenset[str]) -> None:
         if not (isinstance(v.call, wf.Call) and self.command(v.call, scope)):

@@ -5,7 +5,8 @@ calls built-ins, the file's workflows, imported steps and workflows, and the wfc
 second wall: even code that slipped past them could only reach
 
 * ``__builtins__``: the fixed pure built-ins, the exception types a ``catch`` may name, and the two exception
-  types the machine's generated wrappers catch (``KeyError``, ``NameError``) — no ``__import__``, ``open``,
+  types the machine's generated wrappers catch (``KeyError``, ``NameError``), and an ``__import__`` that gives
+  only what CPython's built-ins import for themselves (``time``, for date formatting) — no ``open``,
   ``eval``, ``getattr``, ``type``...;
 * ``wfc``: a :class:`Members` proxy exposing only :data:`wfc.dsl.names.HELPERS`;
 * one :class:`Members` proxy per import, exposing only that module's steps, workflows and exception types —
@@ -72,9 +73,24 @@ class _LazyHelpers(Members):
         return value
 
 
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
+"""Modules CPython's own C code imports while running a built-in (``datetime.__format__`` imports ``time`` for
+``strftime``), through the ``__import__`` of the running code's built-ins."""
+
+
+def _internal_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    """The sandbox's ``__import__``: only what CPython's built-ins import for themselves. A ``.wf`` program can
+    never name it (names starting with ``_`` are refused by the checks)."""
+    if name not in _INTERNAL_IMPORTS:
+        raise ImportError(f"import of {name!r} is not allowed in a .wf workflow")
+    return importlib.import_module(name)
+
+
 def safe_builtins() -> dict[str, Any]:
     names = PYTHON_BUILTINS | BUILTIN_ERRORS | set(_MACHINE_NEEDS)
-    return {name: getattr(builtins, name) for name in sorted(names)}
+    out = {name: getattr(builtins, name) for name in sorted(names)}
+    out["__import__"] = _internal_import
+    return out
 
 
 def is_exported(value: object) -> bool:

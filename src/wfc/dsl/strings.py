@@ -156,6 +156,14 @@ def _interpolation_end(body: str, start: int, base: int, quote: str) -> tuple[in
                 raise StringError(
                     "a string inside `{...}` cannot contain braces", base + i, "assign it to a variable first"
                 )
+            if "\\" in inner or not inner.isprintable():
+                # The lowered f-string could not spell it: Python before 3.12 forbids backslashes there.
+                at = next((k for k, ch in enumerate(inner) if ch == "\\" or not ch.isprintable()), 0)
+                raise StringError(
+                    "a string inside `{...}` cannot contain a backslash or a control character",
+                    base + i + 1 + at,
+                    "assign it to a variable first",
+                )
             i = close + 1
             continue
         if spec_at is None:

@@ -88,5 +88,16 @@ class FakeClock:
         return f"FakeClock({self.datetime.isoformat()})"
 
 
+_LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def to_datetime(t: float | None) -> dt.datetime | None:
-    return None if t is None else dt.datetime.fromtimestamp(t, dt.UTC)
+    """A stored time as a datetime. A value no datetime can hold (written by an older wfc that accepted
+    ``sleep(1e308)``, or damaged) shows as the latest or earliest datetime instead of breaking every reader."""
+    if t is None:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(t, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return _EARLIEST if t < 0 else _LATEST  # nan compares false: shown as the latest

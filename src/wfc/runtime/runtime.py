@@ -456,7 +456,9 @@ def _moved_at(inst: InstanceRow, rows: builtins.list[LeafRow]) -> float:
 
 
 def _when(t: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(t, dt.UTC)
+    when = to_datetime(t)  # robust to an out-of-range time already stored
+    assert when is not None
+    return when
 
 
 def _alive(pid: int) -> bool:
