@@ -84,6 +84,12 @@ def _max_backoff(value: float | dt.timedelta) -> float:
 def _error_names(types: Iterable[type[BaseException] | str]) -> tuple[str, ...]:
     if isinstance(types, str | type):
         types = (types,)  # one name or class, not a list of them: never iterate a string by its letters
+    if not isinstance(types, Iterable):
+        raise WfcError(
+            f"non_retryable takes a list of exception classes or their names, not {types!r:.60}",
+            code="WFC402",
+            hint='e.g. non_retryable=[KeyError, "InvalidAccountError", "billing.errors.CardDeclined"]',
+        )
     names = []
     for t in types:
         if isinstance(t, type) and issubclass(t, BaseException):
