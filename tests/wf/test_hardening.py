@@ -174,11 +174,20 @@ def _noop() -> int:
     return 1
 
 
+@wfc.workflow
+def delayed(seconds: Any):  # noqa: ANN201 - a workflow generator
+    r = yield _noop().options(run_after=seconds)
+    return r
+
+
 @pytest.mark.parametrize("seconds", BAD_SECONDS, ids=repr)
-def test_bad_run_after_is_refused(seconds: Any) -> None:
+def test_bad_run_after_is_refused_in_both_runners(seconds: Any) -> None:
     with pytest.raises(WfcError) as err:
-        _noop().options(run_after=seconds)
+        wfc.testing.run(delayed, seconds)
     assert err.value.code == "WFC402"
+    if not isinstance(seconds, dt.timedelta) and not (isinstance(seconds, int) and seconds > 10**300):
+        status = _durable(delayed, seconds)
+        assert status.state.value == "failed" and "run_after" in str(status.error), status
 
 
 @pytest.mark.parametrize(
