@@ -175,7 +175,7 @@ def _noop() -> int:
 
 
 @wfc.workflow
-def delayed(seconds: Any):  # noqa: ANN201 - a workflow generator
+def delayed(seconds: Any):
     r = yield _noop().options(run_after=seconds)
     return r
 
