@@ -10,10 +10,11 @@ that cannot be saved fails here, not in production.
 
 Concurrency under virtual time: every command of ``all_of``/``any_of`` starts at the same moment; steps take no
 time (but backoffs, ``run_after`` and sleeps do); an event arrives at its ``at`` offset. ``all_of`` returns when the
-last finishes, or raises the earliest failure; ``any_of`` returns the earliest to finish, lowest index first on a
-tie, and an event a losing ``wait_event`` would have taken stays unconsumed. An outcome that is there the moment its
-command starts (an event sent before, a zero sleep or timeout) comes before any step started at that same moment:
-a step takes some time in the durable runtime, which takes such outcomes at once.
+last finishes, or raises the earliest failure; ``any_of`` returns the earliest to finish, and an event a losing
+``wait_event`` would have taken stays unconsumed (the next wait takes it). Outcomes at the same moment are ordered:
+events first, in the order they were sent (so of two events sent before a race, the one sent first wins, whatever
+the order of the waits); then outcomes there the moment their command started (a zero sleep or timeout); then steps,
+children and timers, lowest index first. The durable runtime decides by the same rule (``wfc.runtime.groups``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
 from wfc.runtime import context
 from wfc.runtime.clock import FakeClock as FakeClock
 from wfc.runtime.failures import error_info, to_exception
+from wfc.runtime.groups import LATE, SOON
 from wfc.runtime.link import bind_arguments, machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended
 from wfc.runtime.retry import resolve_retry
@@ -98,10 +100,13 @@ class _Outcome:
     ok: bool
     value: Any
     commit: Callable[[], None] | None = None
-    instant: bool = False  # there the moment its command started: before any step started at that moment
+    # At one moment: events first, in the order they were sent (their index in the sorted events); then what was
+    # there the moment its command started (SOON: a zero sleep or timeout); then steps, children, timers (LATE).
+    # The durable runtime orders its rows the same way (wfc.runtime.groups).
+    arrival: int = LATE
 
-    def rank(self, index: int) -> tuple[float, bool, int]:
-        return (self.time, not self.instant, index)
+    def rank(self, index: int) -> tuple[float, int, int]:
+        return (self.time, self.arrival, index)
 
 
 def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
@@ -130,6 +135,7 @@ class _Runner:
     ) -> None:
         self.events = sorted(events, key=lambda e: e.at)
         self.consumed: set[int] = set()
+        self.looked_at: set[int] = set()
         self.start = start
         self.t = 0.0
         self.retry = retry
@@ -240,7 +246,14 @@ class _Runner:
 
     def execute(self, cmd: Command, defn: WorkflowDef, wf_id: str, *, top: bool = False) -> _Outcome:
         """Run a command starting now; the clock ends at its finish time."""
-        out = self._exec(cmd, defn, wf_id, self.t)
+        outer, self.looked_at = self.looked_at, set()  # a child workflow's commands run inside ours
+        try:
+            out = self._instant(cmd, self.t) if isinstance(cmd, AllOf | AnyOf) else None
+            self.looked_at = set()
+            if out is None:
+                out = self._exec(cmd, defn, wf_id, self.t)
+        finally:
+            self.looked_at = outer
         if math.isinf(out.time):
             assert isinstance(cmd, WaitEvent | AnyOf | AllOf)
             raise WfcError(
@@ -267,7 +280,9 @@ class _Runner:
                 value = to_exception(error_info(value), step=cmd.display_name, attempts=1)
             return _Outcome(self.t, ok, self._roundtrip(value) if ok else value)
         if isinstance(cmd, Sleep):
-            return _Outcome(t0 + cmd.seconds, True, None, instant=cmd.seconds <= 0)
+            return _Outcome(
+                t0 + max(cmd.seconds, 0.0), True, None, arrival=SOON if cmd.seconds <= 0 else LATE
+            )
         if isinstance(cmd, WaitEvent):
             return self._wait(cmd, t0)
         if isinstance(cmd, AllOf):
@@ -280,23 +295,53 @@ class _Runner:
                     False,
                     outs[i].value,
                     _commit_all([o for o in outs if o.time <= t]),
-                    instant=outs[i].instant,
+                    arrival=outs[i].arrival,
                 )
-            return _Outcome(
-                max((o.time for o in outs), default=t0),
-                True,
-                [o.value for o in outs],
-                _commit_all(outs),
-                instant=all(o.instant for o in outs),
-            )
+            last = max((o.rank(i) for i, o in enumerate(outs)), default=(t0, SOON, -1))
+            return _Outcome(last[0], True, [o.value for o in outs], _commit_all(outs), arrival=last[1])
         if isinstance(cmd, AnyOf):
             outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
             t, _, i = min(o.rank(i) for i, o in enumerate(outs))
             win = outs[i]
             return _Outcome(
-                t, win.ok, (i, win.value) if win.ok else win.value, win.commit, instant=win.instant
+                t, win.ok, (i, win.value) if win.ok else win.value, win.commit, arrival=win.arrival
             )
         raise WfcError(f"unknown command {cmd!r}", code="WFC403")
+
+    def _instant(self, cmd: Command, t0: float) -> _Outcome | None:
+        """The outcome of a command tree decided by what is there the moment it starts (events sent before, zero
+        sleeps and timeouts), or ``None``. The durable runtime decides such a tree when it suspends, and then starts
+        none of its steps: neither does this runner."""
+        if isinstance(cmd, Sleep):
+            return _Outcome(t0, True, None, arrival=SOON) if cmd.seconds <= 0 else None
+        if isinstance(cmd, WaitEvent):
+            out = self._wait(cmd, t0)
+            return out if out.time <= t0 else None
+        if isinstance(cmd, AllOf):
+            parts = [self._instant(c, t0) for c in cmd.items]
+            failures = [(p.rank(i), p) for i, p in enumerate(parts) if p is not None and not p.ok]
+            if failures:
+                first = min(failures, key=lambda f: f[0])[1]
+                done = [p for p in parts if p is not None]  # finished by then: they took their events
+                return attrs.evolve(first, commit=_commit_all(done))
+            if any(p is None for p in parts):
+                return None
+            done = [p for p in parts if p is not None]
+            last = max((p.rank(i) for i, p in enumerate(done)), default=(t0, SOON, -1))
+            return _Outcome(t0, True, [p.value for p in done], _commit_all(done), arrival=last[1])
+        if isinstance(cmd, AnyOf):
+            ready = [
+                (p.rank(i), i, p)
+                for i, p in enumerate(self._instant(c, t0) for c in cmd.items)
+                if p is not None
+            ]
+            if not ready:
+                return None
+            _, i, win = min(ready, key=lambda r: r[0])
+            return _Outcome(
+                t0, win.ok, (i, win.value) if win.ok else win.value, win.commit, arrival=win.arrival
+            )
+        return None  # a step or a child workflow takes its time
 
     def _step(self, call: StepCall, defn: WorkflowDef, wf_id: str) -> _Outcome:
         step = call.step
@@ -343,26 +388,28 @@ class _Runner:
         return call_step(fn, is_async, call_args, kwargs)
 
     def _wait(self, cmd: WaitEvent, t0: float) -> _Outcome:
-        deadline = t0 + cmd.timeout if cmd.timeout is not None else math.inf
+        """The first event of that name not consumed and not looked at by an earlier wait of the same command
+        (two waits of one ``all_of`` take two events); it is consumed only if the command's outcome uses it."""
+        deadline = t0 + max(cmd.timeout, 0.0) if cmd.timeout is not None else math.inf
         for i, event in enumerate(self.events):
-            if i in self.consumed or event.name != cmd.name or event.at > deadline:
+            if i in self.consumed or i in self.looked_at or event.name != cmd.name or event.at > deadline:
                 continue
+            self.looked_at.add(i)
             at = max(t0, event.at)
 
             def commit(i: int = i) -> None:
                 self.consumed.add(i)
 
-            sent = event.at <= t0
             if event.error is not None:
                 err = StepFailed(event.error, type_name="EventError", step=f"event {cmd.name}", attempts=1)
-                return _Outcome(at, False, err, commit, instant=sent)
-            return _Outcome(at, True, self._roundtrip(event.value), commit, instant=sent)
+                return _Outcome(at, False, err, commit, arrival=i)
+            return _Outcome(at, True, self._roundtrip(event.value), commit, arrival=i)
         if cmd.timeout is not None:
             return _Outcome(
                 deadline,
                 False,
                 Timeout(f"event {cmd.name!r} did not arrive within {cmd.timeout:g}s"),
-                instant=cmd.timeout <= 0,
+                arrival=SOON if cmd.timeout <= 0 else LATE,
             )
         return _Outcome(math.inf, False, None)
 

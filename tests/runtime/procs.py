@@ -1,8 +1,9 @@
 """Workflows and a worker entry point for the crash and multi-process tests.
 
-``python -m tests.runtime.procs DB LOG [CONCURRENCY]``: a worker process on database DB that records every step
-execution in LOG (one line per execution: ``pid key i``), prints ``ready`` once its runtime is up and ``done``
-when every ``procs`` workflow in the database has ended.
+``python -m tests.runtime.procs DB LOG [CONCURRENCY [WORKFLOW]]``: a worker process on database DB that records
+every step execution in LOG (one line per execution: ``pid key i``), prints ``ready`` once its runtime is up and
+``done`` when every instance of WORKFLOW (``crash_flow``, or ``signal_flow``) in the database has ended.
+``... send DB ID PREFIX N``: send N events to instance ID once a line arrives on stdin.
 """
 
 from __future__ import annotations
@@ -80,6 +81,34 @@ def slow_flow(marker: str, seconds: float) -> str:
     return f"{value} {again}"
 
 
+@wfc.workflow
+def signal_flow(count: int) -> list[Any]:
+    """A signal-style loop with two kinds of signal (``a`` and ``b``, like two signal handlers): take whichever
+    comes first until ``count`` arrived. Every event must be taken once, in the order sent."""
+    got: list[Any] = []
+    while len(got) < count:
+        _which, value = yield wfc.any_of(wfc.wait_event("a"), wfc.wait_event("b"))
+        got.append(value)
+        yield work("signal", len(got))
+    return got
+
+
+def signal_name(i: int) -> str:
+    return "ab"[i % 2]
+
+
+def send_many(url: str, instance: str, prefix: str, count: int) -> None:
+    """``send`` mode: send ``count`` events (``a``, ``b``, ``a``, ...) of value ``prefix-i`` to one instance, as fast
+    as possible."""
+    rt = wfc.Runtime(url)
+    print("ready", flush=True)
+    sys.stdin.readline()  # every sender starts at once
+    for i in range(count):
+        rt.send_event(instance, signal_name(i), f"{prefix}-{i}")
+    rt.close()
+    print("sent", flush=True)
+
+
 def serve(url: str) -> None:
     """A worker in the main thread, stopped by SIGTERM/SIGINT."""
     rt = wfc.Runtime(url)
@@ -94,14 +123,18 @@ def main(argv: list[str]) -> None:
     if argv[0] == "serve":
         serve(f"sqlite:///{argv[1]}")
         return
+    if argv[0] == "send":
+        send_many(f"sqlite:///{argv[1]}", argv[2], argv[3], int(argv[4]))
+        return
     url, LOG = f"sqlite:///{argv[0]}", Path(argv[1])
     concurrency = int(argv[2]) if len(argv) > 2 else 4
+    awaited = signal_flow if len(argv) > 3 and argv[3] == "signal_flow" else crash_flow
     rt = wfc.Runtime(url)
     worker = rt.worker(concurrency=concurrency)
     thread = worker.run_in_thread()
     print("ready", flush=True)
     while True:
-        rows = rt.list(workflow=crash_flow, limit=1000)
+        rows = rt.list(workflow=awaited, limit=1000)
         if rows.items and all(s.finished for s in rows):
             break
         time.sleep(0.02)

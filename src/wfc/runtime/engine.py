@@ -32,7 +32,7 @@ from wfc.runtime.errors import (
     UnknownWorkflow,
 )
 from wfc.runtime.failures import error_info, resolve_error_type, to_exception
-from wfc.runtime.groups import Seen, build, decide, load_shape
+from wfc.runtime.groups import build, decide, load_shape, seen_rows
 from wfc.runtime.intake import Intake
 from wfc.runtime.machine import Completed, Failed, Machine, Suspended
 from wfc.runtime.records import Completion
@@ -323,20 +323,21 @@ class Engine(Intake):
     def _group(
         self, inst: InstanceRow, machine: Machine, seq: int, at: float, redo: BaseException | None
     ) -> None:
-        rows = self.store.group(inst.n, seq)
+        store = self.store
+        rows = store.group(inst.n, seq)
         first = rows[0]
         shape = load_shape(first.shape)
-        seen: list[Seen | None] = []
-        for i, row in enumerate(rows):
-            if row.status in (RESOLVED, DONE):
-                seen.append(Seen(row.error is None, (row.finished_at or 0.0, i)))
-            else:
-                seen.append(None)
-        decision = decide(shape, seen)
+        taken = any(r.kind == EVENT and r.status in (RESOLVED, DONE) for r in rows)
+        event_ids = store.group_events(inst.n, seq) if taken else {}
+        decision = decide(shape, seen_rows(rows, event_ids))
         if decision is None and redo is None:
             self.update_state(inst, [r for r in rows if r.status == OPEN], at)
             return
-        self.store.close_group(inst.n, seq, at)
+        store.close_group(inst.n, seq, at)
+        used = decision.leaves if decision is not None else frozenset()
+        losers = [rows[i].pos for i in range(len(rows)) if rows[i].pos in event_ids and i not in used]
+        if losers:
+            store.give_back_events(inst.n, seq, losers)  # a losing wait takes nothing: the next wait gets it
         control.cancel_children(self, inst, fanout.open_children(rows), at)  # losers' child workflows
         value: Any = None
         err: BaseException | None = None

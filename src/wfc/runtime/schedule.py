@@ -2,8 +2,9 @@
 
 Some leaves have their outcome at once — an event already sent (taken, oldest first), a zero timer or timeout, an
 ``inline`` transactional step, arguments that cannot be persisted — and may decide the suspension on the spot
-(``all_of()``, ``any_of`` with a ready item); the transition then continues without waiting. Leaves examined after
-the decision are recorded as canceled and take nothing (an event a losing wait would have taken stays unconsumed).
+(``all_of()``, ``any_of`` with a ready item); the transition then continues without waiting. Every leaf is looked
+at before deciding (events sent before compete in the order they were sent: ``groups``); leaves the decision did
+not use are recorded as canceled and take nothing (an event a losing wait would have taken stays unconsumed).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from wfc.errors import StepFailed, Timeout, WfcError
 from wfc.runtime import fanout, steps
 from wfc.runtime.errors import StoreConflict, StoreError
 from wfc.runtime.failures import error_info, to_exception
-from wfc.runtime.groups import Seen, build, decide, dump_shape, flatten
+from wfc.runtime.groups import SOON, Seen, build, decide, dump_shape, flatten
 from wfc.runtime.records import Completion
 from wfc.runtime.retry import resolve_retry
 from wfc.runtime.steps import StepResult, Task
@@ -148,15 +149,18 @@ class Scheduler:
         leaves, shape = flatten(command)
         single = len(leaves) == 1 and leaves[0][0] == ""
         seen: list[Seen | None] = [None] * len(leaves)
-        decision = decide(shape, seen) if not leaves else None
         taken: dict[str, int] = {}
         plans: list[_Leaf] = []
         for i, (path, cmd) in enumerate(leaves):
-            plan = self._prepare(inst, defn, k, path, cmd, at, single, taken if decision is None else None)
+            # Preparing a leaf of a tree has no effect (inline transactional steps run only as a lone command; an
+            # event is only looked at here): every leaf is looked at, then the tree decided once, so events sent
+            # before the race compete in the order they were sent.
+            plan = self._prepare(inst, defn, k, path, cmd, at, single, taken)
             plans.append(plan)
-            if decision is None and plan.stop is not None:
-                seen[i] = Seen(plan.stop.ok, (at, i))
-                decision = decide(shape, seen)
+            if plan.stop is not None:
+                seen[i] = Seen(plan.stop.ok, (at, SOON if plan.event_id is None else plan.event_id, i))
+        decision = decide(shape, seen)
+        used = decision.leaves if decision is not None else None
         store = self.store
         open_rows: list[LeafRow] = []
         window = defn.max_parallelism if len(plans) > 1 else None  # steps of a fan-out that may run at once
@@ -165,7 +169,7 @@ class Scheduler:
             row.pos = i
             if i == 0:
                 row.state_id, row.snapshot, row.shape = state_id, vars_text, dump_shape(shape)
-            if seen[i] is not None:
+            if seen[i] is not None and (used is None or i in used):
                 row.status, row.finished_at = DONE, at
                 store.insert_leaf(row)
                 if plan.event_id is not None:

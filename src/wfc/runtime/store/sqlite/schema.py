@@ -10,7 +10,7 @@ import sqlite_utils
 
 from wfc.runtime.errors import ConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -138,6 +138,14 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """Events taken by a suspension's leaves, found by that suspension: deciding an ``any_of`` orders its events by
+    when they were sent and gives back those a losing wait took (a lookup, not a scan of the instance's events)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS events_taken ON events (instance, consumed_seq) WHERE consumed_seq IS NOT NULL"
+    )
+
+
 MIGRATIONS = [
     (
         1,
@@ -145,6 +153,7 @@ MIGRATIONS = [
         _migration_1,
     ),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
+    (3, "events taken by a suspension, by suspension", _migration_3),
 ]
 
 

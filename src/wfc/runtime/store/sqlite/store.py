@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from wfc.runtime.errors import ConfigError
-from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow
+from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow, chunks
 from wfc.runtime.store.sqlite.connection import TransactionHandle, parse_url, store_error
 from wfc.runtime.store.sqlite.schema import migrate
 
@@ -540,6 +540,25 @@ class SQLiteStore:
         self.conn.execute(
             "UPDATE events SET consumed_seq=?, consumed_pos=? WHERE id=?", (key[1], key[2], event_id)
         )
+
+    def group_events(self, instance: int, seq: int) -> dict[int, int]:
+        rows = self.conn.execute(
+            "SELECT consumed_pos, id FROM events WHERE instance=? AND consumed_seq=?", (instance, seq)
+        )
+        return {pos: event_id for pos, event_id in rows}
+
+    def give_back_events(self, instance: int, seq: int, positions: Sequence[int]) -> None:
+        for chunk in chunks(list(positions), 500):
+            marks = ",".join("?" * len(chunk))
+            self.conn.execute(
+                "UPDATE events SET consumed_seq=NULL, consumed_pos=NULL "
+                f"WHERE instance=? AND consumed_seq=? AND consumed_pos IN ({marks})",
+                (instance, seq, *chunk),
+            )
+            self.conn.execute(
+                f"UPDATE history SET status=3, result=NULL, error=NULL WHERE instance=? AND seq=? AND pos IN ({marks})",
+                (instance, seq, *chunk),
+            )
 
     def waiting_leaf(self, instance: int, name: str) -> LeafRow | None:
         row = self.conn.execute(
