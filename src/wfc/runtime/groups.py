@@ -26,7 +26,7 @@ from typing import Any, Final
 import attrs
 
 from wfc.commands import AllOf, AnyOf, Command
-from wfc.runtime.store.base import DONE, EVENT, RESOLVED, SLEEP, LeafRow
+from wfc.runtime.store.protocol import DONE, EVENT, RESOLVED, SLEEP, LeafRow
 
 Shape = int | dict[str, list[Any]]
 
