@@ -282,6 +282,21 @@ def test_all_of_and_any_of(rt: wfc.Runtime) -> None:
     assert sorted(h.name for h in rt.history(wid)) == ["a", "b"]
 
 
+def test_a_losing_wait_gives_its_event_back_and_the_first_sent_wins(rt: wfc.Runtime) -> None:
+    from tests.twin.test_events import race_then_wait
+
+    wid = rt.start(race_then_wait)
+    rt.run_until_idle()
+    rt.send_event(wid, "a", 1)  # a burst while the race waits: b is taken by the losing wait, then given back
+    rt.send_event(wid, "b", 2)
+    assert rt.run_until_complete(wid) == (0, 1, 2)
+    wid = rt.start(race_then_wait)
+    rt.send_event(wid, "b", 2)  # sent before the race: b was sent first and wins, though it is the second wait
+    rt.send_event(wid, "a", 1)
+    with pytest.raises(wfc.Timeout, match="did not arrive"):  # ... and the next wait for b has nothing
+        rt.run_until_complete(wid)
+
+
 def test_a_timer_sleeps_as_a_row(rt: wfc.Runtime, clock: FakeClock) -> None:
     wid = rt.start(flows.sleeper, 3600)
     rt.run_until_idle()

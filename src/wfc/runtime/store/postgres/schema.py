@@ -12,7 +12,7 @@ import psycopg
 
 from wfc.runtime.errors import ConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -122,9 +122,16 @@ def _migration_2(x: Callable[[str], object]) -> None:
     x("CREATE INDEX IF NOT EXISTS history_held ON history (instance, seq, pos) WHERE lease_owner = '~held'")
 
 
+def _migration_3(x: Callable[[str], object]) -> None:
+    """Events taken by a suspension's leaves, found by that suspension: deciding an ``any_of`` orders its events by
+    when they were sent and gives back those a losing wait took (a lookup, not a scan of the instance's events)."""
+    x("CREATE INDEX IF NOT EXISTS events_taken ON events (instance, consumed_seq) WHERE consumed_seq IS NOT NULL")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
+    (3, "events taken by a suspension, by suspension", _migration_3),
 ]
 
 

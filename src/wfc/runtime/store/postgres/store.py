@@ -682,6 +682,23 @@ class PostgresStore:
             "UPDATE {s}events SET consumed_seq=%s, consumed_pos=%s WHERE id=%s", (key[1], key[2], event_id)
         )
 
+    def group_events(self, instance: int, seq: int) -> dict[int, int]:
+        rows = self._x(
+            "SELECT consumed_pos, id FROM {s}events WHERE instance=%s AND consumed_seq=%s", (instance, seq)
+        ).fetchall()
+        return {int(pos): int(event_id) for pos, event_id in rows}
+
+    def give_back_events(self, instance: int, seq: int, positions: Sequence[int]) -> None:
+        where = "instance=%s AND consumed_seq=%s AND consumed_pos = ANY(%s)"
+        self._x(
+            "UPDATE {s}events SET consumed_seq=NULL, consumed_pos=NULL WHERE " + where,
+            (instance, seq, list(positions)),
+        )
+        self._x(
+            "UPDATE {s}history SET status=3, result=NULL, error=NULL WHERE instance=%s AND seq=%s AND pos = ANY(%s)",
+            (instance, seq, list(positions)),
+        )
+
     def waiting_leaf(self, instance: int, name: str) -> LeafRow | None:
         self._lock(instance)
         row = self._x(
