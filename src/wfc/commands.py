@@ -477,14 +477,40 @@ WORKFLOWS: dict[str, WorkflowDef] = {}
 ERRORS: dict[str, type[BaseException]] = {}
 
 
+def _same_identity(kind: str, old: Any, new: Any) -> None:
+    """Two definitions under one key would make every process run whichever registered last (a factory's
+    second product silently ran the first one's closure): refuse the second. Registering the same definition
+    again, or the module's new code after a reload (another code object, the same qualname), replaces it."""
+    old_fn, new_fn = getattr(old, "fn", None), getattr(new, "fn", None)
+    if old is new or old_fn is None or new_fn is None or old_fn is new_fn:
+        return
+    factory = old_fn.__code__ is new_fn.__code__  # one def statement run twice: two closures
+    renamed = old_fn.__qualname__ != new_fn.__qualname__  # two functions given one name=
+    if factory or renamed:
+        raise WfcError(
+            f"{kind} {new.key} is defined twice ({old_fn.__qualname__} and {new_fn.__qualname__}, each with its "
+            "own code or closure): instances name a definition by its key, so every process would run one of "
+            "them for both",
+            code="WFC411",
+            hint=f"give each {kind} its own name=..., e.g. @wfc.{'workflow' if kind == 'workflow' else 'step'}"
+            '(name=f"charge_{region}") in a factory',
+        )
+
+
 def register_step(step: StepDef) -> StepDef:
     with _lock:
+        old = STEPS.get(step.key)
+        if old is not None:
+            _same_identity("step", old, step)
         STEPS[step.key] = step
     return step
 
 
 def register_workflow(wf: WorkflowDef) -> WorkflowDef:
     with _lock:
+        old = WORKFLOWS.get(wf.key)
+        if old is not None:
+            _same_identity("workflow", old, wf)
         WORKFLOWS[wf.key] = wf
     return wf
 

@@ -8,7 +8,9 @@ with ``wfc.compile()`` / ``wfc check``, so a module can define workflows before 
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, overload
 
 from wfc.commands import (
@@ -23,8 +25,38 @@ from wfc.commands import (
 from wfc.errors import WfcError
 
 
-def _key(fn: Callable[..., Any]) -> str:
-    return f"{fn.__module__}:{fn.__qualname__}"
+def _key(fn: Callable[..., Any], name: str | None = None) -> str:
+    """A definition's stable identity, which history and work items name it by in every process:
+    ``module:qualname``. Never ``__main__``: a script run as ``python app.py`` is named by its module path
+    (``app``, or ``pkg.app`` inside a package), as a worker importing it names it. A function made inside
+    another (a factory: ``make.<locals>.flow`` is the same for every one it makes) is named by its ``name=``
+    when it has one, ``module:name``; without one, a second one made is refused at registration."""
+    module = fn.__module__
+    if module == "__main__":
+        module = main_module_name() or module
+    qualname = fn.__qualname__
+    if name and "<locals>" in qualname:
+        return f"{module}:{name}"
+    return f"{module}:{qualname}"
+
+
+def main_module_name() -> str | None:
+    """The module name of the running ``__main__``: ``pkg.mod`` under ``python -m pkg.mod``, else its file's
+    dotted path from the first directory up that is not a package (as ``wfc --app file.py`` imports it)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name and spec.name != "__main__":
+        return str(spec.name).removesuffix(".__main__")
+    file = getattr(main, "__file__", None)
+    if not file:
+        return None  # an interactive session: there is no module path to name it by
+    path = Path(file).resolve()
+    parts = [path.stem]
+    root = path.parent
+    while (root / "__init__.py").exists():
+        parts.insert(0, root.name)
+        root = root.parent
+    return ".".join(parts)
 
 
 def _check_retry(retry: object, where: str) -> None:
@@ -58,7 +90,7 @@ def _make_step(
     step = StepDef(
         fn=fn,
         name=name or fn.__name__,
-        key=_key(fn),
+        key=_key(fn, name),
         kind=kind,
         retry=retry,
         inline=inline,
@@ -129,7 +161,7 @@ def _make_workflow(
     defn = WorkflowDef(
         fn=fn,
         name=name or fn.__name__,
-        key=_key(fn),
+        key=_key(fn, name),
         signature=inspect.signature(fn),
         namespace=fn.__globals__,
         frontend="python",

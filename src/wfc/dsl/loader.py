@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -136,18 +135,17 @@ def analyze_file(
 
 
 def key_base(path: Path) -> str:
-    """How workflow keys name a file: its path relative to the nearest ``sys.path`` entry (the working directory
-    included), with ``/`` separators, so keys (and table hashes) do not depend on where a project is checked out;
-    the absolute path when the file lies outside all of them."""
-    best: str | None = None
-    for entry in [os.getcwd(), *sys.path]:
-        try:
-            rel = path.relative_to(Path(entry or os.getcwd()).resolve()).as_posix()
-        except (OSError, ValueError, RuntimeError):
-            continue
-        if best is None or len(rel) < len(best):
-            best = rel
-    return best or path.as_posix()
+    """How workflow keys name a file: by its module path, as Python names a module — the file with the packages
+    (directories with an ``__init__.py``) it sits in, ``shop/flows/order.wf`` — never by the working directory
+    or ``sys.path``, so every process (a worker started anywhere) names its workflows alike, and keys (and table
+    hashes) do not depend on where a project is checked out."""
+    path = path.resolve()
+    parts = [path.name]
+    root = path.parent
+    while (root / "__init__.py").exists():
+        parts.insert(0, root.name)
+        root = root.parent
+    return "/".join(parts)
 
 
 def analyze(
