@@ -218,7 +218,8 @@ class _FakeRuntime:
     histories: dict[str, list[Any]] = {}
     urls: list[str] = []
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        assert read_only, "drawing opens the database read-only"
         self.urls.append(url)
 
     def status(self, instance_id: str) -> Any:

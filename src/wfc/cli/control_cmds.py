@@ -174,7 +174,7 @@ def watch(instance_id: str, timeout: float | None, db_url: str, as_json: bool) -
     """
     live = sys.stdout.isatty() and not as_json
     final: Any = None
-    with open_runtime(db_url, existing=True) as rt, usage_errors():
+    with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         changes = rt.watch(instance_id, timeout=timeout)
         if live:
             with LiveView(_console()) as view:
@@ -226,7 +226,7 @@ def _load_table(ref: str, db_url: str) -> ir.Table:
         except (OSError, WfcError) as exc:
             raise CliError(f"cannot read {path}: {exc}") from None
     if re.fullmatch(r"[0-9a-fA-F]{4,64}", ref) and not path.exists():
-        with open_runtime(db_url, existing=True) as rt, usage_errors():
+        with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
             table: ir.Table = rt.table(ref)
             return table
     from wfc.compiler.driver import compile_workflow

@@ -134,7 +134,7 @@ def _runtime_class() -> Any:
 def _instance(
     defns: list[WorkflowDef], instance_id: str, db_url: str, target: str
 ) -> tuple[WorkflowDef, Highlight, InstanceInfo]:
-    runtime = _runtime_class()(db_url)
+    runtime = _runtime_class()(db_url, read_only=True)  # drawing never writes the database
     try:
         status = runtime.status(instance_id)
         records = list(runtime.history(instance_id))

@@ -164,7 +164,7 @@ def status(instance_id: str, db_url: str, as_json: bool) -> None:
     Example:
       wfc status A-1 --db sqlite:///wfc.db
     """
-    with open_runtime(db_url, existing=True) as rt, usage_errors():
+    with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         st: Status = rt.status(instance_id)
         result = rt.result(instance_id) if st.state is WorkflowState.COMPLETED else None
     if as_json:
@@ -235,7 +235,7 @@ def list_(
       wfc list --state waiting --db sqlite:///wfc.db
       wfc list --workflow fulfil_order --limit 10 --json
     """
-    with open_runtime(db_url, existing=True) as rt, usage_errors():
+    with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         if workflow is not None and ":" not in workflow:
             if cursor is not None:
                 raise CliError("--cursor needs --workflow as a key (module:qualname)",
@@ -294,7 +294,7 @@ def history(instance_id: str, db_url: str, as_json: bool) -> None:
     Example:
       wfc history A-1 --db sqlite:///wfc.db
     """
-    with open_runtime(db_url, existing=True) as rt, usage_errors():
+    with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         records: list[HistoryRecord] = rt.history(instance_id)
         snap = snapshot(rt, instance_id) if not as_json else None
     if as_json:

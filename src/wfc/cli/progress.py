@@ -205,6 +205,8 @@ def instance_state(status: Status) -> str:
     text = status.state.value
     if status.blocked:
         text += f" (blocked: {status.blocked})"
+    elif getattr(status, "stalled", None):
+        text += f" (stalled: {status.stalled})"
     elif status.error:
         text += f": {status.error}"
     return text

@@ -87,6 +87,7 @@ class Engine(Intake):
         self.clock = clock
         self._logs: list[TransitionContext] = []
         self.claimed = 0
+        self.unpark = False  # set by the runtime when it first runs work: retry blocked instances then
 
     # ---- a cycle ------------------------------------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ class Engine(Intake):
         this process (at most ``capacity`` new ones), to run outside the transaction."""
         now = self.clock.now()
         self.claimed = 0
-        if not results and (claim <= 0 or not self.store.has_due(now)):
+        if not results and (claim <= 0 or (not self.unpark and not self.store.has_due(now))):
             return []  # nothing to do: no write transaction (an idle worker never takes the write lock)
         if len(results) == 1 and claim <= 0:
             # One transition: no savepoint. If it breaks, the whole transaction rolls back and the cycle runs again
@@ -117,6 +118,11 @@ class Engine(Intake):
         self.now = now
         try:
             with self.store.transaction():
+                if self.unpark and claim > 0:
+                    # the first claim of this process: blocked instances get another chance (this deployment may
+                    # ship what they wait for), in the claim's own transaction
+                    self.store.unpark(now)
+                    self.unpark = False
                 for r in results:
                     if guard:
                         self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
@@ -157,10 +163,22 @@ class Engine(Intake):
                     continue
                 if not isinstance(exc, _Blocked | WfcError):
                     log.exception("transition of workflow %s failed; the instance is blocked", inst.id)
-                message = describe_problem(exc)
-                self.store.park(leaf.key, message)
-                self.store.set_blocked(inst.n, message, self.now)
+                self.block(inst, leaf, describe_problem(exc))
                 return
+
+    def block(self, inst: InstanceRow, leaf: LeafRow, message: str) -> None:
+        """Park ``leaf`` and mark its instance blocked with ``message`` (``WFC422: ...``): it waits, nothing is
+        lost, its status says why, and this process says so in its log (it was given work it cannot serve)."""
+        self.store.park(leaf.key, message)
+        self.store.set_blocked(inst.n, message, self.now)
+        log.warning(
+            "workflow instance %s (%s) cannot run in this process: %s",
+            inst.id,
+            inst.workflow,
+            message,
+            extra={"wfc_instance": inst.id, "wfc_workflow": inst.workflow, "wfc_step": leaf.name,
+                   "wfc_event": "blocked"},
+        )  # fmt: skip
 
     def _claimed(self, leaf: LeafRow, inst: InstanceRow) -> None:
         if leaf.status == RESOLVED:
@@ -176,8 +194,7 @@ class Engine(Intake):
                         hint="import the module that defines it in the worker (the call waits, nothing is lost)",
                     )
                 )
-                self.store.park(leaf.key, missing)
-                self.store.set_blocked(inst.n, missing, self.now)
+                self.block(inst, leaf, missing)
                 return
             if step.kind == "transaction":
                 self._guarded(inst, leaf, lambda redo: self._run_tx(leaf, inst, redo))
@@ -227,8 +244,7 @@ class Engine(Intake):
         leaf, inst = r.task.leaf, r.task.inst
         owner = leaf.lease_owner if leaf.kind != TX and leaf.lease_owner == self.owner else None
         if r.missing is not None:
-            self.store.park(leaf.key, r.missing)
-            self.store.set_blocked(inst.n, r.missing, self.now)
+            self.block(inst, leaf, r.missing)
         elif r.retry_at is not None:
             self.store.retry_later(leaf.key, owner, r.attempts, r.retry_at, r.note or "")
         else:
@@ -288,8 +304,7 @@ class Engine(Intake):
             machine = self.machine(inst)
         except _Blocked as exc:
             if store.resolve(leaf.key, owner, RESOLVED, text, err_text, attempts, at):
-                store.park(leaf.key, str(exc))
-                store.set_blocked(inst.n, str(exc), self.now)
+                self.block(inst, leaf, str(exc))
             return
         if redo is not None and leaf.path == "":
             ok, value, text, err = False, None, None, redo

@@ -48,7 +48,9 @@ class Outstanding:
 class Status:
     """An instance at one moment. ``state_id`` is the state it is suspended at (``None`` when not suspended);
     ``blocked`` says why it cannot move (a table version or step this deployment does not ship), ``error`` why it
-    failed. ``updated_at``: when it last moved (a transition, or an outcome that arrived for it, such as an event)."""
+    failed. ``updated_at``: when it last moved (a transition, or an outcome that arrived for it, such as an event).
+    ``stalled`` (``WFC436: ...``) says that work of it has been due for a long time and nothing claimed it: no
+    live worker serves its database (a worker that lacks its workflow would have made it ``blocked``)."""
 
     id: str
     workflow: str
@@ -62,6 +64,7 @@ class Status:
     parent_id: str | None = None
     error: str | None = None
     blocked: str | None = None
+    stalled: str | None = None
 
     @property
     def finished(self) -> bool:

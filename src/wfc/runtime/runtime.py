@@ -62,7 +62,9 @@ class Runtime(Control):
     default 1 MiB). ``lease``: seconds a claimed step stays reserved without a heartbeat. ``synchronous``: the
     SQLite durability level (``NORMAL`` default, ``FULL``). ``max_parallelism``: how many steps this runtime runs
     at once (default 25; ``rt.max_parallelism = n`` changes it while running). Cancel, restart, fork, watch,
-    cleanup and migrate: :class:`~wfc.runtime.control_api.Control`.
+    cleanup and migrate: :class:`~wfc.runtime.control_api.Control`. ``read_only``: only look (status, result,
+    list, history, watch): opening writes nothing — no schema migration, no lease recovery, no retry of blocked
+    instances, no worker registration — and a read-only database file works.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Runtime(Control):
         busy_timeout: float | None = None,
         worker_id: str | None = None,
         max_parallelism: int = DEFAULT_PARALLELISM,
+        read_only: bool = False,
     ) -> None:
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ConfigError(f"retry must be a wfc.RetryPolicy, not {type(retry).__name__}")
@@ -89,7 +92,8 @@ class Runtime(Control):
             raise ConfigError("lease and poll_interval must be positive numbers of seconds")
         self._max_parallelism = check_parallelism(max_parallelism)
         self.clock: Clock = clock or SystemClock()
-        self.store = open_store(url, synchronous=synchronous, busy_timeout=busy_timeout)
+        self.read_only = bool(read_only)
+        self.store = open_store(url, synchronous=synchronous, busy_timeout=busy_timeout, read_only=self.read_only)
         self.deployment = Deployment(workflows, versions)
         self.host = socket.gethostname()
         self.owner = worker_id or f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -112,17 +116,27 @@ class Runtime(Control):
         self._closed = False
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None  # run_until_idle's steps, when several
         self._pool_width = 0
-        self._recover()
+        self._unparked = False
+        if not self.read_only:
+            self._recover()
 
     # ---- lifecycle --------------------------------------------------------------------------------------------
 
     def _recover(self) -> None:
-        """Release the leases of dead workers on this host, retry blocked instances, register this process."""
+        """Release the leases of dead workers on this host and register this process."""
         now = self.clock.now()
         with self.store.transaction():
             self._reap_locked()
-            self.store.unpark(now)
             self.store.register_worker(self.owner, self.host, os.getpid(), now)
+
+    def _retry_blocked(self) -> None:
+        """Once, when this runtime first runs work (it may ship what a blocked instance waits for: a version, a
+        workflow, a step): make blocked instances claimable again. Not when it is opened: a runtime that only
+        starts instances or sends events must not clear the reason `wfc status` shows."""
+        if self._unparked or self.read_only:
+            return
+        self._unparked = True
+        self.engine.unpark = True  # done in the engine's next claiming cycle: no transaction of its own
 
     def _reap_locked(self) -> None:
         for worker_id, pid in self.store.workers(self.host):
@@ -152,9 +166,10 @@ class Runtime(Control):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        with contextlib.suppress(StoreError), self.store.transaction():
-            self.store.release(self.owner)
-            self.store.remove_worker(self.owner)
+        if not self.read_only:
+            with contextlib.suppress(StoreError), self.store.transaction():
+                self.store.release(self.owner)
+                self.store.remove_worker(self.owner)
         self.store.close()
         self._closed = True
 
@@ -169,6 +184,7 @@ class Runtime(Control):
 
     def _attach(self, worker: Worker) -> None:
         self._worker = worker
+        self._retry_blocked()
 
     def _detach(self, worker: Worker) -> None:
         if self._worker is worker:
@@ -215,6 +231,8 @@ class Runtime(Control):
         engine = self.engine
         if self._worker is not None and self._worker.running:
             return 0  # a worker of this runtime is processing everything already
+        if not self._unparked:
+            self._retry_blocked()
         with self._drive:
             queue: builtins.list[Any] = []
             results, self._pending = self._pending, []
@@ -377,6 +395,26 @@ class Runtime(Control):
             parent_id=parent,
             error=error,
             blocked=inst.blocked,
+            stalled=None if inst.blocked else self._stalled(inst, rows),
+        )
+
+    def _stalled(self, inst: InstanceRow, rows: builtins.list[LeafRow]) -> str | None:
+        """``WFC436`` when a row of its current suspension has been due, unclaimed, for over twice the lease."""
+        now = self.clock.now()
+        limit = max(60.0, 2 * self.lease)
+        due = [
+            r.ready_at
+            for r in rows
+            if r.status < DONE and r.ready_at is not None and r.ready_at >= 0 and r.lease_until <= now
+        ]
+        if not due or now - min(due) < limit:
+            return None
+        waited = now - min(due)
+        return (
+            f"WFC436: its next {'work has' if len(due) == 1 else 'works have'} been due for {_age(waited)} and no "
+            f"worker has claimed {'it' if len(due) == 1 else 'them'}: no live worker serves {self.store.url} (or "
+            f"all are busy); start one that imports {inst.workflow.partition(':')[0]}: wfc worker --app "
+            f"{inst.workflow.partition(':')[0]} --db URL"
         )
 
     def result(self, id: str) -> Any:
@@ -443,6 +481,16 @@ def _run_guarded(task: Any, now: Any, limit: int) -> StepResult:
         return steps.run(task, now, limit)
     except BaseException as exc:  # as a worker's pool does: a step's outcome is never lost
         return steps.conclude(task, task.leaf.attempts + 1, now(), limit, exc=exc)
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
 
 
 def _moved_at(inst: InstanceRow, rows: builtins.list[LeafRow]) -> float:

@@ -37,14 +37,15 @@ def scheme(url: str) -> str:
 
 
 def open_store(
-    url: str, *, synchronous: str | None = None, busy_timeout: float | None = None
+    url: str, *, synchronous: str | None = None, busy_timeout: float | None = None, read_only: bool = False
 ) -> ControlStore:
     """The store a URL names, opened, its schema created or migrated. ``synchronous`` and ``busy_timeout`` are
-    SQLite's (also settable in the URL); PostgreSQL's options go in its URL (see ``docs/deploy.md``)."""
+    SQLite's (also settable in the URL); PostgreSQL's options go in its URL (see ``docs/deploy.md``).
+    ``read_only``: a SQLite file is opened so that nothing can write it (no schema migration either)."""
     if scheme(url) == "sqlite":
         from wfc.runtime.store.sqlite import SQLiteControlStore
 
-        return SQLiteControlStore(url, synchronous=synchronous, busy_timeout=busy_timeout)
+        return SQLiteControlStore(url, synchronous=synchronous, busy_timeout=busy_timeout, read_only=read_only)
     if synchronous is not None or busy_timeout is not None:
         raise ConfigError(
             "synchronous and busy_timeout are SQLite options",

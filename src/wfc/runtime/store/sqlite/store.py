@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from wfc.runtime.errors import ConfigError
@@ -125,6 +127,45 @@ def _nothing() -> None:
     pass
 
 
+def _open_read_only(path: str, timeout: float) -> sqlite3.Connection:
+    """A connection that cannot write (``mode=ro``): commands that only look (``wfc status``, ``list``,
+    ``history``, ``watch``) never change the database, not even by a migration. A file nobody may write (its
+    WAL index cannot be created either) is opened ``immutable``: no writer can change it under the reader."""
+    from wfc.runtime.store.sqlite.schema import SCHEMA_VERSION
+
+    quoted = urllib.parse.quote(str(Path(path).resolve()))
+    conn: sqlite3.Connection | None = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(
+                f"file:{quoted}?{query}", uri=True, isolation_level=None, check_same_thread=False,
+                timeout=timeout, cached_statements=256,
+            )  # fmt: skip
+            conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            newest = conn.execute("SELECT max(version) FROM wfc_migrations").fetchone()[0] or 0
+            break
+        except sqlite3.OperationalError as exc:
+            if conn is not None:
+                conn.close()
+            if "no such table" in str(exc):
+                raise ConfigError(
+                    f"{path} is not a wfc database (it has no wfc tables)",
+                    hint="give the database the workflows run on with --db",
+                ) from None
+            if query.endswith("immutable=1"):
+                raise
+    assert conn is not None
+    if newest != SCHEMA_VERSION:
+        conn.close()
+        raise ConfigError(
+            f"the database {path} has schema version {newest}, this wfc reads version {SCHEMA_VERSION}",
+            hint="upgrade wfc to the version that wrote it"
+            if newest > SCHEMA_VERSION
+            else "a worker of this wfc version migrates it when it starts (`wfc worker`); reading never writes",
+        )
+    return conn
+
+
 class SQLiteStore:
     def __init__(
         self,
@@ -132,8 +173,10 @@ class SQLiteStore:
         *,
         synchronous: str | None = None,
         busy_timeout: float | None = None,
+        read_only: bool = False,
     ) -> None:
         self.url = url
+        self.read_only = read_only
         path, options = parse_url(url)
         unknown = set(options) - {"synchronous", "busy_timeout"}
         if unknown:
@@ -152,6 +195,15 @@ class SQLiteStore:
         self.memory = path == ":memory:" or path.startswith("file::memory:")
         self.synchronous = sync
         self._lock = threading.RLock()
+        if read_only and not self.memory:
+            try:
+                self.conn = _open_read_only(path, timeout)
+            except sqlite3.Error as exc:
+                raise store_error(exc, f"cannot open {url} for reading") from None
+            self._savepoint = _Savepoint(self.conn)
+            self._transaction = _Transaction(self.conn, self._lock)
+            self._handle = TransactionHandle(self.conn)
+            return
         try:
             self.conn = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=timeout, cached_statements=256
