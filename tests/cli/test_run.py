@@ -142,7 +142,8 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 def test_run_continues_after_the_process_is_killed(tmp_path: Path) -> None:
     log = tmp_path / "ran.log"
-    command = ("run", f"{FLOWS_REL}:nap", f"log={log}", "seconds=1.5", "--db", db(tmp_path))
+    # long enough to still be asleep when the second process has started on a loaded machine (2 s and more)
+    command = ("run", f"{FLOWS_REL}:nap", f"log={log}", "seconds=6", "--db", db(tmp_path))
     first = spawn(*command)
     lines = read_until(first, lambda line: "sleeping until" in line)
     first.send_signal(signal.SIGKILL)  # no chance to clean up: leases and all stay behind
