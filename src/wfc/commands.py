@@ -469,6 +469,33 @@ def wait_event(name: str, timeout: float | dt.timedelta | None = None) -> WaitEv
     return WaitEvent(name, _seconds(timeout, "timeout"))
 
 
+MAX_ID_LENGTH = 1000
+"""The longest instance id (an id is a key stored in every row of an instance, and shown by every command)."""
+
+
+def check_instance_id(value: object) -> None:
+    """An instance id given by the caller: text of 1 to :data:`MAX_ID_LENGTH` characters that is valid UTF-8
+    (no lone surrogates, as a byte string decoded with ``surrogateescape`` has) and holds no NUL. Raises
+    :class:`WfcError` (``WFC402``)."""
+    if value is None:
+        return
+    hint = "use a short text id such as an order number: `order-1234`"
+    if not isinstance(value, str):
+        raise WfcError(f"an instance id is text, not {type(value).__name__}", code="WFC402", hint=hint)
+    if not value or len(value) > MAX_ID_LENGTH:
+        raise WfcError(
+            f"an instance id has 1 to {MAX_ID_LENGTH} characters, not {len(value)}", code="WFC402", hint=hint
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise WfcError(
+            f"the instance id {value[:60]!r} is not valid UTF-8 text", code="WFC402", hint=hint
+        ) from None
+    if "\x00" in value:
+        raise WfcError("an instance id cannot contain a NUL character", code="WFC402", hint=hint)
+
+
 # ---- registries -------------------------------------------------------------------------------------------------
 
 _lock = threading.Lock()

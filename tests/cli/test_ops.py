@@ -129,7 +129,7 @@ def test_unknown_instances_and_databases_are_one_line_errors(db: str, tmp_path: 
     assert unknown.stderr.splitlines()[0].startswith("error[WFC420]:") and "'nope'" in unknown.stderr
     missing = invoke(command, "nope", *extra, "--db", f"sqlite:///{tmp_path / 'typo.db'}")
     assert missing.exit_code == 2 and missing.stderr.startswith(
-        f"error: no database at {tmp_path / 'typo.db'}"
+        f"error[WFC460]: no database at {tmp_path / 'typo.db'}"
     )
     assert not (tmp_path / "typo.db").exists()  # a mistyped path does not create an empty database
     for result in (unknown, missing):

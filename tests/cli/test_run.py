@@ -98,9 +98,9 @@ def test_inputs() -> None:
     [
         (["n=notanumber"], "error[WFC405]: argument 'n' of workflow typed: expected int, got str"),
         (["m=1"], "error[WFC405]: cannot start workflow typed: missing a required argument: 'n'"),
-        (["--input", "[1"], "error: --input is not valid JSON"),
-        (["--input", "3"], "error: --input must be a JSON object or list"),
-        (["just-text"], "error: expected an argument as key=value"),
+        (["--input", "[1"], "error[WFC460]: --input is not valid JSON"),
+        (["--input", "3"], "error[WFC460]: --input must be a JSON object or list"),
+        (["just-text"], "error[WFC460]: expected an argument as key=value"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:

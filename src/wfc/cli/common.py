@@ -26,21 +26,65 @@ from wfc.errors import CompileError, Diagnostic, Span, WfcError
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+USAGE_CODE = "WFC460"
+"""The code of a bad command-line input: an option's value, an argument, a path that cannot be used."""
+MAX_CONCURRENCY = 1024
+"""Worker threads one process may run (each is an OS thread with its own stack)."""
+MAX_PARALLELISM = 10_000
+"""Steps one process may run at once."""
 _SKIP_DIRS = {".venv", "venv", "__pycache__", "node_modules", "build", "dist", ".git", ".tox", ".mypy_cache"}
 
 
 class CliError(click.ClickException):
-    """One clear line (plus an optional hint) and an exit code; raised for anything the user can fix."""
+    """One clear line (plus an optional hint) and an exit code; raised for anything the user can fix. A usage
+    error (exit 2) carries the code :data:`USAGE_CODE` unless given another."""
 
-    def __init__(self, message: str, *, hint: str | None = None, exit_code: int = EXIT_USAGE) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, exit_code: int = EXIT_USAGE, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.hint = hint
+        self.code = code or (USAGE_CODE if exit_code == EXIT_USAGE else None)
         setattr(self, "exit_code", exit_code)  # noqa: B010 - click declares it a class variable
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        code = f"[{self.code}]" if self.code else ""
+        click.echo(f"error{code}: {self.format_message()}", err=True)
         if self.hint:
             click.echo(f"  hint: {self.hint}", err=True)
+
+
+def shown_path(path: object, limit: int = 80) -> str:
+    """A path as an error message shows it: at most ``limit`` characters, undecodable bytes escaped."""
+    text = os.fsdecode(path) if isinstance(path, str | bytes | os.PathLike) else str(path)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return (
+        text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2 :]} ({len(text)} characters)"
+    )
+
+
+class Seconds(click.ParamType):  # type: ignore[type-arg]
+    """A number of seconds: finite, from 0 to a bound (``nan``, ``inf`` and ``1e999`` are refused)."""
+
+    name = "seconds"
+
+    def __init__(self, maximum: float = 100 * 366 * 86400) -> None:
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            try:
+                seconds = float(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not 0 <= seconds <= self.maximum:  # false for nan
+            self.fail(f"{value!r} is not a number of seconds from 0 to {self.maximum:g}", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
 
 
 def allow_imports_option(fn: F) -> F:
@@ -145,7 +189,9 @@ def load_workflows(path: Path, *, execute_imports: bool = True) -> list[Workflow
     source (see ``--allow-imports``); the workflows compile and draw, but cannot run.
     """
     if not path.exists():
-        raise CliError(f"no such file: {path}", hint="give the path of a .py or .wf file")
+        raise CliError(f"no such file: {shown_path(path)}", hint="give the path of a .py or .wf file")
+    if not path.is_file():  # a FIFO or a device: reading it would block or never end
+        raise CliError(f"{shown_path(path)} is not a regular file", hint="give the path of a .py or .wf file")
     if path.suffix == ".wf":
         from wfc import dsl
 
@@ -186,17 +232,25 @@ def iter_sources(paths: tuple[str, ...]) -> Iterator[Path]:
                     part in _SKIP_DIRS or part.startswith(".") for part in child.relative_to(path).parts[:-1]
                 ):
                     continue
-                if child.suffix == ".wf" or (child.suffix == ".py" and _mentions_workflows(child)):
+                if (
+                    (child.suffix == ".wf"
+                    and child.is_file())
+                    or (child.suffix == ".py" and _mentions_workflows(child))
+                ):
                     yield child
         elif path.exists():
+            if not path.is_file():  # a FIFO or a device: reading it would block or never end
+                raise CliError(f"{shown_path(path)} is not a regular file", hint="give .py and .wf files")
             yield path
         else:
-            raise CliError(f"no such file or directory: {path}")
+            raise CliError(f"no such file or directory: {shown_path(path)}")
 
 
 def _mentions_workflows(path: Path) -> bool:
     """Only files that define workflows are imported when checking a directory (importing runs code)."""
     try:
+        if not path.is_file():  # a FIFO or a device would block or never end
+            return False
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
@@ -230,6 +284,13 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except OSError as exc:  # a path that cannot be used: too long, unwritable, not a directory...
+            if debug:
+                raise
+            where = f"{shown_path(exc.filename)}: " if exc.filename is not None else ""
+            raise CliError(
+                f"{where}{exc.strerror or exc}", hint="check the path and its permissions"
+            ) from None
         except Exception as exc:
             if debug:
                 raise
@@ -345,13 +406,13 @@ def parallelism_options(fn: F) -> F:
     ``--concurrency`` (worker threads; default: the workpool's size)."""
     fn = click.option(
         "--concurrency",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_CONCURRENCY),
         default=None,
         help="Worker threads (default: --max-parallelism). Never more steps than --max-parallelism run at once.",
     )(fn)
     return click.option(
         "--max-parallelism",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_PARALLELISM),
         default=25,
         show_default=True,
         help="Steps this process runs at once, across all workflows (a workflow's own limit also applies).",

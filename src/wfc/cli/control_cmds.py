@@ -19,6 +19,7 @@ from rich.table import Table
 
 from wfc.cli.common import (
     EXIT_FAILED,
+    SECONDS,
     CliError,
     db_option,
     handle_errors,
@@ -152,7 +153,7 @@ def restart(
 
 @click.command()
 @click.argument("instance_id", metavar="ID")
-@click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+@click.option("--timeout", type=SECONDS, metavar="SECONDS",
               help="Stop watching after this long (default: until the instance ends).")  # fmt: skip
 @db_option
 @json_option

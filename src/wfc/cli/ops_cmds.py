@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wfc.cli.common import (
+    SECONDS,
     CliError,
     db_option,
     handle_errors,
@@ -57,7 +58,7 @@ def _short(value: Any, limit: int = 60) -> str:
               help="A dotted module name or a .py/.wf path that registers the workflows and steps to serve "
               "(repeatable).")  # fmt: skip
 @parallelism_options
-@click.option("--grace", type=click.FloatRange(min=0), default=30.0, show_default=True,
+@click.option("--grace", type=SECONDS, default=30.0, show_default=True,
               help="Seconds the first SIGTERM/SIGINT waits for running steps before stopping.")  # fmt: skip
 @db_option
 @json_option

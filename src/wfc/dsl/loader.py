@@ -11,8 +11,10 @@ is a bug, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import errno
 import inspect
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -117,7 +119,11 @@ def analyze_file(
     execute_imports: bool = True,
 ) -> Analysis:
     shown = os.fspath(path)
+    if len(shown) > 1000:  # a path no file system accepts: keep the message one readable line
+        shown = f"{shown[:40]}…{shown[-40:]} ({len(shown)} characters)"
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device: reading would block or never end
+            raise OSError(errno.EINVAL, "not a regular file")
         text = Path(path).read_text(encoding="utf-8")
         where = Path(path).resolve()
     except (OSError, UnicodeDecodeError, ValueError, RuntimeError, TypeError) as exc:

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from wfc import convert
-from wfc.commands import RetryPolicy, WorkflowDef
-from wfc.errors import Canceled
+from wfc.commands import RetryPolicy, WorkflowDef, check_instance_id
+from wfc.errors import Canceled, WfcError
 from wfc.runtime import steps
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
@@ -211,6 +211,7 @@ class Runtime(Control):
         Arguments are checked against the workflow's type hints (``WFC405``). ``on_complete``: a ``@wfc.step`` or
         ``@wfc.transaction`` called as ``on_complete(workflow_id, completion, context)`` once it ends.
         """
+        check_instance_id(id)
         iid = self.engine.start(
             workflow, args, kwargs, instance_id=id, on_complete=on_complete, context=context
         )
@@ -446,6 +447,10 @@ class Runtime(Control):
             key = workflow.key if isinstance(workflow, WorkflowDef) else self._workflow_key(workflow)
         state_value = WorkflowState(state).value if state is not None else None
         parent_n = self._instance(parent).n if parent is not None else None
+        if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 20):
+            raise WfcError(
+                f"invalid cursor {cursor[:40]!r}", code="WFC402", hint="pass the cursor a previous page returned"
+            )
         before = int(cursor) if cursor else None
         rows = self.store.list_instances(
             workflow=key, state=state_value, parent=parent_n, limit=limit + 1, before=before

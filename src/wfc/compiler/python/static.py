@@ -36,6 +36,7 @@ import inspect
 import os
 import re
 import site
+import stat
 import sys
 import sysconfig
 import types
@@ -201,7 +202,10 @@ class _Reader:
         if name in self.reading:  # an import cycle: nothing known yet, marked incomplete
             return StaticModule(name, file, {}, True)
         try:
-            if file.stat().st_size > MAX_SOURCE_BYTES:
+            info = file.stat()
+            if not stat.S_ISREG(info.st_mode):  # a FIFO or a device: reading would block or never end
+                raise StaticImportError(f"{file.name} is not a regular file")
+            if info.st_size > MAX_SOURCE_BYTES:
                 raise StaticImportError(f"{file} is larger than {MAX_SOURCE_BYTES // 1024 // 1024} MiB")
             text = file.read_bytes()
         except OSError as exc:

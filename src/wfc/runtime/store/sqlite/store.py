@@ -189,8 +189,10 @@ class SQLiteStore:
             raise ConfigError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {sync!r}")
         try:
             timeout = float(busy_timeout if busy_timeout is not None else options.get("busy_timeout", 5.0))
-        except ValueError:
+        except (ValueError, TypeError):
             raise ConfigError(f"busy_timeout must be a number of seconds in {url!r}") from None
+        if not 0 <= timeout <= 86400:  # nan and inf fail too: SQLite takes whole milliseconds in an int
+            raise ConfigError(f"busy_timeout must be between 0 and 86400 seconds, not {timeout!r}")
         self.path = path
         self.memory = path == ":memory:" or path.startswith("file::memory:")
         self.synchronous = sync
