@@ -92,7 +92,7 @@ def test_busy_timeout_is_validated(capsys: pytest.CaptureFixture[str], db: str, 
         "unknown-option",
         "missing-argument",
         "unknown-command",
-    ],  # fmt: skip
+    ],
 )
 def test_bad_option_values(capsys: pytest.CaptureFixture[str], db: str, args: list[str]) -> None:
     assert_usage_error(wfc_main(capsys, *args, "--db", db) if args[0] != "check" else wfc_main(capsys, *args))
@@ -186,7 +186,7 @@ def test_fuzz_arguments_give_clean_errors(
     if "--db" not in args:
         args += ["--db", f"sqlite:///{tmp_path / 'fuzz.db'}"]
     try:
-        status, out, err = wfc_main(capsys, *args)
+        status, _out, err = wfc_main(capsys, *args)
     finally:
         for leftover in tmp_path.glob("*.svg"):
             leftover.unlink()
