@@ -10,6 +10,7 @@ and persisted (a step is persisted by its registry key, never by its code).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import inspect
 import math
 import threading
@@ -513,7 +514,7 @@ def _same_identity(kind: str, old: Any, new: Any) -> None:
         return
     factory = old_fn.__code__ is new_fn.__code__  # one def statement run twice: two closures
     renamed = old_fn.__qualname__ != new_fn.__qualname__  # two functions given one name=
-    if factory or renamed:
+    if (factory or renamed) and _still_used(old):
         raise WfcError(
             f"{kind} {new.key} is defined twice ({old_fn.__qualname__} and {new_fn.__qualname__}, each with its "
             "own code or closure): instances name a definition by its key, so every process would run one of "
@@ -522,6 +523,25 @@ def _same_identity(kind: str, old: Any, new: Any) -> None:
             hint=f"give each {kind} its own name=..., e.g. @wfc.{'workflow' if kind == 'workflow' else 'step'}"
             '(name=f"charge_{region}") in a factory',
         )
+
+
+def _still_used(old: Any) -> bool:
+    """Whether anything but the registries still holds ``old``: a test that defines a workflow inside a
+    function run many times (a parametrized test) leaves only garbage behind, which the new one replaces; a
+    factory's products held by the application are both alive, and would be confused. (Run on a collision
+    only: it collects garbage first so that cycles do not count.)"""
+    gc.collect()
+    ours = {_same_identity.__code__, _still_used.__code__, register_step.__code__, register_workflow.__code__}
+    for holder in gc.get_referrers(old):
+        if holder is STEPS or holder is WORKFLOWS:
+            continue
+        if inspect.isframe(holder):
+            if holder.f_code not in ours:
+                return True  # a local variable of a running function
+        elif isinstance(holder, dict | list | tuple | set):
+            return True  # a module's (or an object's) attribute, or a collection of definitions
+        # else a closure cell or the internals of another definition: kept alive by the registry only
+    return False
 
 
 def register_step(step: StepDef) -> StepDef:

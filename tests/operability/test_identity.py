@@ -97,10 +97,13 @@ def _factory(region: str, named: bool) -> Any:
     return bill
 
 
+KEPT: list[Any] = []
+
+
 def test_a_factory_without_names_is_refused_at_its_second_workflow() -> None:
-    _factory("north", named=False)
+    KEPT.append(_factory("north", named=False))  # the application holds the first one
     with pytest.raises(WfcError, match=r"is defined twice") as info:
-        _factory("south", named=False)
+        KEPT.append(_factory("south", named=False))
     assert info.value.code == "WFC411"
     assert "name=" in (info.value.hint or "")
 
@@ -128,3 +131,30 @@ def test_registering_the_same_definition_again_or_a_reload_is_not_a_duplicate(tm
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("reloaded_mod", None)
+
+
+def test_a_factory_used_inside_a_function_is_refused_too() -> None:
+    def main() -> None:
+        first = _factory("inner-a", named=False)
+        second = _factory("inner-b", named=False)  # first is alive in this frame
+        del first, second
+
+    with pytest.raises(WfcError, match="is defined twice"):
+        main()
+
+
+@pytest.mark.parametrize("run", [1, 2, 3])
+def test_a_workflow_defined_in_a_parametrized_test_is_replaced_each_run(run: int, rt: wfc.Runtime) -> None:
+    """The previous run's definitions are garbage (only the registry holds them): not duplicates."""
+
+    @wfc.step
+    def local_step(x: int) -> int:
+        return x * 10
+
+    @wfc.workflow
+    def local_flow(x: int):
+        got = yield local_step(x)
+        return (x, got)
+
+    assert wfc.testing.run(local_flow, run) == (run, run * 10)
+    assert tuple(rt.run_until_complete(rt.start(local_flow, run))) == (run, run * 10)
