@@ -9,13 +9,13 @@ def fetch(n: int) -> int:
 
 
 @wfc.workflow
-def collect(limit: int):
+def collect(limit: int) -> wfc.Workflow[int]:
     total = 0
     for i in range(limit):
         try:
-            total += yield fetch(i)
+            total += yield from fetch(i)
         except ValueError:
             continue
         finally:
-            yield wfc.sleep(1)
+            yield from wfc.sleep(1)
     return total

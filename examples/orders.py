@@ -36,26 +36,26 @@ def notify(order_id: str, message: str) -> None:
 
 
 @wfc.workflow
-def ship(order_id: str, address: str):
+def ship(order_id: str, address: str) -> wfc.Workflow[str]:
     """A child workflow: print the label, then hand over to the carrier."""
-    label = yield print_label(order_id, address)
-    yield notify(order_id, f"shipped with {label}")
+    label = yield from print_label(order_id, address)
+    yield from notify(order_id, f"shipped with {label}")
     return label
 
 
 @wfc.workflow
-def fulfil_order(order_id: str, items: dict[str, int], address: str, amount: float):
-    payment = yield charge_card(order_id, amount)
-    reservations = yield wfc.all_of(*[reserve_item(sku, qty) for sku, qty in items.items()])
+def fulfil_order(order_id: str, items: dict[str, int], address: str, amount: float) -> wfc.Workflow[dict[str, object]]:
+    payment = yield from charge_card(order_id, amount)
+    reservations = yield from wfc.all_of(*[reserve_item(sku, qty) for sku, qty in items.items()])
     if amount > 100:
         try:
-            approved = yield wfc.wait_event("approval", timeout=24 * 3600)
+            approved = yield from wfc.wait_event("approval", timeout=24 * 3600)
         except wfc.Timeout:
             approved = False
         if not approved:
-            yield notify(order_id, "order not approved")
+            yield from notify(order_id, "order not approved")
             return {"order": order_id, "status": "rejected"}
-    yield wfc.sleep(5)  # cooling-off period: the customer may still cancel
-    label = yield ship(order_id, address)
+    yield from wfc.sleep(5)  # cooling-off period: the customer may still cancel
+    label = yield from ship(order_id, address)
     return {"order": order_id, "status": "shipped", "payment": payment, "label": label,
             "bins": [r["bin"] for r in reservations]}

@@ -35,24 +35,24 @@ def total_of(prices: list[float]) -> float:
 
 
 @wfc.workflow
-def checkout(customer: str, basket: dict[str, int]):
-    prices = []
+def checkout(customer: str, basket: dict[str, int]) -> wfc.Workflow[dict[str, object]]:
+    prices: list[float] = []
     for sku, count in basket.items():              # a loop whose body yields keeps its place
-        price = yield quote(sku)
+        price = yield from quote(sku)
         prices.extend([price] * count)
     total = total_of(prices)                        # ordinary code between steps
     try:
-        receipt = yield pay(customer, total)
+        receipt = yield from pay(customer, total)
     except PaymentDeclined as declined:             # the step's own exception type
-        yield email(customer, f"payment declined: {declined}")
+        yield from email(customer, f"payment declined: {declined}")
         return {"status": "declined"}
     finally:
-        yield email(customer, "thank you for shopping")   # yields inside finally too
-    _sent, _slept = yield wfc.all_of(               # parallel steps; results in argument order
+        yield from email(customer, "thank you for shopping")   # yields inside finally too
+    _sent, _slept = yield from wfc.all_of(               # parallel steps; results in argument order
         email(customer, f"paid {total}"),
         wfc.sleep(60),
     )
-    which, _value = yield wfc.any_of(                # a race: an event against a timer
+    which, _value = yield from wfc.any_of(                # a race: an event against a timer
         wfc.wait_event("delivered"),
         wfc.sleep(7 * 24 * 3600),
     )

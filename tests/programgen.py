@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -260,9 +261,10 @@ def programs(draw: st.DrawFn, depth: int = 2) -> str:
 _loaded = itertools.count()
 
 
-def load_module(source: str, directory: Path) -> ModuleType:
-    """Import ``source`` as a real module file, so ``inspect.getsource`` works on its functions."""
-    name = f"wfc_generated_{next(_loaded)}"
+def load_module(source: str, directory: Path, name: str | None = None) -> ModuleType:
+    """Import ``source`` as a real module file, so ``inspect.getsource`` works on its functions. A given
+    ``name`` (in a fresh ``directory``) replaces an earlier module of that name, its steps and workflows."""
+    name = name or f"wfc_generated_{next(_loaded)}"
     path = directory / f"{name}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(name, path)
@@ -271,3 +273,9 @@ def load_module(source: str, directory: Path) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def with_yield_from(source: str) -> str:
+    """The same program written with ``x = yield from cmd`` wherever it has ``x = yield cmd`` (every yield of a
+    generated program yields a command)."""
+    return re.sub(r"\byield (?!from\b)", "yield from ", source)

@@ -17,7 +17,9 @@ Write a workflow as a generator that yields steps::
 from __future__ import annotations
 
 from wfc import testing as testing
+from wfc.commands import Command as Command
 from wfc.commands import RetryPolicy as RetryPolicy
+from wfc.commands import Workflow as Workflow
 from wfc.commands import all_of as all_of
 from wfc.commands import any_of as any_of
 from wfc.commands import register_error as register_error
@@ -39,6 +41,7 @@ from wfc.runtime.context import log as log
 from wfc.runtime.context import now as now
 from wfc.runtime.context import random as random
 from wfc.runtime.context import uuid4 as uuid4
+from wfc.runtime.handle import Handle as Handle
 from wfc.runtime.migrate import MigrationReport as MigrationReport
 from wfc.runtime.records import Completion as Completion
 from wfc.runtime.records import HistoryRecord as HistoryRecord
@@ -50,9 +53,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Canceled",
+    "Command",
     "CompileError",
     "Completion",
     "Diagnostic",
+    "Handle",
     "HistoryRecord",
     "MigrationReport",
     "RetryPolicy",
@@ -61,6 +66,7 @@ __all__ = [
     "StepFailed",
     "Timeout",
     "WfcError",
+    "Workflow",
     "WorkflowFailed",
     "WorkflowState",
     "all_of",

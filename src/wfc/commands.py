@@ -14,16 +14,28 @@ import gc
 import inspect
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, Self, overload
 
 import attrs
+from typing_extensions import ParamSpec, TypeVar
 
 from wfc.errors import WfcError
 
 StepKind = Literal["step", "transaction"]
 _E = TypeVar("_E", bound=type[BaseException])
+# Defaults (PEP 696) let code that does not care write plain ``StepDef``/``Command`` (meaning ``[..., Any]``).
+R = TypeVar("R", covariant=True, default=Any)
+"""The result type of a command: what ``yield from command`` evaluates to."""
+P = ParamSpec("P", default=...)
+_T = TypeVar("_T")
+_T1 = TypeVar("_T1")
+_T2 = TypeVar("_T2")
+_T3 = TypeVar("_T3")
+_T4 = TypeVar("_T4")
+_T5 = TypeVar("_T5")
+_T6 = TypeVar("_T6")
 
 
 MAX_DELAY_SECONDS = 100 * 366 * 86400
@@ -188,10 +200,26 @@ class CallOptions:
 _NO_OPTIONS = CallOptions()
 
 
-class Command:
-    """Base of everything a workflow may ``yield``."""
+class Command(Generic[R]):
+    """Base of everything a workflow may ``yield``; ``R`` is the type of its result.
+
+    A command is iterable: iterating yields the command itself once and returns what is sent back, so
+    ``x = yield from cmd`` means exactly ``x = yield cmd`` in Python, and the compiler makes the same table of
+    both. Type checkers see ``Generator[Command[R], Any, R]``, so ``x`` gets the command's result type without an
+    annotation (a plain ``yield`` gives every result the generator's one send type, ``Any``).
+    """
 
     __slots__ = ()
+
+    def __iter__(self) -> Generator[Command[R], Any, R]:
+        result: R = yield self
+        return result
+
+
+Workflow = Generator[Command[Any], Any, _T]
+"""The return annotation of a workflow function that returns ``T``: ``def checkout(order: str) ->
+wfc.Workflow[Receipt]``. It yields commands; what a ``yield`` evaluates to is typed by the command through
+``yield from`` (see :class:`Command`)."""
 
 
 def _check_run_at(value: object) -> dt.datetime | None:
@@ -206,7 +234,7 @@ def _check_run_at(value: object) -> dt.datetime | None:
     return value
 
 
-class _Callable(Command):
+class _Callable(Command[R]):
     """Shared ``.options()`` of step and child calls."""
 
     __slots__ = ()
@@ -220,7 +248,7 @@ class _Callable(Command):
         run_after: float | dt.timedelta | None = None,
         run_at: dt.datetime | None = None,
         inline: bool | None = None,
-    ) -> Any:
+    ) -> Self:
         """A copy of this call with options set for this call only."""
         old = self.opts
         new = CallOptions(
@@ -233,7 +261,7 @@ class _Callable(Command):
         if not isinstance(new.retry, RetryPolicy | bool | None):
             msg = f"retry must be a wfc.RetryPolicy, True or False, not {type(new.retry).__name__}"
             raise WfcError(msg, code="WFC402")
-        return attrs.evolve(self, opts=new)  # type: ignore[misc]
+        return attrs.evolve(self, opts=new)  # type: ignore[misc,no-any-return,unused-ignore]
 
 
 _UNKNOWN = object()
@@ -265,7 +293,7 @@ def _plain_arity(signature: inspect.Signature | None) -> int | None:
 
 
 @attrs.frozen(eq=False)
-class StepDef:
+class StepDef(Generic[P, R]):
     """A function decorated with ``@wfc.step`` or ``@wfc.transaction``.
 
     Calling it returns a :class:`StepCall`; ``.fn`` is the original function (call it directly in unit tests).
@@ -282,7 +310,7 @@ class StepDef:
     signature: inspect.Signature | None = None
     cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> StepCall:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> StepCall[R]:
         if RUNNING.get() is None:
             raise _outside("step", self.name)
         arity = self.cache.get("arity", _UNKNOWN)
@@ -308,7 +336,7 @@ class StepDef:
 
 
 @attrs.frozen(eq=False)
-class WorkflowDef:
+class WorkflowDef(Generic[P, R]):
     """A workflow: a generator function decorated with ``@wfc.workflow``, or one loaded from a ``.wf`` file.
 
     Calling it inside a workflow returns a :class:`ChildCall`. ``fn`` is the generator function (``None`` for
@@ -327,7 +355,7 @@ class WorkflowDef:
     syntax: Any = None
     cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> ChildCall:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> ChildCall[R]:
         if RUNNING.get() is None:
             raise _outside("workflow", self.name)
         try:
@@ -358,8 +386,8 @@ class WorkflowDef:
 
 
 @attrs.frozen
-class StepCall(_Callable):
-    step: StepDef
+class StepCall(_Callable[R]):
+    step: StepDef[..., R]
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any]
     opts: CallOptions = CallOptions()
@@ -370,8 +398,8 @@ class StepCall(_Callable):
 
 
 @attrs.frozen
-class ChildCall(_Callable):
-    workflow: WorkflowDef
+class ChildCall(_Callable[R]):
+    workflow: WorkflowDef[..., R]
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any]
     opts: CallOptions = CallOptions()
@@ -382,7 +410,7 @@ class ChildCall(_Callable):
 
 
 @attrs.frozen
-class Sleep(Command):
+class Sleep(Command[None]):
     seconds: float
 
     @property
@@ -391,7 +419,7 @@ class Sleep(Command):
 
 
 @attrs.frozen
-class WaitEvent(Command):
+class WaitEvent(Command[Any]):
     name: str
     timeout: float | None = None
 
@@ -400,7 +428,7 @@ class WaitEvent(Command):
         return f"event {self.name}"
 
 
-def _commands(items: tuple[Any, ...], what: str) -> tuple[Command, ...]:
+def _commands(items: tuple[Any, ...], what: str) -> tuple[Command[Any], ...]:
     if len(items) == 1 and isinstance(items[0], list | tuple):
         items = tuple(items[0])
     for i, item in enumerate(items):
@@ -411,10 +439,10 @@ def _commands(items: tuple[Any, ...], what: str) -> tuple[Command, ...]:
 
 
 @attrs.frozen
-class AllOf(Command):
+class AllOf(Command[R]):
     """Run every command at once; the result is the list of their results, in argument order."""
 
-    items: tuple[Command, ...]
+    items: tuple[Command[Any], ...]
 
     @property
     def display_name(self) -> str:
@@ -422,29 +450,74 @@ class AllOf(Command):
 
 
 @attrs.frozen
-class AnyOf(Command):
+class AnyOf(Command[R]):
     """Run every command at once; the result is ``(index, value)`` of the first to finish. The rest are canceled."""
 
-    items: tuple[Command, ...]
+    items: tuple[Command[Any], ...]
 
     @property
     def display_name(self) -> str:
         return f"any_of({len(self.items)})"
 
 
-def all_of(*commands: Any) -> AllOf:
-    """``results = yield wfc.all_of(a, b, c)``: run in parallel, results in argument order.
+# Typed overloads: separate commands give a tuple type of their results, position by position (at run time the
+# result is a list in argument order: unpacking and indexing work alike); one list gives a list.
+@overload
+def all_of(c1: Command[_T1], /) -> AllOf[tuple[_T1]]: ...
+@overload
+def all_of(c1: Command[_T1], c2: Command[_T2], /) -> AllOf[tuple[_T1, _T2]]: ...
+@overload
+def all_of(c1: Command[_T1], c2: Command[_T2], c3: Command[_T3], /) -> AllOf[tuple[_T1, _T2, _T3]]: ...
+@overload
+def all_of(
+    c1: Command[_T1], c2: Command[_T2], c3: Command[_T3], c4: Command[_T4], /
+) -> AllOf[tuple[_T1, _T2, _T3, _T4]]: ...
+@overload
+def all_of(
+    c1: Command[_T1], c2: Command[_T2], c3: Command[_T3], c4: Command[_T4], c5: Command[_T5], /
+) -> AllOf[tuple[_T1, _T2, _T3, _T4, _T5]]: ...
+@overload
+def all_of(
+    c1: Command[_T1], c2: Command[_T2], c3: Command[_T3], c4: Command[_T4], c5: Command[_T5], c6: Command[_T6], /
+) -> AllOf[tuple[_T1, _T2, _T3, _T4, _T5, _T6]]: ...
+@overload
+def all_of(commands: Sequence[Command[_T]], /) -> AllOf[list[_T]]: ...
+@overload
+def all_of(*commands: Command[_T]) -> AllOf[list[_T]]: ...
 
-    Also accepts one list: ``yield wfc.all_of([charge(o) for o in orders])``. If one fails, the first failure
-    raises at the ``yield`` and the others are canceled.
+
+def all_of(*commands: Any) -> AllOf[Any]:
+    """``results = yield from wfc.all_of(a, b, c)``: run in parallel, results in argument order.
+
+    Also accepts one list: ``yield from wfc.all_of([charge(o) for o in orders])``. If one fails, the first failure
+    raises at the ``yield`` and the others are canceled. Type checkers see a tuple of the commands' result types
+    for up to six separate commands (``a, b = yield from wfc.all_of(x(), y())``), a list for one list or
+    ``*commands``; at run time the result is always a list.
     """
     return AllOf(_commands(commands, "all_of"))
 
 
-def any_of(*commands: Any) -> AnyOf:
-    """``index, value = yield wfc.any_of(a, b)``: the first command to finish wins; the others are canceled.
+@overload
+def any_of(c1: Command[_T1], /) -> AnyOf[tuple[int, _T1]]: ...
+@overload
+def any_of(c1: Command[_T1], c2: Command[_T2], /) -> AnyOf[tuple[int, _T1 | _T2]]: ...
+@overload
+def any_of(c1: Command[_T1], c2: Command[_T2], c3: Command[_T3], /) -> AnyOf[tuple[int, _T1 | _T2 | _T3]]: ...
+@overload
+def any_of(
+    c1: Command[_T1], c2: Command[_T2], c3: Command[_T3], c4: Command[_T4], /
+) -> AnyOf[tuple[int, _T1 | _T2 | _T3 | _T4]]: ...
+@overload
+def any_of(commands: Sequence[Command[_T]], /) -> AnyOf[tuple[int, _T]]: ...
+@overload
+def any_of(*commands: Command[_T]) -> AnyOf[tuple[int, _T]]: ...
 
-    If the first to finish failed, its failure raises at the ``yield`` (a race, like ``Promise.race``).
+
+def any_of(*commands: Any) -> AnyOf[Any]:
+    """``index, value = yield from wfc.any_of(a, b)``: the first command to finish wins; the others are canceled.
+
+    If the first to finish failed, its failure raises at the ``yield`` (a race, like ``Promise.race``). Type
+    checkers see ``tuple[int, A | B]``: the winner's index and the union of the commands' result types.
     """
     items = _commands(commands, "any_of")
     if not items:
@@ -453,14 +526,14 @@ def any_of(*commands: Any) -> AnyOf:
 
 
 def sleep(duration: float | dt.timedelta) -> Sleep:
-    """``yield wfc.sleep(seconds_or_timedelta)``: a durable timer. A sleeping workflow costs a row, no thread."""
+    """``yield from wfc.sleep(seconds_or_timedelta)``: a durable timer. A sleeping workflow costs a row, no thread."""
     seconds = _seconds(duration, "sleep duration")
     assert seconds is not None
     return Sleep(seconds)
 
 
 def wait_event(name: str, timeout: float | dt.timedelta | None = None) -> WaitEvent:
-    """``value = yield wfc.wait_event("approved", timeout=3600)``: the first unconsumed event of that name.
+    """``value = yield from wfc.wait_event("approved", timeout=3600)``: the first unconsumed event of that name.
 
     An event sent before the wait is kept and taken at once. An event sent with an error raises here; if
     ``timeout`` passes first, :class:`wfc.Timeout` raises here.

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Generator
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 
 from wfc.commands import (
     RetryOption,
@@ -23,6 +23,30 @@ from wfc.commands import (
     register_workflow,
 )
 from wfc.errors import WfcError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StepDecorator(Protocol):
+    """What ``@wfc.step(...)`` with options returns: a decorator keeping the function's signature."""
+
+    @overload
+    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]], /) -> StepDef[P, R]: ...
+    @overload
+    def __call__(self, fn: Callable[P, R], /) -> StepDef[P, R]: ...
+
+
+class TransactionDecorator(Protocol):
+    """What ``@wfc.transaction(...)`` with options returns: the signature without the database handle."""
+
+    def __call__(self, fn: Callable[Concatenate[Any, P], R], /) -> StepDef[P, R]: ...
+
+
+class WorkflowDecorator(Protocol):
+    """What ``@wfc.workflow(...)`` with options returns."""
+
+    def __call__(self, fn: Callable[P, Generator[Any, Any, R]], /) -> WorkflowDef[P, R]: ...
 
 
 def _key(fn: Callable[..., Any], name: str | None = None) -> str:
@@ -67,7 +91,7 @@ def _check_retry(retry: object, where: str) -> None:
 
 def _make_step(
     fn: Callable[..., Any], kind: StepKind, name: str | None, retry: RetryOption, inline: bool
-) -> StepDef:
+) -> StepDef[..., Any]:
     if not callable(fn):
         raise WfcError(f"@wfc.{kind} decorates a function, not {fn!r}", code="WFC402")
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
@@ -100,34 +124,41 @@ def _make_step(
     return register_step(step)
 
 
+# The overloads keep the decorated function's parameters (ParamSpec) so a wrong argument at a step call is a type
+# error, and its return type (an async step's awaited type) as the type of the step's result.
 @overload
-def step(fn: Callable[..., Any], /) -> StepDef: ...
+def step(fn: Callable[P, Coroutine[Any, Any, R]], /) -> StepDef[P, R]: ...
 @overload
-def step(
-    *, name: str | None = None, retry: RetryOption = None
-) -> Callable[[Callable[..., Any]], StepDef]: ...
+def step(fn: Callable[P, R], /) -> StepDef[P, R]: ...
+@overload
+def step(*, name: str | None = None, retry: RetryOption = None) -> StepDecorator: ...
 
 
 def step(
     fn: Callable[..., Any] | None = None, /, *, name: str | None = None, retry: RetryOption = None
-) -> StepDef | Callable[[Callable[..., Any]], StepDef]:
+) -> StepDef[..., Any] | StepDecorator:
     """A step: a plain function (sync or async) that does the work — I/O, calls, side effects.
 
     It runs outside the workflow's transaction, at least once, and is retried per ``retry``
     (a :class:`wfc.RetryPolicy`; ``True`` for the runtime's default policy; by default not retried).
-    Inside a workflow, ``result = yield my_step(args)``.
+    Inside a workflow, ``result = yield from my_step(args)`` (``result`` has the function's return type).
     """
     if fn is not None:
         return _make_step(fn, "step", name, retry, False)
-    return lambda f: _make_step(f, "step", name, retry, False)
+    return _decorator(lambda f: _make_step(f, "step", name, retry, False))  # type: ignore[no-any-return]
+
+
+def _decorator(make: Callable[[Callable[..., Any]], Any]) -> Any:
+    """The decorator returned when options are given (typed by the protocols above)."""
+    return make
 
 
 @overload
-def transaction(fn: Callable[..., Any], /) -> StepDef: ...
+def transaction(fn: Callable[Concatenate[Any, P], R], /) -> StepDef[P, R]: ...
 @overload
 def transaction(
     *, name: str | None = None, retry: RetryOption = None, inline: bool = False
-) -> Callable[[Callable[..., Any]], StepDef]: ...
+) -> TransactionDecorator: ...
 
 
 def transaction(
@@ -137,20 +168,20 @@ def transaction(
     name: str | None = None,
     retry: RetryOption = None,
     inline: bool = False,
-) -> StepDef | Callable[[Callable[..., Any]], StepDef]:
+) -> StepDef[..., Any] | TransactionDecorator:
     """A step that runs inside the store's transaction and commits atomically with the workflow's advance.
 
     Its first parameter receives the database handle (not passed by the workflow): ``def reserve(db, item)``,
-    ``yield reserve(item)``. ``inline=True`` runs it inside the transition itself.
+    ``yield from reserve(item)``. ``inline=True`` runs it inside the transition itself.
     """
     if fn is not None:
         return _make_step(fn, "transaction", name, retry, inline)
-    return lambda f: _make_step(f, "transaction", name, retry, inline)
+    return _decorator(lambda f: _make_step(f, "transaction", name, retry, inline))  # type: ignore[no-any-return]
 
 
 def _make_workflow(
     fn: Callable[..., Any], name: str | None, retry: RetryOption, max_parallelism: int | None
-) -> WorkflowDef:
+) -> WorkflowDef[..., Any]:
     if not callable(fn) or not hasattr(fn, "__code__"):
         raise WfcError(f"@wfc.workflow decorates a generator function, not {fn!r}", code="WFC402")
     _check_retry(retry, f"@wfc.workflow {fn.__qualname__}")
@@ -172,11 +203,11 @@ def _make_workflow(
 
 
 @overload
-def workflow(fn: Callable[..., Any], /) -> WorkflowDef: ...
+def workflow(fn: Callable[P, Generator[Any, Any, R]], /) -> WorkflowDef[P, R]: ...
 @overload
 def workflow(
     *, name: str | None = None, retry: RetryOption = None, max_parallelism: int | None = None
-) -> Callable[[Callable[..., Any]], WorkflowDef]: ...
+) -> WorkflowDecorator: ...
 
 
 def workflow(
@@ -186,7 +217,7 @@ def workflow(
     name: str | None = None,
     retry: RetryOption = None,
     max_parallelism: int | None = None,
-) -> WorkflowDef | Callable[[Callable[..., Any]], WorkflowDef]:
+) -> WorkflowDef[..., Any] | WorkflowDecorator:
     """A workflow: a generator function that yields steps. wfc compiles it to a state machine.
 
     ``retry`` is the default retry policy of its steps; ``max_parallelism`` caps how many of its steps run at
@@ -194,4 +225,4 @@ def workflow(
     """
     if fn is not None:
         return _make_workflow(fn, name, retry, max_parallelism)
-    return lambda f: _make_workflow(f, name, retry, max_parallelism)
+    return _decorator(lambda f: _make_workflow(f, name, retry, max_parallelism))  # type: ignore[no-any-return]

@@ -222,13 +222,13 @@ class Cutter:
         span = self.smap.span(node)
         value = getattr(node, "value", None)
         if isinstance(value, ast.YieldFrom):
-            self.error(
-                "WFC109",
-                "`yield from` is not supported in a workflow",
-                value,
-                "run another workflow as a child step: `result = yield other_workflow(args)`",
-            )
-            return []
+            # `x = yield from cmd` is `x = yield cmd` (a command's __iter__ yields itself once and returns what
+            # is sent back): the same table, while type checkers read the result type off the command.
+            problem = self._not_a_command(value.value) if self.check_commands else None
+            if problem is not None:
+                self.error("WFC109", f"`yield from` takes a command: {problem[1]}", value, problem[2])
+                return []
+            value = ast.copy_location(ast.Yield(value.value), value)
         if not isinstance(value, ast.Yield):
             if isinstance(node, ast.Return) and value is not None:
                 self.no_yield_in(value, "a `return` value")

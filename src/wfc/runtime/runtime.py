@@ -22,16 +22,19 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
+
+from typing_extensions import ParamSpec
 
 from wfc import convert
-from wfc.commands import RetryPolicy, WorkflowDef, check_instance_id
+from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
 from wfc.runtime import steps
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
 from wfc.runtime.engine import Engine
 from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
+from wfc.runtime.handle import Handle
 from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, WorkflowState
 from wfc.runtime.steps import StepResult
 from wfc.runtime.store import open_store
@@ -42,6 +45,8 @@ from wfc.runtime.worker import Worker
 log = logging.getLogger("wfc.runtime")
 
 _BATCH = 64
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class Blocked(ConfigError):
@@ -197,26 +202,58 @@ class Runtime(Control):
 
     # ---- starting and events ----------------------------------------------------------------------------------
 
+    # Typed overloads: a workflow's own arguments are checked against its parameters; with start options
+    # (id=, on_complete=) they are not (typing cannot put keywords beside a ParamSpec); by name, nothing is known.
+    @overload
+    def start(self, workflow: WorkflowDef[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> Handle[_R]: ...
+    @overload
     def start(
         self,
-        workflow: WorkflowDef | str,
+        workflow: WorkflowDef[..., _R],
+        /,
         *args: Any,
-        id: str | None = None,
-        on_complete: Any = None,
+        id: str,
+        on_complete: StepDef | None = None,
         context: Any = None,
         **kwargs: Any,
-    ) -> str:
-        """Start ``workflow(*args, **kwargs)``; returns its id. A given ``id`` makes this idempotent.
+    ) -> Handle[_R]: ...
+    @overload
+    def start(
+        self,
+        workflow: WorkflowDef[..., _R],
+        /,
+        *args: Any,
+        id: str | None = None,
+        on_complete: StepDef,
+        context: Any = None,
+        **kwargs: Any,
+    ) -> Handle[_R]: ...
+    @overload
+    def start(
+        self,
+        workflow: str,
+        /,
+        *args: Any,
+        id: str | None = None,
+        on_complete: StepDef | None = None,
+        context: Any = None,
+        **kwargs: Any,
+    ) -> Handle[Any]: ...
+
+    def start(self, workflow: WorkflowDef | str, /, *args: Any, **kwargs: Any) -> Handle[Any]:
+        """Start ``workflow(*args, **kwargs)``; returns its id as a :class:`~wfc.runtime.handle.Handle` (a
+        ``str``). A given ``id`` makes this idempotent.
 
         Arguments are checked against the workflow's type hints (``WFC405``). ``on_complete``: a ``@wfc.step`` or
         ``@wfc.transaction`` called as ``on_complete(workflow_id, completion, context)`` once it ends.
         """
+        id, on_complete, context = kwargs.pop("id", None), kwargs.pop("on_complete", None), kwargs.pop("context", None)
         check_instance_id(id)
         iid = self.engine.start(
             workflow, args, kwargs, instance_id=id, on_complete=on_complete, context=context
         )
         self._kick()
-        return iid
+        return Handle(iid, self)
 
     def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
         """Send event ``name`` to instance ``id``: taken by its first ``wait_event(name)`` (now, or later: it is
@@ -304,6 +341,11 @@ class Runtime(Control):
             pool = self._pool = concurrent.futures.ThreadPoolExecutor(width, thread_name_prefix="wfc-step")
             self._pool_width = width
         return pool
+
+    @overload
+    def run_until_complete(self, id: Handle[_R], timeout: float | None = None) -> _R: ...
+    @overload
+    def run_until_complete(self, id: str, timeout: float | None = None) -> Any: ...
 
     def run_until_complete(self, id: str, timeout: float | None = None) -> Any:
         """Run until instance ``id`` ends, waiting for timers as needed; return its result or raise its failure.
@@ -417,6 +459,11 @@ class Runtime(Control):
             f"all are busy); start one that imports {inst.workflow.partition(':')[0]}: wfc worker --app "
             f"{inst.workflow.partition(':')[0]} --db URL"
         )
+
+    @overload
+    def result(self, id: Handle[_R]) -> _R: ...
+    @overload
+    def result(self, id: str) -> Any: ...
 
     def result(self, id: str) -> Any:
         """The result of a completed instance; raises its failure if it failed (``WFC428`` if still running)."""

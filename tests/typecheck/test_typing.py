@@ -1,0 +1,60 @@
+"""Types flow through wfc's API: tests/typecheck/check_api.py passes mypy --strict and pyright (basedpyright: it
+bundles its Node.js runtime, so it runs offline, unlike the `pyright` wrapper, which downloads pyright on first
+use), and the examples the docs teach pass mypy --strict as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent.parent
+HERE = Path(__file__).parent
+# Files whose Python examples are complete programs (docs that show fragments of a session are not listed).
+DOC_EXAMPLES = ["README.md"]
+EXAMPLES = ["examples/tour.py", "examples/orders.py", "examples/ir_example.py"]
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+
+def _doc_blocks(tmp_path: Path) -> list[str]:
+    files = []
+    for doc in DOC_EXAMPLES:
+        for i, block in enumerate(re.findall(r"```python\n(.*?)```", (ROOT / doc).read_text(), re.S)):
+            path = tmp_path / f"{Path(doc).stem.lower().replace('-', '_')}_{i}.py"
+            path.write_text(block)
+            files.append(str(path))
+    return files
+
+
+def test_api_and_examples_pass_mypy_strict(tmp_path: Path) -> None:
+    docs = _doc_blocks(tmp_path)
+    assert docs, "README has a Python example"
+    result = _run(sys.executable, "-m", "mypy", "--strict", str(HERE / "check_api.py"), *EXAMPLES, *docs)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_api_passes_pyright_strict() -> None:
+    exe = Path(sys.executable).parent / "basedpyright"
+    if not exe.exists():
+        pytest.fail("basedpyright is not installed: pip install -e '.[dev]'")
+    result = _run(str(exe), "-p", str(HERE / "pyrightconfig.json"), "--pythonpath", sys.executable)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors" in result.stdout
+
+
+def test_an_expected_error_that_disappears_fails_both_checkers(tmp_path: Path) -> None:
+    """The ignore comments of check_api.py are proof only because an unneeded one is an error."""
+    source = (HERE / "check_api.py").read_text().replace('charge(order, "12")', "charge(order, 12)")
+    (tmp_path / "check_api.py").write_text(source)
+    (tmp_path / "pyrightconfig.json").write_text((HERE / "pyrightconfig.json").read_text())
+    mypy = _run(sys.executable, "-m", "mypy", "--strict", str(tmp_path / "check_api.py"))
+    assert mypy.returncode != 0 and "unused-ignore" in mypy.stdout
+    exe = Path(sys.executable).parent / "basedpyright"
+    pyright = _run(str(exe), "-p", str(tmp_path / "pyrightconfig.json"), "--pythonpath", sys.executable)
+    assert pyright.returncode != 0 and "reportUnnecessaryTypeIgnoreComment" in pyright.stdout
