@@ -14,8 +14,8 @@ from typing import Any, assert_type
 import attrs
 
 import wfc
-from wfc.commands import Sleep, StepCall
 from wfc import Handle
+from wfc.commands import Sleep, StepCall
 
 
 @attrs.frozen
