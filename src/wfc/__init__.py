@@ -37,6 +37,8 @@ from wfc.errors import StepFailed as StepFailed
 from wfc.errors import Timeout as Timeout
 from wfc.errors import WfcError as WfcError
 from wfc.errors import WorkflowFailed as WorkflowFailed
+from wfc.runtime.budget import BudgetExceeded as BudgetExceeded
+from wfc.runtime.budget import Limits as Limits
 from wfc.runtime.context import log as log
 from wfc.runtime.context import now as now
 from wfc.runtime.context import random as random
@@ -52,6 +54,7 @@ from wfc.runtime.runtime import Runtime as Runtime
 __version__ = "0.1.0"
 
 __all__ = [
+    "BudgetExceeded",
     "Canceled",
     "Command",
     "CompileError",
@@ -59,6 +62,7 @@ __all__ = [
     "Diagnostic",
     "Handle",
     "HistoryRecord",
+    "Limits",
     "MigrationReport",
     "RetryPolicy",
     "Runtime",

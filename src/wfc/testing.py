@@ -234,7 +234,7 @@ class _Runner:
                 except StopIteration as stop:
                     ctx.flush_logs()
                     return True, stop.value
-                except Exception as exc:
+                except BaseException as exc:  # SystemExit too: the workflow fails, as the compiled runner says
                     ctx.flush_logs()
                     return False, exc
             ctx.flush_logs()
@@ -359,7 +359,7 @@ class _Runner:
             attempt += 1
             try:
                 value = self._call(step.fn, step.kind == "transaction", step.is_async, args, kwargs)
-            except Exception as exc:
+            except BaseException as exc:  # a step may raise anything (SystemExit too): the worker records it
                 info = error_info(exc)
                 self.calls.append(
                     StepRecord(call.display_name, args, kwargs, attempt, self.now, info.describe())

@@ -109,6 +109,23 @@ def send_many(url: str, instance: str, prefix: str, count: int) -> None:
     print("sent", flush=True)
 
 
+@wfc.step
+def exclusive(log: str, seconds: float) -> str:
+    """Records each execution's start and end (``start|end PID-NAMESPACE PID TIME``) in ``log``."""
+    namespace = os.readlink("/proc/self/ns/pid") if os.path.exists("/proc/self/ns/pid") else "?"
+    with Path(log).open("a") as f:
+        f.write(f"start {namespace} {os.getpid()} {time.time()}\n")
+    time.sleep(seconds)
+    with Path(log).open("a") as f:
+        f.write(f"end {namespace} {os.getpid()} {time.time()}\n")
+    return "ran"
+
+
+@wfc.workflow
+def exclusive_flow(log: str, seconds: float) -> str:
+    return (yield exclusive(log, seconds))
+
+
 def serve(url: str) -> None:
     """A worker in the main thread, stopped by SIGTERM/SIGINT."""
     rt = wfc.Runtime(url)

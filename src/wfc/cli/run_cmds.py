@@ -147,6 +147,8 @@ def drive(rt: Any, iid: str, view: LineView | LiveView, concurrency: int | None 
                     hint="deploy what it needs (the message says what), then run the command again; nothing is lost",
                 )
             if not thread.is_alive():
+                if worker.fatal is not None:  # the database file gone, replaced or damaged
+                    raise worker.fatal
                 raise CliError("the worker thread stopped unexpectedly", hint="run again with --debug",
                                exit_code=EXIT_FAILED)  # fmt: skip
             time.sleep(POLL)

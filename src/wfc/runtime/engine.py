@@ -20,9 +20,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from wfc import convert
-from wfc.commands import STEPS
+from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
 from wfc.errors import WfcError, WorkflowFailed
-from wfc.runtime import control, fanout, fastcodec, steps
+from wfc.runtime import budget, control, fanout, fastcodec, steps
+from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
 from wfc.runtime.errors import (
@@ -80,10 +81,12 @@ class Engine(Intake):
         retry: Any = None,
         max_value_size: int = 1 << 20,
         lease: float = 30.0,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         super().__init__(
             store, deployment, owner=owner, retry=retry, max_value_size=max_value_size, lease=lease
         )
+        self.limits = limits
         self.clock = clock
         self._logs: list[TransitionContext] = []
         self.claimed = 0
@@ -105,8 +108,9 @@ class Engine(Intake):
                 return self._cycle(results, 0, capacity, now, guard=False)
             except StoreError:
                 raise
-            except Exception:
-                pass
+            except BaseException as exc:  # the guarded cycle below decides what becomes of the instance
+                if isinstance(exc, budget.Interrupted) and budget.interrupt_requested():
+                    raise
         return self._cycle(results, claim, capacity, now, guard=True)
 
     def _cycle(
@@ -116,6 +120,7 @@ class Engine(Intake):
         self.capacity = capacity
         self._logs = []
         self.now = now
+        budget.use(self.limits)
         try:
             with self.store.transaction():
                 if self.unpark and claim > 0:
@@ -154,7 +159,11 @@ class Engine(Intake):
                 return
             except StoreError:
                 raise
-            except Exception as exc:
+            except BaseException as exc:
+                # Anything workflow code or a tampered cursor raises blocks this instance, never the worker; only
+                # the interruption the worker asked for (a second signal) ends the cycle.
+                if isinstance(exc, budget.Interrupted) and budget.interrupt_requested():
+                    raise
                 del self._logs[logs:]  # rolled back: nothing logged, nothing leased
                 del self.out[out:]
                 self.capacity = capacity
@@ -403,6 +412,8 @@ class Engine(Intake):
         finally:
             deactivate(token)
         k = seq
+        idle = 0  # suspensions in a row whose outcome was known at once without waiting for anything
+        limits = self.limits
         while type(outcome) is Suspended:
             k += 1
             try:
@@ -418,9 +429,20 @@ class Engine(Intake):
                     raise _Redo(to_exception(error_info(exc), step=name, attempts=1)) from None
                 outcome = Failed(exc)
                 break
-            stop = self.suspend(inst, k, outcome.state, vars_text, outcome.command, at, outcome.vars)
+            try:
+                stop = self.suspend(inst, k, outcome.state, vars_text, outcome.command, at, outcome.vars)
+            except budget.Exceeded as exc:  # a fan-out too wide, a child nested too deep: the instance ends
+                outcome = Failed(exc.error)
+                break
             if stop is None:
                 return
+            if limits.idle_transitions is not None and _idle(outcome.command, stop):
+                idle += 1
+                if idle > limits.idle_transitions:
+                    outcome = Failed(_idle_error(limits.idle_transitions))
+                    break
+            else:
+                idle = 0
             ctx = TransitionContext(inst.id, k, to_datetime(at))  # type: ignore[arg-type]
             self._logs.append(ctx)
             token = activate(ctx)
@@ -470,6 +492,38 @@ class Engine(Intake):
             else:
                 completion = Completion("failed", error=error_info(error).describe())  # type: ignore[arg-type]
             self.schedule_on_complete(inst, seq + 1, completion, at)
+
+
+def _idle(command: Any, stop: Stop) -> bool:
+    """Whether a suspension decided at once did nothing: zero sleeps, zero timeouts that expired (an event taken
+    or a transactional step run is progress)."""
+    if type(command) is Sleep:
+        return bool(command.seconds <= 0)
+    if type(command) is WaitEvent:
+        return not stop.ok and command.timeout is not None and command.timeout <= 0
+    if type(command) is AllOf or type(command) is AnyOf:
+        return all(_waits_nothing(c) for c in command.items)
+    return False
+
+
+def _waits_nothing(command: Any) -> bool:
+    if type(command) is Sleep:
+        return bool(command.seconds <= 0)
+    if type(command) is WaitEvent:
+        return command.timeout is not None and command.timeout <= 0
+    if type(command) is AllOf or type(command) is AnyOf:
+        return all(_waits_nothing(c) for c in command.items)
+    return False
+
+
+def _idle_error(limit: int) -> budget.BudgetExceeded:
+    return budget.error(
+        "WFC452",
+        f"the workflow made more than {limit:,} transitions in a row that waited for nothing (a zero sleep or "
+        "timeout in a loop?)",
+        "sleep for a real duration, or wait for an event or a step; the platform sets the limit: "
+        "Limits(idle_transitions=...)",
+    )
 
 
 def _decode(text: str | None) -> Any:

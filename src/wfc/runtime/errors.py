@@ -49,9 +49,26 @@ class StoreError(WorkflowRuntimeError):
     """The database refused a write: locked by another process (``WFC426``), full (``WFC427``), or broken.
 
     Every store translates its driver's errors into this class or a subclass: nothing outside
-    :mod:`wfc.runtime.store` sees a driver exception. Nothing was committed: retrying loses nothing."""
+    :mod:`wfc.runtime.store` sees a driver exception. Nothing was committed: retrying loses nothing — unless
+    ``fatal``: retrying cannot help (the file is gone, replaced or damaged), and a worker stops."""
 
     code = "WFC426"
+    fatal = False
+
+
+class DatabaseReplaced(StoreError):
+    """The database file was deleted or replaced under a running process (``WFC455``): it stops, rather than
+    write into a file nobody reads."""
+
+    code = "WFC455"
+    fatal = True
+
+
+class DatabaseDamaged(StoreError):
+    """The database is damaged or is not wfc's (``WFC456``): a corrupt page, a missing table or column."""
+
+    code = "WFC456"
+    fatal = True
 
 
 class StoreConflict(StoreError):

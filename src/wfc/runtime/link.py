@@ -18,7 +18,8 @@ def machine_for(defn: WorkflowDef, table: ir.Table | None = None) -> Machine:
     machine = defn.cache.get(key)
     if not isinstance(machine, Machine):
         closure = defn.closure_values()
-        machine = Machine(table, defn.namespace, closure)
+        # A .wf author may be a platform's customer: their code runs on a budget (wfc.runtime.budget).
+        machine = Machine(table, defn.namespace, closure, metered=defn.frontend == "wf")
         defn.cache[key] = machine
     return machine
 

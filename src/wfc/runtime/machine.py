@@ -25,6 +25,7 @@ import attrs
 from wfc.commands import Command
 from wfc.compiler import ir
 from wfc.errors import InternalError, WorkflowRuntimeError
+from wfc.runtime import budget
 from wfc.runtime.loops import INTRINSICS
 
 _GOTO, _BRANCH, _SUSPEND, _RETURN, _RAISE, _LEAVE, _END = range(7)
@@ -118,12 +119,15 @@ class _Gen:
         return name
 
 
-def _compile_at_source(source: str, origin: list[int], table: ir.Table, namespace: Mapping[str, Any]) -> CodeType:
+def _compile_at_source(
+    source: str, origin: list[int], table: ir.Table, namespace: Mapping[str, Any], metered: bool = False
+) -> CodeType:
     """Compile the generated module so that its code objects name the workflow's own file and lines: a
     traceback through workflow code then shows the user's source, not the generated text.
 
     The code gets the ``__future__`` features of the workflow's own module, never this module's: a nested
-    function's annotations are objects unless the user's module asked for ``from __future__ import annotations``."""
+    function's annotations are objects unless the user's module asked for ``from __future__ import annotations``. ``metered``: with the budget's fuel and size checks
+    (:func:`wfc.runtime.budget.instrument`)"""
     tree = ast.parse(source)
     last = len(origin)
     for node in ast.walk(tree):
@@ -133,6 +137,8 @@ def _compile_at_source(source: str, origin: list[int], table: ir.Table, namespac
             end_line = origin[min(end, last) - 1] if end is not None else line
             node.lineno = line
             node.end_lineno = max(end_line, line)  # type: ignore[attr-defined]
+    if metered:
+        tree = budget.instrument(tree)
     path = table.path
     if not path or not os.path.exists(path):
         path = f"<wfc {table.name}>"
@@ -169,9 +175,15 @@ class Machine:
     """A table linked against the namespace its code runs in."""
 
     def __init__(
-        self, table: ir.Table, namespace: Mapping[str, Any], closure: Mapping[str, Any] | None = None
+        self,
+        table: ir.Table,
+        namespace: Mapping[str, Any],
+        closure: Mapping[str, Any] | None = None,
+        *,
+        metered: bool = False,
     ):
         self.table = table
+        self.metered = metered  # untrusted (.wf) code: runs on a budget (see wfc.runtime.budget)
         self.regions: dict[str, _LinkedRegion] = {}
         self.states: dict[str, _Linked] = {}
         # How a state's `handling` variable falls back when it holds no exception (a finally entered without
@@ -251,12 +263,15 @@ class Machine:
         factory.append(f"    return {{{', '.join(f'{n!r}: {n}' for n in made)}}}")
         source = "\n".join(factory) + "\n"
         globals_ = namespace if isinstance(namespace, dict) else dict(namespace)
-        for key, value in INTRINSICS.items():
+        intrinsics = {**INTRINSICS, **budget.INTRINSICS} if self.metered else INTRINSICS
+        for key, value in intrinsics.items():
             if globals_.get(key) is not value:
                 globals_[key] = value  # reserved `_wfc_` names: never a user's
         scope: dict[str, Any] = {}
         try:
-            exec(_compile_at_source(source, [1, *gen.origin, 1], table, globals_), globals_, scope)
+            exec(
+                _compile_at_source(source, [1, *gen.origin, 1], table, globals_, self.metered), globals_, scope
+            )
         except SyntaxError as exc:
             raise InternalError(f"generated code for {table.name} does not compile: {exc}") from None
         fns: dict[str, Any] = scope["_wfc_factory"](**{k: closure[k] for k in params})
@@ -307,6 +322,12 @@ class Machine:
 
     def start(self, v: dict[str, Any]) -> Outcome:
         """Run from the entry state. ``v`` holds the bound parameters and becomes the cursor's variables."""
+        if self.metered:
+            budget.refill()
+            try:
+                return self._run(self.table.entry, v)
+            except budget.Exceeded as exc:
+                return Failed(exc.error)  # the instance ends; no handler of the workflow saw it
         return self._run(self.table.entry, v)
 
     def resume(
@@ -319,6 +340,21 @@ class Machine:
                 f"state {state!r} of {self.table.name} is not a suspension of this table version",
                 code="WFC407",
             )
+        if self.metered:
+            budget.refill()
+            try:
+                return self._resume(linked, v, value, error)
+            except budget.Exceeded as exc:
+                return Failed(exc.error)  # the instance ends; no handler of the workflow saw it
+        return self._resume(linked, v, value, error)
+
+    def _resume(self, linked: _Linked, v: dict[str, Any], value: Any, error: BaseException | None) -> Outcome:
+        if isinstance(error, budget.Exceeded | budget.Interrupted):  # only wfc raises these; data cannot
+            error = WorkflowRuntimeError(
+                f"a stored outcome holds a {type(error).__name__}, which only wfc itself raises (a tampered "
+                "database?)",
+                code="WFC407",
+            )
         if error is not None:
             return self._throw(linked, v, error)
         if linked.bind is not None:
@@ -327,7 +363,7 @@ class Machine:
                     linked.bind(v, value)
                 else:
                     _handling(self.handled(linked.handling, v), linked.bind, v, value)
-            except Exception as exc:
+            except BaseException as exc:
                 return self._throw(linked, v, exc, set_context=False)
         return self._run(linked.targets[0], v)
 
@@ -344,17 +380,20 @@ class Machine:
 
     def _run(self, sid: str, v: dict[str, Any]) -> Outcome:
         states = self.states
+        metered = self.metered
         while True:
             st = states[sid]
             fn = st.fn
             try:
+                if metered:
+                    budget.tick()  # a loop through states without a suspension is a loop too
                 if fn is None:
                     result = None
                 elif st.handling is None:
                     result = fn(v)
                 else:
                     result = _handling(self.handled(st.handling, v), fn, v)
-            except Exception as exc:
+            except BaseException as exc:
                 # Raised by the workflow's own code: Python has already chained it to the handled exception.
                 outcome = self._dispatch(st, v, exc, set_context=False)
                 if isinstance(outcome, str):
@@ -434,8 +473,10 @@ class Machine:
 
         ``set_context``: the exception arrives from outside the workflow's code (a step failure thrown in at a
         suspension): it is chained to the exception being handled there, as ``generator.throw`` would."""
-        if not isinstance(exc, Exception):
-            raise exc  # KeyboardInterrupt, SystemExit: abort the transition, never the workflow's business
+        if isinstance(exc, budget.Exceeded | budget.Interrupted):
+            raise exc  # a budget ran out, or the worker stops: never the workflow's business to catch
+        # Anything else — SystemExit and KeyboardInterrupt raised by workflow code too — goes where Python would
+        # send it: to a handler that matches, through finally blocks, or out (the instance fails).
         if set_context and st.handling is not None:
             _chain(exc, self.handled(st.handling, v))
         region_id = st.region

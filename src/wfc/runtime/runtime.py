@@ -19,7 +19,6 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -29,7 +28,8 @@ from typing_extensions import ParamSpec
 from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
-from wfc.runtime import steps
+from wfc.runtime import liveness, steps
+from wfc.runtime.budget import DEFAULT_LIMITS, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
 from wfc.runtime.engine import Engine
@@ -88,11 +88,14 @@ class Runtime(Control):
         worker_id: str | None = None,
         max_parallelism: int = DEFAULT_PARALLELISM,
         read_only: bool = False,
+        limits: Limits | None = None,
     ) -> None:
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ConfigError(f"retry must be a wfc.RetryPolicy, not {type(retry).__name__}")
         if not isinstance(max_value_size, int) or max_value_size < 1024:
             raise ConfigError(f"max_value_size must be a number of bytes >= 1024 (got {max_value_size!r})")
+        if limits is not None and not isinstance(limits, Limits):
+            raise ConfigError(f"limits must be a wfc.Limits, not {type(limits).__name__}")
         if lease <= 0 or poll_interval <= 0:
             raise ConfigError("lease and poll_interval must be positive numbers of seconds")
         self._max_parallelism = check_parallelism(max_parallelism)
@@ -101,7 +104,9 @@ class Runtime(Control):
         self.store = open_store(url, synchronous=synchronous, busy_timeout=busy_timeout, read_only=self.read_only)
         self.deployment = Deployment(workflows, versions)
         self.host = socket.gethostname()
-        self.owner = worker_id or f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # unique to this process's lifetime; only workers of the same locality are checked by PID (liveness)
+        self.owner = liveness.worker_id(worker_id or self.host)
+        self.locality = liveness.locality(self.host)
         self.lease = float(lease)
         self.poll_interval = float(poll_interval)
         self.engine = Engine(
@@ -112,6 +117,7 @@ class Runtime(Control):
             retry=retry,
             max_value_size=max_value_size,
             lease=self.lease,
+            limits=limits or DEFAULT_LIMITS,
         )
         self._drive = threading.RLock()
         self._pending: list[StepResult] = []
@@ -132,7 +138,7 @@ class Runtime(Control):
         now = self.clock.now()
         with self.store.transaction():
             self._reap_locked()
-            self.store.register_worker(self.owner, self.host, os.getpid(), now)
+            self.store.register_worker(self.owner, self.locality, os.getpid(), now)
 
     def _retry_blocked(self) -> None:
         """Once, when this runtime first runs work (it may ship what a blocked instance waits for: a version, a
@@ -144,8 +150,8 @@ class Runtime(Control):
         self.engine.unpark = True  # done in the engine's next claiming cycle: no transaction of its own
 
     def _reap_locked(self) -> None:
-        for worker_id, pid in self.store.workers(self.host):
-            if worker_id != self.owner and not _alive(pid):
+        for worker_id, pid in self.store.workers(self.locality):
+            if worker_id != self.owner and not liveness.alive(pid):
                 released = self.store.release(worker_id)
                 self.store.remove_worker(worker_id)
                 if released:
@@ -271,7 +277,7 @@ class Runtime(Control):
             return 0  # a worker of this runtime is processing everything already
         if not self._unparked:
             self._retry_blocked()
-        with self._drive:
+        with self._drive, keyboard_interrupts():
             queue: builtins.list[Any] = []
             results, self._pending = self._pending, []
             handed = 0  # cycles in a row that handed us new steps: no need to look for other work yet
@@ -559,20 +565,6 @@ def _when(t: float) -> dt.datetime:
     when = to_datetime(t)  # robust to an out-of-range time already stored
     assert when is not None
     return when
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][:1] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _describe(error_text: str) -> str:

@@ -24,7 +24,7 @@ from wfc.commands import (
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError
-from wfc.runtime import fanout, steps
+from wfc.runtime import budget, fanout, steps
 from wfc.runtime.errors import StoreConflict, StoreError
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen, build, decide, dump_shape, flatten
@@ -92,6 +92,7 @@ class Scheduler:
         self._policies: dict[Any, str] = {}
         self.capacity = 0
         self.now = 0.0
+        self.limits: budget.Limits = budget.DEFAULT_LIMITS
 
     # ---- instances ------------------------------------------------------------------------------------------
 
@@ -147,6 +148,7 @@ class Scheduler:
         if type(command) is StepCall:  # the common case, without the tree machinery
             return self._suspend_step(inst, defn, k, state_id, vars_text, command, at, variables)
         leaves, shape = flatten(command)
+        self._admit(inst, leaves)
         single = len(leaves) == 1 and leaves[0][0] == ""
         seen: list[Seen | None] = [None] * len(leaves)
         taken: dict[str, int] = {}
@@ -206,6 +208,49 @@ class Scheduler:
             return Stop(False, error=failed.error)
         self.update_state(inst, open_rows, at)
         return None
+
+    def _admit(self, inst: InstanceRow, leaves: list[tuple[str, Command]]) -> None:
+        """The platform's limits on a suspension's width and on child workflows (raises budget.Exceeded)."""
+        limits = self.limits
+        if limits.fanout is not None and len(leaves) > limits.fanout:
+            raise budget.exceeded(
+                "WFC453",
+                f"workflow {inst.name} asks for {len(leaves):,} commands at once, over the limit of "
+                f"{limits.fanout:,}",
+                "process the items in batches (a loop of smaller all_of calls, or a child workflow per batch); "
+                "the platform sets the limit: Limits(fanout=...)",
+            )
+        children = sum(1 for _, cmd in leaves if type(cmd) is ChildCall)
+        if not children or (limits.child_depth is None and limits.descendants is None):
+            return
+        root, depth = inst, 0
+        while root.parent is not None:
+            depth += 1
+            if limits.child_depth is not None and depth >= limits.child_depth:
+                break
+            parent = self.store.get_instance_n(root.parent)
+            if parent is None:
+                break
+            root = parent
+        if limits.child_depth is not None and depth + 1 > limits.child_depth:
+            raise budget.exceeded(
+                "WFC454",
+                f"workflow {inst.name} ({inst.id}) would start a child workflow nested {depth + 1} deep, over "
+                f"the limit of {limits.child_depth}: a recursion without an end?",
+                "end the recursion (a base case), or loop instead of nesting; the platform sets the limit: "
+                "Limits(child_depth=...)",
+            )
+        if limits.descendants is not None:
+            live = self.store.count_live_descendants(root.id, limits.descendants + 1)
+            if live + children > limits.descendants:
+                raise budget.exceeded(
+                    "WFC454",
+                    f"workflow {inst.name} ({inst.id}) would start {children:,} child workflow(s) while "
+                    f"{live:,} instances run under its root {root.id!r}: over the limit of "
+                    f"{limits.descendants:,} (a fork bomb?)",
+                    "start fewer children at once, or wait for some to finish; the platform sets the limit: "
+                    "Limits(descendants=...)",
+                )
 
     def _suspend_step(
         self,

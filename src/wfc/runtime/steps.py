@@ -220,11 +220,18 @@ def start_async(
     attempt = task.leaf.attempts + 1
 
     async def go() -> None:
+        # Whatever the step raises — SystemExit, KeyboardInterrupt, CancelledError too — is this attempt's
+        # outcome: raised out of a task it would stop the worker's event loop and every async step on it.
         try:
             args, kwargs = arguments(task.leaf)
             value = await step.fn(*args, **kwargs)
-        except Exception as exc:
-            done(conclude(task, attempt, now(), limit, exc=exc))
+        except BaseException as exc:
+            try:
+                result = conclude(task, attempt, now(), limit, exc=exc)
+            except BaseException:
+                described = RuntimeError(f"step {task.leaf.name!r} raised a {type(exc).__name__}")
+                result = conclude(task, attempt, now(), limit, exc=described)
+            done(result)
         else:
             done(conclude(task, attempt, now(), limit, value=value))
 

@@ -9,11 +9,20 @@ them and, on the same host, is detected at once by the next worker that starts.
 
 On the first SIGTERM/SIGINT the worker stops claiming, waits up to ``grace`` seconds for running steps, commits
 their outcomes and releases what is left. A second signal stops at once (leases are released; the steps that were
-running will run again elsewhere: at least once).
+running will run again elsewhere: at least once) — even while a transition runs (endless workflow code): the
+signal handler raises :class:`~wfc.runtime.budget.Interrupted` into it, the transaction rolls back, and the
+transition runs again elsewhere. A transition still running ``grace`` seconds after the first signal is
+interrupted the same way.
+
+Nothing a workflow does stops a worker: whatever workflow code or a step raises (``SystemExit`` and
+``KeyboardInterrupt`` too) fails its instance or attempt with a recorded error. Only errors retrying cannot fix
+end the loop (a fatal :class:`~wfc.runtime.errors.StoreError`: the database file deleted, replaced or damaged —
+checked every ``FILE_CHECK`` seconds); :meth:`Worker.run` then raises it.
 """
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import contextlib
 import logging
@@ -25,7 +34,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from wfc.commands import STEPS
-from wfc.runtime import steps
+from wfc.errors import WorkflowFailed
+from wfc.runtime import budget, steps
 from wfc.runtime.errors import StoreError
 from wfc.runtime.steps import StepResult, Task
 from wfc.runtime.store.protocol import Key
@@ -34,6 +44,9 @@ if TYPE_CHECKING:
     from wfc.runtime.runtime import Runtime
 
 log = logging.getLogger("wfc.runtime")
+
+FILE_CHECK = 0.5
+"""Seconds between checks that the database file is still the one opened."""
 
 
 class _Pool:
@@ -97,7 +110,10 @@ class Worker:
         self._pool: _Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
+        self._in_cycle = False  # the loop's thread is running a transaction (a signal may interrupt it)
+        self._handling = False  # our handlers own SIGTERM/SIGINT
         self.steps_run = 0
+        self.fatal: StoreError | None = None  # why the worker stopped by itself
 
     # ---- control ----------------------------------------------------------------------------------------------
 
@@ -124,18 +140,37 @@ class Worker:
     def run_in_thread(self) -> threading.Thread:
         """Run the worker on a daemon thread (no signal handling); ``stop()`` ends it."""
         self.handle_signals = False
-        thread = threading.Thread(target=self.run, name="wfc-worker", daemon=True)
+        thread = threading.Thread(target=self._run_quietly, name="wfc-worker", daemon=True)
         thread.start()
         self._running.wait(5)
         return thread
+
+    def _run_quietly(self) -> None:
+        try:
+            self.run()
+        except StoreError:
+            pass  # kept in self.fatal (logged): the thread's owner asks for it
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self._stopping.is_set():
             log.warning("second signal %s: stopping now", signum)
             self.stop(now=True)
+            if self._in_cycle:  # endless workflow code? abandon the transaction (it runs again elsewhere)
+                budget.request_interrupt()
+                raise budget.Interrupted()
         else:
             log.info("signal %s: finishing running steps (up to %ss), then stopping", signum, self.grace)
             self.stop()
+            watchdog = threading.Thread(target=self._watchdog, name="wfc-stop", args=(signum,), daemon=True)
+            watchdog.start()
+
+    def _watchdog(self, signum: int) -> None:
+        """After the grace period, a transition still running is interrupted as by a second signal."""
+        if self._finished.wait(self.grace + 0.5):
+            return
+        if self._handling and not self._hard_stop.is_set():
+            log.warning("still running %ss after signal %s: stopping now", self.grace, signum)
+            _thread.interrupt_main(signal.Signals(signum))  # runs _on_signal in the main thread, between two bytecodes
 
     # ---- the loop ---------------------------------------------------------------------------------------------
 
@@ -146,6 +181,7 @@ class Worker:
         if self.handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, self._on_signal)
+            self._handling = True
         self._pool = _Pool(self._limit())
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="wfc-async", daemon=True)
@@ -155,13 +191,22 @@ class Worker:
         try:
             with rt._drive:
                 self._loop_body()
+        except budget.Interrupted:
+            log.warning("a running transition was abandoned; it runs again when its work is claimed")
         finally:
-            rt._detach(self)
-            self._shutdown()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            self._running.clear()
-            self._finished.set()
+            self._in_cycle = False
+            try:
+                rt._detach(self)
+                self._shutdown()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+                self._handling = False
+                budget.clear_interrupt()
+                self._running.clear()
+                self._finished.set()
+        if self.fatal is not None:
+            raise self.fatal
 
     def _loop_body(self) -> None:
         rt = self.runtime
@@ -170,7 +215,7 @@ class Worker:
         pending: list[StepResult] = []
         last_claim = 0.0
         due: float | None = None
-        last_beat = time.monotonic()
+        last_beat = last_check = time.monotonic()
         poll = rt.poll_interval
         while True:
             results = self._drain()
@@ -190,14 +235,30 @@ class Worker:
                 claim = max(free, 16)
                 last_claim = mono
                 self._kicked = False
+            if mono - last_check >= FILE_CHECK:
+                last_check = mono
+                try:
+                    rt.store.check_file()
+                except StoreError as exc:
+                    self._fail(exc)
+                    break
             if pending or claim:
                 try:
+                    self._in_cycle = True
                     tasks = engine.cycle(pending, claim=claim, capacity=0 if stopping else free)
+                    self._in_cycle = False
+                except budget.Interrupted:
+                    raise  # a second signal: stop now (run() logs it)
                 except StoreError as exc:
+                    self._in_cycle = False
+                    if exc.fatal:
+                        self._fail(exc)
+                        break
                     log.warning("worker cycle failed, retrying: %s", exc)
                     self._wait(min(1.0, poll * 5))
                     continue
-                except Exception:  # a bug: keep the outcomes and go on rather than stop silently
+                except BaseException:  # a bug: keep the outcomes and go on rather than stop silently
+                    self._in_cycle = False
                     log.exception("worker cycle failed, retrying")
                     self._wait(min(1.0, poll * 5))
                     continue
@@ -215,13 +276,15 @@ class Worker:
             now = clock.now()
             try:
                 due = rt.store.next_due(now)
-            except StoreError:
+            except StoreError as exc:
+                if exc.fatal:
+                    self._fail(exc)
                 due = None
             wait = poll if due is None else max(0.0, min(poll, due - now))
             self._wait(wait)
         # graceful end: commit what finished, release the rest
         pending.extend(self._drain())
-        if pending:
+        if pending and self.fatal is None:
             try:
                 engine.cycle(pending, claim=0, capacity=0)
             except StoreError as exc:
@@ -229,6 +292,12 @@ class Worker:
 
     _kicked = False
     _stop_at = 0.0
+
+    def _fail(self, exc: StoreError) -> None:
+        """An error retrying cannot fix: stop (the steps still running will run again elsewhere)."""
+        log.error("worker stops: %s", exc)
+        self.fatal = exc
+        self.stop(now=True)
 
     def _limit(self) -> int:
         """Steps this worker may run at once: its ``concurrency`` (default: all of the runtime's pool), never more
@@ -276,8 +345,8 @@ class Worker:
         rt = self.runtime
         try:
             result = steps.run(task, rt.clock.now, rt.engine.limit)
-        except BaseException as exc:  # never lose a slot
-            result = steps.conclude(task, task.leaf.attempts + 1, rt.clock.now(), rt.engine.limit, exc=exc)
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt...: a failed attempt, never a lost slot
+            result = conclude(task, rt.clock.now(), rt.engine.limit, exc)
         self._results.put(result)
 
     def _heartbeat(self) -> None:
@@ -285,7 +354,10 @@ class Worker:
         try:
             rt._heartbeat(list(self._in_flight))
         except StoreError as exc:
-            log.warning("heartbeat failed: %s", exc)
+            if exc.fatal:
+                self._fail(exc)
+            else:
+                log.warning("heartbeat failed: %s", exc)
 
     def _shutdown(self) -> None:
         rt = self.runtime
@@ -317,3 +389,13 @@ class Worker:
             loop.run_until_complete(asyncio.sleep(0))
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+def conclude(task: Task, now: float, limit: int, exc: BaseException) -> StepResult:
+    """A failed attempt from any exception, even one that cannot describe itself (its ``str`` raises)."""
+    try:
+        return steps.conclude(task, task.leaf.attempts + 1, now, limit, exc=exc)
+    except BaseException:
+        what = f"step {task.leaf.name!r} raised a {type(exc).__name__} that cannot be recorded"
+        described = WorkflowFailed(what)
+        return steps.conclude(task, task.leaf.attempts + 1, now, limit, exc=described)

@@ -160,6 +160,11 @@ class Store(Protocol):
     url: str
 
     def close(self) -> None: ...
+    def check_file(self) -> None:
+        """Raise a fatal :class:`StoreError` if the database this store opened is gone or replaced (a server
+        database: nothing to check)."""
+        ...
+
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` (from any thread) when another process may have made work due: a new instance, an
@@ -205,6 +210,11 @@ class Store(Protocol):
     def insert_instance(self, row: InstanceRow) -> int | None: ...
     def get_instance(self, instance_id: str) -> InstanceRow | None: ...
     def get_instance_n(self, n: int) -> InstanceRow | None: ...
+    def count_live_descendants(self, instance_id: str, limit: int) -> int:
+        """Instances under ``instance_id`` (ids ``instance_id/...``) that have not ended, counted up to
+        ``limit``."""
+        ...
+
     def set_state(self, n: int, state: str, now: float) -> None: ...
     def finish_instance(
         self, n: int, state: str, result: str | None, error: str | None, now: float

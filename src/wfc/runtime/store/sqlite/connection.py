@@ -7,7 +7,7 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-from wfc.runtime.errors import ConfigError, StoreConflict, StoreError, StoreUnavailable
+from wfc.runtime.errors import ConfigError, DatabaseDamaged, StoreConflict, StoreError, StoreUnavailable
 
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
@@ -31,6 +31,15 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
 
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
 
+# Result codes that retrying cannot fix: a worker stops with DatabaseDamaged instead of retrying forever.
+_DAMAGED = {
+    _CORRUPT: "the database file is damaged (a corrupt page)",
+    _NOTADB: "the file is not a SQLite database",
+    _IOERR: "the database file cannot be read or written (an I/O error)",
+    _READONLY: "the database is read-only for this process",
+}
+_SCHEMA = ("no such table", "no such column", "has no column named")
+
 
 def store_error(exc: sqlite3.Error, what: str) -> StoreError:
     """The :class:`StoreError` for a driver error: by SQLite's result code, or by its text for an error raised
@@ -38,6 +47,15 @@ def store_error(exc: sqlite3.Error, what: str) -> StoreError:
     text = str(exc)
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
+    problem = _DAMAGED.get(primary) if primary is not None else None
+    if problem is None and any(part in text for part in _SCHEMA):
+        problem = "the database's tables are not the ones wfc made (a table or column is missing)"
+    if problem is not None:
+        return DatabaseDamaged(
+            f"{what}: {problem} ({text})",
+            hint="stop every process using it, then restore the database from a backup (sqlite3 .recover can "
+            "save what is readable); retrying cannot fix this",
+        )
     if primary in (_BUSY, _LOCKED) or (primary is None and ("locked" in text or "busy" in text)):
         return StoreConflict(
             f"{what}: the database is locked by another connection ({text})",

@@ -13,6 +13,7 @@ timeout).
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import urllib.parse
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from wfc.runtime.errors import ConfigError
+from wfc.runtime.errors import ConfigError, DatabaseReplaced
 from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow, chunks
 from wfc.runtime.store.sqlite.connection import TransactionHandle, parse_url, store_error
 from wfc.runtime.store.sqlite.schema import migrate
@@ -84,7 +85,8 @@ class _Transaction:
         try:
             if exc_type is not None:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse even this
+                        conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise store_error(exc, "a write failed") from exc
                 return
@@ -222,6 +224,34 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise store_error(exc, f"cannot open {url}") from None
         self._handle = TransactionHandle(self.conn)
+        self._identity = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        if self.memory:
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def check_file(self) -> None:
+        """Raise :class:`~wfc.runtime.errors.DatabaseReplaced` if the database file was deleted or replaced since
+        this store opened it: the connection would go on writing into a file nobody else sees (cheap: one
+        ``stat``; a worker calls it on a timer)."""
+        if self._identity is None:
+            return
+        now = self._file_identity()
+        if now == self._identity:
+            return
+        what = "deleted" if now is None else "replaced by another file"
+        raise DatabaseReplaced(
+            f"the database file {self.path} was {what} while this process had it open; it stops rather than "
+            "write where no one will read",
+            hint="put the right file back (or point every process at the new one) and start again; what this "
+            "process committed since the file changed went to the file it had open, steps not committed run "
+            "again",
+        )
 
     # ---- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -340,6 +370,16 @@ class SQLiteStore:
         with self.read():
             row = self.conn.execute(f"SELECT {_INST_COLS} FROM instances WHERE n=?", (n,)).fetchone()
         return InstanceRow(*row) if row else None
+
+    def count_live_descendants(self, instance_id: str, limit: int) -> int:
+        # A child's id is its parent's id + "/...": the descendants are one range of the unique index on id
+        # ('0' is the character after '/').
+        row = self.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM instances WHERE id >= ? AND id < ? "
+            "AND state NOT IN ('completed', 'failed', 'canceled') LIMIT ?)",
+            (instance_id + "/", instance_id + "0", limit),
+        ).fetchone()
+        return int(row[0])
 
     def set_state(self, n: int, state: str, now: float) -> None:
         self.conn.execute("UPDATE instances SET state=?, updated_at=? WHERE n=?", (state, now, n))

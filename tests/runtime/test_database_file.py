@@ -1,0 +1,113 @@
+"""The database file deleted, replaced or damaged under a running worker: it stops with a clear error (WFC455,
+WFC456) instead of writing into a file nobody reads or retrying forever."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import wfc
+from wfc.runtime.errors import DatabaseDamaged, DatabaseReplaced, StoreError
+
+
+@wfc.step
+def tick(i: int) -> int:
+    time.sleep(0.005)
+    return i
+
+
+@wfc.workflow
+def ticking(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += yield tick(i)
+    return total
+
+
+def _delete(db: Path) -> None:
+    os.remove(db)
+
+
+def _replace(db: Path) -> None:
+    shutil.copy(db, db.with_suffix(".copy"))
+    os.replace(db.with_suffix(".copy"), db)
+
+
+def _zero_a_page(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file, where the page is zeroed
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'history'").fetchone()[0]
+    conn.close()
+    with db.open("r+b") as f:
+        f.seek((root - 1) * page)
+        f.write(b"\0" * page)
+
+
+def _drop_a_column(db: Path) -> None:
+    conn = sqlite3.connect(db, timeout=10)
+    conn.execute("ALTER TABLE history DROP COLUMN shape")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("damage", "error", "words"),
+    [
+        (_delete, DatabaseReplaced, "was deleted"),
+        (_replace, DatabaseReplaced, "was replaced"),
+        (_zero_a_page, DatabaseDamaged, "damaged"),
+        (_drop_a_column, DatabaseDamaged, "a table or column is missing"),
+    ],
+)
+def test_a_worker_stops_when_its_database_goes_bad(
+    tmp_path: Path, damage: Callable[[Path], None], error: type[StoreError], words: str
+) -> None:
+    db = tmp_path / "w.db"
+    rt = wfc.Runtime(f"sqlite:///{db}", poll_interval=0.02)
+    try:
+        ids = [rt.start(ticking, 400) for _ in range(3)]
+        worker = rt.worker(concurrency=3)
+        raised: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                worker.run()
+            except BaseException as exc:
+                raised.append(exc)
+
+        worker.handle_signals = False
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        time.sleep(0.4)
+        assert not any(rt.status(i).finished for i in ids)
+        damage(db)
+        thread.join(15)
+        assert not thread.is_alive(), "the worker went on"
+        assert len(raised) == 1 and isinstance(raised[0], error), raised
+        exc = raised[0]
+        assert words in str(exc) and exc.code in ("WFC455", "WFC456") and exc.hint
+        assert worker.fatal is exc
+    finally:
+        try:
+            rt.close()
+        except StoreError:
+            pass
+
+
+def test_run_in_thread_keeps_the_reason(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    with wfc.Runtime(f"sqlite:///{db}", poll_interval=0.02) as rt:
+        worker = rt.worker()
+        thread = worker.run_in_thread()
+        os.remove(db)
+        thread.join(10)
+        assert not thread.is_alive()
+        assert isinstance(worker.fatal, DatabaseReplaced)
