@@ -4,6 +4,7 @@ transitions without progress, fan-out width, child nesting and descendants, a ta
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -364,37 +365,53 @@ def test_limits_are_the_platforms(wf: dict[str, Any]) -> None:
         wfc.Runtime(limits={"operations": 3})  # type: ignore[arg-type]
 
 
-def test_a_child_fork_bomb_stops_at_the_limit(wf: dict[str, Any]) -> None:
+@contextlib.contextmanager
+def store_url(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        yield "sqlite:///:memory:"
+    else:
+        from tests import pg
+
+        with pg.schema_url("bomb") as url:
+            yield url
+
+
+def _sql(rt: wfc.Runtime, query: str) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in rt.store._x(query).fetchall()] if hasattr(rt.store, "_x") else [
+        tuple(r) for r in rt.store.conn.execute(query.replace("{s}", "")).fetchall()  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_child_fork_bomb_stops_at_the_limit(wf: dict[str, Any], kind: str) -> None:
     limits = wfc.Limits(descendants=50)
-    with wfc.Runtime("sqlite:///:memory:", clock=FakeClock(), limits=limits) as rt:
+    with store_url(kind) as url, wfc.Runtime(url, clock=FakeClock(), limits=limits) as rt:
         root = rt.start(wf["bomb"], 0)
         started = time.monotonic()
-        live_sql = "SELECT count(*) FROM instances WHERE state NOT IN ('completed', 'failed', 'canceled')"
+        live_sql = "SELECT count(*) FROM {s}instances WHERE state NOT IN ('completed', 'failed', 'canceled')"
         for _ in range(200):
             rt.run_until_idle()
-            assert rt.store.conn.execute(live_sql).fetchone()[0] <= 1 + 50  # the root and its live descendants
+            assert _sql(rt, live_sql)[0][0] <= 1 + 50  # the root and its live descendants
             if rt.status(root).finished:
                 break
         assert rt.status(root).state.value == "failed"
         assert time.monotonic() - started < 30
-        count = rt.store.conn.execute("SELECT count(*) FROM instances").fetchone()[0]
+        count = _sql(rt, "SELECT count(*) FROM {s}instances")[0][0]
         assert count <= 1 + 4 * 50  # failures free room for a few more before the failure reaches the root
-        errors = [row[0] or "" for row in rt.store.conn.execute("SELECT error FROM instances")]
+        errors = [row[0] or "" for row in _sql(rt, "SELECT error FROM {s}instances")]
         assert any("TooManyChildren" in e and "fork bomb" in e for e in errors), errors
-        # every instance of the tree has ended: nothing keeps spawning
-        live = rt.store.conn.execute(
-            "SELECT count(*) FROM instances WHERE state NOT IN ('completed', 'failed', 'canceled')"
-        ).fetchone()[0]
-        assert live == 0
+        assert _sql(rt, live_sql)[0][0] == 0  # every instance of the tree has ended: nothing keeps spawning
 
 
-def test_child_nesting_is_bounded(wf: dict[str, Any]) -> None:
-    with wfc.Runtime("sqlite:///:memory:", clock=FakeClock(), limits=wfc.Limits(child_depth=5)) as rt:
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_child_nesting_is_bounded(wf: dict[str, Any], kind: str) -> None:
+    limits = wfc.Limits(child_depth=5)
+    with store_url(kind) as url, wfc.Runtime(url, clock=FakeClock(), limits=limits) as rt:
         assert outcome(rt, rt.start(wf["chain"], 5)) == ("completed", "5")
         deep = rt.start(wf["chain"], 6)
         assert outcome(rt, deep)[0] == "failed"
         assert rt.status(deep).state.value == "failed"
-        errors = [r[0] for r in rt.store.conn.execute("SELECT error FROM instances") if r[0]]
+        errors = [r[0] for r in _sql(rt, "SELECT error FROM {s}instances") if r[0]]
         assert any("TooManyChildren" in e and "nested 6 deep" in e for e in errors), errors
 
 

@@ -241,7 +241,7 @@ class Scheduler:
                 "Limits(child_depth=...)",
             )
         if limits.descendants is not None:
-            live = self.store.count_live_descendants(root.id, limits.descendants + 1)
+            live = self.store.count_live_descendants(root, limits.descendants + 1)
             if live + children > limits.descendants:
                 raise budget.exceeded(
                     "WFC454",

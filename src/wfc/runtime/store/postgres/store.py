@@ -397,6 +397,20 @@ class PostgresStore:
         row = self._x(f"SELECT {INST_COLS} FROM {{s}}instances WHERE id=%s", (instance_id,)).fetchone()
         return InstanceRow(*row) if row else None
 
+    def check_file(self) -> None:
+        """A server database: no file that could be deleted or replaced under this process."""
+
+    def count_live_descendants(self, root: InstanceRow, limit: int) -> int:
+        # Down the parent links (indexed), whatever the ids' collation; the LIMIT ends the walk early.
+        row = self._x(
+            "WITH RECURSIVE d(n, state) AS (SELECT n, state FROM {s}instances WHERE parent = %s "
+            "UNION ALL SELECT i.n, i.state FROM {s}instances i JOIN d ON i.parent = d.n) "
+            "SELECT count(*) FROM (SELECT 1 FROM d WHERE state NOT IN ('completed', 'failed', 'canceled') "
+            "LIMIT %s) AS live",
+            (root.n, limit),
+        ).fetchone()
+        return int(row[0])
+
     def get_instance_n(self, n: int) -> InstanceRow | None:
         row = self._x(f"SELECT {INST_COLS} FROM {{s}}instances WHERE n=%s", (n,)).fetchone()
         return InstanceRow(*row) if row else None

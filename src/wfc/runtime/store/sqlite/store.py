@@ -371,13 +371,13 @@ class SQLiteStore:
             row = self.conn.execute(f"SELECT {_INST_COLS} FROM instances WHERE n=?", (n,)).fetchone()
         return InstanceRow(*row) if row else None
 
-    def count_live_descendants(self, instance_id: str, limit: int) -> int:
+    def count_live_descendants(self, root: InstanceRow, limit: int) -> int:
         # A child's id is its parent's id + "/...": the descendants are one range of the unique index on id
         # ('0' is the character after '/').
         row = self.conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM instances WHERE id >= ? AND id < ? "
             "AND state NOT IN ('completed', 'failed', 'canceled') LIMIT ?)",
-            (instance_id + "/", instance_id + "0", limit),
+            (root.id + "/", root.id + "0", limit),
         ).fetchone()
         return int(row[0])
 
