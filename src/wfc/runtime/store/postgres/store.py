@@ -409,7 +409,7 @@ class PostgresStore:
             "LIMIT %s) AS live",
             (root.n, limit),
         ).fetchone()
-        return int(row[0])
+        return int(row[0]) if row else 0
 
     def get_instance_n(self, n: int) -> InstanceRow | None:
         row = self._x(f"SELECT {INST_COLS} FROM {{s}}instances WHERE n=%s", (n,)).fetchone()
