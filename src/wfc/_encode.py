@@ -103,20 +103,44 @@ class _Encoder:
         return handler(self, v, None)
 
     def exc_state(self, e: BaseException) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """``args`` and the persistable attributes of an exception (computed once, used by both passes).
-        Attributes that cannot be persisted (a response object, a traceback frame...) are dropped: an exception
-        stays catchable and readable without them."""
+        """``args`` and the attributes of an exception (computed once, used by both passes)."""
         state = self.exc_states.get(id(e))
         if state is None:
-            names = dict(vars(e)) if hasattr(e, "__dict__") else {}
-            if attrs.has(type(e)):
-                names.update((f, x) for f, x in obj_items(e, obj_info(type(e))))
-            for cls, slots in _EXC_SLOTS:  # attributes of builtin exceptions kept outside args and __dict__
-                if isinstance(e, cls):
-                    names.update((a, x) for a in slots if (x := getattr(e, a, None)) is not None)
-            keep = {k: x for k, x in names.items() if _encodable(x, {id(e)})}
-            state = self.exc_states[id(e)] = (e.args, keep)
+            state = self.exc_states[id(e)] = (e.args, exception_state(e))
         return state
+
+
+def exception_state(e: BaseException) -> dict[str, Any]:
+    """The attributes an exception carries besides ``args``: its instance ``__dict__`` (fields set in ``__init__``,
+    ``__notes__``), an attrs exception's fields, and the slots of builtin exceptions kept outside ``args``
+    (``OSError.filename``...). An attribute that cannot be persisted (a response object, a socket...) is kept as
+    its ``repr`` text, and a note on the exception says so: it stays catchable and readable, and the loss shows."""
+    names = dict(vars(e)) if hasattr(e, "__dict__") else {}
+    if attrs.has(type(e)):
+        names.update((f, x) for f, x in obj_items(e, obj_info(type(e))))
+    for cls, slots in _EXC_SLOTS:  # attributes of builtin exceptions kept outside args and __dict__
+        if isinstance(e, cls):
+            names.update((a, x) for a in slots if (x := getattr(e, a, None)) is not None)
+    keep: dict[str, Any] = {}
+    lost: list[str] = []
+    for k, x in names.items():
+        if _encodable(x, {id(e)}):
+            keep[k] = x
+        else:
+            keep[k] = _repr(x)
+            lost.append(f"wfc: attribute {k!r} ({type(x).__qualname__}) could not be persisted; its repr is kept")
+    if lost:
+        notes = keep.get("__notes__")
+        keep["__notes__"] = [*(notes if isinstance(notes, list) else []), *lost]
+    return keep
+
+
+def _repr(x: object) -> str:
+    try:
+        text = repr(x)
+    except Exception:
+        return f"<{type(x).__qualname__}>"
+    return text if len(text) <= 200 else f"{text[:197]}..."
 
 
 _EXC_SLOTS: Final = ((OSError, ("filename", "filename2")), (ImportError, ("name", "path")),

@@ -41,8 +41,10 @@ variables, so two variables pointing at one list still do after a round trip. St
 
 **Rebuilding objects**: attrs/dataclass instances are built with their generated ``__init__`` (validators and
 post-init hooks run), then non-init fields are set directly; a class with attrs converters, ``InitVar``\\ s or a
-hand-written ``__init__`` is rebuilt field by field instead. Exceptions never run a user ``__init__``; their
-``__cause__``/``__context__``/traceback are not kept, nor attributes that cannot be persisted. Step failures
+hand-written ``__init__`` is rebuilt field by field instead. Exceptions never run a user ``__init__``; they keep
+their ``args`` and their state (instance attributes such as fields set in ``__init__``, ``__notes__``, the slots of
+builtin exceptions such as ``OSError.filename``); an attribute that cannot be persisted is kept as its ``repr`` text
+and a note on the exception says so. Their ``__cause__``/``__context__``/traceback are not kept. Step failures
 (:func:`wfc.errors.step_failure`) come back as the same combined class; if the original exception type is not
 known, as a plain :class:`~wfc.errors.StepFailed` with the same fields.
 

@@ -224,8 +224,13 @@ def step_failure(
     else:
         exc = cls.__new__(cls, *args)
         exc.args = args
-    if attributes:
-        exc.__dict__.update(attributes)
+    for name, value in (attributes or {}).items():
+        # object.__setattr__: also the slots of builtin exceptions (OSError.filename); an instance attribute named
+        # like a class attribute of StepFailed/WfcError (``code``) shadows it, as on the original exception
+        try:
+            object.__setattr__(exc, name, value)
+        except (AttributeError, TypeError):
+            exc.__dict__[name] = value
     exc.type_name = type_name
     exc.message = message
     exc.step = step

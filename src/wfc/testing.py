@@ -367,7 +367,8 @@ class _Runner:
                 if policy.may_retry(attempt, info.bases or (info.type_name,)):
                     self.t += policy.backoff(attempt, rng.random())
                     continue
-                return _Outcome(self.t, False, to_exception(info, step=call.display_name, attempts=attempt))
+                failure = to_exception(info, step=call.display_name, attempts=attempt)
+                return _Outcome(self.t, False, self._roundtrip(failure))  # stored as the durable runtime does
             self.calls.append(StepRecord(call.display_name, args, kwargs, attempt, self.now))
             try:
                 return _Outcome(self.t, True, self._roundtrip(value))

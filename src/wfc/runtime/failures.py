@@ -1,7 +1,7 @@
 """How a step's exception becomes the exception raised at the workflow's ``yield``.
 
-A failure is recorded as plain data (:class:`ErrorInfo`: type name, message, args, the type's bases) because it
-crosses processes and is stored in history. It is raised again as the step's own exception type when that type is
+A failure is recorded as plain data (:class:`ErrorInfo`: type name, message, args, attributes, the type's bases)
+because it crosses processes and is stored in history. It is raised again as the step's own exception type when that type is
 a builtin or registered with :func:`wfc.register_error`, combined with :class:`wfc.StepFailed`; otherwise as plain
 ``StepFailed``. The in-memory test runner goes through the same data, so tests predict production.
 """
@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from wfc import commands
+from wfc._encode import exception_state
 from wfc.errors import StepFailed, WfcError, step_failure
 
 
@@ -24,6 +25,9 @@ class ErrorInfo:
     args: tuple[Any, ...] = ()
     bases: tuple[str, ...] = ()
     traceback: str | None = None
+    attributes: dict[str, Any] = attrs.field(factory=dict, hash=False)
+    """The exception's state besides ``args`` (fields set in its ``__init__``, ``OSError.filename``, notes...), as
+    the codec persists it: what cannot be persisted is kept as its ``repr``, with a note saying so."""
 
     def describe(self) -> str:
         return f"{self.type_name}: {self.message}" if self.message else self.type_name
@@ -70,7 +74,14 @@ def error_info(exc: BaseException, *, traceback: str | None = None) -> ErrorInfo
         args = tuple(exc.args)
     except WfcError:
         args = tuple(repr(a) for a in exc.args)
-    return ErrorInfo(type_name, str(exc), args, bases, traceback)
+    state = exception_state(exc)
+    if isinstance(exc, StepFailed):
+        for name in _FAILURE_FIELDS:  # set again by to_exception
+            state.pop(name, None)
+    return ErrorInfo(type_name, str(exc), args, bases, traceback, state)
+
+
+_FAILURE_FIELDS = ("type_name", "message", "step", "attempts", "hint")
 
 
 def to_exception(info: ErrorInfo, *, step: str, attempts: int) -> StepFailed:
@@ -85,4 +96,5 @@ def to_exception(info: ErrorInfo, *, step: str, attempts: int) -> StepFailed:
         message=info.message,
         step=step,
         attempts=attempts,
+        attributes=info.attributes,
     )
