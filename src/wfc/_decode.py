@@ -5,6 +5,7 @@ cycles included. Never imports a module: classes are found through ``_classes.py
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 import decimal
 import fractions
@@ -13,9 +14,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from wfc._classes import lookup, obj_info, resolve
+from wfc._classes import class_kind, lookup, obj_info, resolve
 from wfc._datetimes import datetime_from_str, zone_info
-from wfc._values import JSON_SCALARS, MISSING, UnknownType, malformed
+from wfc._values import CLASS_MODULES, JSON_SCALARS, MISSING, UnknownType, malformed
 from wfc.commands import STEPS, WORKFLOWS
 from wfc.errors import StepFailed, step_failure
 
@@ -103,18 +104,51 @@ def _d_container(make: Callable[[], Any], add: str) -> _Decoding:
     return decode
 
 
-def _d_dict(d: _Decoder, node: dict[str, Any], payload: Any, n: Any) -> Any:
-    out: dict[Any, Any] = {}
+def _d_mapping(make: Callable[[_Decoder, dict[str, Any]], dict[Any, Any]]) -> _Decoding:
+    def decode(d: _Decoder, node: dict[str, Any], payload: Any, n: Any) -> Any:
+        out = make(d, node)
+        if n is not None:
+            d.objs[n] = out  # before the items: they may refer back to it
+        if type(payload) is dict:
+            for k, y in payload.items():
+                out[k] = d.dec(y)
+        else:
+            for k, y in payload:
+                key = d.dec(k)
+                out[key] = d.dec(y)
+        return out
+
+    return decode
+
+
+def _new_defaultdict(d: _Decoder, node: dict[str, Any]) -> dict[Any, Any]:
+    factory = node.get("$factory")
+    return collections.defaultdict(None if factory is None else d.dec(factory))
+
+
+def _d_deque(d: _Decoder, node: dict[str, Any], payload: Any, n: Any) -> Any:
+    out: collections.deque[Any] = collections.deque(maxlen=node.get("$maxlen"))
     if n is not None:
         d.objs[n] = out
-    if type(payload) is dict:
-        for k, y in payload.items():
-            out[k] = d.dec(y)
-    else:
-        for k, y in payload:
-            key = d.dec(k)
-            out[key] = d.dec(y)
+    out.extend(y if type(y) in JSON_SCALARS else d.dec(y) for y in payload)
     return out
+
+
+def _d_class(d: _Decoder, node: dict[str, Any], name: Any, n: Any) -> Any:
+    """A class named in data: only a rebuildable kind or a standard value type (it is referred to, never called
+    by decoding; a defaultdict calls its factory later, which is why arbitrary callables are refused)."""
+    if not isinstance(name, str):
+        raise malformed(node)
+    cls = lookup(name)
+    if cls is None:
+        raise UnknownType(
+            f"cannot find the persisted class {name}: no such class is loaded in this process",
+            hint=f"import the module that defines {name} before loading workflow state, or register it",
+        )
+    if not isinstance(cls, type) or (class_kind(cls) is None and cls.__module__ not in CLASS_MODULES):
+        raise UnknownType(f"refusing to load a reference to {name}: data may name only exception classes, enums, "
+                          "attrs classes, dataclasses, NamedTuples and builtin types")  # fmt: skip
+    return cls
 
 
 def _d_obj(d: _Decoder, node: dict[str, Any], name: Any, n: Any) -> Any:
@@ -228,7 +262,12 @@ def _simple(fn: Callable[[Any], Any]) -> _Decoding:
 _FLOATS: Final = {"nan": math.nan, "-nan": -math.nan, "inf": math.inf, "-inf": -math.inf, "-0.0": -0.0}
 _DECODERS: dict[str, _Decoding] = {
     "$list": _d_container(list, "append"),
-    "$dict": _d_dict,
+    "$dict": _d_mapping(lambda d, node: {}),
+    "$counter": _d_mapping(lambda d, node: collections.Counter()),
+    "$odict": _d_mapping(lambda d, node: collections.OrderedDict()),
+    "$defaultdict": _d_mapping(_new_defaultdict),
+    "$deque": _d_deque,
+    "$class": _d_class,
     "$set": _d_container(set, "add"),
     "$tuple": lambda d, node, items, n: tuple(d.dec(x) for x in items),
     "$frozenset": lambda d, node, items, n: frozenset(d.dec(x) for x in items),

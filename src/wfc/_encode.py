@@ -5,6 +5,7 @@ from ``wfc.convert``; the format is documented there, the invariants in ``_value
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 import decimal
 import enum
@@ -19,9 +20,9 @@ from typing import Any, Final
 
 import attrs
 
-from wfc._classes import class_kind, obj_info, obj_items, persistable_name
+from wfc._classes import class_kind, obj_info, obj_items, persistable_name, type_name
 from wfc._datetimes import datetime_to_str
-from wfc._values import JSON_SCALARS, Unsupported
+from wfc._values import CLASS_MODULES, JSON_SCALARS, Unsupported
 from wfc.commands import STEPS, WORKFLOWS, StepDef, WorkflowDef, error_type_name
 from wfc.errors import NotSerializable, StepFailed, step_failure_class
 
@@ -199,21 +200,71 @@ def _e_list(e: _Encoder, v: list[Any], head: dict[str, Any] | None) -> Any:
     return out if head is None else _tagged(head, "$list", out)
 
 
-def _e_dict(e: _Encoder, v: dict[Any, Any], head: dict[str, Any] | None) -> Any:
+def _mapping(e: _Encoder, v: dict[Any, Any]) -> tuple[bool, Any]:
+    """A mapping's items: ``(True, {...})`` when every key is a plain string, else ``(False, [[key, value], ...])``
+    (in order either way)."""
     k: Any = None
     try:
         if all(type(key) is str and key[:1] != "$" for key in v):
             plain: dict[str, Any] = {}
             for k, x in v.items():
                 plain[k] = x if type(x) in _FAST else e.enc(x)
-            return plain if head is None else _tagged(head, "$dict", plain)
+            return True, plain
         pairs = []
         for k, x in v.items():  # keys that are not plain strings: [key, value] pairs, in order
             pairs.append([e.enc(k), e.enc(x)])
     except Unsupported as exc:
         exc.path.append(_key_seg(k))
         raise
-    return _tagged(head, "$dict", pairs)
+    return False, pairs
+
+
+def _e_dict(e: _Encoder, v: dict[Any, Any], head: dict[str, Any] | None) -> Any:
+    plain, payload = _mapping(e, v)
+    return payload if plain and head is None else _tagged(head, "$dict", payload)
+
+
+def _e_mapping(tag: str) -> _Handler:
+    """``Counter`` and ``OrderedDict``: a tagged mapping (items in order)."""
+    return lambda e, v, head: _tagged(head, tag, _mapping(e, v)[1])
+
+
+def _e_defaultdict(e: _Encoder, v: collections.defaultdict[Any, Any], head: dict[str, Any] | None) -> Any:
+    factory = v.default_factory
+    if factory is not None and not (isinstance(factory, type) and _class_reference(factory) is None):
+        raise Unsupported(
+            v,
+            f"the default_factory of a defaultdict ({_repr(factory)}) cannot be persisted: only a class can",
+            "use a class as the factory (defaultdict(int), defaultdict(list), a dataclass), or a plain dict "
+            "with .setdefault()/.get()",
+        )
+    out = _tagged(head, "$defaultdict", _mapping(e, v)[1])
+    out["$factory"] = None if factory is None else _e_class(e, factory, None)
+    return out
+
+
+def _e_deque(e: _Encoder, v: collections.deque[Any], head: dict[str, Any] | None) -> Any:
+    out = _tagged(head, "$deque", _items(e, v))
+    if v.maxlen is not None:
+        out["$maxlen"] = v.maxlen
+    return out
+
+
+def _class_reference(cls: type) -> str | None:
+    """Why ``cls`` cannot be persisted as a reference to itself, or ``None`` when it can."""
+    if class_kind(cls) is not None or cls.__module__ in CLASS_MODULES:
+        return None
+    return (
+        f"the class {type_name(cls)} cannot be persisted: only exception classes, enums, attrs classes, "
+        "dataclasses, NamedTuples and builtin types can"
+    )
+
+
+def _e_class(e: _Encoder, v: type, head: dict[str, Any] | None) -> Any:
+    problem = _class_reference(v)
+    if problem is not None:
+        raise Unsupported(v, problem, "keep the class's name (a str) and look it up where it is needed")
+    return {"$class": persistable_name(v)}
 
 
 def _e_seq(tag: str) -> _Handler:
@@ -321,10 +372,23 @@ def _b64(v: bytes | bytearray) -> str:
     return base64.b64encode(v).decode("ascii")
 
 
-_KIND: dict[type, int] = {list: _LIST, dict: _DICT, set: _SET, bytearray: _BYTEARRAY}
+_KIND: dict[type, int] = {
+    list: _LIST,
+    dict: _DICT,
+    set: _SET,
+    bytearray: _BYTEARRAY,
+    collections.Counter: _DICT,
+    collections.OrderedDict: _DICT,
+    collections.defaultdict: _DICT,
+    collections.deque: _LIST,
+}
 _HANDLERS: dict[type, _Handler] = {
     list: _e_list,
     dict: _e_dict,
+    collections.Counter: _e_mapping("$counter"),
+    collections.OrderedDict: _e_mapping("$odict"),
+    collections.defaultdict: _e_defaultdict,
+    collections.deque: _e_deque,
     tuple: _e_seq("$tuple"),
     set: _e_seq("$set"),
     frozenset: _e_seq("$frozenset"),
@@ -368,6 +432,8 @@ def _handler(t: type) -> _Handler:
 
 
 def _classify(t: type) -> tuple[int, _Handler]:
+    if issubclass(t, type):  # a class object (type, or a metaclass: EnumType, ABCMeta...)
+        return _LEAF, _e_class
     what = class_kind(t)
     if what == "exc":
         return _EXC, _e_exc

@@ -6,7 +6,8 @@ The tag format is documented in ``wfc.convert``'s docstring. Invariants the enco
 * A JSON object is *tagged* iff its first key starts with ``$``; every key of a tagged object starts with ``$``
   (so key reordering by a store cannot turn one into the other), and a plain dict is only ever emitted as a JSON
   object when none of its keys starts with ``$``.
-* Only mutable objects (list, dict, set, bytearray, attrs/dataclass instances, exceptions) carry identity: they get
+* Only mutable objects (list, dict, set, bytearray, Counter/OrderedDict/defaultdict/deque, attrs/dataclass
+  instances, exceptions) carry identity: they get
   ``$id`` when reachable more than once, and the decoder registers them *before* decoding their children, which
   is what makes cycles work. Immutable containers (tuple, frozenset, NamedTuple) are copied per occurrence.
 
@@ -24,6 +25,9 @@ from wfc.errors import InternalError, WorkflowRuntimeError
 MISSING: Final = object()
 # JSON scalars: the decoder returns them as-is, and the first encoding pass need not visit them.
 JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+# Classes whose *objects* data may name (``$class``; referred to, never built, by decoding): the rebuildable kinds,
+# and the classes of these standard modules.
+CLASS_MODULES: Final = frozenset({"builtins", "collections", "datetime", "decimal", "fractions", "uuid", "zoneinfo"})
 
 
 class UnknownType(WorkflowRuntimeError):

@@ -24,6 +24,9 @@ object whose keys all start with ``$``, the tag naming its kind::
     {"$time": ...same as $datetime...}  {"$date": "2024-03-01"}  {"$timedelta": [days, seconds, microseconds]}
     {"$timezone": [days, seconds, microseconds], "$tzname": ...}  {"$zoneinfo": "Europe/Paris"}
     {"$fraction": "3/4"}  {"$complex": [re, im]}  {"$range": [start, stop, step]}
+    {"$counter": {...} | [[key, value], ...]}  {"$odict": ...same...}  {"$deque": [...], "$maxlen": 3}
+    {"$defaultdict": ...same..., "$factory": {"$class": "list"} | null}
+    {"$class": "KeyError" | "pkg.mod.Order"}   a class: a rebuildable kind, or a builtins/collections/... type
     {"$enum": "pkg.mod.Color", "$name": "RED"}     ("$value": v instead of "$name" for composite flags)
     {"$obj": "pkg.mod.Order", "$fields": {"id": 1, ...}}     attrs classes and dataclasses
     {"$ntuple": "pkg.mod.Point", "$items": [1, 2]}
@@ -33,7 +36,7 @@ object whose keys all start with ``$``, the tag naming its kind::
     {"$id": 3, ...} / {"$ref": 3}
 
 Classes are named ``module.qualname`` (builtins bare). **Aliasing**: a mutable object (list, dict, set,
-bytearray, attrs/dataclass instance, exception) reachable more than once gets ``"$id": n`` where first emitted and
+bytearray, Counter, OrderedDict, defaultdict, deque, attrs/dataclass instance, exception) reachable more than once gets ``"$id": n`` where first emitted and
 is ``{"$ref": n}`` afterwards, so decoding shares one object again; this also makes cycles work. Immutable
 containers (tuple, frozenset, NamedTuple) are copied per occurrence. :func:`encode_vars` numbers across all the
 variables, so two variables pointing at one list still do after a round trip. Store the JSON as text or ``json``;
@@ -50,8 +53,9 @@ known, as a plain :class:`~wfc.errors.StepFailed` with the same fields.
 
 **Security**: decoding never imports a module. A class named in data is looked up among classes given to
 :func:`register_type`, error types given to ``wfc.register_error`` and modules already in ``sys.modules``, and
-must be an attrs class, dataclass, Enum, NamedTuple or exception class; anything else raises :class:`UnknownType`
-(``WFC404``). Values that cannot be persisted raise :class:`wfc.errors.NotSerializable` (``WFC401``) naming the
+must be an attrs class, dataclass, Enum, NamedTuple or exception class to be rebuilt (a ``$class`` reference may
+also name a class of ``builtins``, ``collections``, ``datetime``... — never a function, so a ``defaultdict``'s
+factory is always a class); anything else raises :class:`UnknownType` (``WFC404``). Values that cannot be persisted raise :class:`wfc.errors.NotSerializable` (``WFC401``) naming the
 path (``$.orders[2].customer``, ``variable 'f'``).
 
 Implementation: ``_encode`` and ``_decode`` (the dynamic codec; the invariants between them in ``_values``),
