@@ -32,38 +32,42 @@ def test_a_losing_wait_leaves_its_event_for_the_next_wait(at: float) -> None:
     assert seen.outcome == ("ok", (0, 1, 2))
 
 
+@wfc.workflow
+def race_then_the_other() -> tuple[int, Any, Any]:
+    which, first = yield wfc.any_of(wfc.wait_event("a"), wfc.wait_event("b"))
+    other = yield wfc.wait_event("a" if which == 1 else "b", timeout=60)
+    return which, first, other
+
+
 @pytest.mark.parametrize("at", [0.0, 5.0])
 def test_of_events_there_at_once_the_one_sent_first_wins(at: float) -> None:
-    # b is the second wait but was sent first: b wins, and a stays for nobody (the flow does not wait for it)
-    @wfc.workflow
-    def flow() -> tuple[int, Any, Any]:
-        which, first = yield wfc.any_of(wfc.wait_event("a"), wfc.wait_event("b"))
-        other = yield wfc.wait_event("a" if which == 1 else "b", timeout=60)
-        return which, first, other
-
+    # b is the second wait but was sent first: b wins, and the next wait takes a
+    flow = race_then_the_other
     assert both(flow, events=[Event("b", 2, at=at), Event("a", 1, at=at)]).outcome == ("ok", (1, 2, 1))
     assert both(flow, events=[Event("a", 1, at=at), Event("b", 2, at=at)]).outcome == ("ok", (0, 1, 2))
 
 
-def test_an_event_sent_before_wins_over_a_zero_sleep_at_any_index() -> None:
-    @wfc.workflow
-    def flow() -> Any:
-        return (yield wfc.any_of(wfc.sleep(0), wfc.wait_event("a")))
+@wfc.workflow
+def sleep_or_event() -> Any:
+    return (yield wfc.any_of(wfc.sleep(0), wfc.wait_event("a")))
 
-    assert both(flow, events=[Event("a", 7)]).outcome == ("ok", (1, 7))
+
+def test_an_event_sent_before_wins_over_a_zero_sleep_at_any_index() -> None:
+    assert both(sleep_or_event, events=[Event("a", 7)]).outcome == ("ok", (1, 7))
+
+
+@wfc.workflow
+def signals() -> list[Any]:
+    got: list[Any] = []
+    while True:
+        which, value = yield wfc.any_of(wfc.wait_event("signal"), wfc.wait_event("stop"))
+        if which == 1:
+            break
+        got.append(value)
+    return got
 
 
 def test_a_signal_loop_takes_every_signal_in_order() -> None:
-    @wfc.workflow
-    def signals() -> list[Any]:
-        got: list[Any] = []
-        while True:
-            which, value = yield wfc.any_of(wfc.wait_event("signal"), wfc.wait_event("stop"))
-            if which == 1:
-                break
-            got.append(value)
-        return got
-
     events = [Event("signal", i, at=float(i // 3)) for i in range(9)] + [Event("stop", None, at=2.0)]
     # stop was sent after the signals of its moment but before those sent later: they are never taken
     assert both(signals, events=events).outcome == ("ok", [0, 1, 2, 3, 4, 5, 6, 7, 8])
