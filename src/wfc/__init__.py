@@ -39,6 +39,8 @@ from wfc.errors import WfcError as WfcError
 from wfc.errors import WorkflowFailed as WorkflowFailed
 from wfc.runtime.budget import BudgetExceeded as BudgetExceeded
 from wfc.runtime.budget import Limits as Limits
+from wfc.runtime.client import AsyncClient as AsyncClient
+from wfc.runtime.client import Client as Client
 from wfc.runtime.context import log as log
 from wfc.runtime.context import now as now
 from wfc.runtime.context import random as random
@@ -54,8 +56,10 @@ from wfc.runtime.runtime import Runtime as Runtime
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncClient",
     "BudgetExceeded",
     "Canceled",
+    "Client",
     "Command",
     "CompileError",
     "Completion",

@@ -22,7 +22,7 @@ from typing import Any
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
 from wfc.errors import WfcError, WorkflowFailed
-from wfc.runtime import budget, control, fanout, fastcodec, steps
+from wfc.runtime import admit, budget, control, fanout, fastcodec, steps
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
@@ -213,7 +213,9 @@ class Engine(Intake):
                 leaf.lease_owner = self.owner
                 self.out.append(Task(leaf, inst))
             return
-        if kind == START:
+        if kind == START and inst.table_hash == admit.UNRESOLVED:  # started by name (wfc.Client)
+            self._guarded(inst, leaf, lambda redo: admit.admit(self, leaf, inst, redo))
+        elif kind == START:
             self._guarded(
                 inst,
                 leaf,

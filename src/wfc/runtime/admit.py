@@ -1,0 +1,66 @@
+"""Admitting an instance started by name (:class:`wfc.Client`, a process without the workflow's code).
+
+Such a start writes the instance with no table hash and its start row holding the call as data
+(``{"args": [...], "kwargs": {...}}``). The first worker that serves the workflow and claims the row admits it,
+in the claim's transaction: it binds and checks the arguments against the workflow's signature and type hints
+(as ``Runtime.start`` does in the caller), records the current table and the bound variables, and starts it.
+Arguments that do not fit fail the instance with the ``WFC405`` error a direct start would have raised, so the
+client sees why in ``status``/``result``. A worker that does not serve the workflow leaves it blocked (``WFC422``,
+"not part of this deployment"), waiting for one that does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from wfc import convert
+from wfc.errors import WfcError
+from wfc.runtime import steps
+from wfc.runtime.errors import UnknownWorkflow
+from wfc.runtime.store.protocol import DONE, ControlStore, InstanceRow, LeafRow
+from wfc.runtime.typecheck import check_arguments
+
+if TYPE_CHECKING:
+    from wfc.runtime.engine import Engine
+
+UNRESOLVED = ""
+"""The table hash of an instance started by name and not yet admitted by a worker."""
+
+
+def call_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The start row's snapshot of a call by name: JSON-able arguments, not yet bound to parameters."""
+    return convert.dumps_vars({"args": list(args), "kwargs": dict(kwargs)})
+
+
+def admit(engine: Engine, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
+    """Bind, check and start an instance started by name (see the module docstring)."""
+    try:
+        defn = engine.deployment.workflow(inst.workflow)
+    except UnknownWorkflow as exc:
+        from wfc.runtime.engine import describe_problem
+
+        engine.block(inst, leaf, describe_problem(exc))
+        return
+    call = convert.loads_vars(leaf.snapshot) if leaf.snapshot else {}
+    now = engine.now
+    try:
+        args, kwargs = call.get("args", []), call.get("kwargs", {})
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise WfcError("a start by name needs a list of arguments and a dict of keyword arguments",
+                           code="WFC405")  # fmt: skip
+        variables = check_arguments(defn, tuple(args), kwargs)
+        vars_text = steps.check_size(
+            convert.dumps_vars(variables), engine.limit, f"the arguments of workflow {defn.name}"
+        )
+    except WfcError as exc:
+        engine.store.resolve(leaf.key, None, DONE, None, convert.dumps(exc), 0, now)
+        engine.finish(inst, 0, False, exc, now)
+        return
+    table = engine.deployment.current(defn)
+    engine.save_table(defn, table, now)
+    store = cast(ControlStore, engine.store)  # every store a runtime opens is a ControlStore
+    store.set_table_hash(inst.n, table.hash, now)
+    store.set_cursor(leaf.key, leaf.state_id, vars_text)
+    inst.table_hash = table.hash
+    leaf.snapshot = vars_text
+    engine.resolve(leaf, inst, None, True, None, None, None, None, 0, leaf.scheduled_at, redo)

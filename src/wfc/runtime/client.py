@@ -1,0 +1,189 @@
+"""``wfc.Client`` and ``wfc.AsyncClient``: start and watch workflows by name, without their code.
+
+A web service in front of workers imports nothing of the workflows: ``Client(url).start("greet", "bob")``
+writes the instance with its arguments as JSON values; the worker that serves ``greet`` checks them against the
+workflow's signature when it picks the instance up (:mod:`wfc.runtime.admit`) and fails it with ``WFC405`` if
+they do not fit. The client sends events, cancels, reads status, history and results, and waits for a result:
+it sleeps until the store tells it something changed (PostgreSQL's LISTEN/NOTIFY) or, where the store has no
+channel between processes (SQLite), reads one indexed row per ``poll_interval`` (never a tight loop).
+
+``AsyncClient`` is the same API with ``async`` methods: each call runs on a worker thread
+(``asyncio.to_thread``), so an event loop never blocks on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+from wfc.commands import check_instance_id
+from wfc.errors import WfcError
+from wfc.runtime.admit import UNRESOLVED, call_text
+from wfc.runtime.errors import DuplicateId, WaitTimeout
+from wfc.runtime.handle import Handle
+from wfc.runtime.records import HistoryRecord, Status
+from wfc.runtime.runtime import Runtime
+from wfc.runtime.store.protocol import START, InstanceRow, LeafRow
+
+FINISHED = ("completed", "failed", "canceled")
+
+
+def _json_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    try:
+        json.dumps([args, kwargs], allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise WfcError(
+            f"the arguments of workflow {name!r} started by name must be JSON values: {exc}",
+            code="WFC405",
+            hint="pass str, int, float, bool, None, lists and dicts; the worker structures them into the "
+            "workflow's declared types (a dict into an attrs class or dataclass, an ISO string into a datetime)",
+        ) from None
+
+
+class Client:
+    """Start workflows by name and follow them, from a process that has none of their code.
+
+    ``url`` is the workers' database (``sqlite:///app.db``, ``postgresql://...``). ``poll_interval``: how often
+    ``result`` looks when the store cannot notify (seconds).
+    """
+
+    def __init__(self, url: str, *, poll_interval: float = 0.2) -> None:
+        if poll_interval <= 0:
+            raise WfcError("poll_interval must be a positive number of seconds", code="WFC402")
+        # A runtime that deploys nothing: it never runs workflow code, it reads and writes the store.
+        self._rt = Runtime(url, workflows=[])
+        self.store = self._rt.store
+        self.poll_interval = float(poll_interval)
+
+    def close(self) -> None:
+        self._rt.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"wfc.Client({self.store.url!r})"
+
+    def start(self, workflow: str, /, *args: Any, id: str | None = None, **kwargs: Any) -> Handle[Any]:
+        """Start workflow ``workflow`` (its stable name, ``@wfc.workflow(name=...)``, or its key
+        ``module:qualname``) with JSON-able arguments; returns its id as a handle. A given ``id`` makes it
+        idempotent: starting the same id again returns it (``WFC430`` if it names another workflow)."""
+        if not isinstance(workflow, str) or not workflow:
+            raise WfcError("Client.start() takes the workflow's name (a non-empty string)", code="WFC402")
+        check_instance_id(id)
+        _json_arguments(workflow, args, kwargs)
+        iid = id or uuid.uuid4().hex
+        now = self._rt.clock.now()
+        store = self.store
+        with store.transaction():
+            row = InstanceRow(0, iid, workflow, workflow, UNRESOLVED, "running", now, now)
+            n = store.insert_instance(row)
+            if n is None:
+                existing = store.get_instance(iid)
+                if existing is not None and workflow not in (existing.workflow, existing.name):
+                    raise DuplicateId(
+                        f"workflow id {iid!r} is already used by an instance of {existing.workflow}",
+                        hint="a given id makes start idempotent for the same workflow; use another id",
+                    )
+            else:
+                snapshot = call_text(args, kwargs)
+                store.insert_leaf(LeafRow(n, 0, 0, "", START, workflow, ready_at=now, scheduled_at=now,
+                                          snapshot=snapshot))  # fmt: skip
+        return Handle(iid, self)
+
+    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
+        """Send event ``name`` (a JSON-able ``value``, or an ``error`` message) to instance ``id``."""
+        self._rt.send_event(id, name, value, error)
+
+    def cancel(self, id: str) -> None:
+        """Cancel instance ``id`` and its children (see :meth:`wfc.Runtime.cancel`)."""
+        self._rt.cancel(id)
+
+    def status(self, id: str) -> Status:
+        return self._rt.status(id)
+
+    def history(self, id: str) -> builtins.list[HistoryRecord]:
+        return self._rt.history(id)
+
+    def result(self, id: str, timeout: float | None = None) -> Any:
+        """Wait until instance ``id`` has finished and return its result, or raise its failure
+        (:class:`wfc.Canceled` if canceled). ``timeout`` (seconds) raises ``WFC431`` if it has not finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        changed = threading.Event()
+        stop = self.store.subscribe(changed.set)
+        try:
+            while True:
+                inst = self._rt._instance(id)
+                if inst.state in FINISHED:
+                    return self._rt.result(id)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise WaitTimeout(
+                        f"workflow {id!r} did not finish within {timeout:g}s (it is {inst.state})",
+                        hint="check Client.status(id): it may wait for an event, or no worker serves it",
+                    )
+                wait = self.poll_interval if left is None else min(self.poll_interval, left)
+                changed.wait(wait)
+                changed.clear()
+        finally:
+            stop()
+
+
+class AsyncClient:
+    """:class:`Client` for ``asyncio``: the same methods, awaitable."""
+
+    def __init__(self, url: str, *, poll_interval: float = 0.2) -> None:
+        self._client = Client(url, poll_interval=poll_interval)
+        self._lock = threading.Lock()  # one store connection: calls from several tasks take turns
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return fn(*args, **kwargs)
+
+    async def start(self, workflow: str, /, *args: Any, id: str | None = None, **kwargs: Any) -> Handle[Any]:
+        return await asyncio.to_thread(self._call, self._client.start, workflow, *args, id=id, **kwargs)
+
+    async def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
+        await asyncio.to_thread(self._call, self._client.send_event, id, name, value, error)
+
+    async def cancel(self, id: str) -> None:
+        await asyncio.to_thread(self._call, self._client.cancel, id)
+
+    async def status(self, id: str) -> Status:
+        return await asyncio.to_thread(self._call, self._client.status, id)
+
+    async def history(self, id: str) -> builtins.list[HistoryRecord]:
+        return await asyncio.to_thread(self._call, self._client.history, id)
+
+    async def result(self, id: str, timeout: float | None = None) -> Any:
+        """Wait without blocking the loop: polls the instance's row between ``asyncio.sleep``s (and wakes early
+        when the store notifies)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        client = self._client
+        while True:
+            status = await self.status(id)
+            if status.state.value in FINISHED:
+                return await asyncio.to_thread(self._call, client._rt.result, id)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimeout(
+                    f"workflow {id!r} did not finish within {timeout:g}s (it is {status.state.value})",
+                    hint="check AsyncClient.status(id): it may wait for an event, or no worker serves it",
+                )
+            await asyncio.sleep(client.poll_interval)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._call, self._client.close)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
