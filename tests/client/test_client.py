@@ -75,8 +75,8 @@ def test_a_client_process_without_the_app_code_starts_and_awaits_a_worker_proces
     assert out["greet"] == "hello bob"
     assert out["bill"] == {"order": "o-7", "cents": 1250}
     assert out["approval"] == "ann: yes"
-    name, message = out["bad"]
-    assert "WFC405" in message or "cents" in message, message
+    kind, message = out["bad"]
+    assert kind == "WfcError" and "cents" in message and "bill(" in message, message
     assert out["bad_state"] == "failed"
 
 
