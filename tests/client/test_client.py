@@ -76,7 +76,7 @@ def test_a_client_process_without_the_app_code_starts_and_awaits_a_worker_proces
     assert out["bill"] == {"order": "o-7", "cents": 1250}
     assert out["approval"] == "ann: yes"
     kind, message = out["bad"]
-    assert kind == "WfcError" and "cents" in message and "bill(" in message, message
+    assert kind == "TypeMismatch" and "missing field 'cents'" in message and "workflow bill" in message, message
     assert out["bad_state"] == "failed"
 
 
