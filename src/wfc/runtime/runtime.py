@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
@@ -125,6 +125,7 @@ class Runtime(Control):
         self._wake = threading.Event()
         self._last_reap = 0.0
         self._closed = False
+        self._unsubscribe: Callable[[], None] = _nothing
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None  # run_until_idle's steps, when several
         self._pool_width = 0
         self._unparked = False
@@ -196,10 +197,15 @@ class Runtime(Control):
     def _attach(self, worker: Worker) -> None:
         self._worker = worker
         self._retry_blocked()
+        # Wake-ups from other processes (PostgreSQL: LISTEN/NOTIFY): new work is taken up at once, not at the next
+        # poll. A store without them returns a no-op and the worker polls.
+        self._unsubscribe = self.store.subscribe(self._kick)
 
     def _detach(self, worker: Worker) -> None:
         if self._worker is worker:
             self._worker = None
+            self._unsubscribe()
+            self._unsubscribe = _nothing
 
     def _kick(self) -> None:
         self._wake.set()
@@ -559,6 +565,10 @@ def _moved_at(inst: InstanceRow, rows: builtins.list[LeafRow]) -> float:
     for row in rows:
         moved = max(moved, row.scheduled_at, row.finished_at or 0.0)
     return moved
+
+
+def _nothing() -> None:
+    pass
 
 
 def _when(t: float) -> dt.datetime:

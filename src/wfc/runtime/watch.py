@@ -1,13 +1,14 @@
 """Live status: :func:`watch` yields every change of an instance's status and of its history records.
 
 It polls (``poll`` seconds, default 50 ms): a change committed by any process on the database shows within one
-poll. Each poll reads the instance's status (its row and current suspension) and its history from the *low
+poll. On a store with wake-ups (PostgreSQL's ``LISTEN/NOTIFY``) a notification ends the wait at once. Each poll reads the instance's status (its row and current suspension) and its history from the *low
 watermark* on — the lowest suspension that still had an open row at the previous poll — so a long sequential
 history is not read again and again: a poll costs what the instance still waits on, not its length.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -41,9 +42,20 @@ def watch(
 ) -> Iterator[Change]:
     """Yield the instance's status and history as they are, then every change, until it has finished and has
     nothing left to run (its ``on_complete`` call done), or ``timeout`` seconds (real time) have passed."""
+    store: ControlStore = rt.store
+    woken = threading.Event()
+    unsubscribe = store.subscribe(woken.set)
+    try:
+        yield from _watch(rt, store, instance_id, poll, timeout, woken)
+    finally:
+        unsubscribe()
+
+
+def _watch(
+    rt: Runtime, store: ControlStore, instance_id: str, poll: float, timeout: float | None, woken: threading.Event
+) -> Iterator[Change]:
     from wfc.runtime.runtime import _record  # the one place that turns rows into records
 
-    store: ControlStore = rt.store
     deadline = None if timeout is None else time.monotonic() + timeout
     last_status: tuple[object, ...] | None = None
     seen: dict[tuple[int, int, int], HistoryRecord] = {}
@@ -78,7 +90,8 @@ def watch(
             return
         if deadline is not None and time.monotonic() >= deadline:
             return
-        time.sleep(poll)
+        woken.wait(poll)
+        woken.clear()
 
 
 def _on_complete_due(rows: list[LeafRow], handler: str | None) -> bool:
