@@ -111,3 +111,35 @@ def events_and_steps(n: int) -> Any:
             value = yield wfc.wait_event(f"e{i}")
             total += value
     return total
+
+
+@wfc.workflow
+def crash_flow(table: str, key: str, n: int) -> Any:
+    """For the multi-process runs: transactional steps (every 4th; each returns how many rows its key has, so a
+    duplicate shows in the result), plain steps, and one event wait half way."""
+    total = 0
+    for i in range(n):
+        if i % 4 == 0:
+            count = yield record(table, key, i)
+            total += 1000 * count
+        elif i == n // 2:
+            value = yield wfc.wait_event("go")
+            total += value
+        else:
+            total = yield add(total, i)
+    return total
+
+
+def crash_expected(n: int, event_value: int) -> int:
+    """What :func:`crash_flow` returns when every step ran exactly once (as plain Python computes it)."""
+    total = 0
+    count = 0
+    for i in range(n):
+        if i % 4 == 0:
+            count += 1
+            total += 1000 * count
+        elif i == n // 2:
+            total += event_value
+        else:
+            total += i
+    return total
