@@ -143,3 +143,34 @@ def crash_expected(n: int, event_value: int) -> int:
         else:
             total += i
     return total
+
+
+@wfc.step
+def hold(marker: str, seconds: float) -> int:
+    """Appends this process's pid to ``marker``, then takes ``seconds``: returns the pid that ran it."""
+    import os
+    import time
+
+    with open(marker, "a") as f:
+        f.write(f"{os.getpid()}\n")
+    time.sleep(seconds)
+    return os.getpid()
+
+
+@wfc.workflow
+def held(table: str, key: str, marker: str, seconds: float) -> Any:
+    pid = yield hold(marker, seconds)
+    count = yield record(table, key, 1)
+    return [pid, count]
+
+
+@wfc.workflow
+def steady(table: str, key: str, n: int) -> Any:
+    """Steps paced by a short sleep, so a run lasts long enough to restart the server under it."""
+    total = 0
+    for i in range(n):
+        if i % 5 == 0:
+            yield record(table, key, i)
+        total = yield add(total, i)
+        yield wfc.sleep(0.05)
+    return total

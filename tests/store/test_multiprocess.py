@@ -128,3 +128,84 @@ def test_four_workers_sigkilled_thirty_times(url: str) -> None:
             ).fetchone()[0]
             total = db.execute(f'SELECT count(*) FROM "{schema}".events').fetchone()[0]
         assert (unconsumed, total) == (0, workflows)
+
+
+def test_a_stopped_worker_loses_its_lease_and_cannot_commit_over_the_next(url: str, tmp_path: Path) -> None:
+    """SIGSTOP a worker in the middle of a step: once its lease ends (``lease`` seconds: it cannot heartbeat),
+    another worker takes the step and finishes the workflow. SIGCONT: the first worker's outcome is refused."""
+    lease = 2.0
+    schema = url.split("schema=")[1].split("&")[0]
+    table = f'"{schema}".ledger'
+    marker = tmp_path / "marker"
+    with wfc.Runtime(url) as rt:
+        with rt.db() as db:
+            db.execute(f"CREATE TABLE {table} (key TEXT, value INTEGER)")
+        first = spawn(url, lease=lease)
+        second: subprocess.Popen[str] | None = None
+        try:
+            wid = rt.start(flows.held, table, "s", str(marker), 3.0)
+            deadline = time.monotonic() + 30
+            while not marker.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            first.send_signal(signal.SIGSTOP)
+            stopped = time.monotonic()
+            second = spawn(url, lease=lease)
+            while len(marker.read_text().split()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            taken_over = time.monotonic() - stopped
+            pids = [int(p) for p in marker.read_text().split()]
+            assert pids == [first.pid, second.pid]
+            # the documented bound: the lease, plus the other worker's poll and this machine's noise
+            assert taken_over < lease + 3.0, taken_over
+            first.send_signal(signal.SIGCONT)  # its step ends and it tries to commit the outcome
+            assert rt.run_until_complete(wid, timeout=60) is not None
+            time.sleep(3.5)  # long enough for the first worker's late outcome to arrive
+            assert rt.result(wid) == [second.pid, 1]
+            (step, tx) = rt.history(wid)
+            assert step.result == second.pid and tx.result == 1
+            assert _ledger(rt, table) == [("s", 1)]
+        finally:
+            stop([first] + ([second] if second else []))
+
+
+RESTART = ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart"]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("WFC_TEST_PG_RESTART"),
+    reason="restarts the shared PostgreSQL server: only where WFC_TEST_PG_RESTART=1 (.ci/run sets it)",
+)
+def test_the_server_restarted_under_a_running_worker(url: str) -> None:
+    """The worker's connections die with the server; it logs, reconnects and goes on; nothing is lost and no
+    transactional effect happens twice."""
+    schema = url.split("schema=")[1].split("&")[0]
+    table = f'"{schema}".ledger'
+    with wfc.Runtime(url) as rt:
+        with rt.db() as db:
+            db.execute(f"CREATE TABLE {table} (key TEXT, value INTEGER)")
+        worker = spawn(url)
+        try:
+            ids = [rt.start(flows.steady, table, f"r{i}", 30, id=f"r-{i}") for i in range(10)]
+            time.sleep(0.5)
+            subprocess.run(RESTART, check=True, timeout=60)
+            assert worker.poll() is None  # still running
+            deadline = time.monotonic() + 120
+            while True:  # this runtime's own pool reconnects too
+                try:
+                    if all(rt.status(i).finished for i in ids):
+                        break
+                except wfc.WfcError:
+                    pass
+                assert time.monotonic() < deadline, "workflows did not finish after the restart"
+                time.sleep(0.2)
+            assert worker.poll() is None
+        finally:
+            stop([worker])
+        assert worker.stderr is not None
+        log = worker.stderr.read()
+        assert "WFC440" in log or "cannot reach" in log or "terminat" in log, log  # it did see the restart
+        assert "Traceback" not in log, log
+        for wid in ids:
+            assert rt.result(wid) == sum(range(30)), wid
+        expected = sorted((f"r{i}", v) for i in range(10) for v in range(0, 30, 5))
+        assert sorted(_ledger(rt, table)) == expected

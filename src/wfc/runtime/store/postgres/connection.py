@@ -102,6 +102,15 @@ def store_error(exc: BaseException, what: str, url: str = "") -> StoreError:
         )
     state = getattr(exc, "sqlstate", None) or ""
     text = " ".join(str(exc).split())
+    if not state and isinstance(exc, psycopg.OperationalError):
+        # libpq reports a failed connection attempt as text only (no SQLSTATE reaches the client)
+        lowered = text.lower()
+        if "password authentication failed" in lowered or "no pg_hba.conf entry" in lowered or (
+            "role" in lowered and "does not exist" in lowered
+        ):
+            state = "28000"
+        elif "database" in lowered and "does not exist" in lowered:
+            state = "3D000"
     if state in _CONFLICT:
         return StoreConflict(
             f"{what}: a conflict with another transaction ({text})",
