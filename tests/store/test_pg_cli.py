@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from .. import pg
+from ..cli import flows as cli_flows
 from ..cli.helpers import FLOWS, FLOWS_REL, ROOT, env, invoke, wfc_cmd
 
 
@@ -74,3 +75,20 @@ def test_unreachable_server_through_the_api_names_the_problem() -> None:
     with pytest.raises(wfc.WfcError) as info:
         wfc.Runtime("postgresql://postgres@127.0.0.1:1/test")
     assert info.value.code == "WFC440" and "server runs" in (info.value.hint or "")
+
+
+def test_read_only_commands_create_nothing_and_write_nothing(url: str) -> None:
+    import psycopg
+
+    import wfc
+
+    base, schema = url.rsplit("?schema=", 1)
+    missing = invoke("status", "x", "--db", url)
+    assert missing.exit_code != 0 and "no wfc tables" in missing.stderr and "Traceback" not in missing.output
+    with psycopg.connect(base) as conn:  # the read-only command created no schema
+        assert conn.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone() == (None,)
+    assert invoke("run", f"{FLOWS}:greet", "name=ro", "--id", "ro", "--db", url).exit_code == 0
+    with wfc.Runtime(url, read_only=True) as rt:
+        assert rt.result("ro") == "hello ro"
+        with pytest.raises(wfc.WfcError, match="read-only"):
+            rt.start(cli_flows.greet, "x")

@@ -41,7 +41,8 @@ def open_store(
 ) -> ControlStore:
     """The store a URL names, opened, its schema created or migrated. ``synchronous`` and ``busy_timeout`` are
     SQLite's (also settable in the URL); PostgreSQL's options go in its URL (see ``docs/deploy.md``).
-    ``read_only``: a SQLite file is opened so that nothing can write it (no schema migration either)."""
+    ``read_only``: nothing can write (a SQLite file opened read-only; PostgreSQL transactions read-only), no
+    schema is created or migrated."""
     if scheme(url) == "sqlite":
         from wfc.runtime.store.sqlite import SQLiteControlStore
 
@@ -53,7 +54,7 @@ def open_store(
         )
     from wfc.runtime.store.postgres import open_postgres
 
-    return open_postgres(url)
+    return open_postgres(url, read_only=read_only)
 
 
 def local_file(url: str) -> str | None:

@@ -7,9 +7,10 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.protocol import ControlStore
 
 
-def open_postgres(url: str) -> ControlStore:
+def open_postgres(url: str, read_only: bool = False) -> ControlStore:
     """Connect (a clear error for a bad URL, host, password or database), create or migrate the schema, open the
-    pool."""
+    pool. ``read_only``: nothing is created or migrated, and every transaction is read-only (the server refuses
+    writes)."""
     try:
         import psycopg
         import psycopg_pool  # noqa: F401
@@ -20,15 +21,15 @@ def open_postgres(url: str) -> ControlStore:
         ) from None
     from wfc.runtime.store.postgres.connection import parse_url, redact, store_error
     from wfc.runtime.store.postgres.control import PostgresControlStore
-    from wfc.runtime.store.postgres.schema import migrate
+    from wfc.runtime.store.postgres.schema import check, migrate
 
     conninfo, schema, pool_size = parse_url(url)
     try:
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-            migrate(conn, schema, redact(url))
+            (check if read_only else migrate)(conn, schema, redact(url))
     except psycopg.Error as exc:
         raise store_error(exc, f"cannot open {redact(url)}") from None
-    return PostgresControlStore(url, conninfo, schema, pool_size)
+    return PostgresControlStore(url, conninfo, schema, pool_size, read_only=read_only)
 
 
 __all__ = ["open_postgres"]

@@ -135,6 +135,30 @@ MIGRATIONS = [
 ]
 
 
+def check(conn: psycopg.Connection[Any], schema: str, where: str) -> None:
+    """For a read-only store: the schema must exist at this wfc's version (nothing is created or migrated)."""
+    exists = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".wfc_migrations',)).fetchone()
+    if exists is None or exists[0] is None:
+        raise ConfigError(
+            f"the database {where} has no wfc tables in schema {schema}",
+            hint="check the URL's database and ?schema= (the workers' URL); a read-only command creates nothing",
+        )
+    applied = {int(r[0]) for r in conn.execute(f'SELECT version FROM "{schema}".wfc_migrations')}
+    newest = max(applied, default=0)
+    if newest > SCHEMA_VERSION:
+        raise ConfigError(
+            f"the database {where} (schema {schema}) has wfc schema version {newest}, newer than this wfc "
+            f"knows ({SCHEMA_VERSION})",
+            hint="upgrade wfc to the version that wrote this database",
+        )
+    if not applied >= {v for v, _n, _s in MIGRATIONS}:
+        raise ConfigError(
+            f"the database {where} (schema {schema}) has wfc schema version {newest}; this wfc needs "
+            f"{SCHEMA_VERSION}",
+            hint="start a worker (or any command that writes) of this wfc once: it migrates the schema",
+        )
+
+
 def migrate(conn: psycopg.Connection[Any], schema: str, where: str) -> None:
     """Create the schema or apply its missing migrations, in one transaction under an advisory lock."""
     with conn.transaction():

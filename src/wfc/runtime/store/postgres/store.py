@@ -164,8 +164,9 @@ class PostgresStore:
 
     notifies = True
 
-    def __init__(self, url: str, conninfo: str, schema: str, pool_size: int) -> None:
+    def __init__(self, url: str, conninfo: str, schema: str, pool_size: int, *, read_only: bool = False) -> None:
         self.url = url
+        self.read_only = read_only
         self.schema = schema
         self.channel = f"wfc_{schema}"
         self._prefix = f'"{schema}".'
@@ -178,7 +179,8 @@ class PostgresStore:
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "prepare_threshold": 2},
+            kwargs={"autocommit": True, "prepare_threshold": 2}
+            | ({"options": "-c default_transaction_read_only=on"} if read_only else {}),
             open=False,
             timeout=10.0,
             reconnect_timeout=0,  # never give up reconnecting (a worker outlives a database restart)
