@@ -1,7 +1,7 @@
 """Benchmarks of the PostgreSQL store (not timed tests). Results go to docs/performance.md ("PostgreSQL").
 
     .venv/bin/python bench/bench_postgres.py                 # everything (a few minutes)
-    .venv/bin/python bench/bench_postgres.py steps latency   # some of: steps scale latency dbos
+    .venv/bin/python bench/bench_postgres.py steps latency   # some of: steps scale latency
 
 The server: ``WFC_BENCH_PG`` (default ``postgresql://postgres@127.0.0.1:5432/test``); every run uses schemas of
 its own (``bench_*``), dropped afterwards.
@@ -12,8 +12,6 @@ its own (``bench_*``), dropped afterwards.
   subprocesses): workflows/s, transitions per commit (group commit), the scaling from 1 to 2 processes.
 * latency: an idle worker in another process; the time from ``start()`` returning to the first step starting
   (``LISTEN/NOTIFY``, no table polling), p50 and p90 of 200 starts (target p50 < 20 ms).
-* dbos: the ``scale`` workload's single-process case and ``steps`` on DBOS with PostgreSQL, in a separate venv the
-  script creates (``bench/.dbos-venv``; not a project dependency). Skipped when dbos cannot be installed.
 """
 
 from __future__ import annotations
