@@ -20,6 +20,7 @@ children and timers, lowest index first. The durable runtime decides by the same
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import math
 import random as _random
 import sqlite3
@@ -37,6 +38,7 @@ from wfc.commands import (
     RetryPolicy,
     Sleep,
     StepCall,
+    StepDef,
     WaitEvent,
     WorkflowDef,
 )
@@ -133,6 +135,7 @@ class _Runner:
         native: bool,
         max_transitions: int,
     ) -> None:
+        self.mocks: dict[str, Callable[..., Any]] = {}
         self.events = sorted(events, key=lambda e: e.at)
         self.consumed: set[int] = set()
         self.looked_at: set[int] = set()
@@ -358,7 +361,12 @@ class _Runner:
         while True:
             attempt += 1
             try:
-                value = self._call(step.fn, step.kind == "transaction", step.is_async, args, kwargs)
+                fake = self.mocks.get(step.key)
+                if fake is None:
+                    value = self._call(step.fn, step.kind == "transaction", step.is_async, args, kwargs)
+                else:
+                    is_async = inspect.iscoroutinefunction(fake)
+                    value = self._call(fake, step.kind == "transaction", is_async, args, kwargs)
             except BaseException as exc:  # a step may raise anything (SystemExit too): the worker records it
                 info = error_info(exc)
                 self.calls.append(
@@ -442,7 +450,7 @@ def _as_definition(workflow: Any) -> WorkflowDef:
     )
 
 
-_OPTIONS = ("events", "start", "retry", "db", "persist", "native", "workflow_id", "max_transitions")
+_OPTIONS = ("events", "start", "retry", "db", "persist", "native", "workflow_id", "max_transitions", "mocks")
 
 
 def execute(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> RunResult:
@@ -470,7 +478,9 @@ def _execute(
     native: bool = False,
     workflow_id: str = "test",
     max_transitions: int = 100_000,
+    mocks: Mapping[Any, Callable[..., Any]] | None = None,
 ) -> RunResult:
+    fakes = _mocks(mocks)
     own_db = db is None
     connection = sqlite3.connect(":memory:") if own_db else db
     runner = _Runner(
@@ -482,6 +492,7 @@ def _execute(
         native=native,
         max_transitions=max_transitions,
     )
+    runner.mocks = fakes
     try:
         ok, value = runner.run_workflow(defn, args, kwargs, workflow_id)
     finally:
@@ -495,13 +506,31 @@ def _execute(
     return result
 
 
+def _mocks(mocks: Mapping[Any, Callable[..., Any]] | None) -> dict[str, Callable[..., Any]]:
+    """``{step: fake}`` as ``{step key: fake}``: each fake runs instead of its step (with the same arguments; a
+    transaction's fake gets the database handle first), its result or exception treated as the step's."""
+    out: dict[str, Callable[..., Any]] = {}
+    for step, fake in (mocks or {}).items():
+        if not isinstance(step, StepDef):
+            raise WfcError(
+                f"mocks= maps steps to fakes; {step!r} is not a @wfc.step or @wfc.transaction",
+                code="WFC402",
+                hint="mocks={charge_card: lambda order, amount: 'receipt-1'}",
+            )
+        if not callable(fake):
+            raise WfcError(f"the fake of step {step.name} is not callable: {fake!r}", code="WFC402")
+        out[step.key] = fake
+    return out
+
+
 def run(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> Any:
     """Run ``workflow(*args, **kwargs)`` to completion in memory; return its result or raise its exception.
 
     Keyword options (not passed to the workflow): ``events`` (``{"approved": True}`` or a list of
     :class:`Event`), ``start`` (the virtual start time), ``retry`` (the default retry policy), ``db`` (the
     handle ``@wfc.transaction`` steps receive; default an in-memory SQLite connection), ``persist`` (round-trip
-    live variables through the codec, default on), ``max_transitions``.
+    live variables through the codec, default on), ``max_transitions``, ``mocks`` (``{step: fake}``: the fake
+    runs in the step's place, retried like it; its calls are recorded under the step's name).
     """
     return execute(workflow, *args, **kwargs).unwrap()
 

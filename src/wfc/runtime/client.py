@@ -24,6 +24,7 @@ from typing import Any
 from wfc.commands import check_instance_id
 from wfc.errors import WfcError
 from wfc.runtime.admit import UNRESOLVED, call_text
+from wfc.runtime.clock import Clock
 from wfc.runtime.errors import DuplicateId, WaitTimeout
 from wfc.runtime.handle import Handle
 from wfc.runtime.records import HistoryRecord, Status
@@ -49,14 +50,15 @@ class Client:
     """Start workflows by name and follow them, from a process that has none of their code.
 
     ``url`` is the workers' database (``sqlite:///app.db``, ``postgresql://...``). ``poll_interval``: how often
-    ``result`` looks when the store cannot notify (seconds).
+    ``result`` looks when the store cannot notify (seconds). ``clock``: the workers' clock, in tests on a
+    virtual one (``wfc.testing.FakeClock``); real time by default.
     """
 
-    def __init__(self, url: str, *, poll_interval: float = 0.2) -> None:
+    def __init__(self, url: str, *, poll_interval: float = 0.2, clock: Clock | None = None) -> None:
         if poll_interval <= 0:
             raise WfcError("poll_interval must be a positive number of seconds", code="WFC402")
         # A runtime that deploys nothing: it never runs workflow code, it reads and writes the store.
-        self._rt = Runtime(url, workflows=[])
+        self._rt = Runtime(url, workflows=[], clock=clock)
         self.store = self._rt.store
         self.poll_interval = float(poll_interval)
 
