@@ -23,10 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def spawn(url: str, lease: float = 5.0, concurrency: int = 8, wait: bool = True) -> subprocess.Popen[str]:
+def spawn(
+    url: str, lease: float = 5.0, concurrency: int = 8, wait: bool = True, poll: float = 0.05
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.store.worker_proc", url, str(lease), str(concurrency)],
+        [sys.executable, "-m", "tests.store.worker_proc", url, str(lease), str(concurrency), str(poll)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

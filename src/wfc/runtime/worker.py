@@ -232,7 +232,7 @@ class Worker:
             claim = 0
             timer = due is not None and clock.now() >= due
             if not stopping and (results or mono - last_claim >= poll or self._kicked or timer):
-                claim = max(free, 16)
+                claim = max(free, 64)  # rows that need no step slot (starts, timers, events) come 64 at a time
                 last_claim = mono
                 self._kicked = False
             if mono - last_check >= FILE_CHECK:
@@ -265,6 +265,8 @@ class Worker:
                 pending = []
                 for task in tasks:
                     self._dispatch(task)
+                if claim and engine.claimed >= claim:
+                    self._kicked = True  # a full batch: more is due, claim again now rather than at the next poll
                 if tasks or engine.claimed:
                     continue
             if mono - last_beat >= rt.lease / 3:

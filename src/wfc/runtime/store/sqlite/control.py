@@ -10,6 +10,7 @@ class SQLiteControlStore(SQLiteStore):
     """:class:`SQLiteStore` with the statements of :class:`ControlStore`."""
 
     def release_held(self, instance: int, seq: int, now: float) -> bool:
+        self._wake_pending = True  # may make work claimable by other processes
         # The partial index holds only held rows: a lookup, where the primary key would scan the whole group
         # (the planner cannot tell, so it is named; the literal lets the index's condition apply).
         cur = self.conn.execute(
@@ -39,6 +40,7 @@ class SQLiteControlStore(SQLiteStore):
         return -1 if row is None or row[0] is None else int(row[0])
 
     def cancel_open(self, instance: int, seq: int, now: float) -> list[LeafRow]:
+        self._wake_pending = True  # may make work claimable by other processes
         rows = [
             LeafRow(*r)
             for r in self.conn.execute(
@@ -56,6 +58,7 @@ class SQLiteControlStore(SQLiteStore):
         return rows
 
     def reopen(self, n: int, state: str, table_hash: str, now: float) -> None:
+        self._wake_pending = True  # may make work claimable by other processes
         self.conn.execute(
             "UPDATE instances SET state=?, table_hash=?, result=NULL, error=NULL, finished_at=NULL, blocked=NULL, "
             "updated_at=? WHERE n=?",
@@ -134,6 +137,7 @@ class SQLiteControlStore(SQLiteStore):
         self.conn.execute("UPDATE instances SET table_hash=?, updated_at=? WHERE n=?", (table_hash, now, n))
 
     def revoke(self, instance: int, seq: int) -> int:
+        self._wake_pending = True  # may make work claimable by other processes
         cur = self.conn.execute(
             "UPDATE history SET lease_owner=NULL, lease_until=0 WHERE instance=? AND seq=? AND status<2 "
             "AND lease_owner IS NOT NULL AND lease_owner!=?",
@@ -142,6 +146,7 @@ class SQLiteControlStore(SQLiteStore):
         return cur.rowcount
 
     def unpark_instance(self, n: int, seq: int, now: float) -> None:
+        self._wake_pending = True  # may make work claimable by other processes
         self.conn.execute(
             "UPDATE history SET ready_at=?, blocked=NULL WHERE instance=? AND seq=? AND status<2 "
             "AND blocked IS NOT NULL",

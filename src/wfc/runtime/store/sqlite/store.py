@@ -25,6 +25,7 @@ from wfc.runtime.errors import ConfigError, DatabaseReplaced
 from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow, chunks
 from wfc.runtime.store.sqlite.connection import TransactionHandle, parse_url, store_error
 from wfc.runtime.store.sqlite.schema import migrate
+from wfc.runtime.store.sqlite.wake import Listener, Waker
 
 _LEAF_COLS = (
     "instance, seq, pos, path, kind, name, status, step, args, kwargs, retry, result, error, attempts, ready_at, "
@@ -63,11 +64,12 @@ class _Transaction:
     """``with store.transaction():`` one write transaction under the store's lock; database errors become
     :class:`~wfc.runtime.errors.StoreError`. (A class, not a generator: it runs on every step.)"""
 
-    __slots__ = ("conn", "lock")
+    __slots__ = ("conn", "lock", "store")
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, store: SQLiteStore) -> None:
         self.conn = conn
         self.lock = lock
+        self.store = store
 
     def __enter__(self) -> None:
         self.lock.acquire()
@@ -82,8 +84,10 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         conn = self.conn
+        store = self.store
         try:
             if exc_type is not None:
+                store._wake_pending = False
                 if conn.in_transaction:
                     with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse even this
                         conn.execute("ROLLBACK")
@@ -93,9 +97,14 @@ class _Transaction:
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as error:
+                store._wake_pending = False
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise store_error(error, "cannot commit") from None
+            if store._wake_pending:  # work other processes may claim: wake them (after the commit, never before)
+                store._wake_pending = False
+                if store._waker is not None:
+                    store._waker.wake()
         finally:
             self.lock.release()
 
@@ -199,13 +208,18 @@ class SQLiteStore:
         self.memory = path == ":memory:" or path.startswith("file::memory:")
         self.synchronous = sync
         self._lock = threading.RLock()
+        # Wake-ups between processes on one file (wake.py); an in-memory database has no other process.
+        self._wake_pending = False
+        self._waker = None if self.memory else Waker(path)
+        self._listener: Listener | None = None
+        self.notifies = not self.memory
         if read_only and not self.memory:
             try:
                 self.conn = _open_read_only(path, timeout)
             except sqlite3.Error as exc:
                 raise store_error(exc, f"cannot open {url} for reading") from None
             self._savepoint = _Savepoint(self.conn)
-            self._transaction = _Transaction(self.conn, self._lock)
+            self._transaction = _Transaction(self.conn, self._lock, self)
             self._handle = TransactionHandle(self.conn)
             return
         try:
@@ -213,7 +227,7 @@ class SQLiteStore:
                 path, isolation_level=None, check_same_thread=False, timeout=timeout, cached_statements=256
             )
             self._savepoint = _Savepoint(self.conn)
-            self._transaction = _Transaction(self.conn, self._lock)
+            self._transaction = _Transaction(self.conn, self._lock, self)
             if not self.memory:
                 mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
@@ -262,9 +276,22 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self.conn.close()
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        if self._waker is not None:
+            self._waker.close()
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
-        return _nothing
+        if self._waker is None:
+            return _nothing
+        with self._lock:
+            if self._listener is None:
+                try:
+                    self._listener = Listener(self.path, self._waker)
+                except OSError:  # no socket here (a read-only or odd temp dir): callers poll
+                    return _nothing
+            return self._listener.add(callback)
 
     notifies = False
 
@@ -389,6 +416,7 @@ class SQLiteStore:
             "UPDATE instances SET state=?, result=?, error=?, finished_at=?, updated_at=? WHERE n=?",
             (state, result, error, now, now, n),
         )
+        self._wake_pending = True  # watchers (and a parent's worker) hear of it at once
 
     def set_blocked(self, n: int, message: str | None, now: float) -> None:
         self.conn.execute("UPDATE instances SET blocked=?, updated_at=? WHERE n=?", (message, now, n))
@@ -419,6 +447,8 @@ class SQLiteStore:
     # ---- history rows / work -------------------------------------------------------------------------------------
 
     def insert_leaf(self, row: LeafRow) -> None:
+        if row.lease_owner is None and row.ready_at is not None:
+            self._wake_pending = True  # claimable by any worker (or a timer to wait for)
         if (
             row.result is None
             and row.error is None
@@ -512,7 +542,10 @@ class SQLiteStore:
             f"WHERE {_KEY} AND status=0",
             (result, error, now, now, *key),
         )
-        return cur.rowcount == 1
+        if cur.rowcount == 1:
+            self._wake_pending = True
+            return True
+        return False
 
     def retry_later(self, key: Key, owner: str | None, attempts: int, ready_at: float, error: str) -> bool:
         sql = f"UPDATE history SET attempts=?, ready_at=?, error=?, lease_until=0 WHERE {_KEY} AND status<2"
@@ -520,7 +553,10 @@ class SQLiteStore:
         if owner is not None:
             sql += " AND lease_owner=?"
             params += (owner,)
-        return self.conn.execute(sql, params).rowcount == 1
+        if self.conn.execute(sql, params).rowcount == 1:
+            self._wake_pending = True
+            return True
+        return False
 
     def park(self, key: Key, message: str) -> None:
         self.conn.execute(
@@ -595,6 +631,8 @@ class SQLiteStore:
             "UPDATE history SET lease_until=0 WHERE status<2 AND ready_at>=0 AND lease_owner=? AND lease_until>0",
             (owner,),
         )
+        if cur.rowcount:
+            self._wake_pending = True
         return cur.rowcount
 
     def next_due(self, now: float, leases: bool = False) -> float | None:
