@@ -4,8 +4,8 @@ A web service in front of workers imports nothing of the workflows: ``Client(url
 writes the instance with its arguments as JSON values; the worker that serves ``greet`` checks them against the
 workflow's signature when it picks the instance up (:mod:`wfc.runtime.admit`) and fails it with ``WFC405`` if
 they do not fit. The client sends events, cancels, reads status, history and results, and waits for a result:
-it sleeps until the store tells it something changed (PostgreSQL's LISTEN/NOTIFY) or, where the store has no
-channel between processes (SQLite), reads one indexed row per ``poll_interval`` (never a tight loop).
+it sleeps on the store's wake-ups (``Store.subscribe``, sent when work becomes claimable) and, since an
+instance's end usually sends none, reads one indexed row per ``poll_interval`` between them (never a tight loop).
 
 ``AsyncClient`` is the same API with ``async`` methods: each call runs on a worker thread
 (``asyncio.to_thread``), so an event loop never blocks on the database.
