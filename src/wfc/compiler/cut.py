@@ -14,19 +14,28 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+import attrs
 
 from wfc import commands
 from wfc.compiler import pycode, syntax
 from wfc.compiler.python.source import SourceMap
+
+_N = TypeVar("_N", bound=ast.AST)
+
+LOCALS_INTRINSIC = "_wfc_locals"
+"""The runtime function a workflow's ``locals()`` is made a call of (see :meth:`Cutter._with_locals`)."""
 
 TEMP_VAR = "_wfc_tmp"
 """Holds a command's result between the suspension and the statement that uses it (``return yield c``,
 ``x += yield c``)."""
 
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_OWN_SCOPES = (*SCOPES, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 _NOT_COMMANDS = (
     ast.Constant,
@@ -119,8 +128,10 @@ class Cutter:
         locals_: frozenset[str],
         smap: SourceMap,
         namespace: Mapping[str, Any] | None = None,
+        locals_order: tuple[str, ...] = (),
     ) -> None:
         self.locals = locals_
+        self.locals_order = locals_order or tuple(sorted(n for n in locals_ if n != TEMP_VAR))
         self.smap = smap
         self.check_commands = namespace is not None
         self.namespace: Mapping[str, Any] = namespace or {}
@@ -148,7 +159,7 @@ class Cutter:
         if not yields and not self.facts.escapes_from(node):
             if isinstance(node, ast.Return | ast.Break | ast.Continue | ast.Raise):
                 return self._simple_control(node)
-            return [pycode.code(node, self.locals, span)]
+            return [self.code(node, span)]
         if isinstance(node, ast.Return) and not yields:
             return self._simple_control(node)
         if isinstance(node, ast.Expr | ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Return):
@@ -242,10 +253,10 @@ class Cutter:
             if command is None:
                 return []
             name = node.target.id
-            check = pycode.code(ast.Expr(ast.Name(name, ast.Load())), self.locals, span)
+            check = self.code(ast.Expr(ast.Name(name, ast.Load())), span)
             tmp = syntax.Target(TEMP_VAR, frozenset(), frozenset({TEMP_VAR}), span)
             aug = ast.AugAssign(target=node.target, op=node.op, value=ast.Name(TEMP_VAR, ast.Load()))
-            return [check, syntax.Suspend(command, (tmp,), None, span), pycode.code(aug, self.locals, span)]
+            return [check, syntax.Suspend(command, (tmp,), None, span), self.code(aug, span)]
         if isinstance(node, ast.AugAssign):
             target = pycode.canonical(node.target)
             self.error(
@@ -469,7 +480,57 @@ class Cutter:
         return syntax.Try(body, tuple(handlers), orelse, finalbody, slot, span)
 
     def expr(self, node: ast.expr) -> syntax.Expr:
-        return pycode.expr(node, self.locals, self.smap.span(node))
+        new = self._with_locals(node)
+        e = pycode.expr(new, self.locals, self.smap.span(node))
+        if new is not node:
+            e = attrs.evolve(e, reads=e.reads | self._user_locals())
+        return e
+
+    def code(self, node: ast.stmt, span: Any) -> syntax.Code:
+        new = self._with_locals(node)
+        c = pycode.code(new, self.locals, span)
+        if new is not node:
+            # `locals()` shows every bound local: all of them are read here, so all are kept until here.
+            every = self._user_locals()
+            c = attrs.evolve(c, reads=c.reads | every, gen=c.gen | (every - c.defs))
+        return c
+
+    def _user_locals(self) -> frozenset[str]:
+        return frozenset(n for n in self.locals if not n.startswith(syntax.RESERVED_PREFIX))
+
+    def _with_locals(self, node: _N) -> _N:
+        """``node`` with each ``locals()`` of the workflow's own scope made ``_wfc_locals(locals(), order)``,
+        which drops the compiler's slots and orders the names as Python's frame would. ``node`` itself when
+        there is none (or ``locals`` is not the builtin)."""
+        if "locals" in self.locals or self.namespace.get("locals", builtins.locals) is not builtins.locals:
+            return node
+        found = False
+        order = self.locals_order
+
+        class Rewriter(ast.NodeTransformer):
+            def visit(self, n: ast.AST) -> Any:
+                nonlocal found
+                if isinstance(n, _OWN_SCOPES):
+                    return n  # a nested scope's `locals()` is its own
+                self.generic_visit(n)
+                if (
+                    isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Name)
+                    and n.func.id == "locals"
+                    and not n.args
+                    and not n.keywords
+                ):
+                    found = True
+                    order_node = ast.Tuple([ast.Constant(x) for x in order], ast.Load())
+                    return ast.copy_location(
+                        ast.Call(ast.Name(LOCALS_INTRINSIC, ast.Load()), [n, order_node], []), n
+                    )
+                return n
+
+        if not any(isinstance(n, ast.Name) and n.id == "locals" for n in ast.walk(node)):
+            return node
+        new: _N = Rewriter().visit(copy.deepcopy(node))
+        return new if found else node
 
 
 _AUG_OPS: dict[type[ast.operator], str] = {

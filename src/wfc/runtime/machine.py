@@ -17,7 +17,7 @@ import ast
 import linecache
 import os
 from collections.abc import Callable, Mapping
-from types import CodeType
+from types import CellType, CodeType, FunctionType
 from typing import Any
 
 import attrs
@@ -89,19 +89,26 @@ class _Gen:
     """Accumulates the generated module source, and for each generated line the workflow source line it stands
     for (so that a traceback through workflow code shows the user's own file and line)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cells: frozenset[str] = frozenset()) -> None:
         self.lines: list[str] = []
         self.origin: list[int] = []
         self.count = 0
+        self.cells = cells
 
     def function(
         self, args: str, names: set[str], writes: set[str], body: list[str], origin: list[int], at: int
     ) -> str:
-        """``origin[i]`` is the source line of ``body[i]``; ``at`` the line the wrapper code stands for."""
+        """``origin[i]`` is the source line of ``body[i]``; ``at`` the line the wrapper code stands for.
+
+        Locals captured by a nested function (``cells``) are the factory's cells, shared by every state of a
+        transition (the machine gives each transition its own); the others are loaded from ``_wfc_v``."""
         self.count += 1
         name = f"_wfc_f{self.count}"
         out = [(f"def {name}({args}):", at)]
-        for n in sorted(names):
+        shared = sorted((names | writes) & self.cells)
+        if shared:
+            out.append((f"    nonlocal {', '.join(shared)}", at))
+        for n in sorted(names - self.cells):
             out += [(f"    try: {n} = _wfc_v[{n!r}]", at), ("    except KeyError: pass", at)]
         indent = "        " if writes else "    "
         if writes:
@@ -185,6 +192,8 @@ class Machine:
         self.table = table
         self.metered = metered  # untrusted (.wf) code: runs on a budget (see wfc.runtime.budget)
         self.regions: dict[str, _LinkedRegion] = {}
+        self.captured: frozenset[str] = frozenset()
+        self._templates: dict[int, _Template] = {}
         self.states: dict[str, _Linked] = {}
         # How a state's `handling` variable falls back when it holds no exception (a finally entered without
         # one runs under what its try statement runs under); handler slots always hold one.
@@ -199,7 +208,56 @@ class Machine:
     # ---- linking --------------------------------------------------------------------------------------------
 
     def _link(self, namespace: Mapping[str, Any], closure: Mapping[str, Any]) -> None:
-        gen = _Gen()
+        globals_ = namespace if isinstance(namespace, dict) else dict(namespace)
+        intrinsics = {**INTRINSICS, **budget.INTRINSICS} if self.metered else INTRINSICS
+        for key, value in intrinsics.items():
+            if globals_.get(key) is not value:
+                globals_[key] = value  # reserved `_wfc_` names: never a user's
+        if globals_.get("_wfc_locals") is not _user_locals:
+            globals_["_wfc_locals"] = _user_locals  # what the compiler makes of the workflow's `locals()`
+        gen, plan, handler_fns = self._generate(frozenset())
+        fns = self._compile(gen, globals_, closure)
+        # A nested function or lambda of the workflow closes over workflow locals. Each state is its own
+        # generated function, so those locals become cells shared by all states of one transition: a closure
+        # defined before a branch, loop or try then sees the variables as they are when it is called.
+        user = {n for n in self.table.locals if not n.startswith("_wfc_")}
+        captured = frozenset(n for fn in fns.values() for n in _captured(fn.__code__) if n in user)
+        if captured:
+            gen, plan, handler_fns = self._generate(captured)
+            fns = self._compile(gen, globals_, closure)
+            self._templates = {id(fn): _Template(fn, captured) for fn in fns.values()}
+        self.captured = captured
+        self._wire(fns, plan, handler_fns)
+
+    def _compile(self, gen: _Gen, globals_: dict[str, Any], closure: Mapping[str, Any]) -> dict[str, Any]:
+        # Closure variables of a nested workflow function become free variables of the generated functions,
+        # which are defined inside a factory; module globals stay live (the real module dict is the globals).
+        table = self.table
+        params = sorted(closure)
+        factory = [f"def _wfc_factory({', '.join([*params, *sorted(gen.cells)])}):"]
+        factory.extend(f"    {line}" for line in gen.lines)
+        made = [f"_wfc_f{i}" for i in range(1, gen.count + 1)]
+        factory.append(f"    return {{{', '.join(f'{n!r}: {n}' for n in made)}}}")
+        source = "\n".join(factory) + "\n"
+        scope: dict[str, Any] = {}
+        try:
+            exec(
+                _compile_at_source(source, [1, *gen.origin, 1], table, globals_, self.metered), globals_, scope
+            )
+        except SyntaxError as exc:
+            raise InternalError(f"generated code for {table.name} does not compile: {exc}") from None
+        cells = dict.fromkeys(gen.cells)
+        fns: dict[str, Any] = scope["_wfc_factory"](**{k: closure[k] for k in params}, **cells)
+        # Frames of workflow code read like the workflow's own ("in fulfil_order"), as they do in Python.
+        short = table.name.rpartition(":")[2] or table.name
+        for fn in fns.values():
+            fn.__code__ = fn.__code__.replace(co_name=short.rpartition(".")[2], co_qualname=short)
+        return fns
+
+    def _generate(
+        self, cells: frozenset[str]
+    ) -> tuple[_Gen, list[tuple[str, str, str | None]], dict[tuple[str, int], str]]:
+        gen = _Gen(cells)
         plan: list[tuple[str, str, str | None]] = []  # (state id, role, function name)
         table = self.table
         for s in table.states:
@@ -253,33 +311,15 @@ class Machine:
                     handler_fns[(r.id, i)] = gen.function(
                         "_wfc_v", set(h.types.reads), set(), [f"return ({h.types.source})"], [where], where
                     )
+        return gen, plan, handler_fns
 
-        # Closure variables of a nested workflow function become free variables of the generated functions,
-        # which are defined inside a factory; module globals stay live (the real module dict is the globals).
-        params = sorted(closure)
-        factory = [f"def _wfc_factory({', '.join(params)}):"]
-        factory.extend(f"    {line}" for line in gen.lines)
-        made = [f"_wfc_f{i}" for i in range(1, gen.count + 1)]
-        factory.append(f"    return {{{', '.join(f'{n!r}: {n}' for n in made)}}}")
-        source = "\n".join(factory) + "\n"
-        globals_ = namespace if isinstance(namespace, dict) else dict(namespace)
-        intrinsics = {**INTRINSICS, **budget.INTRINSICS} if self.metered else INTRINSICS
-        for key, value in intrinsics.items():
-            if globals_.get(key) is not value:
-                globals_[key] = value  # reserved `_wfc_` names: never a user's
-        scope: dict[str, Any] = {}
-        try:
-            exec(
-                _compile_at_source(source, [1, *gen.origin, 1], table, globals_, self.metered), globals_, scope
-            )
-        except SyntaxError as exc:
-            raise InternalError(f"generated code for {table.name} does not compile: {exc}") from None
-        fns: dict[str, Any] = scope["_wfc_factory"](**{k: closure[k] for k in params})
-        # Frames of workflow code read like the workflow's own ("in fulfil_order"), as they do in Python.
-        short = table.name.rpartition(":")[2] or table.name
-        for fn in fns.values():
-            fn.__code__ = fn.__code__.replace(co_name=short.rpartition(".")[2], co_qualname=short)
-
+    def _wire(
+        self,
+        fns: dict[str, Any],
+        plan: list[tuple[str, str, str | None]],
+        handler_fns: dict[tuple[str, int], str],
+    ) -> None:
+        table = self.table
         state_fns: dict[tuple[str, str], Any] = {
             (sid, role): fns[f] for sid, role, f in plan if f is not None
         }
@@ -322,13 +362,18 @@ class Machine:
 
     def start(self, v: dict[str, Any]) -> Outcome:
         """Run from the entry state. ``v`` holds the bound parameters and becomes the cursor's variables."""
+        frame = self._frame(v)
         if self.metered:
             budget.refill()
             try:
-                return self._run(self.table.entry, v)
+                return self._run(self.table.entry, v, frame)
             except budget.Exceeded as exc:
                 return Failed(exc.error)  # the instance ends; no handler of the workflow saw it
-        return self._run(self.table.entry, v)
+        return self._run(self.table.entry, v, frame)
+
+    def _frame(self, v: dict[str, Any]) -> _Frame | None:
+        """The cells of one transition (``None`` when no nested function closes over a workflow local)."""
+        return _Frame(self.captured, v, self._templates) if self.captured else None
 
     def resume(
         self, state: str, v: dict[str, Any], *, value: Any = None, error: BaseException | None = None
@@ -355,17 +400,19 @@ class Machine:
                 "database?)",
                 code="WFC407",
             )
+        frame = self._frame(v)
         if error is not None:
-            return self._throw(linked, v, error)
+            return self._throw(linked, v, error, frame)
         if linked.bind is not None:
+            bind = linked.bind if frame is None else frame.fn(linked.bind)
             try:
                 if linked.handling is None:
-                    linked.bind(v, value)
+                    bind(v, value)
                 else:
-                    _handling(self.handled(linked.handling, v), linked.bind, v, value)
+                    _handling(self.handled(linked.handling, v), bind, v, value)
             except BaseException as exc:
-                return self._throw(linked, v, exc, set_context=False)
-        return self._run(linked.targets[0], v)
+                return self._throw(linked, v, exc, frame, set_context=False)
+        return self._run(linked.targets[0], v, frame)
 
     def handled(self, name: str | None, v: dict[str, Any]) -> BaseException | None:
         """The exception Python would be handling in a state whose ``handling`` is ``name``."""
@@ -378,12 +425,14 @@ class Machine:
             name = self._outer.get(name)
         return None
 
-    def _run(self, sid: str, v: dict[str, Any]) -> Outcome:
+    def _run(self, sid: str, v: dict[str, Any], frame: _Frame | None) -> Outcome:
         states = self.states
         metered = self.metered
         while True:
             st = states[sid]
             fn = st.fn
+            if frame is not None and fn is not None:
+                fn = frame.fn(fn)
             try:
                 if metered:
                     budget.tick()  # a loop through states without a suspension is a loop too
@@ -395,7 +444,7 @@ class Machine:
                     result = _handling(self.handled(st.handling, v), fn, v)
             except BaseException as exc:
                 # Raised by the workflow's own code: Python has already chained it to the handled exception.
-                outcome = self._dispatch(st, v, exc, set_context=False)
+                outcome = self._dispatch(st, v, exc, frame, set_context=False)
                 if isinstance(outcome, str):
                     sid = outcome
                     continue
@@ -413,7 +462,7 @@ class Machine:
                         hint="yield a step or workflow call, wfc.sleep(), wfc.wait_event(), wfc.all_of() or "
                         "wfc.any_of()",
                     )
-                    outcome = self._dispatch(st, v, err)
+                    outcome = self._dispatch(st, v, err, frame)
                     if isinstance(outcome, str):
                         sid = outcome
                         continue
@@ -444,7 +493,7 @@ class Machine:
                     v[outer.completion] = pending  # type: ignore[index]
                     sid = outer.finally_entry  # type: ignore[assignment]
                 else:
-                    outcome = self._dispatch(st, v, pending.value, set_context=False)
+                    outcome = self._dispatch(st, v, pending.value, frame, set_context=False)
                     if isinstance(outcome, str):
                         sid = outcome
                         continue
@@ -452,10 +501,12 @@ class Machine:
             else:
                 raise InternalError(f"state {sid} has no control op")
 
-    def _throw(self, st: _Linked, v: dict[str, Any], exc: BaseException, *, set_context: bool = True) -> Outcome:
-        outcome = self._dispatch(st, v, exc, set_context=set_context)
+    def _throw(
+        self, st: _Linked, v: dict[str, Any], exc: BaseException, frame: _Frame | None, *, set_context: bool = True
+    ) -> Outcome:
+        outcome = self._dispatch(st, v, exc, frame, set_context=set_context)
         if isinstance(outcome, str):
-            return self._run(outcome, v)
+            return self._run(outcome, v, frame)
         return outcome
 
     def _enclosing_finally(self, region_id: str | None) -> _LinkedRegion | None:
@@ -467,7 +518,13 @@ class Machine:
         return None
 
     def _dispatch(
-        self, st: _Linked, v: dict[str, Any], exc: BaseException, *, set_context: bool = True
+        self,
+        st: _Linked,
+        v: dict[str, Any],
+        exc: BaseException,
+        frame: _Frame | None,
+        *,
+        set_context: bool = True,
     ) -> str | Failed:
         """Where an exception raised in ``st`` continues: a handler or finally entry, or the workflow fails.
 
@@ -484,6 +541,8 @@ class Machine:
             region = self.regions[region_id]
             for types_fn, target in region.handlers:
                 try:
+                    if types_fn is not None and frame is not None:
+                        types_fn = frame.fn(types_fn)
                     matched = types_fn is None or _matches(exc, types_fn(v))
                 except Exception as new:  # evaluating the `except` clause itself failed
                     new.__context__ = exc
@@ -539,3 +598,61 @@ def _chain(exc: BaseException, handled: BaseException | None) -> None:
             break
         link = link.__context__
     exc.__context__ = handled
+
+
+_EAGER = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>"})
+
+
+def _captured(code: CodeType) -> set[str]:
+    """Names that functions, lambdas, classes and generator expressions nested in ``code`` close over.
+    Comprehensions other than generator expressions run at once, within the state: they need no shared cell
+    (but what is nested in them may)."""
+    out: set[str] = set()
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            if const.co_name not in _EAGER:
+                out.update(const.co_freevars)
+            out |= _captured(const)
+    return out
+
+
+class _Template:
+    """How to rebuild a generated function over the cells of a transition."""
+
+    __slots__ = ("base", "code", "defaults", "globals", "slots")
+
+    def __init__(self, fn: Any, captured: frozenset[str]) -> None:
+        self.code: CodeType = fn.__code__
+        self.globals: dict[str, Any] = fn.__globals__
+        self.defaults = fn.__defaults__
+        self.base: list[Any] = list(fn.__closure__ or ())
+        self.slots = [(i, n) for i, n in enumerate(self.code.co_freevars) if n in captured]
+
+
+class _Frame:
+    """One transition's cells for the captured locals: created from the variables when the transition starts,
+    kept equal to them by the generated functions (which store what they write back into ``v``)."""
+
+    __slots__ = ("cells", "made", "templates")
+
+    def __init__(self, captured: frozenset[str], v: dict[str, Any], templates: dict[int, _Template]) -> None:
+        self.cells = {n: (CellType(v[n]) if n in v else CellType()) for n in captured}
+        self.made: dict[int, Any] = {}
+        self.templates = templates
+
+    def fn(self, fn: Any) -> Any:
+        made = self.made.get(id(fn))
+        if made is None:
+            t = self.templates[id(fn)]
+            closure = list(t.base)
+            for i, name in t.slots:
+                closure[i] = self.cells[name]
+            made = FunctionType(t.code, t.globals, t.code.co_name, t.defaults, tuple(closure))
+            self.made[id(fn)] = made
+        return made
+
+
+def _user_locals(frame: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """The workflow's ``locals()``: its bound locals in the order of its own frame, the compiler's slots (and the
+    generated function's ``_wfc_v``) left out. Every local is loaded into the frame of a state that calls it."""
+    return {name: frame[name] for name in order if name in frame}

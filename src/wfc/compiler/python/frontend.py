@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from types import CodeType
 from typing import Any
 
 from wfc.compiler import pycode, syntax
@@ -74,7 +75,7 @@ class PythonFrontEnd:
         self._check_nested_yields(tree)
         locals_ = self.locals | {TEMP_VAR}
         self.locals = locals_
-        cutter = Cutter(tree.body, locals_, self.smap, self.namespace)
+        cutter = Cutter(tree.body, locals_, self.smap, self.namespace, _frame_order(tree, self.locals))
         body = cutter.block(tree.body)
         for code, message, node, hint in cutter.problems:
             self._error(code, message, node, hint)
@@ -132,3 +133,18 @@ def translate(
     front = PythonFrontEnd(tree, smap, namespace, name)
     workflow = front.translate()
     return workflow, front.diagnostics
+
+
+def _frame_order(tree: ast.FunctionDef, locals_: frozenset[str]) -> tuple[str, ...]:
+    """The workflow's locals in the order CPython's frame lists them (what ``locals()`` shows): compile the
+    function and read its code object. Falls back to sorted names if it does not compile."""
+    try:
+        module = compile(ast.Module([tree], []), "<order>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, TypeError):
+        return tuple(sorted(locals_))
+    code = next((c for c in module.co_consts if isinstance(c, CodeType)), None)
+    if code is None:
+        return tuple(sorted(locals_))
+    names = dict.fromkeys(n for n in (*code.co_varnames, *code.co_cellvars) if n in locals_)
+    names.update(dict.fromkeys(sorted(locals_ - names.keys())))
+    return tuple(names)
