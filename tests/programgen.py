@@ -4,6 +4,14 @@ A program is Python source defining steps and one ``@wfc.workflow`` generator ``
 if/elif/else, while, for (over ranges, lists, strings, dicts, ``.items()``, ``enumerate``, ``zip``), try/except/
 else/finally, break, continue, return, raise, and steps that succeed or fail — with yields anywhere. Loops are
 bounded by construction, so every program terminates.
+
+The Python semantics the compiler must keep are generated as classes, not examples: handlers (with yields) that
+leave by plain control flow and bare ``raise`` (also in a nested plain ``finally`` and in a helper), the active
+exception read in handlers and finallies (``sys.exc_info()``, ``traceback``), implicit chaining read through
+``__context__``, ``except ... as`` names read after the handler was left in every way, closures defined before a
+branch or loop that returns and called after it, walruses that bind only conditionally, ``x += yield`` with ``x``
+unbound, ``locals()``, nested generator helpers, and durable pauses (``wfc.sleep``) at which the durable
+differential test restarts the process.
 """
 
 from __future__ import annotations
@@ -18,6 +26,9 @@ from types import ModuleType
 from hypothesis import strategies as st
 
 HEADER = """\
+import sys
+import traceback
+
 import wfc
 
 
@@ -42,6 +53,20 @@ def k(n):
 
 def helper(x, y):
     return (x * 3 + y) % 13
+
+
+def reraise():
+    raise
+
+
+def active():
+    # What a helper called from a handler sees: the exception being handled, and its last traceback line.
+    info = sys.exc_info()[1]
+    return (repr(info), traceback.format_exc().strip().splitlines()[-1])
+
+
+def chain(e):
+    return (type(e).__name__, repr(e.__context__), repr(e.__cause__), e.__suppress_context__)
 
 
 """
@@ -83,9 +108,13 @@ def conditions(draw: st.DrawFn) -> str:
 
 
 class Ctx:
-    def __init__(self, loops: int = 0, handlers: int = 0) -> None:
+    """``use_locals``: the program calls ``locals()``, so it defines no functions (one bound across a step would
+    be shown by ``locals()`` after it, which a persisted cursor cannot do: the compiler refuses it, WFC104)."""
+
+    def __init__(self, loops: int = 0, handlers: int = 0, use_locals: bool = False) -> None:
         self.loops = loops
         self.handlers = handlers
+        self.use_locals = use_locals
 
 
 def _indent(lines: list[str]) -> list[str]:
@@ -108,7 +137,9 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         kinds += ["if", "while", "for", "try", "try"]
     if ctx.loops:
         kinds += ["break", "continue"]
-    kinds += ["return", "raise", "alias", "parallel", "race", "augyield", "walrus", "closure", "dictmut"]
+    kinds += ["return", "raise", "alias", "parallel", "race", "augyield", "walrus", "dictmut"]
+    kinds += ["walrus_cond", "aug_unbound", "pause"]
+    kinds += ["locals"] if ctx.use_locals else ["closure", "closure_branch", "genhelper"]
     kind = draw(st.sampled_from(kinds))
     v = draw(st.sampled_from(VARS))
     e = draw(expressions())
@@ -154,6 +185,83 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
             f"        d{tag}['w{tag}'] = 3",
             f"trace.append(({tag}, sorted(d{tag})))",
         ]
+    if kind == "closure_branch":
+        # Defined before control flow that may return (several states, one transition), called after it.
+        w = draw(st.sampled_from(VARS))
+        between = draw(st.sampled_from(["if", "for", "while"]))
+        out = [f"def lb{tag}(z):", f"    return (z, {v}, {w})"]
+        if between == "if":
+            out += [f"if {draw(conditions())}:", f"    return ('closure-early', {tag}, trace)"]
+        elif between == "for":
+            out += [
+                f"for i{tag} in range(3):",
+                f"    if {draw(conditions())}:",
+                f"        return ('closure-loop', {tag}, lb{tag}(i{tag}), trace)",
+                f"    {w} = {w} + i{tag}",
+            ]
+        else:
+            out += [
+                f"wc{tag} = 0",
+                f"while wc{tag} < 2:",
+                f"    wc{tag} += 1",
+                f"    if {draw(conditions())}:",
+                "        break",
+                f"    {w} = {w} * 2",
+            ]
+        out.append(f"{v} = {e}")
+        if draw(st.booleans()):
+            out.append(f"trace.append(('closure', {tag}, lb{tag}({n})))")
+        else:
+            out += [f"{v} = yield s(len(lb{tag}({n})) + {v})", f"trace.append(({tag}, {v}))"]
+        return out
+    if kind == "walrus_cond":
+        # A walrus that may not run does not make its name definitely assigned.
+        bound = draw(st.booleans())
+        how = draw(
+            st.sampled_from(
+                [
+                    f"{v} > {n} or (x{tag} := {e})",
+                    f"{v} < {n} and (x{tag} := {e})",
+                    f"[(x{tag} := q) for q in range({v} % 2)]",
+                    f"assert {v} == {v}, (x{tag} := {e})",
+                    *([] if ctx.use_locals else [f"lw{tag} = lambda: (x{tag} := {e})"]),
+                    f"y{tag} = {e} if {v} > {n} else (x{tag} := {n})",
+                ]
+            )
+        )
+        out = [f"x{tag} = {n}"] if bound else []
+        out += [how, f"yield s({n})"]
+        return [
+            *out,
+            "try:",
+            f"    trace.append(('walrus', {tag}, x{tag}))",
+            "except NameError as gone:",
+            f"    trace.append(('walrus-unbound', {tag}, type(gone).__name__))",
+        ]
+    if kind == "aug_unbound":
+        # Python reads the target before it runs the step: an unbound target raises first.
+        out = [f"if {draw(conditions())}:", f"    u{tag} = {n}"]
+        return [
+            *out,
+            "try:",
+            f"    u{tag} += yield s({e})",
+            f"    trace.append(('aug', {tag}, u{tag}))",
+            "except UnboundLocalError:",
+            f"    trace.append(('aug-unbound', {tag}))",
+        ]
+    if kind == "locals":
+        return [f"trace.append(('locals', {tag}, list(locals())))"]
+    if kind == "genhelper":
+        # A nested generator used within one transition is ordinary code in its own scope.
+        return [
+            f"def pairs{tag}(xs):",
+            "    for q in xs:",
+            "        yield q * 2",
+            f"trace.append(('gen', {tag}, list(pairs{tag}([{v}, {n}]))))",
+        ]
+    if kind == "pause":
+        # A durable timer: the durable differential test restarts the process while workflows wait here.
+        return [f"yield wfc.sleep({10 + n})"]
     if kind == "break":
         return [f"if {draw(conditions())}:", "    break"]
     if kind == "continue":
@@ -164,7 +272,7 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         exc = draw(st.sampled_from(["ValueError", "KeyError", "RuntimeError"]))
         cause = draw(st.sampled_from(["", " from None", " from ValueError('cause')"]))
         return [f"if {draw(conditions())}:", f"    raise {exc}({tag}){cause}"]
-    inner = Ctx(ctx.loops, ctx.handlers)
+    inner = Ctx(ctx.loops, ctx.handlers, ctx.use_locals)
     if kind == "if":
         out = [f"if {draw(conditions())}:", *_indent(draw(blocks(depth - 1, inner)))]
         if draw(st.booleans()):
@@ -218,22 +326,26 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
             unique=True,
         )
     )
-    h_inner = Ctx(inner.loops, inner.handlers + 1)
+    h_inner = Ctx(inner.loops, inner.handlers + 1, inner.use_locals)
     for h in handlers:
-        name = f"e{tag}"
-        out += [f"except {h} as {name}:", f"    trace.append(({tag}, type({name}).__name__, str({name})))"]
+        name = f"e{tag}" if draw(st.integers(0, 4)) else ""
+        if name:
+            out += [f"except {h} as {name}:", f"    trace.append(({tag}, type({name}).__name__, str({name})))"]
+        else:
+            out += [f"except {h}:", f"    trace.append(({tag}, 'caught'))"]
         body = draw(blocks(depth - 1, h_inner))
-        ending = draw(st.integers(0, 6))
-        if ending == 0:
-            body.append("raise")
-        elif ending == 1:
-            body.append(f"raise RuntimeError('wrapped {tag}') from {name}")
-        out += _indent(body)
+        out += _indent(body + _handler_ending(draw, tag, name))
     has_finally = draw(st.booleans()) or not handlers
     if handlers and draw(st.booleans()):
         out += ["else:", *_indent(draw(blocks(depth - 1, inner)))]
     if has_finally:
         out += ["finally:", f"    trace.append(('finally', {tag}))", *_indent(draw(blocks(depth - 1, inner)))]
+        look = draw(st.integers(0, 4))
+        if look == 0:
+            # A finally entered by an exception runs with it active; a bare raise re-raises it.
+            out += [f"    trace.append(('finally-exc', {tag}, repr(sys.exc_info()[1])))"]
+        elif look == 1:
+            out += [f"    if sys.exc_info()[1] is not None and {draw(conditions())}:", "        raise"]
         escape = draw(st.integers(0, 8))
         if escape == 0:
             out += [f"    if {draw(conditions())}:", f"        return ('from finally', {tag}, trace)"]
@@ -241,7 +353,7 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
             out += [f"    if {draw(conditions())}:", "        break"]
         elif escape == 2 and inner.loops:
             out += [f"    if {draw(conditions())}:", "        continue"]
-    if handlers and draw(st.integers(0, 5)) == 0:
+    if handlers and draw(st.integers(0, 2)) == 0:
         # The `as` name is unbound after its handler, as Python deletes it.
         out += [
             "try:",
@@ -252,9 +364,45 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
     return out
 
 
+def _handler_ending(draw: st.DrawFn, tag: int, name: str) -> list[str]:
+    """How a handler body ends: falls through, re-raises (bare, under plain control flow, from a plain finally,
+    from a helper), raises something new (implicitly chained to the handled exception), or looks at it."""
+    cond = draw(conditions())
+    ending = draw(st.integers(0, 12))
+    if ending == 0:
+        return ["raise"]
+    if ending == 1 and name:
+        return [f"raise RuntimeError('wrapped {tag}') from {name}"]
+    if ending == 2:
+        return [f"if {cond}:", "    raise"]
+    if ending == 3:
+        return ["try:", f"    trace.append(('plain-try', {tag}))", "finally:", f"    if {cond}:", "        raise"]
+    if ending == 4:
+        return [f"if {cond}:", "    reraise()"]
+    if ending == 5:
+        return [f"trace.append(('active', {tag}, active()))"]
+    if ending == 6:
+        return [f"raise KeyError('chained {tag}')"]
+    if ending == 7:
+        return [f"yield s({tag % 7})", f"trace.append(('active', {tag}, active()))", f"raise ValueError({tag})"]
+    if ending == 8:
+        return [f"yield s({tag % 5})", "if len(trace) % 2 == 0:", "    raise"]
+    return []
+
+
 @st.composite
 def programs(draw: st.DrawFn, depth: int = 2) -> str:
-    body = ["trace = []", "c = yield s(a)", *draw(blocks(depth, Ctx())), "return (trace, a, b, c)"]
+    ctx = Ctx(use_locals=draw(st.integers(0, 3)) == 0)
+    inner = ["c = yield s(a)", *draw(blocks(depth, ctx)), "return (trace, a, b, c)"]
+    if draw(st.booleans()):
+        # What escapes is observed with its chain, the way a caller reading __context__ would.
+        inner = [
+            "try:",
+            *_indent(inner),
+            "except Exception as top:",
+            "    return ('escaped', trace, chain(top), str(top))",
+        ]
+    body = ["trace = []", *inner]
     return HEADER + "@wfc.workflow\ndef wf(a, b):\n" + "\n".join(_indent(body)) + "\n"
 
 

@@ -3,6 +3,7 @@ as the plain Python generators (``wfc.testing.execute(..., native=True)``)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def runtime(request: pytest.FixtureRequest) -> Any:
 
 
 @settings(
-    max_examples=120,
+    max_examples=int(os.environ.get("WFC_DIFF_EXAMPLES", "120")),
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,

@@ -131,7 +131,9 @@ class Cutter:
         locals_order: tuple[str, ...] = (),
     ) -> None:
         self.locals = locals_
-        self.locals_order = locals_order or tuple(sorted(n for n in locals_ if n != TEMP_VAR))
+        self.locals_order = locals_order or tuple(
+            sorted(n for n in locals_ if not n.startswith(syntax.RESERVED_PREFIX))
+        )
         self.smap = smap
         self.check_commands = namespace is not None
         self.namespace: Mapping[str, Any] = namespace or {}

@@ -125,18 +125,59 @@ def analyse(table: ir.Table, wf: syntax.Workflow) -> tuple[ir.Table, list[Diagno
                 live[s.id] = new
                 changed = True
 
+    bound = _maybe_bound(table, entry_defs, exc)
     callables = dict(wf.callables)
     diagnostics: list[Diagnostic] = []
     new_states = []
     for s in table.states:
         if isinstance(s.op, ir.Suspend):
-            persisted = bind_live[s.id] | exc_live(s.id)
+            # Live but never bound on any path to here (say, read by a later `locals()`): nothing to keep.
+            persisted = (bind_live[s.id] | exc_live(s.id)) & bound[s.id]
             persisted.discard(ir.RESULT_VAR)
             for name in sorted(persisted & callables.keys()):
                 diagnostics.append(_closure_diagnostic(name, callables[name], s, wf))
             s = attrs.evolve(s, op=attrs.evolve(s.op, live=tuple(sorted(persisted))))
         new_states.append(s)
     return attrs.evolve(table, states=tuple(new_states)), diagnostics
+
+
+def _writes(s: ir.State, regions: dict[str, ir.Region]) -> set[str]:
+    """Everything a state may bind before its op completes (code, ``:=`` in its op, a pending completion)."""
+    out = set(s.code.writes) if s.code else set()
+    for e in ir.op_exprs(s.op):
+        out.update(e.writes)
+    if isinstance(s.op, ir.Leave):
+        completion = regions[s.op.region].completion
+        if completion:
+            out.add(completion)
+    return out
+
+
+def _maybe_bound(
+    table: ir.Table, entry_defs: dict[str, set[str]], exc: dict[str, tuple[list[str], set[str]]]
+) -> dict[str, set[str]]:
+    """For each state, the variables some path may have bound when its op runs (forward data flow from the
+    parameters, along normal, exception and completion edges)."""
+    regions = {r.id: r for r in table.regions}
+    writes = {s.id: _writes(s, regions) for s in table.states}
+    at_in: dict[str, set[str]] = {s.id: set() for s in table.states}
+    at_in[table.entry] = {p.name for p in table.params}
+    changed = True
+    while changed:
+        changed = False
+        for s in table.states:
+            here = at_in[s.id] | writes[s.id]
+            edges: list[tuple[str, set[str]]] = [(t, here | entry_defs.get(t, set())) for t in exc[s.id][0]]
+            if isinstance(s.op, ir.Suspend):
+                after = here | (set(s.op.bind.writes) if s.op.bind else set())
+                edges.append((s.op.resume, after))
+            else:
+                edges.extend((t, here | entry_defs.get(t, set())) for t in ir.successors(table, s))
+            for target, names in edges:
+                if not names <= at_in[target]:
+                    at_in[target] |= names
+                    changed = True
+    return {sid: at_in[sid] | writes[sid] for sid in at_in}
 
 
 def _closure_diagnostic(name: str, defined: Span | None, state: ir.State, wf: syntax.Workflow) -> Diagnostic:

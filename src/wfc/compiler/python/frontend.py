@@ -137,14 +137,15 @@ def translate(
 
 def _frame_order(tree: ast.FunctionDef, locals_: frozenset[str]) -> tuple[str, ...]:
     """The workflow's locals in the order CPython's frame lists them (what ``locals()`` shows): compile the
-    function and read its code object. Falls back to sorted names if it does not compile."""
+    function and read its code object (empty if it does not compile: the cutter then sorts them)."""
     try:
         module = compile(ast.Module([tree], []), "<order>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, TypeError):
-        return tuple(sorted(locals_))
+        return ()
     code = next((c for c in module.co_consts if isinstance(c, CodeType)), None)
     if code is None:
-        return tuple(sorted(locals_))
-    names = dict.fromkeys(n for n in (*code.co_varnames, *code.co_cellvars) if n in locals_)
-    names.update(dict.fromkeys(sorted(locals_ - names.keys())))
+        return ()
+    user = {n for n in locals_ if not n.startswith(syntax.RESERVED_PREFIX)}
+    names = dict.fromkeys(n for n in (*code.co_varnames, *code.co_cellvars) if n in user)
+    names.update(dict.fromkeys(sorted(user - names.keys())))
     return tuple(names)
