@@ -133,6 +133,14 @@ def exception_state(e: BaseException) -> dict[str, Any]:
     if lost:
         notes = keep.get("__notes__")
         keep["__notes__"] = [*(notes if isinstance(notes, list) else []), *lost]
+    # The chain Python keeps with an exception: a handler's exception or a pending raise persisted across a
+    # suspension must still say what it was raised while handling (a link that cannot be persisted is dropped).
+    for a in ("__context__", "__cause__"):
+        link = getattr(e, a)
+        if link is not None and _encodable(link, {id(e)}):
+            keep[a] = link
+    if e.__suppress_context__:
+        keep["__suppress_context__"] = True
     return keep
 
 
