@@ -60,6 +60,11 @@ def test_golden_cases_run_like_python(case: str, defn: WorkflowDef) -> None:
         "return_through_finally": ([0, 5],),
         "binding_forms": (3,),
         "walrus_in_test": ([1, 2, 3],),
+        "handler_reraise": (1,),
+        "except_as_jumps": ([1, 0, 2],),
+        "finally_active": (1,),
+        "closure_before_branch": ("go",),
+        "aug_yield": (3,),
     }[defn.name]
     events = {"go": "yes"}
     compiled = wfc.testing.execute(defn, *args, events=events)

@@ -104,6 +104,61 @@ CASES = [
         """,
     ),
     (
+        "WFC115",
+        "bound method alive across a suspension",
+        """
+        def wf():
+            out = []
+            add = out.append  # here
+            yield s(1)
+            add(2)
+            return out
+        """,
+    ),
+    (
+        "WFC115",
+        "iterator alive across a suspension",
+        """
+        def wf(xs):
+            it = iter(xs)  # here
+            yield s(next(it))
+            return next(it)
+        """,
+    ),
+    (
+        "WFC115",
+        "generator expression alive across a suspension",
+        """
+        def wf(xs):
+            squares = (x * x for x in xs)  # here
+            yield s(1)
+            return list(squares)
+        """,
+    ),
+    (
+        "WFC115",
+        "dict view alive across a suspension",
+        """
+        def wf():
+            d = {"a": 1}
+            keys = d.keys()  # here
+            yield s(1)
+            return list(keys)
+        """,
+    ),
+    (
+        "WFC104",
+        "a function bound before a step is shown by locals() after it",
+        """
+        def wf():
+            def g(n):  # here
+                return n
+            g(1)
+            yield s(1)
+            return sorted(locals())
+        """,
+    ),
+    (
         "WFC104",
         "nested function alive across a suspension",
         """

@@ -136,6 +136,9 @@ def analyse(table: ir.Table, wf: syntax.Workflow) -> tuple[ir.Table, list[Diagno
             persisted.discard(ir.RESULT_VAR)
             for name in sorted(persisted & callables.keys()):
                 diagnostics.append(_closure_diagnostic(name, callables[name], s, wf))
+            for name, what, where in wf.unpersistable:
+                if name in persisted and name not in callables:
+                    diagnostics.append(_value_diagnostic(name, what, where, s, wf))
             s = attrs.evolve(s, op=attrs.evolve(s.op, live=tuple(sorted(persisted))))
         new_states.append(s)
     return attrs.evolve(table, states=tuple(new_states)), diagnostics
@@ -178,6 +181,22 @@ def _maybe_bound(
                     at_in[target] |= names
                     changed = True
     return {sid: at_in[sid] | writes[sid] for sid in at_in}
+
+
+def _value_diagnostic(name: str, what: str, where: Span | None, state: ir.State, wf: syntax.Workflow) -> Diagnostic:
+    assert isinstance(state.op, ir.Suspend)
+    line = state.pos.line if state.pos else (wf.span.line if wf.span else 1)
+    span = where or Span(wf.path, line, state.pos.col if state.pos else 1)
+    text = wf.source_lines[span.line - 1] if 0 < span.line <= len(wf.source_lines) else None
+    return Diagnostic(
+        "WFC115",
+        f"`{name}` holds {what}, which cannot be saved, and is still used after the step "
+        f"`{state.op.command.source}` (line {line})",
+        span,
+        hint=f"keep `{name}` within one step's worth of code, or save plain data instead "
+        "(a list, `list(...)` of an iterator, the object instead of its bound method)",
+        source_line=text,
+    )
 
 
 def _closure_diagnostic(name: str, defined: Span | None, state: ir.State, wf: syntax.Workflow) -> Diagnostic:

@@ -186,5 +186,8 @@ class Workflow:
     path: str
     span: Span | None = attrs.field(default=None, eq=False)
     callables: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False)
+    unpersistable: tuple[tuple[str, str, Span | None], ...] = attrs.field(default=(), eq=False)
+    """(name, what it holds, where) of the locals that always hold a value the runtime cannot persist (an
+    iterator, a generator, a bound method): like ``callables``, they must not be alive across a suspension."""
     frontend: Literal["python", "wf"] = "python"
     source_lines: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)

@@ -17,6 +17,7 @@ from wfc.compiler import pycode, syntax
 from wfc.compiler.cut import TEMP_VAR, Cutter
 from wfc.compiler.python.scope import COMPREHENSIONS, function_locals, has_yield, parameters
 from wfc.compiler.python.source import SourceMap
+from wfc.compiler.python.values import unpersistable
 from wfc.errors import Diagnostic
 
 __all__ = ["TEMP_VAR", "PythonFrontEnd", "translate"]
@@ -89,6 +90,9 @@ class PythonFrontEnd:
             path=self.smap.path,
             span=self.smap.span(tree),
             callables=tuple((n, self.smap.span(node)) for n, node in self.callables),
+            unpersistable=tuple(
+                (n, what, self.smap.span(node)) for n, what, node in unpersistable(tree, locals_, self.namespace)
+            ),
             frontend="python",
             source_lines=self.smap.lines,
         )

@@ -328,6 +328,13 @@ PURE_MODULES: tuple[str, ...] = (
     "ipaddress",
     "os.path",
     "wfc",
+    # The exception being handled is part of the workflow's state (re-established on resume), so reading it
+    # repeats: the traceback module only formats exceptions (its print_* functions write to stderr, like print).
+    "sys.exc_info",
+    "sys.exception",
+    "traceback.format_exc",
+    "traceback.format_exception",
+    "traceback.format_exception_only",
     "attrs",
     "attr",
     "cattrs",
