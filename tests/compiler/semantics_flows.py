@@ -1,3 +1,4 @@
+# ruff: noqa: B904, F841, RUF018  (the Python semantics under test: implicit chaining, unbound names, walrus)
 """Workflows for tests/compiler/test_semantics.py: one or more per class of issue 9, each compared with the
 plain Python generator. No ``from __future__ import annotations`` here: a nested function's annotations are
 objects, as in Python (the generated code must not inherit wfc's own future flags)."""
@@ -164,7 +165,7 @@ def walruses_that_may_not_run(flag):
     flag or (x := 2)
     [(x := 5) for _ in []]
     assert True, (x := 3)
-    g = lambda: (x := 4)  # noqa: E731, F841
+    g = lambda: (x := 4)  # noqa: E731
     yield s(0)
     return x
 
