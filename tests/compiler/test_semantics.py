@@ -52,3 +52,36 @@ def test_the_handled_exception_is_persisted_while_the_handler_suspends() -> None
 
 def test_iterator_used_within_one_transition_is_accepted() -> None:
     wfc.compile(flows.iterator_within_a_transition)  # WFC115 only when alive across a suspension
+
+
+REFUSED = '''\
+import wfc
+
+
+@wfc.step
+def s(n):
+    return n
+
+
+@wfc.workflow
+def held(xs):
+    out = []
+    add = out.append
+    it = iter(xs)
+    yield s(next(it))
+    add(next(it))
+    return out
+'''
+
+
+def test_wfc_check_reports_unpersistable_locals_with_their_lines(tmp_path: Any) -> None:
+    from ..cli.helpers import invoke
+
+    path = tmp_path / "held.py"
+    path.write_text(REFUSED)
+    result = invoke("check", str(path))
+    assert result.exit_code != 0
+    out = result.output
+    assert f"{path}:12:11: error[WFC115]: `add` holds a bound method (`out.append`)" in out
+    assert f"{path}:13:10: error[WFC115]: `it` holds an iterator (`iter(...)`)" in out
+    assert "hint:" in out and "Traceback" not in out
