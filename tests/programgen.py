@@ -256,7 +256,7 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         return [
             f"def pairs{tag}(xs):",
             "    for q in xs:",
-            "        yield q * 2",
+            "        yield (q * 2)",
             f"trace.append(('gen', {tag}, list(pairs{tag}([{v}, {n}]))))",
         ]
     if kind == "pause":
@@ -425,5 +425,5 @@ def load_module(source: str, directory: Path, name: str | None = None) -> Module
 
 def with_yield_from(source: str) -> str:
     """The same program written with ``x = yield from cmd`` wherever it has ``x = yield cmd`` (every yield of a
-    generated program yields a command)."""
-    return re.sub(r"\byield (?!from\b)", "yield from ", source)
+    generated program yields a command, except those of nested generator helpers, which yield ``(value)``)."""
+    return re.sub(r"\byield (?!from\b|\()", "yield from ", source)
