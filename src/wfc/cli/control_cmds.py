@@ -31,6 +31,7 @@ from wfc.cli.common import (
     print_json,
     usage_errors,
 )
+from wfc.cli.ops_cmds import app_option, import_apps
 from wfc.cli.progress import LiveView, clock, instance_state, snapshot
 from wfc.compiler import ir, serialize
 from wfc.compiler.diff import diff_tables, plan_migration
@@ -155,10 +156,11 @@ def restart(
 @click.argument("instance_id", metavar="ID")
 @click.option("--timeout", type=SECONDS, metavar="SECONDS",
               help="Stop watching after this long (default: until the instance ends).")  # fmt: skip
+@app_option
 @db_option
 @json_option
 @handle_errors
-def watch(instance_id: str, timeout: float | None, db_url: str, as_json: bool) -> None:
+def watch(instance_id: str, timeout: float | None, apps: tuple[str, ...], db_url: str, as_json: bool) -> None:
     """Follow an instance live: every status change and step.
 
     On a terminal a table redraws in place; otherwise one line per change
@@ -175,6 +177,7 @@ def watch(instance_id: str, timeout: float | None, db_url: str, as_json: bool) -
     """
     live = sys.stdout.isatty() and not as_json
     final: Any = None
+    import_apps(apps)
     with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         changes = rt.watch(instance_id, timeout=timeout)
         if live:

@@ -50,6 +50,36 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def app_option(fn: Any) -> Any:
+    """``--app MODULE`` for the commands that only look: importing the application's modules lets values that
+    are its classes (dataclasses, attrs classes, enums, registered errors) decode as themselves."""
+    return click.option(
+        "--app", "apps", metavar="MODULE", multiple=True,
+        help="Import this module (dotted name or .py path) first, so values of its classes show decoded "
+        "(repeatable). Without it such values show as stored.",
+    )(fn)  # fmt: skip
+
+
+def import_apps(apps: tuple[str, ...]) -> None:
+    for app in apps:
+        import_app(app)
+
+
+def stored_value(rt: Any, instance_id: str) -> Any:
+    """A completed instance's result; when this process cannot decode it (a class of the application that is
+    not imported), the stored form, marked so, instead of an error."""
+    from wfc.errors import WfcError
+
+    try:
+        return rt.result(instance_id)
+    except WfcError as exc:
+        if getattr(exc, "code", None) != "WFC404":
+            raise
+        inst = rt.store.get_instance(instance_id)
+        raw = json.loads(inst.result) if inst is not None and inst.result else None
+        return {"undecoded": raw, "why": f"{exc.args[0] if exc.args else exc}; give --app MODULE to decode it"}
+
+
 # ---- worker -----------------------------------------------------------------------------------------------------
 
 
@@ -150,10 +180,11 @@ def start(
 
 @click.command()
 @click.argument("instance_id", metavar="ID")
+@app_option
 @db_option
 @json_option
 @handle_errors
-def status(instance_id: str, db_url: str, as_json: bool) -> None:
+def status(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool) -> None:
     """Show where an instance is and what it waits for.
 
     Its state (running, sleeping, waiting, completed, failed, canceled), the state
@@ -164,10 +195,12 @@ def status(instance_id: str, db_url: str, as_json: bool) -> None:
     \b
     Example:
       wfc status A-1 --db sqlite:///wfc.db
+      wfc status A-1 --app myapp.models --json
     """
+    import_apps(apps)
     with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         st: Status = rt.status(instance_id)
-        result = rt.result(instance_id) if st.state is WorkflowState.COMPLETED else None
+        result = stored_value(rt, instance_id) if st.state is WorkflowState.COMPLETED else None
     if as_json:
         data = jsonable(st)
         if st.state is WorkflowState.COMPLETED:
@@ -281,10 +314,11 @@ def _scan(rt: Any, name: str, state: str | None, parent: str | None, limit: int)
 
 @click.command()
 @click.argument("instance_id", metavar="ID")
+@app_option
 @db_option
 @json_option
 @handle_errors
-def history(instance_id: str, db_url: str, as_json: bool) -> None:
+def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool) -> None:
     """Show every step, timer, event wait and child workflow of an instance.
 
     One row per command, in the order they were issued: its number (the suspension,
@@ -294,7 +328,9 @@ def history(instance_id: str, db_url: str, as_json: bool) -> None:
     \b
     Example:
       wfc history A-1 --db sqlite:///wfc.db
+      wfc history A-1 --app myapp.models --json
     """
+    import_apps(apps)
     with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         records: list[HistoryRecord] = rt.history(instance_id)
         snap = snapshot(rt, instance_id) if not as_json else None

@@ -14,6 +14,7 @@ import builtins
 import concurrent.futures
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import socket
@@ -605,12 +606,17 @@ def _outstanding(inst: InstanceRow, row: LeafRow) -> Outstanding:
 
 
 def _decode(text: str | None) -> Any:
+    """A stored value for people to read: decoded, or — when this process cannot rebuild it (a class of the
+    application that is not imported) — its stored form as plain JSON data (``{"$obj": "app.Parcel", ...}``)."""
     if text is None:
         return None
     try:
         return convert.loads(text)
     except Exception:
-        return text
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
 
 
 def _record(row: LeafRow, owner_id: str | None = None) -> HistoryRecord:
