@@ -132,3 +132,26 @@ def fan_out_failing(n: int) -> Any:
     except InvalidAccountError as exc:
         return f"refused: {exc}"
     return "ok"
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=2, initial_backoff=5.0))
+def explode(x: int) -> int:
+    inner_helper_of_explode(x)
+    return x
+
+
+def inner_helper_of_explode(x: int) -> None:
+    raise ValueError(f"exploded on {x}")
+
+
+@wfc.workflow
+def explodes(x: int) -> Any:
+    y = yield explode(x)
+    return y
+
+
+@wfc.workflow
+def broken_code(x: int) -> Any:
+    y = yield double(x)
+    z = {"a": 1}["b" if y else "a"]
+    return z

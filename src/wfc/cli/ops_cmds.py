@@ -34,6 +34,7 @@ from wfc.cli.common import (
     workflows_in_module,
 )
 from wfc.cli.progress import clock, describe, instance_state, snapshot
+from wfc.runtime import tracebacks
 from wfc.runtime.records import HistoryRecord, Status, WorkflowState
 
 _STATES = [s.value for s in WorkflowState]
@@ -221,6 +222,8 @@ def status(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool) 
         grid.add_row("finished", clock(st.finished_at))
     if st.state is WorkflowState.COMPLETED:
         grid.add_row("result", json.dumps(jsonable(result), ensure_ascii=False))
+    if st.traceback:
+        grid.add_row("failed at", tracebacks.where(st.traceback) or "")
     console = _console()
     console.print(grid)
     if st.outstanding:
@@ -228,9 +231,25 @@ def status(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool) 
         for column in ("kind", "name", "path", "tries", "due", "last error", "child"):
             table.add_column(column)
         for o in st.outstanding:
-            table.add_row(o.kind, o.name, o.path, str(o.attempts or ""), clock(o.due), o.last_error or "",
+            error = (o.last_error or "") + (f" (at {tracebacks.where(o.traceback)})" if o.traceback else "")
+            table.add_row(o.kind, o.name, o.path, str(o.attempts or ""), clock(o.due), error,
                           o.child_id or "")  # fmt: skip
         console.print(table)
+    _print_tracebacks([("workflow", st.traceback), *((f"{o.name} (last attempt)", o.traceback) for o in st.outstanding)])
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().params.get("debug"))
+
+
+def _print_tracebacks(items: list[tuple[str, str | None]]) -> None:
+    """With ``--debug``: each failure's traceback in full (without: where it failed, in the tables)."""
+    if not _debug():
+        return
+    for what, text in items:
+        if text:
+            click.echo(f"\n{what}:\n{text.rstrip()}")
 
 
 # ---- list -------------------------------------------------------------------------------------------------------
@@ -350,7 +369,8 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
         if r.status == "completed":
             outcome = Text(_short(r.result) if r.kind != "sleep" else "done", style="green")
         elif r.status == "failed":
-            outcome = Text(r.error or "failed", style="red")
+            at = tracebacks.where(r.traceback)
+            outcome = Text((r.error or "failed") + (f" (at {at})" if at else ""), style="red")
         else:
             outcome = Text(describe(row) if row else r.status, style="yellow" if r.error else "")
         name = r.name + (f" → {r.child_id}" if r.child_id else "")
@@ -360,6 +380,7 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
         click.echo("no history yet")
         return
     _console().print(table)
+    _print_tracebacks([(f"#{r.seq}{'.' + r.path if r.path else ''} {r.name}", r.traceback) for r in records])
 
 
 # ---- send-event -------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
 from wfc.errors import WfcError, WorkflowFailed
-from wfc.runtime import admit, budget, control, fanout, fastcodec, steps
+from wfc.runtime import admit, budget, control, fanout, fastcodec, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
@@ -476,6 +476,7 @@ class Engine(Intake):
             error = value
         if not ok:
             assert error is not None
+            tracebacks.attach(error, tracebacks.format_traceback(error))  # with the workflow's own lines
             err_text = encode_error(error)
         state = "completed" if ok else "failed"
         store.finish_instance(inst.n, state, result_text, err_text, at)
@@ -557,7 +558,9 @@ def encode_error(exc: BaseException) -> str:
             return convert.dumps(copy)
         except Exception:
             pass
-    return convert.dumps(WorkflowFailed(info.describe()))
+    failed = WorkflowFailed(info.describe())
+    tracebacks.attach(failed, info.traceback)
+    return convert.dumps(failed)
 
 
 __all__ = ["Engine", "Stop", "encode_error"]

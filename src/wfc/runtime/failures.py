@@ -16,6 +16,7 @@ import attrs
 from wfc import commands
 from wfc._encode import exception_state
 from wfc.errors import StepFailed, WfcError, step_failure
+from wfc.runtime import tracebacks
 
 
 @attrs.frozen
@@ -53,8 +54,12 @@ def resolve_error_type(type_name: str) -> type[BaseException] | None:
 
 
 def error_info(exc: BaseException, *, traceback: str | None = None) -> ErrorInfo:
-    """Record an exception as data. Args that cannot be persisted are replaced by their ``repr``."""
+    """Record an exception as data, with its traceback (:mod:`wfc.runtime.tracebacks`). Args that cannot be
+    persisted are replaced by their ``repr``."""
     from wfc.convert import encode
+
+    if traceback is None:
+        traceback = tracebacks.format_traceback(exc)
 
     if isinstance(exc, StepFailed) and (type(exc) is StepFailed or not exc.type_name):
         return ErrorInfo(
@@ -89,7 +94,7 @@ def to_exception(info: ErrorInfo, *, step: str, attempts: int) -> StepFailed:
     cls = resolve_error_type(info.type_name)
     if cls is not None and issubclass(cls, StepFailed):
         cls = None if cls is StepFailed else cls
-    return step_failure(
+    failure = step_failure(
         cls,
         tuple(info.args),
         type_name=info.type_name,
@@ -98,3 +103,5 @@ def to_exception(info: ErrorInfo, *, step: str, attempts: int) -> StepFailed:
         attempts=attempts,
         attributes=info.attributes,
     )
+    tracebacks.attach(failure, info.traceback)
+    return failure

@@ -33,7 +33,8 @@ class Outstanding:
     """One command the instance waits on: a step, timer, event or child workflow.
 
     ``path`` is its place inside ``all_of``/``any_of`` (``"1.0"``; ``""`` for a lone command), ``due`` when it
-    runs or times out, ``child_id`` the child instance of a child workflow call."""
+    runs or times out, ``child_id`` the child instance of a child workflow call; ``last_error`` and ``traceback``
+    are the last failed attempt's, while a step is retried."""
 
     kind: str
     name: str
@@ -42,6 +43,7 @@ class Outstanding:
     due: dt.datetime | None = None
     last_error: str | None = None
     child_id: str | None = None
+    traceback: str | None = None
 
 
 @attrs.frozen
@@ -50,7 +52,9 @@ class Status:
     ``blocked`` says why it cannot move (a table version or step this deployment does not ship), ``error`` why it
     failed. ``updated_at``: when it last moved (a transition, or an outcome that arrived for it, such as an event).
     ``stalled`` (``WFC436: ...``) says that work of it has been due for a long time and nothing claimed it: no
-    live worker serves its database (a worker that lacks its workflow would have made it ``blocked``)."""
+    live worker serves its database (a worker that lacks its workflow would have made it ``blocked``).
+    ``traceback``: where a failed instance failed (its workflow code's own file and line, and the step's or
+    child's traceback it did not catch)."""
 
     id: str
     workflow: str
@@ -65,6 +69,7 @@ class Status:
     error: str | None = None
     blocked: str | None = None
     stalled: str | None = None
+    traceback: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -83,7 +88,8 @@ class HistoryRecord:
     ``seq`` numbers the instance's suspensions, ``path`` is the place inside ``all_of``/``any_of``; ``status`` is
     ``pending``, ``completed``, ``failed`` or ``canceled``. ``error`` describes the failure (``ValueError: bad``).
     ``state_id`` is where the workflow was suspended when it issued the command. ``child_id``: the instance a
-    child workflow call started. ``started_at``: when its first attempt started (a child: when it was started)."""
+    child workflow call started. ``started_at``: when its first attempt started (a child: when it was started).
+    ``traceback``: the failed (last) attempt's traceback, in the step's own code."""
 
     seq: int
     path: str
@@ -100,6 +106,7 @@ class HistoryRecord:
     finished_at: dt.datetime | None = None
     state_id: str | None = None
     child_id: str | None = None
+    traceback: str | None = None
 
 
 @attrs.frozen

@@ -29,7 +29,7 @@ from typing_extensions import ParamSpec
 from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
-from wfc.runtime import liveness, steps
+from wfc.runtime import liveness, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
@@ -431,9 +431,10 @@ class Runtime(Control):
         rows = [] if state.finished else self.store.current(inst.n)
         outstanding = tuple(_outstanding(inst, r) for r in rows if r.status < DONE and r.kind != START)
         state_id = rows[0].state_id if rows and rows[0].kind != START else None
-        error = None
+        error = failure_traceback = None
         if inst.error is not None:
             error = _describe(inst.error)
+            failure_traceback = _traceback(inst.error)
         parent = None
         if inst.parent is not None:
             parent_row = self.store.get_instance_n(inst.parent)
@@ -452,6 +453,7 @@ class Runtime(Control):
             error=error,
             blocked=inst.blocked,
             stalled=None if inst.blocked else self._stalled(inst, rows),
+            traceback=failure_traceback,
         )
 
     def _stalled(self, inst: InstanceRow, rows: builtins.list[LeafRow]) -> str | None:
@@ -589,11 +591,20 @@ def _describe(error_text: str) -> str:
     return str(exc)
 
 
+def _traceback(error_text: str) -> str | None:
+    """The traceback kept with a stored failure (``None`` when it has none or cannot be decoded here)."""
+    try:
+        return tracebacks.of(convert.loads(error_text))
+    except Exception:
+        return None
+
+
 def _outstanding(inst: InstanceRow, row: LeafRow) -> Outstanding:
     child = None
     if row.kind == CHILD:
         child = f"{inst.id}/{row.seq}" + (f".{row.path}" if row.path else "")
     note = row.error if row.error is not None and not row.error.startswith("{") else None
+    note, trace = tracebacks.split_note(note) if note is not None else (None, None)
     return Outstanding(
         kind=row.kind,
         name=row.name,
@@ -602,6 +613,7 @@ def _outstanding(inst: InstanceRow, row: LeafRow) -> Outstanding:
         due=to_datetime(row.ready_at),
         last_error=note,
         child_id=child,
+        traceback=trace,
     )
 
 
@@ -624,17 +636,20 @@ def _record(row: LeafRow, owner_id: str | None = None) -> HistoryRecord:
     if row.kind == "event" or args is None:
         args = () if args is None else (args,)
     status = "pending"
-    error = None
+    error = trace = None
     if row.status == DONE:
         status = "completed" if row.error is None else "failed"
         if row.error is not None:
-            error = _describe(row.error)
+            error, trace = _describe(row.error), _traceback(row.error)
     elif row.status == CANCELED:
         status = "canceled"  # it may still have run (a race it lost): then it shows its attempts and outcome
         if row.error is not None:
-            error = _describe(row.error)
+            error, trace = _describe(row.error), _traceback(row.error)
     elif row.error is not None:
-        error = row.error if not row.error.startswith("{") else _describe(row.error)
+        if row.error.startswith("{"):
+            error, trace = _describe(row.error), _traceback(row.error)
+        else:
+            error, trace = tracebacks.split_note(row.error)  # a step being retried: its last attempt
     return HistoryRecord(
         seq=row.seq,
         path=row.path,
@@ -653,6 +668,7 @@ def _record(row: LeafRow, owner_id: str | None = None) -> HistoryRecord:
         child_id=f"{owner_id}/{row.seq}" + (f".{row.path}" if row.path else "")
         if row.kind == CHILD and owner_id is not None
         else None,
+        traceback=trace,
     )
 
 

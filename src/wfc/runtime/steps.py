@@ -22,6 +22,7 @@ import attrs
 from wfc import convert
 from wfc.commands import NO_RETRY, STEPS, RetryPolicy, StepDef
 from wfc.errors import WfcError
+from wfc.runtime import tracebacks
 from wfc.runtime.errors import UnknownStep, ValueTooLarge
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.store.protocol import InstanceRow, LeafRow
@@ -177,7 +178,8 @@ def conclude(
     if retryable and policy.may_retry(attempt, info.bases or (info.type_name,)):
         rng = random.Random(f"{task.inst.id}:{leaf.seq}.{leaf.pos}:{attempt}")
         delay = policy.backoff(attempt, rng.random())
-        return StepResult(task, attempt, now, retry_at=now + delay, note=info.describe())
+        note = tracebacks.with_note(info.describe(), info.traceback)  # the row keeps the last attempt's
+        return StepResult(task, attempt, now, retry_at=now + delay, note=note)
     failure = to_exception(info, step=leaf.name, attempts=attempt)
     return StepResult(
         task, attempt, now, error=failure, error_text=convert.dumps(failure), note=info.describe()

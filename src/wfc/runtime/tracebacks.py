@@ -1,0 +1,75 @@
+"""Tracebacks of failures, kept as text with the failure: a step's exception (each attempt), an exception raised
+by workflow code (with the workflow's own file and line), a child's failure passed to its parent.
+
+The text travels as the attribute :data:`ATTR` of the exception the workflow sees (persisted by the codec with
+the exception's other attributes), and in a retried step's row after its one-line description. Frames of wfc
+itself are left out: what a user needs is where *their* code failed. Texts are capped so that a deep recursion
+cannot make a failure too large to record.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+ATTR = "wfc_traceback"
+_LIMIT = 16_000  # characters kept (the innermost frames, which say where it failed)
+_WFC_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_SEPARATOR = "\n\nTraceback (most recent call last):\n"
+
+
+def format_traceback(exc: BaseException) -> str | None:
+    """``Traceback (most recent call last): ...`` for ``exc``: its own frames (outside wfc), after the one it
+    carries from where it came from (a step, a child workflow). ``None`` when it has neither."""
+    carried = getattr(exc, ATTR, None)
+    carried = carried if isinstance(carried, str) and carried else None
+    tb = exc.__traceback__
+    frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_WFC_DIR)] if tb else []
+    if not frames:
+        return carried
+    own = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+    own += "".join(traceback.format_exception_only(type(exc), exc))
+    text = own if carried is None else f"{carried.rstrip()}\n\nRaised on in:\n{own}"
+    return text if len(text) <= _LIMIT else "…" + text[-_LIMIT:]
+
+
+def attach(exc: BaseException, text: str | None) -> None:
+    """Keep ``text`` with ``exc`` (an exception whose class refuses new attributes keeps none)."""
+    if text:
+        try:
+            setattr(exc, ATTR, text)
+        except (AttributeError, TypeError):
+            pass
+
+
+def of(exc: object) -> str | None:
+    text = getattr(exc, ATTR, None)
+    return text if isinstance(text, str) and text else None
+
+
+def with_note(description: str, text: str | None) -> str:
+    """A retried step's row keeps its last attempt's error as ``description`` then its traceback."""
+    return description if not text else description + _SEPARATOR + text.split("\n", 1)[1]
+
+
+def split_note(note: str) -> tuple[str, str | None]:
+    """Inverse of :func:`with_note`: (the one-line description, the traceback or ``None``)."""
+    head, sep, rest = note.partition(_SEPARATOR)
+    return (head, "Traceback (most recent call last):\n" + rest) if sep else (note, None)
+
+
+def where(text: str | None) -> str | None:
+    """The innermost frame of a traceback text, ``path:line in function``: where it failed, in one line."""
+    if not text:
+        return None
+    location = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith('File "'):
+            try:
+                path, rest = stripped[6:].split('", line ', 1)
+                number, _, function = rest.partition(", in ")
+                location = f"{path}:{number} in {function}" if function else f"{path}:{number}"
+            except ValueError:
+                continue
+    return location
