@@ -24,9 +24,9 @@ def test_a_worker_without_the_workflow_blocks_it_with_wfc422_and_warns(
         status = worker.status(wid)
     assert status.blocked is not None and status.blocked.startswith("WFC422")
     assert "import the module" in status.blocked
-    warning = next(r for r in caplog.records if getattr(r, "wfc_event", None) == "blocked")
+    warning = next(r for r in caplog.records if getattr(r, "kind", None) == "blocked")
     assert warning.levelno == logging.WARNING and wid in warning.getMessage()
-    assert warning.wfc_instance == wid and warning.wfc_workflow == flows.doubler.key  # type: ignore[attr-defined]
+    assert warning.instance_id == wid and warning.workflow == flows.doubler.key  # type: ignore[attr-defined]
     with wfc.Runtime(url) as rt:  # a deployment that ships it runs it
         assert rt.run_until_complete(wid) == 4
         assert rt.status(wid).blocked is None

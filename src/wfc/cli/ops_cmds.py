@@ -5,8 +5,12 @@ Each is a thin layer over one ``wfc.Runtime`` method; ``--json`` prints its resu
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -25,7 +29,6 @@ from wfc.cli.common import (
     json_option,
     jsonable,
     load_workflow,
-    log_to_stderr,
     open_runtime,
     parallelism_options,
     parse_value,
@@ -81,6 +84,61 @@ def stored_value(rt: Any, instance_id: str) -> Any:
         return {"undecoded": raw, "why": f"{exc.args[0] if exc.args else exc}; give --app MODULE to decode it"}
 
 
+_LEVELS = ["debug", "info", "warning", "error"]
+_RECORD_FIELDS = ("instance_id", "workflow", "step", "attempt", "kind", "traceback")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, the runtime's fields (``extra``) and the
+    exception, if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field in _RECORD_FIELDS:
+            value = getattr(record, field, None)
+            if value is not None:
+                data[field] = value
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+@contextlib.contextmanager
+def worker_logging(level_name: str, fmt: str) -> Iterator[None]:
+    """The worker's log on stderr at ``level_name`` (``--debug``: debug), as text or JSON lines — unless the
+    application configured logging itself (the root logger has handlers once its modules are imported): then
+    its handlers get wfc's records, and nothing of its configuration is replaced."""
+    ctx = click.get_current_context(silent=True)
+    debug = bool(ctx and ctx.find_root().params.get("debug"))
+    level = logging.DEBUG if debug else getattr(logging, level_name.upper())
+    root = logging.getLogger()
+    wfc_logger = logging.getLogger("wfc")
+    previous = wfc_logger.level
+    handler: logging.Handler | None = None
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        if fmt == "json":
+            handler.setFormatter(JsonFormatter())
+        else:
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+        handler.setLevel(level)
+        wfc_logger.addHandler(handler)
+        wfc_logger.propagate = False
+    wfc_logger.setLevel(level)
+    try:
+        yield
+    finally:
+        wfc_logger.setLevel(previous)
+        if handler is not None:
+            wfc_logger.removeHandler(handler)
+            wfc_logger.propagate = True
+
+
 # ---- worker -----------------------------------------------------------------------------------------------------
 
 
@@ -91,6 +149,11 @@ def stored_value(rt: Any, instance_id: str) -> Any:
 @parallelism_options
 @click.option("--grace", type=SECONDS, default=30.0, show_default=True,
               help="Seconds the first SIGTERM/SIGINT waits for running steps before stopping.")  # fmt: skip
+@click.option("--log-level", type=click.Choice(_LEVELS, case_sensitive=False), default="info", show_default=True,
+              help="The least severe log records shown (--debug: debug).")  # fmt: skip
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one line per record; json: one JSON object per line, with the record's instance_id, "
+              "workflow, step, attempt, kind and traceback.")  # fmt: skip
 @db_option
 @json_option
 @handle_errors
@@ -99,6 +162,8 @@ def worker(
     concurrency: int | None,
     max_parallelism: int,
     grace: float,
+    log_level: str,
+    log_format: str,
     db_url: str,
     as_json: bool,
 ) -> None:
@@ -109,13 +174,17 @@ def worker(
     by other processes or by the workflows themselves) with leases, so any number of
     workers can share one database. The first SIGTERM or Ctrl-C stops claiming and
     waits up to --grace seconds for running steps; a second one stops at once (their
-    leases are released and the steps run again elsewhere). Logs go to stderr; with
-    --json, stdout gets one object at the end {"worker", "steps_run", "workflows"}.
+    leases are released and the steps run again elsewhere). Logs go to stderr (step
+    failures, retries, workflow failures and work it cannot serve, each with its
+    instance_id, workflow, step and attempt), unless the application configures
+    logging itself: then they go to its handlers. With --json, stdout gets one
+    object at the end {"worker", "steps_run", "workflows"}.
 
     \b
     Example:
       wfc worker --app myapp.workflows --db sqlite:///app.db --max-parallelism 50
       wfc worker --app examples/orders.py --db sqlite:///wfc.db
+      wfc worker --app myapp.workflows --log-level warning --log-format json
     """
     served: list[str] = []
     for app in apps:
@@ -125,7 +194,7 @@ def worker(
     if not served:
         raise CliError(f"{', '.join(apps)} defines no workflow",
                        hint="give the module that defines them (@wfc.workflow), or one that imports them")  # fmt: skip
-    with log_to_stderr(timestamps=True), open_runtime(db_url, max_parallelism=max_parallelism) as rt:
+    with worker_logging(log_level, log_format), open_runtime(db_url, max_parallelism=max_parallelism) as rt:
         w = rt.worker(concurrency=concurrency, grace=grace)
         threads = concurrency or max_parallelism
         click.echo(f"worker {rt.owner} serving {', '.join(served)} from {db_url} (up to {threads} steps at once); "

@@ -185,9 +185,8 @@ class Engine(Intake):
             inst.id,
             inst.workflow,
             message,
-            extra={"wfc_instance": inst.id, "wfc_workflow": inst.workflow, "wfc_step": leaf.name,
-                   "wfc_event": "blocked"},
-        )  # fmt: skip
+            extra=_extra(inst, leaf, leaf.attempts, "blocked"),
+        )
 
     def _claimed(self, leaf: LeafRow, inst: InstanceRow) -> None:
         if leaf.status == RESOLVED:
@@ -258,7 +257,19 @@ class Engine(Intake):
             self.block(inst, leaf, r.missing)
         elif r.retry_at is not None:
             self.store.retry_later(leaf.key, owner, r.attempts, r.retry_at, r.note or "")
+            note = tracebacks.split_note(r.note or "")[0]
+            log.warning(
+                "step %s of workflow instance %s failed (attempt %d): %s; retried in %.3gs",
+                leaf.name, inst.id, r.attempts, note, r.retry_at - r.finished_at,
+                extra=_extra(inst, leaf, r.attempts, "step_retry", r.note),
+            )  # fmt: skip
         else:
+            if r.error is not None:
+                log.warning(
+                    "step %s of workflow instance %s failed after %d attempt(s): %s",
+                    leaf.name, inst.id, r.attempts, r.note,
+                    extra=_extra(inst, leaf, r.attempts, "step_failed", tracebacks.of(r.error)),
+                )  # fmt: skip
             hot, r.task.vars = r.task.vars, None  # used once: a redo decodes the snapshot
             self.resolve(
                 leaf,
@@ -476,8 +487,14 @@ class Engine(Intake):
             error = value
         if not ok:
             assert error is not None
-            tracebacks.attach(error, tracebacks.format_traceback(error))  # with the workflow's own lines
+            trace = tracebacks.format_traceback(error)  # with the workflow's own lines
+            tracebacks.attach(error, trace)
             err_text = encode_error(error)
+            log.error(
+                "workflow instance %s (%s) failed: %s", inst.id, inst.workflow, error_info(error).describe(),
+                extra={"instance_id": inst.id, "workflow": inst.workflow, "step": None, "attempt": None,
+                       "kind": "workflow_failed", "traceback": trace},
+            )  # fmt: skip
         state = "completed" if ok else "failed"
         store.finish_instance(inst.n, state, result_text, err_text, at)
         inst.state = state
@@ -527,6 +544,17 @@ def _idle_error(limit: int) -> budget.BudgetExceeded:
         "sleep for a real duration, or wait for an event or a step; the platform sets the limit: "
         "Limits(idle_transitions=...)",
     )
+
+
+def _extra(
+    inst: InstanceRow, leaf: LeafRow, attempt: int | None, kind: str, trace: str | None = None
+) -> dict[str, Any]:
+    """What every log record of the runtime carries in ``extra`` (attributes of the record, fields of
+    ``wfc worker --log-format json``): which instance, workflow, step and attempt, and what happened."""
+    if trace is not None and not trace.startswith("Traceback"):
+        trace = tracebacks.split_note(trace)[1]
+    return {"instance_id": inst.id, "workflow": inst.workflow, "step": leaf.name, "attempt": attempt,
+            "kind": kind, "traceback": trace}  # fmt: skip
 
 
 def _decode(text: str | None) -> Any:

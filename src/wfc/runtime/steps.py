@@ -201,7 +201,6 @@ def run(task: Task, now: Callable[[], float], limit: int) -> StepResult:
         args, kwargs = task.call if task.call is not None else arguments(leaf)
         value = step.fn(*args, **kwargs) if not step.is_async else call(step.fn, True, args, kwargs)
     except Exception as exc:
-        log.debug("step %s of %s failed (attempt %d)", leaf.name, task.inst.id, attempt, exc_info=True)
         return conclude(task, attempt, now(), limit, exc=exc)
     if type(value) is int and -_SMALL_INT < value < _SMALL_INT:  # the common case, without the codec
         return StepResult(task, attempt, now(), ok=True, value=value, text=str(value))
