@@ -246,3 +246,33 @@ def test_readers_survive_an_out_of_range_time_already_stored(tmp_path: Path) -> 
         )
         assert "Traceback" not in done.stderr and "internal error" not in done.stderr, (args, done.stderr)
         assert done.returncode in (0, 1), (args, done.stderr)
+
+
+# ---- linear checking (timings live in bench/bench_wf_scaling.py; these pin the mechanisms) ---------------------
+
+
+def test_interpolations_keep_file_positions_without_padding() -> None:
+    # Parsed on its own, each `{...}` still reports at its place in the file (line 3, the column of `b`).
+    text = 'workflow w(a: int) -> str {\n    x = 1\n    return "v {a} and {a + b}"\n}\n'
+    [d] = [d for d in analyze_text(text).diagnostics if d.is_error]
+    assert d.span is not None and (d.code, d.span.line, d.span.col, d.span.end_col) == ("WFC140", 3, 28, 29)
+    bad = 'workflow w(a: int) -> str {\n    x = 1\n    return "v {a +} end"\n}\n'
+    [e] = [d for d in analyze_text(bad).diagnostics if d.is_error]
+    assert e.code == "WFC120" and e.span is not None and e.span.line == 3
+
+
+def test_a_long_string_literal_costs_little_memory() -> None:
+    import tracemalloc
+
+    from wfc.dsl.parser import parse_module, parser
+
+    parser()
+    n = 200_000
+    text = 'workflow w() -> str {\n    return "' + "x" * n + '"\n}\n'
+    tracemalloc.start()
+    try:
+        parse_module(text, "big.wf")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / n < 60, f"{peak / n:.0f} bytes per character"  # was ~500

@@ -15,6 +15,7 @@ It also enforces :data:`MAX_NESTING`, so that the parse tree, and every recursiv
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
 
 from lark import Token
@@ -60,6 +61,24 @@ class TooDeep(Exception):
         self.token = token
 
 
+SHIFT: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar("wfc_dsl_shift", default=None)
+"""``(lines, columns)`` added to the position of every token of a one-line fragment parsed on its own (a string's
+``{...}`` part), so its nodes carry file positions without the fragment being padded to its place in the file
+(re-lexing that padding made checking quadratic in the number of interpolations)."""
+
+
+def _shift(tok: Token, shift: tuple[int, int]) -> None:
+    lines, cols = shift
+    if tok.line is not None:
+        if tok.line == 1:
+            tok.column = (tok.column or 1) + cols
+        tok.line += lines
+    if tok.end_line is not None:
+        if tok.end_line == 1 and tok.end_column is not None:
+            tok.end_column += cols
+        tok.end_line += lines
+
+
 class Layout(PostLex):
     # The contextual lexer only lexes what the parser state accepts; `}` must reach this post-lexer even where
     # only a newline is acceptable (`if x { break }`), since the newline it needs is added here.
@@ -70,7 +89,10 @@ class Layout(PostLex):
         stack: list[str] = []  # "(", "[", "dict" or "block"
         prev: str | None = None
         last: Token | None = None
+        shift = SHIFT.get()
         for tok in stream:
+            if shift is not None:
+                _shift(tok, shift)
             kind = tok.type
             if kind == "_NL":
                 if prev is None or prev == "_NL" or prev not in ENDS_STATEMENT:

@@ -18,7 +18,7 @@ from lark import Lark, UnexpectedInput
 from wfc.dsl import ast as wf
 from wfc.dsl.builder import Builder, Context, ExprTooDeep, parsing
 from wfc.dsl.codes import Reporter, source_lines
-from wfc.dsl.layout import MAX_NESTING, Layout, TooDeep
+from wfc.dsl.layout import MAX_NESTING, SHIFT, Layout, TooDeep
 from wfc.dsl.syntax_errors import describe
 from wfc.errors import CompileError, Span
 
@@ -66,7 +66,18 @@ def parse_module(text: str, path: str) -> wf.Module:
     reporter = Reporter(path, source_lines(text))
 
     def parse_expr(fragment: str, line: int, col: int) -> wf.Expr | None:
-        # Padding puts the fragment at its place in the file, so every position inside it is a file position.
+        if "\n" not in fragment and "\r" not in fragment:
+            # Fast path, linear in the fragment: its tokens are shifted to their place in the file.
+            mark = len(reporter.diagnostics)
+            token = SHIFT.set((line - 1, col - 1))
+            try:
+                return cast("wf.Expr | None", parser().parse(fragment, start="expr_start"))
+            except (UnexpectedInput, TooDeep, ExprTooDeep):
+                del reporter.diagnostics[mark:]  # reported again, exactly, by the slow path
+            finally:
+                SHIFT.reset(token)
+        # Padding puts the fragment at its place in the file, so every position inside it (and the snippets of
+        # syntax errors) is a file position.
         padded = "\n" * (line - 1) + " " * (col - 1) + fragment
         return cast("wf.Expr | None", _parse(padded, path, "expr_start", reporter))
 
