@@ -91,6 +91,13 @@ def _same(value: Any) -> Any:
 
 
 def _compile(hint: Any) -> _Checker:
+    try:
+        return _compile_hint(hint)
+    except Exception:  # a typing construct this version cannot introspect: accepted, never a crash
+        return _same
+
+
+def _compile_hint(hint: Any) -> _Checker:
     if hint is Any or hint is object or hint is inspect.Parameter.empty:  # no annotation: anything goes
         return _same
     if hint is None or hint is type(None):
@@ -126,6 +133,8 @@ def _compile(hint: Any) -> _Checker:
         return _exact_check(callable, name)
     if isinstance(origin, type):  # a user generic, e.g. Box[int]: the class is checked, not its parameters
         return _exact_check(lambda v: isinstance(v, origin), name)
+    if typing.is_typeddict(hint):
+        return _typed_dict(hint)
     if isinstance(hint, type):
         return _class(hint)
     return _same  # forward references as strings and other typing constructs: not checked
@@ -133,9 +142,47 @@ def _compile(hint: Any) -> _Checker:
 
 def _exact_check(test: Callable[[Any], bool], name: str) -> _Checker:
     def check(value: Any) -> Any:
-        if test(value):
+        try:
+            fits = test(value)
+        except TypeError:  # isinstance() refused: a Protocol that is not runtime_checkable, say: not checkable
+            return value
+        if fits:
             return value
         raise Mismatch(name, value)
+
+    return check
+
+
+def _typed_dict(cls: Any) -> _Checker:
+    """A ``TypedDict``: a dict with its required keys, no others, each value checked against its hint."""
+    name = cls.__qualname__
+    spec: dict[str, _Checker] = {}
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise Mismatch(name, value)
+        if not spec:
+            try:
+                hints = typing.get_type_hints(cls)
+            except Exception:
+                hints = dict.fromkeys(getattr(cls, "__annotations__", {}), Any)
+            spec.update((k, checker(h)) for k, h in hints.items())
+        for k in value:
+            if k not in spec:
+                raise Mismatch(name, value, f"unexpected key {k!r} for {name}")
+        for k in getattr(cls, "__required_keys__", ()):
+            if k not in value:
+                raise Mismatch(name, value, f"missing key {k!r} for {name}")
+        out: dict[str, Any] = {}
+        changed = False
+        for k, v in value.items():
+            try:
+                out[k] = spec[k](v)
+            except Mismatch as m:
+                m.path.append(f".{k}" if isinstance(k, str) and k.isidentifier() else f"[{reprlib.repr(k)}]")
+                raise
+            changed = changed or out[k] is not v
+        return out if changed else value
 
     return check
 

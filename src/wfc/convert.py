@@ -66,6 +66,7 @@ Implementation: ``_encode`` and ``_decode`` (the dynamic codec; the invariants b
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 from wfc import _typecheck
@@ -78,7 +79,7 @@ from wfc._decode import decode, decode_vars
 from wfc._encode import encode, encode_vars
 from wfc._typecheck import hint_name as hint_name
 from wfc._values import UnknownType
-from wfc.errors import WorkflowRuntimeError
+from wfc.errors import NotSerializable, WfcError, WorkflowRuntimeError
 
 __all__ = [
     "TypeMismatch",
@@ -94,6 +95,8 @@ __all__ = [
     "loads",
     "loads_vars",
     "register_type",
+    "roundtrip_vars",
+    "storable",
     "type_name",
 ]
 
@@ -114,7 +117,7 @@ _JSON: Final = json.JSONEncoder(
 
 def dumps(value: Any) -> str:
     """Compact JSON text of :func:`encode` (value)."""
-    return _JSON.encode(encode(value))
+    return storable(_JSON.encode(encode(value)), lambda: "the value")
 
 
 def loads(text: str | bytes) -> Any:
@@ -124,7 +127,48 @@ def loads(text: str | bytes) -> Any:
 
 def dumps_vars(variables: dict[str, Any]) -> str:
     """Compact JSON text of :func:`encode_vars` (variables)."""
-    return _JSON.encode(encode_vars(variables))
+    return storable(_JSON.encode(encode_vars(variables)), lambda: _surrogate_holder(variables))
+
+
+def storable(text: str, where: Callable[[], str]) -> str:
+    """``text`` if a database can store it: valid UTF-8, so no lone surrogate (``'\\udc80'``, which Python strings
+    may hold, e.g. from ``os.fsdecode`` of undecodable bytes). Else :class:`NotSerializable` naming ``where()``."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise NotSerializable(
+                f"cannot persist {where()}: a string in it holds a lone surrogate "
+                f"({exc.object[exc.start : exc.end]!r}), which is not valid UTF-8 text",
+                hint="decode the bytes it came from with errors='replace', or keep them as bytes",
+            ) from None
+    return text
+
+
+def _surrogate_holder(variables: dict[str, Any]) -> str:
+    for name, value in variables.items():
+        try:
+            storable(_JSON.encode(encode(value)), str)
+        except NotSerializable:
+            return f"variable {name!r}"
+    return "the variables"
+
+
+def roundtrip_vars(variables: dict[str, Any], text: str) -> dict[str, Any]:
+    """The variables a workflow continues with after suspending: exactly what decoding their stored ``text`` gives
+    (a dataclass's ``__post_init__`` runs again, sharing is what was stored), whether or not the process restarts.
+    A value that cannot be rebuilt raises :class:`NotSerializable`, as one that cannot be stored does."""
+    try:
+        return loads_vars(text)
+    except WfcError:
+        raise
+    except Exception as exc:
+        raise NotSerializable(
+            f"cannot persist the live variables: they cannot be rebuilt from what was stored "
+            f"({type(exc).__name__}: {exc})",
+            hint="a dataclass or attrs class must be rebuildable from its fields (its __init__/__post_init__ "
+            "run again on decoding)",
+        ) from None
 
 
 def loads_vars(text: str | bytes) -> dict[str, Any]:

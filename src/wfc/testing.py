@@ -47,10 +47,12 @@ from wfc.runtime import context
 from wfc.runtime.clock import FakeClock as FakeClock
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import LATE, SOON
-from wfc.runtime.link import bind_arguments, machine_for
+from wfc.runtime.link import machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended
 from wfc.runtime.retry import resolve_retry
 from wfc.runtime.steps import call as call_step
+from wfc.runtime.steps import check_size
+from wfc.runtime.typecheck import check_arguments, check_result
 
 EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -134,8 +136,10 @@ class _Runner:
         persist: bool,
         native: bool,
         max_transitions: int,
+        max_value_size: int = 1 << 20,
     ) -> None:
         self.mocks: dict[str, Callable[..., Any]] = {}
+        self.limit = max_value_size
         self.events = sorted(events, key=lambda e: e.at)
         self.consumed: set[int] = set()
         self.looked_at: set[int] = set()
@@ -154,8 +158,12 @@ class _Runner:
     def now(self) -> dt.datetime:
         return self.start + dt.timedelta(seconds=self.t)
 
-    def _roundtrip(self, value: Any) -> Any:
-        return convert.decode(convert.encode(value)) if self.persist else value
+    def _roundtrip(self, value: Any, what: str = "the value {}", *args: object) -> Any:
+        """``value`` as the durable runtime stores and reads it back: a value that cannot be persisted or is over
+        ``max_value_size`` raises (``WFC401``/``WFC425``) as it does there."""
+        if not self.persist:
+            return value
+        return convert.loads(check_size(convert.dumps(value), self.limit, what, *args))
 
     # ---- workflows ------------------------------------------------------------------------------------------
 
@@ -180,19 +188,43 @@ class _Runner:
         self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
     ) -> tuple[bool, Any]:
         machine = machine_for(defn)
-        v = bind_arguments(defn, args, kwargs)
+        # As Runtime.start: arguments checked against the type hints and converted (an ISO string to a date),
+        # within the size limit; a refusal raises here, as start() raises.
+        v = check_arguments(defn, args, kwargs)
+        text = check_size(convert.dumps_vars(v), self.limit, f"the arguments of workflow {defn.name}")
         if self.persist:
-            v = convert.decode_vars(convert.encode_vars(v))
+            v = convert.roundtrip_vars(v, text)
         seq = 0
         with context.transition(self._transition(wf_id, seq)) as ctx:
             outcome = machine.start(v)
         ctx.flush_logs()
+        resumed: tuple[str, str, bool, Any, str] | None = None  # the last resume: state, stored vars, outcome
+        redone = False
         while isinstance(outcome, Suspended):
-            v = outcome.vars
-            if self.persist:
-                v = convert.decode_vars(convert.encode_vars(v))
+            try:
+                text = check_size(
+                    convert.dumps_vars(outcome.vars),
+                    self.limit,
+                    f"the live variables of workflow {defn.name} at {outcome.state}",
+                )
+                v = convert.roundtrip_vars(outcome.vars, text) if self.persist else outcome.vars
+            except WfcError as exc:
+                # As the durable runtime: variables that cannot be stored raise at the yield whose outcome made
+                # them (the transition runs again from there); at the start, or a second time, the workflow fails.
+                if resumed is None or redone:
+                    outcome = Failed(exc)
+                    break
+                state, stored, _, _, name = resumed
+                redone = True
+                failure = to_exception(error_info(exc), step=name, attempts=1)
+                with context.transition(self._transition(wf_id, seq)) as ctx:
+                    outcome = machine.resume(state, convert.loads_vars(stored), error=failure)
+                ctx.flush_logs()
+                continue
+            redone = False
             result = self.execute(outcome.command, defn, wf_id, top=True)
             seq += 1
+            resumed = (outcome.state, text, result.ok, result.value, _command_name(outcome.command))
             with context.transition(self._transition(wf_id, seq)) as ctx:
                 if result.ok:
                     outcome = machine.resume(outcome.state, v, value=result.value)
@@ -200,9 +232,18 @@ class _Runner:
                     outcome = machine.resume(outcome.state, v, error=result.value)
             ctx.flush_logs()
         if isinstance(outcome, Completed):
-            return True, outcome.value
+            return self._result(defn, outcome.value)
         assert isinstance(outcome, Failed)
         return False, outcome.error
+
+    def _result(self, defn: WorkflowDef, value: Any) -> tuple[bool, Any]:
+        """As the durable runtime ends an instance: the return value checked against its hint (converted), then
+        stored; a mismatch or a value that cannot be stored fails the workflow."""
+        try:
+            value = check_result(defn, value)
+            return True, self._roundtrip(value, f"the result of workflow {defn.name}")
+        except WfcError as exc:
+            return False, exc
 
     def _native(
         self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
@@ -211,7 +252,8 @@ class _Runner:
             raise WfcError(
                 f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409"
             )
-        bind_arguments(defn, args, kwargs)  # the same argument errors as the compiled runner
+        variables = check_arguments(defn, args, kwargs)  # the same argument errors and conversions
+        args, kwargs = _call_arguments(defn, variables)
         seq = 0
         gen: Any = None
         send: tuple[bool, Any] = (True, None)
@@ -236,7 +278,7 @@ class _Runner:
                         )
                 except StopIteration as stop:
                     ctx.flush_logs()
-                    return True, stop.value
+                    return self._result(defn, stop.value)
                 except BaseException as exc:  # SystemExit too: the workflow fails, as the compiled runner says
                     ctx.flush_logs()
                     return False, exc
@@ -275,13 +317,18 @@ class _Runner:
             return self._step(cmd, defn, wf_id)
         if isinstance(cmd, ChildCall):
             self.children += 1
+            try:  # as the durable runtime: arguments a child cannot start with fail the call at its yield
+                check_arguments(cmd.workflow, tuple(cmd.args), dict(cmd.kwargs))
+                self._roundtrip(list(cmd.args), "the arguments of workflow {!r}", cmd.display_name)
+            except WfcError as exc:
+                return _Outcome(self.t, False, to_exception(error_info(exc), step=cmd.display_name, attempts=0))
             ok, value = self.run_workflow(
                 cmd.workflow, tuple(cmd.args), dict(cmd.kwargs), f"{wf_id}/{self.children}"
             )
             if not ok:
                 # Crossing into the parent as data, as it would in the durable runtime.
                 value = to_exception(error_info(value), step=cmd.display_name, attempts=1)
-            return _Outcome(self.t, ok, self._roundtrip(value) if ok else value)
+            return _Outcome(self.t, ok, value)  # a child's result was stored when it ended
         if isinstance(cmd, Sleep):
             return _Outcome(
                 t0 + max(cmd.seconds, 0.0), True, None, arrival=SOON if cmd.seconds <= 0 else LATE
@@ -354,8 +401,11 @@ class _Runner:
         if opts.run_after is not None:
             self.t += opts.run_after
         policy = resolve_retry(opts.retry, step.retry, defn.retry, default=self.retry)
-        args = self._roundtrip(tuple(call.args))
-        kwargs = self._roundtrip(dict(call.kwargs))
+        try:  # arguments that cannot be stored fail the call at its yield, before it runs (attempts=0)
+            args = tuple(self._roundtrip(list(call.args), "the arguments of step {!r}", call.display_name))
+            kwargs = self._roundtrip(dict(call.kwargs), "the arguments of step {!r}", call.display_name)
+        except WfcError as exc:
+            return _Outcome(self.t, False, to_exception(error_info(exc), step=call.display_name, attempts=0))
         rng = _random.Random(f"{wf_id}:{step.key}:{len(self.calls)}")
         attempt = 0
         while True:
@@ -379,7 +429,7 @@ class _Runner:
                 return _Outcome(self.t, False, self._roundtrip(failure))  # stored as the durable runtime does
             self.calls.append(StepRecord(call.display_name, args, kwargs, attempt, self.now))
             try:
-                return _Outcome(self.t, True, self._roundtrip(value))
+                return _Outcome(self.t, True, self._roundtrip(value, "the result of step {!r}", call.display_name))
             except WfcError as exc:
                 return _Outcome(
                     self.t, False, to_exception(error_info(exc), step=call.display_name, attempts=attempt)
@@ -423,6 +473,19 @@ class _Runner:
         return _Outcome(math.inf, False, None)
 
 
+def _command_name(cmd: Command) -> str:
+    """The name the durable runtime gives the command a transition resumed (a failure to persist is its)."""
+    if isinstance(cmd, AllOf | AnyOf):
+        return "all_of/any_of"
+    return str(getattr(cmd, "display_name", None) or getattr(cmd, "name", type(cmd).__name__))
+
+
+def _call_arguments(defn: WorkflowDef, variables: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Checked, converted arguments as a call of the generator function (the inverse of binding them)."""
+    bound = inspect.BoundArguments(defn.signature, dict(variables))
+    return tuple(bound.args), dict(bound.kwargs)
+
+
 def _commit_all(outs: list[_Outcome]) -> Callable[[], None]:
     def commit() -> None:
         for o in outs:
@@ -450,7 +513,18 @@ def _as_definition(workflow: Any) -> WorkflowDef:
     )
 
 
-_OPTIONS = ("events", "start", "retry", "db", "persist", "native", "workflow_id", "max_transitions", "mocks")
+_OPTIONS = (
+    "events",
+    "start",
+    "retry",
+    "db",
+    "persist",
+    "native",
+    "workflow_id",
+    "max_transitions",
+    "mocks",
+    "max_value_size",
+)
 
 
 def execute(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> RunResult:
@@ -479,6 +553,7 @@ def _execute(
     workflow_id: str = "test",
     max_transitions: int = 100_000,
     mocks: Mapping[Any, Callable[..., Any]] | None = None,
+    max_value_size: int = 1 << 20,
 ) -> RunResult:
     fakes = _mocks(mocks)
     own_db = db is None
@@ -491,6 +566,7 @@ def _execute(
         persist=persist,
         native=native,
         max_transitions=max_transitions,
+        max_value_size=max_value_size,
     )
     runner.mocks = fakes
     try:
@@ -530,7 +606,8 @@ def run(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> Any:
     :class:`Event`), ``start`` (the virtual start time), ``retry`` (the default retry policy), ``db`` (the
     handle ``@wfc.transaction`` steps receive; default an in-memory SQLite connection), ``persist`` (round-trip
     live variables through the codec, default on), ``max_transitions``, ``mocks`` (``{step: fake}``: the fake
-    runs in the step's place, retried like it; its calls are recorded under the step's name).
+    runs in the step's place, retried like it; its calls are recorded under the step's name), ``max_value_size``
+    (as the runtime's: arguments, results and live variables over it fail as they do there).
     """
     return execute(workflow, *args, **kwargs).unwrap()
 

@@ -7,6 +7,7 @@ at 0 right after the start), running everything due in between, as the in-memory
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,25 +28,32 @@ class Observed:
 
 
 def _outcome_of_error(exc: BaseException) -> tuple[Any, ...]:
-    return ("error", type(exc).__name__, str(exc))
+    return ("error", type(exc).__name__, re.sub(r"x[0-9a-f]{8,}", "x...", str(exc)))  # reprs name addresses
 
 
-def in_memory(workflow: Any, *args: Any, events: Sequence[Event] = (), **kwargs: Any) -> Observed:
+LIMIT = 1 << 20
+
+
+def in_memory(
+    workflow: Any, *args: Any, events: Sequence[Event] = (), limit: int = LIMIT, **kwargs: Any
+) -> Observed:
     try:
-        result = wfc.testing.execute(workflow, *args, events=list(events), **kwargs)
+        result = wfc.testing.execute(workflow, *args, events=list(events), max_value_size=limit, **kwargs)
     except wfc.WfcError as exc:
         if exc.code == "WFC408":  # waits for an event never sent
             return Observed(("stuck",), ())
-        raise
+        return Observed(_outcome_of_error(exc), ())  # refused at the start, as Runtime.start refuses
     outcome = ("ok", result.value) if result.error is None else _outcome_of_error(result.error)
     return Observed(outcome, tuple(sorted(c.name for c in result.calls)))
 
 
-def durable(workflow: Any, *args: Any, events: Iterable[Event] = (), **kwargs: Any) -> Observed:
+def durable(
+    workflow: Any, *args: Any, events: Iterable[Event] = (), limit: int = LIMIT, **kwargs: Any
+) -> Observed:
     clock = FakeClock()
     t0 = clock.now()
     pending = sorted(events, key=lambda e: e.at)
-    with wfc.Runtime("sqlite:///:memory:", clock=clock) as rt:
+    with wfc.Runtime("sqlite:///:memory:", clock=clock, max_value_size=limit) as rt:
         try:
             wid = rt.start(workflow, *args, **kwargs)
         except wfc.WfcError as exc:
@@ -80,9 +88,11 @@ def _steps(rt: wfc.Runtime, wid: str) -> tuple[str, ...]:
     )
 
 
-def both(workflow: Any, *args: Any, events: Sequence[Event] = (), **kwargs: Any) -> Observed:
+def both(
+    workflow: Any, *args: Any, events: Sequence[Event] = (), limit: int = LIMIT, **kwargs: Any
+) -> Observed:
     """Run in both runners, assert they agree, and return what they observed."""
-    want = in_memory(workflow, *args, events=events, **kwargs)
-    got = durable(workflow, *args, events=events, **kwargs)
+    want = in_memory(workflow, *args, events=events, limit=limit, **kwargs)
+    got = durable(workflow, *args, events=events, limit=limit, **kwargs)
     assert got == want, f"durable {got} != in-memory {want}"
     return want

@@ -429,21 +429,27 @@ class Engine(Intake):
         limits = self.limits
         while type(outcome) is Suspended:
             k += 1
+            live = outcome.vars
             try:
+                fast = fastcodec.dumps_vars(live)
                 vars_text = steps.check_size(
-                    fastcodec.dumps_vars(outcome.vars) or convert.dumps_vars(outcome.vars),
+                    fast or convert.dumps_vars(live),
                     self.limit,
                     "the live variables of workflow {} at {}",
                     inst.name,
                     outcome.state,
                 )
+                if fast is None:
+                    # Continue with what was stored, decoded, as after a restart: the round trip is the same in
+                    # every mode (the fast path's scalars and loop cursors decode to equal values, so it may skip it).
+                    live = convert.roundtrip_vars(live, vars_text)
             except WfcError as exc:
                 if state_id is not None and redo is None:
                     raise _Redo(to_exception(error_info(exc), step=name, attempts=1)) from None
                 outcome = Failed(exc)
                 break
             try:
-                stop = self.suspend(inst, k, outcome.state, vars_text, outcome.command, at, outcome.vars)
+                stop = self.suspend(inst, k, outcome.state, vars_text, outcome.command, at, live)
             except budget.Exceeded as exc:  # a fan-out too wide, a child nested too deep: the instance ends
                 outcome = Failed(exc.error)
                 break
@@ -461,9 +467,9 @@ class Engine(Intake):
             token = activate(ctx)
             try:
                 if stop.ok:
-                    outcome = machine.resume(outcome.state, outcome.vars, value=stop.value)
+                    outcome = machine.resume(outcome.state, live, value=stop.value)
                 else:
-                    outcome = machine.resume(outcome.state, outcome.vars, error=stop.error)
+                    outcome = machine.resume(outcome.state, live, error=stop.error)
             finally:
                 deactivate(token)
         if isinstance(outcome, Completed):

@@ -69,4 +69,10 @@ def dumps_vars(variables: dict[str, Any]) -> str | None:
             if text is None:
                 return None
         parts.append(f"{_str(name)}:{text}")
-    return "{" + ",".join(parts) + "}"
+    out = "{" + ",".join(parts) + "}"
+    if not out.isascii():
+        try:
+            out.encode("utf-8")
+        except UnicodeEncodeError:
+            return None  # a lone surrogate: the codec says where
+    return out

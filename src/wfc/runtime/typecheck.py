@@ -25,6 +25,11 @@ def hints(defn: WorkflowDef) -> dict[str, Any]:
             found = typing.get_type_hints(defn.fn)
         except Exception:  # a hint naming something not importable here: not checked
             found = {}
+    else:  # a .wf workflow: its declared types, as Python types, are on its signature (enforced the same way)
+        sig = defn.signature
+        found = {n: p.annotation for n, p in sig.parameters.items() if p.annotation is not inspect.Parameter.empty}
+        if sig.return_annotation is not inspect.Signature.empty:
+            found["return"] = sig.return_annotation
     defn.cache[_KEY] = found
     return found
 
