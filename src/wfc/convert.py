@@ -120,6 +120,27 @@ def dumps(value: Any) -> str:
     return storable(_JSON.encode(encode(value)), lambda: "the value")
 
 
+_ASCII_JSON: Final = json.JSONEncoder(
+    ensure_ascii=True, allow_nan=False, separators=(",", ":"), check_circular=False
+)
+
+
+def dumps_failure(error: BaseException) -> str:
+    """JSON text of a failure that is always storable. A failure must never fail to be recorded: where its text
+    holds a lone surrogate (the error may be *about* such a string, or chain one through ``__context__``), the
+    surrogate is written as a JSON ``\\u`` escape, which is ASCII and which :func:`loads` reads back to the same
+    string: lossless, unlike values, which are refused so that what a database shows equals what code reads."""
+    encoded = encode(error)
+    text = _JSON.encode(encoded)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _ASCII_JSON.encode(encoded)
+    return text
+
+
 def loads(text: str | bytes) -> Any:
     """Inverse of :func:`dumps`."""
     return decode(json.loads(text))

@@ -94,8 +94,10 @@ class WfcError(Exception):
 
     def __str__(self) -> str:
         base = super().__str__()
-        if self.hint:
-            return f"{base}\n  = hint: {self.hint}"
+        # getattr: an error rebuilt from a stored failure without running __init__ may have no hint attribute.
+        hint = getattr(self, "hint", None)
+        if hint:
+            return f"{base}\n  = hint: {hint}"
         return base
 
 

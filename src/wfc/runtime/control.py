@@ -84,13 +84,13 @@ def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float) -> None:
     seq = store.last_seq(inst.n)
     rows = store.cancel_open(inst.n, seq, now) if seq >= 0 else []
     error = Canceled(f"workflow {inst.id!r} was canceled")
-    store.finish_instance(inst.n, "canceled", None, convert.dumps(error), now)
+    store.finish_instance(inst.n, "canceled", None, convert.dumps_failure(error), now)
     inst.state = "canceled"
     cancel_children(engine, inst, [r for r in rows if r.kind == CHILD], now)
     parent = inst.parent_key
     if parent is not None:  # a no-op when the parent's call is no longer open (the parent is canceled too)
         failure = to_exception(error_info(error), step=inst.name, attempts=1)
-        store.deliver_external(parent, None, convert.dumps(failure), now)
+        store.deliver_external(parent, None, convert.dumps_failure(failure), now)
     if inst.on_complete is not None:
         completion = Completion("canceled", error=f"Canceled: {error}")
         store.insert_leaf(engine.on_complete_row(inst, seq + 1, completion, now))

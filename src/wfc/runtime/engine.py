@@ -239,7 +239,7 @@ class Engine(Intake):
                 inst,
                 leaf,
                 lambda redo: self.resolve(
-                    leaf, inst, None, False, None, None, err, convert.dumps(err), 1, at, redo
+                    leaf, inst, None, False, None, None, err, convert.dumps_failure(err), 1, at, redo
                 ),
             )
 
@@ -330,7 +330,7 @@ class Engine(Intake):
             return
         if redo is not None and leaf.path == "":
             ok, value, text, err = False, None, None, redo
-            err_text = convert.dumps(redo)
+            err_text = convert.dumps_failure(redo)
         if not store.resolve(leaf.key, owner, DONE, text, err_text, attempts, at):
             # a lost lease, a canceled row or an outcome already delivered: nothing to deliver. A step that lost
             # its race still ran: its row says so (it stays canceled).
@@ -580,7 +580,7 @@ def encode_error(exc: BaseException) -> str:
     """An exception as stored text: itself when it can be persisted, else its type (if known) with its args as
     text, else a :class:`wfc.WorkflowFailed` describing it."""
     try:
-        return convert.dumps(exc)
+        return convert.dumps_failure(exc)
     except WfcError:
         pass
     info = error_info(exc)

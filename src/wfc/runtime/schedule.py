@@ -417,7 +417,7 @@ class Scheduler:
 
     @staticmethod
     def _failed(row: LeafRow, failure: BaseException) -> _Leaf:
-        row.error = convert.dumps(failure)
+        row.error = convert.dumps_failure(failure)
         return _Leaf(row, Stop(False, error=failure))
 
     def update_state(self, inst: InstanceRow, open_rows: list[LeafRow], at: float) -> None:

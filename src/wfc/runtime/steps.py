@@ -182,7 +182,7 @@ def conclude(
         return StepResult(task, attempt, now, retry_at=now + delay, note=note)
     failure = to_exception(info, step=leaf.name, attempts=attempt)
     return StepResult(
-        task, attempt, now, error=failure, error_text=convert.dumps(failure), note=info.describe()
+        task, attempt, now, error=failure, error_text=convert.dumps_failure(failure), note=info.describe()
     )
 
 
