@@ -5,6 +5,7 @@ transitions without progress, fan-out width, child nesting and descendants, a ta
 from __future__ import annotations
 
 import contextlib
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -439,3 +440,60 @@ def test_metering_leaves_the_table_unchanged(wf: dict[str, Any]) -> None:
     machine = machine_for(defn)
     assert machine.metered and machine.table.hash == table.hash
     assert not machine_for(python_loop).metered
+
+
+# ---- steps raising BaseException, run in the caller's thread ------------------------------------------------------
+
+
+@wfc.step
+def step_exits() -> int:
+    raise SystemExit(5)
+
+
+@wfc.step
+async def async_step_interrupts() -> int:
+    raise KeyboardInterrupt("from an async step")
+
+
+PRESSED: list[int] = []
+
+
+@wfc.step
+def presses_ctrl_c() -> int:
+    if not PRESSED:
+        PRESSED.append(1)
+        signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C while the step ran
+    return 7
+
+
+@wfc.workflow
+def calls_step(kind: str) -> int:
+    if kind == "exit":
+        value = yield step_exits()
+    elif kind == "async":
+        value = yield async_step_interrupts()
+    else:
+        value = yield presses_ctrl_c()
+    return value
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("exit", "SystemExit: 5"), ("async", "KeyboardInterrupt")])
+def test_a_step_raising_a_base_exception_fails_like_any_step(rt: wfc.Runtime, kind: str, expected: str) -> None:
+    wid = rt.start(calls_step, kind)
+    state, error = outcome(rt, wid)
+    assert state == "failed" and expected in error
+    result = wfc.testing.execute(calls_step, kind)
+    assert expected in str(result.error)
+
+
+def test_ctrl_c_in_the_callers_thread_is_the_callers(rt: wfc.Runtime) -> None:
+    """A real Ctrl-C while run_until_complete runs a step is the caller's KeyboardInterrupt, not the step's
+    failure: nothing is recorded, and the step runs again later."""
+    PRESSED.clear()
+    wid = rt.start(calls_step, "ctrl-c")
+    with pytest.raises(KeyboardInterrupt):
+        rt.run_until_complete(wid)
+    assert rt.status(wid).state.value == "running" and rt.status(wid).error is None
+    rt.clock.advance(rt.lease + 1)  # type: ignore[attr-defined]  # the lease of the abandoned attempt ends
+    assert rt.run_until_complete(wid) == 7
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

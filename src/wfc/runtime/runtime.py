@@ -30,7 +30,7 @@ from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
 from wfc.runtime import liveness, steps, tracebacks
-from wfc.runtime.budget import DEFAULT_LIMITS, Limits, keyboard_interrupts
+from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
 from wfc.runtime.engine import Engine
@@ -314,7 +314,7 @@ class Runtime(Control):
         once, as a worker runs them."""
         started = time.monotonic()
         budget = self.lease / 3
-        now, limit, run = self.clock.now, self.engine.limit, steps.run
+        now, limit, run = self.clock.now, self.engine.limit, _run_guarded
         width = self._max_parallelism
         results: builtins.list[StepResult] = []
         if len(queue) == 1 or width == 1:
@@ -546,7 +546,9 @@ class Runtime(Control):
 def _run_guarded(task: Any, now: Any, limit: int) -> StepResult:
     try:
         return steps.run(task, now, limit)
-    except BaseException as exc:  # as a worker's pool does: a step's outcome is never lost
+    except Interrupted:
+        raise  # Ctrl-C in the caller's thread (keyboard_interrupts): the caller's, not the step's
+    except BaseException as exc:  # SystemExit too, as a worker's pool does: a step's outcome is never lost
         return steps.conclude(task, task.leaf.attempts + 1, now(), limit, exc=exc)
 
 
