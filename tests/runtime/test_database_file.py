@@ -49,6 +49,12 @@ def _zero_a_page(db: Path) -> None:
     with db.open("r+b") as f:
         f.seek((root - 1) * page)
         f.write(b"\0" * page)
+    # A commit elsewhere makes the worker drop its page cache, so it reads the damaged page from the file (a
+    # process that never reads that page again would never know).
+    conn = sqlite3.connect(db, timeout=10)
+    conn.execute("UPDATE workers SET heartbeat_at = heartbeat_at")
+    conn.commit()
+    conn.close()
 
 
 def _drop_a_column(db: Path) -> None:
