@@ -128,3 +128,182 @@ def test_compiled_json_is_plain_json(table: ir.Table) -> None:
     assert data["format_version"] == ir.FORMAT_VERSION
     ops = {s["op"]["op"] for s in data["states"]}
     assert {"suspend", "leave", "end_finally"} <= ops
+
+
+# ---- ops describe themselves ------------------------------------------------------------------------------------
+
+_E = ir.Expr("x := f(y)", ("f", "y"), ("x",))
+SAMPLE_OPS: list[ir.Op] = [
+    ir.Goto("a"),
+    ir.Branch(_E, "a", "b"),
+    ir.Suspend(_E, "a", ir.Bind(("r",)), ("y",), ir.CommandShape("step", "f", "f(y)")),
+    ir.Return(_E),
+    ir.Return(),
+    ir.Raise(_E, ir.Expr("c", ("c",))),
+    ir.Raise(),
+    ir.Leave("T1", ir.Jump("a")),
+    ir.Leave("T1", ir.ReturnWith(_E)),
+    ir.EndFinally("T1"),
+]
+
+
+def test_every_op_class_is_sampled_and_tagged_once() -> None:
+    assert {type(op) for op in SAMPLE_OPS} == set(ir.OPS)
+    assert len({cls.tag for cls in ir.OPS}) == len(ir.OPS)
+
+
+@pytest.mark.parametrize("op", SAMPLE_OPS, ids=repr)
+def test_ops_answer_targets_exprs_and_retarget(op: ir.Op) -> None:
+    moved = op.retarget(lambda s: s + "'", lambda r: r + "'")
+    assert moved.targets() == tuple(t + "'" for t in op.targets())
+    assert moved.exprs() == op.exprs()
+    if op.finally_region is not None:
+        assert moved.finally_region == op.finally_region + "'"
+    assert op.retarget(lambda s: s) == op
+    assert op.reads() == {n for e in op.exprs() for n in e.reads}
+    assert op.writes() == ({"x"} if _E in op.exprs() else set())
+    # The text form names every target and every expression.
+    text = "\n".join(op.describe())
+    assert text.startswith(op.tag)
+    assert all(t in text for t in op.targets()) and all(e.source in text for e in op.exprs())
+
+
+def test_successors_follow_finallies(table: ir.Table) -> None:
+    for s in table.states:
+        succ = ir.successors(table, s)
+        if s.op.finally_region is None:
+            assert succ == list(s.op.targets())
+        elif isinstance(s.op, ir.Leave):
+            assert succ == [table.region(s.op.region).finally_entry]
+        else:
+            assert succ == list(table.region(s.op.finally_region).exits)
+
+
+# ---- structure recorded in the table (format 2) -----------------------------------------------------------------
+
+
+def test_loop_heads_are_recorded() -> None:
+    table = wfc.compile(constructs.for_kinds)
+    heads = [s.loop for s in table.states if s.loop is not None]
+    assert [(h.kind, h.over, h.target) for h in heads] == [
+        ("for", "range(3)", "i"),
+        ("for", "'ab'", "c"),
+        ("for", "d.items()", "(k, v)"),
+        ("for", "enumerate(xs, 1)", "(i, x)"),
+        ("for", "zip(xs, reversed(xs))", "(a, b)"),
+    ]
+    # The cursor named by each head is the one its branch tests.
+    for s in table.states:
+        if s.loop is not None:
+            assert isinstance(s.op, ir.Branch) and s.op.test.source == f"{s.loop.cursor}.more()"
+    whiles = [s.loop for s in wfc.compile(constructs.while_else).states if s.loop is not None]
+    assert [(h.kind, h.cursor) for h in whiles] == [("while", None)] * len(whiles) and whiles
+
+
+def test_a_threaded_away_while_true_head_is_recorded_where_it_leads() -> None:
+    import textwrap
+    from pathlib import Path
+
+    from tests.programgen import load_module
+
+    source = textwrap.dedent(
+        """
+        import wfc
+
+        @wfc.step
+        def s(n):
+            return n
+
+        @wfc.workflow
+        def forever(n):
+            while True:
+                n = yield s(n)
+                if n > 3:
+                    return n
+        """
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        table = wfc.compile(load_module(source, Path(d)).forever)
+    heads = [s for s in table.states if s.loop is not None]
+    assert len(heads) == 1 and heads[0].loop == ir.LoopHead("while", test="True")
+    assert isinstance(heads[0].op, ir.Suspend)  # the loop's first state is its suspension
+
+
+def test_command_shapes_are_recorded() -> None:
+    from .graph import flows
+
+    shapes = {
+        s.op.command.source: s.op.shape
+        for defn in (flows.parallel, flows.waits, flows.parent)
+        for s in wfc.compile(defn).states
+        if isinstance(s.op, ir.Suspend)
+    }
+    assert {k: (v.kind if v else None) for k, v in shapes.items()} == {
+        "wfc.all_of(fetch('a'), fetch('b'))": "all_of",
+        "wfc.any_of(wfc.wait_event('stop'), nap(60))": "any_of",
+        "wfc.all_of(*[fetch(k) for k in keys])": "all_of",
+        "wfc.all_of([fetch('x'), store('y', 1)])": "all_of",
+        "wfc.sleep(30)": "sleep",
+        "wfc.wait_event('approval', timeout=3600)": "event",
+        "sleep(5)": "step",  # a user step called sleep
+        "child(keys[0])": "child",
+        "wfc.all_of(child(keys[1]), child(keys[2]))": "all_of",
+    }
+    fan = shapes["wfc.all_of(*[fetch(k) for k in keys])"]
+    assert fan is not None and (fan.fanout, fan.over) == ("fetch(k)", "for k in keys")
+    both = shapes["wfc.all_of(fetch('a'), fetch('b'))"]
+    assert both is not None and both.lanes == ("fetch('a')", "fetch('b')") and both.callee == "wfc.all_of"
+
+
+# ---- format versions --------------------------------------------------------------------------------------------
+
+
+def test_format_1_tables_are_read_and_hashed_as_format_1(table: ir.Table) -> None:
+    old = serialize.as_format(table, 1)
+    data = json.loads(serialize.to_json(old))
+    assert data["format_version"] == 1
+    assert all("loop" not in s and "shape" not in s["op"] for s in data["states"])
+    again = serialize.from_json(serialize.to_json(old))
+    assert again.format_version == 1 and again.hash == old.hash != table.hash
+    # The structure format 1 left implicit is recovered on reading, equal to what the compiler records now.
+    assert [s.loop for s in again.states] == [s.loop for s in table.states]
+    assert [getattr(s.op, "shape", None) for s in again.states] == [
+        getattr(s.op, "shape", None) for s in table.states
+    ]
+    # Format-2 fields smuggled into a format-1 document are not part of what it means.
+    smuggled = json.loads(serialize.to_json(old))
+    smuggled["states"][0]["loop"] = {"kind": "while", "test": "x"}
+    assert serialize.from_data(smuggled).hash == old.hash
+    assert verify(again) == []
+
+
+def test_verifier_checks_the_recorded_structure() -> None:
+    table = wfc.compile(constructs.for_kinds)
+    head = next(s for s in table.states if s.loop is not None)
+    susp = next(s for s in table.states if isinstance(s.op, ir.Suspend))
+    bad = attrs.evolve(
+        table,
+        states=tuple(
+            attrs.evolve(s, loop=attrs.evolve(s.loop, cursor="_wfc_nope"))  # type: ignore[arg-type]
+            if s is head
+            else attrs.evolve(s, op=attrs.evolve(s.op, shape=ir.CommandShape("teleport")))
+            if s is susp
+            else s
+            for s in table.states
+        ),
+    )
+    assert {(d.code, d.message.split(": ", 1)[1][:20]) for d in verify(bad)} == {
+        ("WFC309", "heads a loop over cu"),
+        ("WFC311", "unknown command kind"),
+    }
+
+
+def test_only_known_format_versions_are_read(table: ir.Table) -> None:
+    for version in (0, 3, "2", None):
+        data = serialize.to_data(table)
+        data["format_version"] = version
+        with pytest.raises(WfcError) as info:
+            serialize.from_data(data)
+        assert info.value.code == "WFC311" and "reads versions 1, 2" in str(info.value)

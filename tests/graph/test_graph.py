@@ -165,7 +165,8 @@ def test_classify_command(source: str, ns: dict[str, Any], kind: str) -> None:
 
 
 def test_graph_without_namespace_or_positions() -> None:
-    """A table loaded from JSON: no labels, no positions; the graph still reads well."""
+    """A table loaded from JSON: no labels, no positions, no namespace; the graph still reads well, from the
+    loop heads and command shapes the table records."""
     from wfc.compiler import serialize
     from wfc.compiler.driver import normalize
 
@@ -173,7 +174,7 @@ def test_graph_without_namespace_or_positions() -> None:
     table = attrs.evolve(table, states=tuple(attrs.evolve(s, label="") for s in table.states))
     graph = build_graph(table)
     assert all(n.line is None for n in graph.nodes)
-    assert [n.title for n in graph.nodes if n.kind == "loop"] == ["for loop", "while total < 20"]
+    assert [n.title for n in graph.nodes if n.kind == "loop"] == ["for i in range(n)", "while total < 20"]
     assert sorted(e.label for e in graph.edges if graph.node(e.src).kind == "loop") == [
         "exit",
         "exit",

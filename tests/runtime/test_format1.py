@@ -6,8 +6,9 @@ the middle of its loop over a dict, so its persisted cursor holds a format-1 loo
 format, those instances must complete, with the results the format-1 code computes:
 
 * with the versions directory shipped (``Runtime(versions=DIR)``): the format-1 tables are read from it;
-* without it: the current code, whose table *in format 1* is exactly the recorded one, is recognised as the same
-  version (the instance is pinned to the format-1 hash).
+* without it: where the current code's table *in format 1* is exactly the recorded one, it is recognised as the
+  same version (the instance is pinned to the format-1 hash); where the compiler now lowers the same code
+  differently, the instance waits (WFC423) until the old table is shipped, and nothing is lost.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 import wfc
 from wfc.compiler import ir, serialize
 from wfc.compiler.driver import compile_workflow
+from wfc.runtime.runtime import Blocked
 from wfc.runtime.versions import Deployment
 from wfc.testing import FakeClock
 
@@ -66,10 +68,26 @@ def test_instances_in_flight_complete_with_the_versions_directory(copy: Path) ->
         rt.close()
 
 
-def test_instances_in_flight_complete_from_the_current_code(copy: Path) -> None:
-    rt = wfc.Runtime(f"sqlite:///{copy / 'instances.db'}", clock=FakeClock())
+def test_instances_in_flight_continue_from_the_current_code_when_its_table_is_the_same(copy: Path) -> None:
+    """Without the versions directory: ``countdown``'s code compiles, in format 1, to exactly the table its
+    instance started on, so it continues. ``tally``'s does not (wfc now lowers ``total += yield`` and code inside
+    a ``finally`` differently), so its instance waits, blocked with WFC423, until its table is shipped; then it
+    completes."""
+    url = f"sqlite:///{copy / 'instances.db'}"
+    rt = wfc.Runtime(url, clock=FakeClock())
     try:
-        assert _finish(rt) == EXPECTED
+        assert serialize.as_format(compile_workflow(flows.countdown), 1).hash == COUNTDOWN_V1
+        for wid in ("tally-1", "countdown-1"):
+            rt.send_event(wid, "go", 5)
+        assert rt.run_until_complete("countdown-1", timeout=30) == EXPECTED["countdown-1"]
+        with pytest.raises(Blocked) as info:
+            rt.run_until_complete("tally-1", timeout=30)
+        assert "WFC423" in str(info.value) and TALLY_V1[:12] in str(info.value)
+    finally:
+        rt.close()
+    rt = wfc.Runtime(url, clock=FakeClock(), versions=copy / "versions")
+    try:
+        assert rt.run_until_complete("tally-1", timeout=30) == EXPECTED["tally-1"]
     finally:
         rt.close()
 

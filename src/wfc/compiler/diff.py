@@ -16,14 +16,12 @@ and is still refused, with the reason, when a needed variable is missing.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 import attrs
 
 from wfc.compiler import ir
 
-_LOOP_INIT = re.compile(r"^(_wfc_it\d+) = (_wfc_loop\(.*\))$", re.M)
 START = "start"
 
 
@@ -112,13 +110,13 @@ class MigrationPlan:
 
 
 def _loop_inits(table: ir.Table) -> dict[str, str]:
-    """Loop cursor variable → the code that creates it (``_wfc_loop('iter', items)``)."""
-    out: dict[str, str] = {}
-    for s in table.states:
-        if s.code is not None:
-            for var, init in _LOOP_INIT.findall(s.code.source):
-                out[var] = init
-    return out
+    """Loop cursor variable → what its loop iterates, as written (``items``, ``d.items()``): read from the
+    loop heads the table records."""
+    return {
+        s.loop.cursor: s.loop.over
+        for s in table.states
+        if s.loop is not None and s.loop.cursor is not None and s.loop.over is not None
+    }
 
 
 def _region_chain(table: ir.Table, region: str | None) -> list[ir.Region]:
@@ -165,11 +163,8 @@ def _keyed_suspensions(table: ir.Table) -> dict[tuple[Signature, int], ir.State]
 def _content(state: ir.State) -> tuple[object, ...]:
     """What a state does, without its id, targets and position."""
     op = state.op
-    fields: list[object] = [type(op).__name__, state.code.source if state.code else ""]
-    for name in ("test", "command", "value", "exc", "cause"):
-        e = getattr(op, name, None)
-        if isinstance(e, ir.Expr):
-            fields.append(e.source)
+    fields: list[object] = [op.tag, state.code.source if state.code else ""]
+    fields.extend(e.source for e in op.exprs())
     if isinstance(op, ir.Suspend) and op.bind:
         fields.append(op.bind.targets)
     return tuple(fields)
@@ -236,7 +231,7 @@ def _slot_renames(
                 return (
                     {},
                     {},
-                    f"the loop over {old_inits[var][10:-1]} has no single counterpart in the new version",
+                    f"the loop over {old_inits[var]} has no single counterpart in the new version",
                 )
             renames[var] = matches[0]
     old_chain, new_chain = _region_chain(old, s_old.region), _region_chain(new, s_new.region)

@@ -1,4 +1,4 @@
-"""The compiler pipeline: front end → checks → lowering → liveness → verification.
+"""The compiler pipeline: front end → checks → lowering → liveness → command shapes → verification.
 
 :func:`diagnose` returns every problem (errors and warnings) without raising; :func:`compile_workflow` raises
 :class:`CompileError` when there is an error and caches the table on the definition (compiling is pure).
@@ -11,6 +11,7 @@ import attrs
 from wfc.commands import WorkflowDef
 from wfc.compiler import ir, syntax
 from wfc.compiler.lower import lower
+from wfc.compiler.shapes import annotate
 from wfc.compiler.verify import verify
 from wfc.errors import CompileError, Diagnostic, InternalError, Severity
 
@@ -44,6 +45,7 @@ def diagnose(defn: WorkflowDef) -> tuple[ir.Table | None, list[Diagnostic]]:
     table = None
     if workflow is not None and not any(d.is_error for d in diagnostics):
         table, more = lower(workflow)
+        table = annotate(table, {**defn.namespace, **defn.closure_values()})
         diagnostics.extend(more)
         if not any(d.is_error for d in diagnostics):
             problems = verify(table)
@@ -102,25 +104,11 @@ def normalize(table: ir.Table) -> ir.Table:
     def rg(rid: str | None) -> str | None:
         return region_names.get(rid, rid) if rid is not None else None
 
-    def op(o: ir.Op) -> ir.Op:
-        if isinstance(o, ir.Goto):
-            return ir.Goto(st(o.target))
-        if isinstance(o, ir.Branch):
-            return attrs.evolve(o, if_true=st(o.if_true), if_false=st(o.if_false))
-        if isinstance(o, ir.Suspend):
-            return attrs.evolve(o, resume=st(o.resume))
-        if isinstance(o, ir.Leave):
-            c = o.completion
-            return ir.Leave(rg(o.region) or "", ir.Jump(st(c.target)) if isinstance(c, ir.Jump) else c)
-        if isinstance(o, ir.EndFinally):
-            return ir.EndFinally(rg(o.region) or "")
-        return o
-
     states = tuple(
         attrs.evolve(
             s,
             id=st(s.id),
-            op=op(s.op),
+            op=s.op.retarget(st, lambda r: rg(r) or ""),
             region=rg(s.region),
             pos=None,
             op_line=None,

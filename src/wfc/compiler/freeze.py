@@ -20,6 +20,7 @@ class StateDraft:
     label: str = ""
     span: Span | None = None
     op_span: Span | None = None
+    loop: ir.LoopHead | None = None
 
 
 @attrs.define
@@ -50,6 +51,11 @@ def freeze(states: dict[str, StateDraft], regions: dict[str, RegionDraft]) -> tu
             sid = forward[sid]
         return sid
 
+    # A loop head with nothing to do (`while True:`) is threaded away: its loop is recorded where it leads.
+    moved: dict[str, ir.LoopHead] = {}
+    for s in states.values():
+        if s.id in forward and s.loop is not None:
+            moved.setdefault(resolve(s.id), s.loop)
     for r in regions.values():
         r.handlers = [attrs.evolve(h, target=resolve(h.target)) for h in r.handlers]
         r.exits = [resolve(x) for x in r.exits]
@@ -63,13 +69,14 @@ def freeze(states: dict[str, StateDraft], regions: dict[str, RegionDraft]) -> tu
         out.append(
             ir.State(
                 id=s.id,
-                op=_retarget(s.op, resolve),
+                op=s.op.retarget(resolve),
                 code=_merge(s.code),
                 region=s.region,
                 handling=s.handling,
                 label=s.label,
                 pos=_pos(_first_position(s)),
                 op_line=_line(s.op_span or s.span),
+                loop=s.loop or moved.get(s.id),
             )
         )
     return tuple(_reachable(out, regions))
@@ -85,9 +92,9 @@ def _reachable(states: list[ir.State], regions: dict[str, RegionDraft]) -> list[
             continue
         seen.add(sid)
         s = by_id[sid]
-        stack.extend(ir.jump_targets(s.op))
-        if isinstance(s.op, ir.Leave | ir.EndFinally):
-            r = regions[s.op.region]
+        stack.extend(s.op.targets())
+        if s.op.finally_region is not None:
+            r = regions[s.op.finally_region]
             stack.extend(r.exits)
             if r.finally_entry:
                 stack.append(r.finally_entry)
@@ -99,19 +106,6 @@ def _reachable(states: list[ir.State], regions: dict[str, RegionDraft]) -> list[
                 stack.append(r.finally_entry)
             region = r.parent
     return [s for s in states if s.id in seen]
-
-
-def _retarget(op: ir.Op, resolve: object) -> ir.Op:
-    f = resolve
-    if isinstance(op, ir.Goto):
-        return ir.Goto(f(op.target))  # type: ignore[operator]
-    if isinstance(op, ir.Branch):
-        return attrs.evolve(op, if_true=f(op.if_true), if_false=f(op.if_false))  # type: ignore[operator]
-    if isinstance(op, ir.Suspend):
-        return attrs.evolve(op, resume=f(op.resume))  # type: ignore[operator]
-    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.Jump):
-        return attrs.evolve(op, completion=ir.Jump(f(op.completion.target)))  # type: ignore[operator]
-    return op
 
 
 def _merge(parts: list[syntax.Code]) -> ir.Code | None:

@@ -17,14 +17,13 @@ there. Everything is ordered by the table, so the output is stable and golden te
 
 from __future__ import annotations
 
-import ast
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import attrs
 
 from wfc.compiler import ir
+from wfc.compiler.shapes import LANE_LIMIT, command_shape
 
 NodeKind = Literal[
     "start", "code", "step", "child", "sleep", "event", "all_of", "any_of",
@@ -137,7 +136,10 @@ class Highlight:
 
 
 def build_graph(table: ir.Table, namespace: Mapping[str, Any] | None = None) -> Graph:
-    """The graph of ``table``. ``namespace`` (the workflow's globals) tells steps from child workflows."""
+    """The graph of ``table``. Everything is read from the table's structure: a suspension's kind from its
+    recorded :attr:`~wfc.compiler.ir.Suspend.shape`, loop heads from :attr:`~wfc.compiler.ir.State.loop`.
+    ``namespace`` (the workflow's globals) is only used for a table without shapes (built by other tools), to
+    tell steps from child workflows."""
     ns = namespace or {}
     nodes = [_node(table, s, ns) for s in table.states]
     edges: list[Edge] = []
@@ -155,8 +157,8 @@ def build_graph(table: ir.Table, namespace: Mapping[str, Any] | None = None) -> 
         if r.finally_entry:
             edges.append(Edge(anchor, r.finally_entry, "finally", "finally", cluster=r.id))
     edges = _mark_back_edges(table, list(dict.fromkeys(edges)))
-    heads = {e.dst for e in edges if e.back}
-    nodes = [_loop_head(n) if n.id in heads or _looks_like_loop(n.id) else n for n in nodes]
+    heads = {e.dst for e in edges if e.back} | {s.id for s in table.states if s.loop is not None}
+    nodes = [_loop_head(n, table.state(n.id)) if n.id in heads else n for n in nodes]
     # A loop head's test decides between another round and leaving the loop: say so on its two edges.
     loops = {n.id for n in nodes if n.kind == "loop"}
     relabel = {"true": "loop", "false": "exit"}
@@ -166,17 +168,12 @@ def build_graph(table: ir.Table, namespace: Mapping[str, Any] | None = None) -> 
     return Graph(table.name, table.entry, tuple(nodes), tuple(edges), tuple(clusters))
 
 
-def _loop_head(node: Node) -> Node:
+def _loop_head(node: Node, state: ir.State) -> Node:
     # A suspension that heads a loop keeps its kind (it is what the user wrote) and only gains the flag.
     if node.kind in ("branch", "code"):
-        # Without the lowering's labels (an old table) a while head reads "if <test>": it is a loop.
-        title = "while " + node.title[3:] if node.title.startswith("if ") else node.title
+        title = _short(state.loop.title) if state.loop is not None else node.title
         return attrs.evolve(node, kind="loop", loop_head=True, title=title)
     return attrs.evolve(node, loop_head=True)
-
-
-def _looks_like_loop(state_id: str) -> bool:
-    return state_id.endswith((".for", ".while"))
 
 
 def _node(table: ir.Table, s: ir.State, ns: Mapping[str, Any]) -> Node:
@@ -184,50 +181,60 @@ def _node(table: ir.Table, s: ir.State, ns: Mapping[str, Any]) -> Node:
     base = Node(s.id, "code", "", line, s.region, entry=s.id == table.entry)
     op = s.op
     if isinstance(op, ir.Suspend):
-        kind, title, lanes, fanout = classify_command(op.command.source, ns)
+        shape = op.shape or command_shape(op.command.source, ns)
+        title = _command_title(op.command.source, shape)
         if op.bind and not _internal(op.bind.targets[0]):
             title = f"{' = '.join(op.bind.targets)} = {title}"
-        return attrs.evolve(base, kind=kind, title=_short(title), lanes=lanes, fanout=fanout)
+        lanes = tuple(_short(lane, LANE_LIMIT) for lane in shape.lanes)
+        fanout = _short(shape.fanout, LANE_LIMIT) if shape.fanout is not None else None
+        return attrs.evolve(base, kind=shape.kind, title=_short(title), lanes=lanes, fanout=fanout)  # type: ignore[arg-type]
     if isinstance(op, ir.Branch):
-        title = s.label or _branch_title(s, op)
-        return attrs.evolve(base, kind="branch", title=_short(title))
-    if isinstance(op, ir.Return):
-        title = f"return {op.value.source}" if op.value else "return"
-        return attrs.evolve(base, kind="return", title=_short(title))
-    if isinstance(op, ir.Raise):
-        if op.exc is None or _internal(op.exc.source):
-            title = "raise (re-raise)"
-        else:
-            title = f"raise {op.exc.source}" + (f" from {op.cause.source}" if op.cause else "")
-        return attrs.evolve(base, kind="raise", title=_short(title))
-    if isinstance(op, ir.Leave):
-        c = op.completion
-        if isinstance(c, ir.ReturnWith):
-            what = f"return {c.value.source}" if c.value else "return"
-        else:
-            what = s.label if s.label in ("break", "continue") else "leave try"
-        return attrs.evolve(base, kind="leave", title=_short(f"{what} → finally"))
-    if isinstance(op, ir.EndFinally):
-        return attrs.evolve(base, kind="finally_end", title="end finally")
+        return attrs.evolve(base, kind="branch", title=_short(s.label or f"if {op.test.source}"))
+    if isinstance(op, ir.Return | ir.Leave | ir.EndFinally | ir.Raise):
+        kind, title = _end_title(s, op)
+        return attrs.evolve(base, kind=kind, title=_short(title))
     if s.id == table.entry:
         params = ", ".join(p.name for p in table.params)
         name = table.name.rpartition(":")[2] or "start"
         return attrs.evolve(base, kind="start", title=_short(f"{name}({params})"))
-    return attrs.evolve(base, title=_short(s.label or _code_title(s)))
+    return attrs.evolve(base, title=_short(s.label or _code_title(table, s)))
 
 
-def _branch_title(s: ir.State, op: ir.Branch) -> str:
-    # A state the lowering gave no label (e.g. a table built by other tools): rebuild one from the test.
-    test = op.test.source
-    if test.startswith(_INTERNAL) and test.endswith(".more()"):
-        return "for loop"
-    return f"while {test}" if _looks_like_loop(s.id) else f"if {test}"
+def _end_title(s: ir.State, op: ir.Return | ir.Leave | ir.EndFinally | ir.Raise) -> tuple[NodeKind, str]:
+    if isinstance(op, ir.Return):
+        return "return", f"return {op.value.source}" if op.value else "return"
+    if isinstance(op, ir.Raise):
+        if op.exc is None or _internal(op.exc.source):
+            return "raise", "raise (re-raise)"
+        return "raise", f"raise {op.exc.source}" + (f" from {op.cause.source}" if op.cause else "")
+    if isinstance(op, ir.Leave):
+        c = op.completion
+        if isinstance(c, ir.ReturnWith):
+            what = c.describe()
+        else:
+            what = s.label if s.label in ("break", "continue") else "leave try"
+        return "leave", f"{what} → finally"
+    return "finally_end", "end finally"
 
 
-def _code_title(s: ir.State) -> str:
+def _command_title(source: str, shape: ir.CommandShape) -> str:
+    if shape.lanes or shape.fanout:
+        # The lanes (or "× N") show the commands: the title keeps only the call's head.
+        return f"{shape.callee}({'… ' + shape.over if shape.over else '…'})"
+    if shape.options:
+        return f"{shape.call}.options(…)"  # the call matters more than its options
+    return source
+
+
+def _code_title(table: ir.Table, s: ir.State) -> str:
     lines = [ln for ln in (s.code.source.splitlines() if s.code else []) if not _internal(ln)]
-    # A for loop's body starts by taking the next item from the loop's internal iterator.
-    lines = [re.sub(r"\b_wfc_it\d+\.next\(\)", "next item", ln) for ln in lines]
+    # A for loop's body starts by taking the next item from the loop's cursor (named by its head).
+    cursors = {st.loop.cursor for st in table.states if st.loop is not None and st.loop.cursor}
+    nexts = {f"{c}.next()" for c in cursors}
+    for i, ln in enumerate(lines):
+        for n in nexts:
+            if ln.endswith(" = " + n):
+                lines[i] = ln[: -len(n)] + "next item"
     if not lines:
         return s.id.rpartition(".")[2] if "." in s.id else s.id
     return lines[0] + (" …" if len(lines) > 1 else "")
@@ -244,98 +251,22 @@ def _short(text: str, limit: int = MAX_LABEL) -> str:
 
 def _state_edges(table: ir.Table, s: ir.State) -> list[Edge]:
     op = s.op
-    if isinstance(op, ir.Goto):
-        return [Edge(s.id, op.target)]
     if isinstance(op, ir.Branch):
         return [Edge(s.id, op.if_true, label="true"), Edge(s.id, op.if_false, label="false")]
-    if isinstance(op, ir.Suspend):
-        return [Edge(s.id, op.resume)]
+    if op.finally_region is None:
+        return [Edge(s.id, t) for t in op.targets()]
     if isinstance(op, ir.Leave):
         entry = table.region(op.region).finally_entry
         return [Edge(s.id, entry, "finally", "finally")] if entry else []
-    if isinstance(op, ir.EndFinally):
-        return [Edge(s.id, x, "completion") for x in table.region(op.region).exits]
-    return []
+    return [Edge(s.id, x, "completion") for x in table.region(op.finally_region).exits]
 
 
 def classify_command(source: str, ns: Mapping[str, Any]) -> tuple[NodeKind, str, tuple[str, ...], str | None]:
-    """(kind, title, lanes, fanout) of the command a suspension yields, from its source text.
-
-    The callee is resolved in the workflow's namespace when possible (so ``from wfc import sleep as nap`` or a
-    user step called ``sleep`` are told apart); otherwise its name decides."""
-    try:
-        expr: ast.expr = ast.parse(source, mode="eval").body
-    except SyntaxError:
-        return "step", source, (), None
-    # `a(x).options(retry=False)`: the command is still a call of `a`.
-    title = source
-    while (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)
-           and expr.func.attr == "options"):  # fmt: skip
-        expr = expr.func.value
-        title = f"{ast.unparse(expr)}.options(…)"  # the call matters more than its options
-    if not isinstance(expr, ast.Call):
-        return "step", source, (), None
-    kind = _command_kind(*_callee(expr.func, ns))
-    if kind not in ("all_of", "any_of"):
-        return kind, title, (), None
-    lanes, fanout, over = _parallel(expr)
-    if lanes or fanout:
-        # The lanes (or "× N") show the commands: the title keeps only the call's head.
-        return kind, f"{ast.unparse(expr.func)}({over or '…'})", lanes, fanout
-    return kind, source, (), None
-
-
-_BY_NAME: dict[str, NodeKind] = {
-    "sleep": "sleep",
-    "wait_event": "event",
-    "all_of": "all_of",
-    "any_of": "any_of",
-}
-
-
-def _command_kind(name: str, value: Any) -> NodeKind:
-    from wfc import commands
-
-    if isinstance(value, commands.WorkflowDef):
-        return "child"
-    if isinstance(value, commands.StepDef):
-        return "step"
-    if value is None:  # not resolvable (no namespace, a .wf file): trust the name
-        return _BY_NAME.get(name.rpartition(".")[2], "step")
-    for fn_name, kind in _BY_NAME.items():
-        if value is getattr(commands, fn_name):
-            return kind
-    return "step"
-
-
-def _callee(func: ast.expr, ns: Mapping[str, Any]) -> tuple[str, Any]:
-    """The dotted name of a callee and the object it names in ``ns`` (``None`` when unknown)."""
-    parts: list[str] = []
-    while isinstance(func, ast.Attribute):
-        parts.insert(0, func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name):
-        return ast.unparse(func), None
-    parts.insert(0, func.id)
-    value: Any = ns.get(func.id)
-    for p in parts[1:]:
-        value = getattr(value, p, None) if value is not None else None
-    return ".".join(parts), value
-
-
-def _parallel(call: ast.Call) -> tuple[tuple[str, ...], str | None, str]:
-    """(lanes, fanout command, fanout generators) of an ``all_of``/``any_of`` call."""
-    args: Sequence[ast.expr] = call.args
-    if len(args) == 1:
-        only = args[0].value if isinstance(args[0], ast.Starred) else args[0]
-        if isinstance(only, ast.ListComp | ast.GeneratorExp):
-            gens = " ".join(ast.unparse(g) for g in only.generators).strip()
-            return (), _short(ast.unparse(only.elt), 32), f"… {gens}"
-        if isinstance(only, ast.List | ast.Tuple) and not isinstance(args[0], ast.Starred):
-            args = only.elts
-    if len(args) >= 2 and not any(isinstance(a, ast.Starred) for a in args):
-        return tuple(_short(ast.unparse(a), 32) for a in args), None, ""
-    return (), None, ""
+    """(kind, title, lanes, fanout) of a command from its source (for tables without recorded shapes)."""
+    shape = command_shape(source, ns)
+    lanes = tuple(_short(lane, LANE_LIMIT) for lane in shape.lanes)
+    fanout = _short(shape.fanout, LANE_LIMIT) if shape.fanout is not None else None
+    return shape.kind, _command_title(source, shape), lanes, fanout  # type: ignore[return-value]
 
 
 def _clusters(table: ir.Table) -> list[Cluster]:

@@ -27,9 +27,15 @@ The table is named by :meth:`Table.hash`: the sha256 of its canonical JSON (see 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 import attrs
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Format 2 added :attr:`State.loop`, :attr:`Suspend.shape` and :attr:`Region.handling`; format-1 tables are still
+read (and hashed as format 1): see :mod:`wfc.compiler.serialize`."""
+READABLE_VERSIONS = (1, 2)
 
 RESULT_VAR = "_wfc_r"
 """The variable a :class:`Suspend`'s bind code reads the delivered result from. Never persisted."""
@@ -76,73 +82,265 @@ class Bind:
     annotation: str | None = None
 
 
+StateMap = Callable[[str], str]
+
+
+class _Op:
+    """What every control op answers, so that each pass handles all ops in one place (mypyc's ``Op.targets()``
+    / ``set_target()``): a pass asks the op instead of re-coding each op's meaning in an ``isinstance`` chain.
+
+    * :meth:`targets`: the states the op continues at directly (finally entries and exits excluded);
+    * :meth:`exprs`: the expressions it evaluates, in order (:meth:`reads` / :meth:`writes`: their locals);
+    * :meth:`retarget`: a copy with its state references (and region references) mapped;
+    * :attr:`finally_region`: the region whose finally the op enters (:class:`Leave`) or ends
+      (:class:`EndFinally`), else ``None``;
+    * :meth:`describe`: its text form (``wfc compile --emit ir``).
+    """
+
+    __slots__ = ()
+    tag: ClassVar[str]
+    """The op's name in JSON (``{"op": tag, ...}``) and in the text form."""
+
+    def targets(self) -> tuple[str, ...]:
+        return ()
+
+    def exprs(self) -> tuple[Expr, ...]:
+        return ()
+
+    def retarget(self, state: StateMap, region: StateMap | None = None) -> Op:
+        return self  # type: ignore[return-value]
+
+    @property
+    def finally_region(self) -> str | None:
+        return None
+
+    def describe(self) -> list[str]:
+        return [self.tag]
+
+    def reads(self) -> set[str]:
+        return {n for e in self.exprs() for n in e.reads}
+
+    def writes(self) -> set[str]:
+        """Locals bound by ``:=`` in the op's expressions."""
+        return {n for e in self.exprs() for n in e.writes}
+
+
+def _same(name: str) -> str:
+    return name
+
+
 @attrs.frozen
-class Goto:
+class Goto(_Op):
+    tag: ClassVar[str] = "goto"
     target: str
 
+    def targets(self) -> tuple[str, ...]:
+        return (self.target,)
+
+    def retarget(self, state: StateMap, region: StateMap | None = None) -> Op:
+        return Goto(state(self.target))
+
+    def describe(self) -> list[str]:
+        return [f"goto {self.target}"]
+
 
 @attrs.frozen
-class Branch:
+class Branch(_Op):
+    tag: ClassVar[str] = "branch"
     test: Expr
     if_true: str
     if_false: str
 
+    def targets(self) -> tuple[str, ...]:
+        return (self.if_true, self.if_false)
+
+    def exprs(self) -> tuple[Expr, ...]:
+        return (self.test,)
+
+    def retarget(self, state: StateMap, region: StateMap | None = None) -> Op:
+        return attrs.evolve(self, if_true=state(self.if_true), if_false=state(self.if_false))
+
+    def describe(self) -> list[str]:
+        return [f"branch {self.test.source} ? {self.if_true} : {self.if_false}"]
+
+
+COMMAND_KINDS = ("step", "child", "sleep", "event", "all_of", "any_of")
+"""What a suspension can wait for (:attr:`CommandShape.kind`)."""
+
 
 @attrs.frozen
-class Suspend:
-    """Evaluate ``command`` and wait for its result; on success run ``bind`` and continue at ``resume``; on
-    failure raise at this state (dispatched through its region). ``live``: the variables persisted meanwhile."""
+class CommandShape:
+    """What a suspension's command is, recorded by the compiler (format 2) so that tools never parse its code.
 
+    ``kind``: one of :data:`COMMAND_KINDS`, from the callee resolved in the workflow's namespace (by its name
+    when it cannot be resolved). ``callee``: the called name as written (``fetch``, ``wfc.sleep``); ``options``:
+    whether ``.options(...)`` is applied to the call ``call``. For ``all_of``/``any_of``: ``lanes``, the commands of a
+    literal call with several of them; ``fanout``, the repeated command of a comprehension, ``over`` its
+    ``for`` clauses."""
+
+    kind: str
+    callee: str = ""
+    call: str = ""
+    """The command's call without its ``.options(...)``."""
+    options: bool = False
+    lanes: tuple[str, ...] = ()
+    fanout: str | None = None
+    over: str = ""
+
+
+@attrs.frozen
+class Suspend(_Op):
+    """Evaluate ``command`` and wait for its result; on success run ``bind`` and continue at ``resume``; on
+    failure raise at this state (dispatched through its region). ``live``: the variables persisted meanwhile.
+    ``shape``: what the command is (format 2; ``None`` only in tables built by other tools)."""
+
+    tag: ClassVar[str] = "suspend"
     command: Expr
     resume: str
     bind: Bind | None = None
     live: tuple[str, ...] = ()
+    shape: CommandShape | None = None
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.resume,)
+
+    def exprs(self) -> tuple[Expr, ...]:
+        return (self.command,)
+
+    def retarget(self, state: StateMap, region: StateMap | None = None) -> Op:
+        return attrs.evolve(self, resume=state(self.resume))
+
+    def describe(self) -> list[str]:
+        bind = f" -> {' = '.join(self.bind.targets)}" if self.bind else ""
+        ann = f": {self.bind.annotation}" if self.bind and self.bind.annotation else ""
+        kind = f"  [{self.shape.kind}]" if self.shape else ""
+        return [
+            f"suspend {self.command.source}{bind}{ann}{kind}",
+            f"  resume {self.resume}",
+            f"  live {', '.join(self.live) if self.live else '-'}",
+        ]
 
 
 @attrs.frozen
-class Return:
+class Return(_Op):
+    tag: ClassVar[str] = "return"
     value: Expr | None = None
 
+    def exprs(self) -> tuple[Expr, ...]:
+        return (self.value,) if self.value is not None else ()
+
+    def describe(self) -> list[str]:
+        return [f"return {self.value.source}" if self.value else "return"]
+
 
 @attrs.frozen
-class Raise:
+class Raise(_Op):
     """``raise exc from cause``. ``exc`` is ``None`` only for a bare ``raise`` with no exception being handled,
     which raises ``RuntimeError`` exactly as Python does."""
 
+    tag: ClassVar[str] = "raise"
     exc: Expr | None = None
     cause: Expr | None = None
+
+    def exprs(self) -> tuple[Expr, ...]:
+        return tuple(e for e in (self.exc, self.cause) if e is not None)
+
+    def describe(self) -> list[str]:
+        if self.exc is None:
+            return ["raise"]
+        cause = f" from {self.cause.source}" if self.cause else ""
+        return [f"raise {self.exc.source}{cause}"]
 
 
 @attrs.frozen
 class Jump:
     """A pending completion that continues at ``target`` (normal fall-through, ``break``, ``continue``)."""
 
+    tag: ClassVar[str] = "jump"
     target: str
+
+    def describe(self) -> str:
+        return f"jump {self.target}"
 
 
 @attrs.frozen
 class ReturnWith:
     """A pending completion that returns ``value`` once every enclosing finally has run."""
 
+    tag: ClassVar[str] = "return"
     value: Expr | None = None
+
+    def describe(self) -> str:
+        return f"return {self.value.source}" if self.value else "return"
 
 
 @attrs.frozen
-class Leave:
+class Leave(_Op):
     """Enter the finally of ``region`` with a pending ``completion``."""
 
+    tag: ClassVar[str] = "leave"
     region: str
     completion: Jump | ReturnWith
 
+    def targets(self) -> tuple[str, ...]:
+        return (self.completion.target,) if isinstance(self.completion, Jump) else ()
+
+    def exprs(self) -> tuple[Expr, ...]:
+        c = self.completion
+        return (c.value,) if isinstance(c, ReturnWith) and c.value is not None else ()
+
+    def retarget(self, state: StateMap, region: StateMap | None = None) -> Op:
+        c = self.completion
+        return Leave((region or _same)(self.region), Jump(state(c.target)) if isinstance(c, Jump) else c)
+
+    @property
+    def finally_region(self) -> str | None:
+        return self.region
+
+    def describe(self) -> list[str]:
+        return [f"leave {self.region} ({self.completion.describe()})"]
+
 
 @attrs.frozen
-class EndFinally:
+class EndFinally(_Op):
     """End of the finally of ``region``: resume its pending completion."""
 
+    tag: ClassVar[str] = "end_finally"
     region: str
+
+    def retarget(self, state: StateMap, region: StateMap | None = None) -> Op:
+        return EndFinally((region or _same)(self.region))
+
+    @property
+    def finally_region(self) -> str | None:
+        return self.region
+
+    def describe(self) -> list[str]:
+        return [f"end_finally {self.region}"]
 
 
 Op = Goto | Branch | Suspend | Return | Raise | Leave | EndFinally
+OPS: tuple[type[Op], ...] = (Goto, Branch, Suspend, Return, Raise, Leave, EndFinally)
+
+
+@attrs.frozen
+class LoopHead:
+    """Recorded on the state that heads a loop whose body suspends (format 2), so that tools know the loop
+    without reading its code. ``kind``: ``for`` or ``while``. A ``for`` loop keeps its position in ``cursor``
+    (``_wfc_it1``), created from ``over`` (the iterable as written: ``d.items()``) and assigned to ``target``;
+    a ``while`` loop has its ``test`` (``True`` for ``while True``)."""
+
+    kind: str
+    cursor: str | None = None
+    over: str | None = None
+    target: str | None = None
+    test: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self.kind == "for":
+            return f"for {self.target} in {self.over}"
+        return f"while {self.test}"
 
 
 @attrs.frozen
@@ -162,6 +360,8 @@ class State:
     pos: Pos | None = None
     op_line: int | None = None
     """The source line of the statement the op comes from (a position: not part of the hash)."""
+    loop: LoopHead | None = None
+    """Set on a loop's head state (format 2)."""
 
 
 @attrs.frozen
@@ -234,48 +434,25 @@ class Table:
 
 
 def successors(table: Table, state: State) -> list[str]:
-    """Normal-flow successors of a state (exception edges excluded)."""
+    """Normal-flow successors of a state (exception edges excluded): a :class:`Leave` continues at its
+    region's finally, an :class:`EndFinally` at any of the region's exits."""
     op = state.op
-    if isinstance(op, Goto):
-        return [op.target]
-    if isinstance(op, Branch):
-        return [op.if_true, op.if_false]
-    if isinstance(op, Suspend):
-        return [op.resume]
     if isinstance(op, Leave):
         entry = table.region(op.region).finally_entry
         return [entry] if entry else []
     if isinstance(op, EndFinally):
         return list(table.region(op.region).exits)
-    return []
+    return list(op.targets())
 
 
 def jump_targets(op: Op) -> list[str]:
-    """The states an op continues at directly (finally entries and completions excluded)."""
-    if isinstance(op, Goto):
-        return [op.target]
-    if isinstance(op, Branch):
-        return [op.if_true, op.if_false]
-    if isinstance(op, Suspend):
-        return [op.resume]
-    if isinstance(op, Leave) and isinstance(op.completion, Jump):
-        return [op.completion.target]
-    return []
+    """The states an op continues at directly (finally entries and completions excluded): ``op.targets()``."""
+    return list(op.targets())
 
 
 def op_exprs(op: Op) -> list[Expr]:
-    """The expressions an op evaluates, in order."""
-    if isinstance(op, Branch):
-        return [op.test]
-    if isinstance(op, Suspend):
-        return [op.command]
-    if isinstance(op, Return):
-        return [op.value] if op.value is not None else []
-    if isinstance(op, Raise):
-        return [e for e in (op.exc, op.cause) if e is not None]
-    if isinstance(op, Leave) and isinstance(op.completion, ReturnWith) and op.completion.value is not None:
-        return [op.completion.value]
-    return []
+    """The expressions an op evaluates, in order: ``op.exprs()``."""
+    return list(op.exprs())
 
 
 def exception_targets(table: Table, region_id: str | None) -> list[str]:

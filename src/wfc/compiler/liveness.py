@@ -21,20 +21,11 @@ from wfc.errors import Diagnostic, Span
 
 
 def _op_reads(op: ir.Op, table_regions: dict[str, ir.Region]) -> set[str]:
-    if isinstance(op, ir.Branch):
-        return set(op.test.reads)
-    if isinstance(op, ir.Suspend):
-        return set(op.command.reads)
-    if isinstance(op, ir.Return) and op.value is not None:
-        return set(op.value.reads)
-    if isinstance(op, ir.Raise):
-        return {*(op.exc.reads if op.exc else ()), *(op.cause.reads if op.cause else ())}
-    if isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith) and op.completion.value:
-        return set(op.completion.value.reads)
-    if isinstance(op, ir.EndFinally):
+    reads = op.reads()
+    if isinstance(op, ir.EndFinally):  # resuming the pending completion reads it
         completion = table_regions[op.region].completion
-        return {completion} if completion else set()
-    return set()
+        reads |= {completion} if completion else set()
+    return reads
 
 
 def analyse(table: ir.Table, wf: syntax.Workflow) -> tuple[ir.Table, list[Diagnostic]]:

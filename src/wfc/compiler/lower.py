@@ -211,6 +211,7 @@ class Lowerer:
 
     def _while(self, stmt: syntax.While, cur: StateDraft) -> StateDraft | None:
         head = self._new("while", stmt.span, label=f"while {stmt.test.source}")
+        head.loop = ir.LoopHead("while", test=stmt.test.source)
         body = self._new("body", stmt.span)
         constant_true = stmt.test.source == "True"
         test = None if constant_true else _ir_expr(stmt.test)
@@ -229,6 +230,7 @@ class Lowerer:
             )
         )
         head = self._new("for", stmt.span, label=f"for {stmt.target.source} in {it.source}")
+        head.loop = ir.LoopHead("for", slot, it.source, stmt.target.source)
         body = self._new("body", stmt.span)
         target = stmt.target
         body.code.append(
@@ -399,7 +401,7 @@ class Lowerer:
 
     def _referenced(self, sid: str) -> bool:
         for s in self.states.values():
-            if s.op is not None and sid in ir.jump_targets(s.op):
+            if s.op is not None and sid in s.op.targets():
                 return True
         return any(
             sid in r.exits or sid == r.finally_entry or any(h.target == sid for h in r.handlers)

@@ -1,42 +1,13 @@
 """A stable text form of a state table (``wfc compile --emit ir``), used by the golden tests.
 
 Layout: a header (signature, hash, locals), the regions, then one block per state in table order: its code
-lines prefixed with ``|``, then its control op.
+lines prefixed with ``|``, the loop it heads (``loop ...``), then its control op (as the op describes itself;
+a suspension ends with its command's kind, ``[step]``).
 """
 
 from __future__ import annotations
 
 from wfc.compiler import ir
-
-
-def _op(op: ir.Op) -> list[str]:
-    if isinstance(op, ir.Goto):
-        return [f"goto {op.target}"]
-    if isinstance(op, ir.Branch):
-        return [f"branch {op.test.source} ? {op.if_true} : {op.if_false}"]
-    if isinstance(op, ir.Suspend):
-        bind = f" -> {' = '.join(op.bind.targets)}" if op.bind else ""
-        ann = f": {op.bind.annotation}" if op.bind and op.bind.annotation else ""
-        lines = [f"suspend {op.command.source}{bind}{ann}", f"  resume {op.resume}"]
-        lines.append(f"  live {', '.join(op.live) if op.live else '-'}")
-        return lines
-    if isinstance(op, ir.Return):
-        return [f"return {op.value.source}" if op.value else "return"]
-    if isinstance(op, ir.Raise):
-        if op.exc is None:
-            return ["raise"]
-        cause = f" from {op.cause.source}" if op.cause else ""
-        return [f"raise {op.exc.source}{cause}"]
-    if isinstance(op, ir.Leave):
-        c = op.completion
-        what = (
-            f"jump {c.target}"
-            if isinstance(c, ir.Jump)
-            else (f"return {c.value.source}" if c.value else "return")
-        )
-        return [f"leave {op.region} ({what})"]
-    assert isinstance(op, ir.EndFinally)
-    return [f"end_finally {op.region}"]
 
 
 def format_table(table: ir.Table, *, with_hash: bool = True) -> str:
@@ -77,5 +48,7 @@ def format_table(table: ir.Table, *, with_hash: bool = True) -> str:
         out.append(f"  {s.id}{entry}" + (f"  [{', '.join(tags)}]" if tags else ""))
         if s.code:
             out.extend(f"    | {line}" for line in s.code.source.splitlines())
-        out.extend(f"    {line}" for line in _op(s.op))
+        if s.loop:
+            out.append(f"    loop {s.loop.title}" + (f" via {s.loop.cursor}" if s.loop.cursor else ""))
+        out.extend(f"    {line}" for line in s.op.describe())
     return "\n".join(out) + "\n"

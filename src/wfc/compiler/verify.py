@@ -19,8 +19,8 @@ def verify(table: ir.Table) -> list[Diagnostic]:
         where = f"state {state.id}: " if state is not None else ""
         out.append(Diagnostic(code, where + message, span))
 
-    if table.format_version != ir.FORMAT_VERSION:
-        report("WFC311", f"format version {table.format_version} (expected {ir.FORMAT_VERSION})")
+    if table.format_version not in ir.READABLE_VERSIONS:
+        report("WFC311", f"format version {table.format_version} (expected one of {ir.READABLE_VERSIONS})")
 
     ids: set[str] = set()
     for s in table.states:
@@ -67,20 +67,22 @@ def verify(table: ir.Table) -> list[Diagnostic]:
     for s in table.states:
         if s.region is not None and s.region not in regions:
             report("WFC304", f"unknown region {s.region!r}", s)
-        for target in ir.jump_targets(s.op):
+        for target in s.op.targets():
             if target not in ids:
-                report("WFC302", f"{type(s.op).__name__.lower()} to unknown state {target!r}", s)
+                report("WFC302", f"{s.op.tag} to unknown state {target!r}", s)
         if isinstance(s.op, ir.Return) and _inside_finally(s.region, regions):
             report("WFC305", "`return` inside a region with a finally (must leave through the finally)", s)
-        if isinstance(s.op, ir.Leave | ir.EndFinally):
-            named = regions.get(s.op.region)
+        if (fin := s.op.finally_region) is not None:
+            named = regions.get(fin)
             if named is None or named.finally_entry is None:
-                report(
-                    "WFC306", f"{type(s.op).__name__} names region {s.op.region!r}, which has no finally", s
-                )
+                report("WFC306", f"{s.op.tag} names region {fin!r}, which has no finally", s)
         for name in _reads(s):
             if name not in declared and name != ir.RESULT_VAR:
                 report("WFC309", f"reads {name!r}, which is not a declared local", s)
+        if s.loop is not None and s.loop.cursor is not None and s.loop.cursor not in declared:
+            report("WFC309", f"heads a loop over cursor {s.loop.cursor!r}, which is not a declared local", s)
+        if isinstance(s.op, ir.Suspend) and s.op.shape is not None and s.op.shape.kind not in ir.COMMAND_KINDS:
+            report("WFC311", f"unknown command kind {s.op.shape.kind!r}", s)
         if isinstance(s.op, ir.Suspend):
             for name in s.op.live:
                 if name not in declared:
@@ -116,14 +118,12 @@ def _inside_finally(region: str | None, regions: dict[str, ir.Region]) -> bool:
 
 def _reads(s: ir.State) -> set[str]:
     out = set(s.code.reads) if s.code else set()
-    for e in ir.op_exprs(s.op):
-        out.update(e.reads)
-    return out
+    return out | s.op.reads()
 
 
 def _sources(s: ir.State) -> list[tuple[str, str]]:
     out = [(s.code.source, "exec")] if s.code else []
-    out.extend((e.source, "eval") for e in ir.op_exprs(s.op))
+    out.extend((e.source, "eval") for e in s.op.exprs())
     if isinstance(s.op, ir.Suspend) and s.op.bind is not None:
         out.append((" = ".join([*s.op.bind.targets, ir.RESULT_VAR]), "exec"))
     return out
@@ -139,9 +139,9 @@ def _reachable(table: ir.Table, regions: dict[str, ir.Region]) -> set[str]:
             continue
         seen.add(sid)
         s = states[sid]
-        stack.extend(ir.jump_targets(s.op))
-        if isinstance(s.op, ir.Leave | ir.EndFinally) and s.op.region in regions:
-            r = regions[s.op.region]
+        stack.extend(s.op.targets())
+        if s.op.finally_region in regions:
+            r = regions[s.op.finally_region]
             stack.extend(r.exits)
             if r.finally_entry:
                 stack.append(r.finally_entry)

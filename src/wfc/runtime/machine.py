@@ -29,6 +29,15 @@ from wfc.runtime import budget
 from wfc.runtime.loops import INTRINSICS
 
 _GOTO, _BRANCH, _SUSPEND, _RETURN, _RAISE, _LEAVE, _END = range(7)
+_KINDS: dict[type[ir.Op], int] = {
+    ir.Goto: _GOTO,
+    ir.Branch: _BRANCH,
+    ir.Suspend: _SUSPEND,
+    ir.Return: _RETURN,
+    ir.Raise: _RAISE,
+    ir.Leave: _LEAVE,
+    ir.EndFinally: _END,
+}
 
 
 @attrs.define
@@ -165,6 +174,24 @@ def _code_origin(code: ir.Code, fallback: int) -> list[int]:
     return [fallback] * count
 
 
+def _tail(op: ir.Op) -> list[str]:
+    """The generated lines that evaluate the op's expressions after the state's code: a branch returns its
+    test's truth, a raise raises, every other op returns the value of its one expression (if it has one)."""
+    if isinstance(op, ir.Raise):
+        if op.exc is None:
+            return ["raise"]
+        if op.cause is None:
+            return [f"raise ({op.exc.source})"]
+        return [f"raise ({op.exc.source}) from ({op.cause.source})"]
+    exprs = op.exprs()
+    if not exprs:
+        return []
+    (e,) = exprs
+    if isinstance(op, ir.Branch):
+        return [f"return True if ({e.source}) else False"]
+    return [f"return ({e.source})"]
+
+
 def _expr_names(*exprs: ir.Expr | None) -> set[str]:
     out: set[str] = set()
     for e in exprs:
@@ -172,10 +199,6 @@ def _expr_names(*exprs: ir.Expr | None) -> set[str]:
             out.update(e.reads)
             out.update(e.writes)
     return out
-
-
-def _expr_writes(*exprs: ir.Expr | None) -> set[str]:
-    return {name for e in exprs if e is not None for name in e.writes}
 
 
 class Machine:
@@ -265,33 +288,12 @@ class Machine:
             code_lines = s.code.source.splitlines() if s.code else []
             names = set(s.code.reads) | set(s.code.writes) if s.code else set()
             writes = set(s.code.writes) if s.code else set()
-            tail: list[str] = []
-            if isinstance(op, ir.Branch):
-                tail = [f"return True if ({op.test.source}) else False"]
-                names |= _expr_names(op.test)
-            elif isinstance(op, ir.Suspend):
-                tail = [f"return ({op.command.source})"]
-                names |= _expr_names(op.command)
-            elif isinstance(op, ir.Return) and op.value is not None:
-                tail = [f"return ({op.value.source})"]
-                names |= _expr_names(op.value)
-            elif isinstance(op, ir.Raise):
-                if op.exc is None:
-                    tail = ["raise"]
-                elif op.cause is None:
-                    tail = [f"raise ({op.exc.source})"]
-                else:
-                    tail = [f"raise ({op.exc.source}) from ({op.cause.source})"]
-                names |= _expr_names(op.exc, op.cause)
-            elif (
-                isinstance(op, ir.Leave) and isinstance(op.completion, ir.ReturnWith) and op.completion.value
-            ):
-                tail = [f"return ({op.completion.value.source})"]
-                names |= _expr_names(op.completion.value)
+            tail = _tail(op)
+            names |= _expr_names(*op.exprs())
             body = code_lines + tail
             at = s.pos.line if s.pos else 1
             origin = (_code_origin(s.code, at) if s.code else []) + [s.op_line or at] * len(tail)
-            writes |= _expr_writes(*ir.op_exprs(op))
+            writes |= op.writes()
             fname = gen.function("_wfc_v", names, writes, body, origin, at) if body else None
             plan.append((s.id, "state", fname))
             if isinstance(op, ir.Suspend) and op.bind is not None:
@@ -337,25 +339,18 @@ class Machine:
             )
         for s in table.states:
             op = s.op
-            linked = _Linked(s.id, 0, state_fns.get((s.id, "state")), s.region, s.handling)
-            if isinstance(op, ir.Goto):
-                linked.kind, linked.targets = _GOTO, (op.target,)
-            elif isinstance(op, ir.Branch):
-                linked.kind, linked.targets = _BRANCH, (op.if_true, op.if_false)
-            elif isinstance(op, ir.Suspend):
-                linked.kind, linked.targets = _SUSPEND, (op.resume,)
+            linked = _Linked(
+                s.id,
+                _KINDS[type(op)],
+                state_fns.get((s.id, "state")),
+                s.region,
+                s.handling,
+                op.targets(),
+                op_region=op.finally_region,
+            )
+            if isinstance(op, ir.Suspend):
                 linked.bind = state_fns.get((s.id, "bind"))
                 linked.live = frozenset(op.live)
-            elif isinstance(op, ir.Return):
-                linked.kind = _RETURN
-            elif isinstance(op, ir.Raise):
-                linked.kind = _RAISE
-            elif isinstance(op, ir.Leave):
-                linked.kind, linked.op_region = _LEAVE, op.region
-                if isinstance(op.completion, ir.Jump):
-                    linked.targets = (op.completion.target,)
-            else:
-                linked.kind, linked.op_region = _END, op.region
             self.states[s.id] = linked
 
     # ---- running --------------------------------------------------------------------------------------------

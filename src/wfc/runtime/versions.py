@@ -1,7 +1,9 @@
 """The deployment: which workflows this process ships, and which table versions it may run.
 
 An instance records the hash of the table it started on and keeps running on it after the code changes. The
-runtime runs a table only if the *deployment* can produce it: the current code compiles to that hash, or a versions
+runtime runs a table only if the *deployment* can produce it: the current code compiles to that hash (in the current
+IR format, or in an older one still read: an instance started before a wfc upgrade that changed the format keeps
+running when its code did not change), or a versions
 directory shipped with the application (written by ``wfc compile --versions DIR``: ``DIR/<module>/<qualname>/
 <hash>.json``) holds a table that really has that hash (it is re-hashed on load) for that workflow. A table stored
 in the database is never run: the database is not a way to run code the application does not contain. An instance
@@ -22,6 +24,22 @@ from wfc.errors import CompileError, WfcError
 from wfc.runtime.errors import ConfigError, UnknownVersion, UnknownWorkflow
 from wfc.runtime.link import machine_for
 from wfc.runtime.machine import Machine
+
+
+def _older_formats(table: ir.Table) -> list[ir.Table]:
+    """The current code's table as older IR formats still read would have recorded it (their hashes differ)."""
+    return [serialize.as_format(table, v) for v in ir.READABLE_VERSIONS if v < table.format_version]
+
+
+def _same_code(current: ir.Table, table_hash: str) -> ir.Table | None:
+    """The table to run for ``table_hash`` when it is the current code's: its table, or the same table in an
+    older format (an instance started before wfc changed its IR format; the code is the same)."""
+    if current.hash == table_hash:
+        return current
+    for older in _older_formats(current):
+        if older.hash == table_hash:
+            return older
+    return None
 
 
 def version_path(directory: Path, key: str, table_hash: str) -> Path:
@@ -98,8 +116,7 @@ class Deployment:
         except CompileError as exc:
             problem = f" (its current code does not compile: {str(exc).splitlines()[0]})"
         else:
-            if current.hash == table_hash:
-                table = current
+            table = _same_code(current, table_hash)
         if table is None:
             table = self._load_version(defn, table_hash, problem)
         machine = machine_for(defn, table)
@@ -142,9 +159,12 @@ class Deployment:
         """Every table hash of ``defn`` this deployment can run: the current one first, then shipped ones."""
         out = []
         try:
-            out.append(compile_workflow(defn).hash)
+            current = compile_workflow(defn)
         except CompileError:
             pass
+        else:
+            out.append(current.hash)
+            out.extend(t.hash for t in _older_formats(current) if t.hash not in out)
         if self.versions_dir is not None:
             folder = self.versions_dir / defn.key.replace(":", "/")
             out.extend(p.stem for p in sorted(folder.glob("*.json")) if p.stem not in out)
