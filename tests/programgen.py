@@ -2,7 +2,9 @@
 
 A program is Python source defining steps and one ``@wfc.workflow`` generator ``wf(a, b)`` built from nested
 if/elif/else, while, for (over ranges, lists, strings, dicts, ``.items()``, ``enumerate``, ``zip``), try/except/
-else/finally, break, continue, return, raise, and steps that succeed or fail — with yields anywhere. Loops are
+else/finally, break, continue, return, raise, and steps that succeed or fail — with yields anywhere — and loops
+that suspend over dicts their bodies mutate, ranges longer than ``sys.maxsize`` and ``zip(..., strict=True)``
+(:func:`loop_programs` makes programs mostly of those). Loops are
 bounded by construction, so every program terminates.
 
 The Python semantics the compiler must keep are generated as classes, not examples: handlers (with yields) that
@@ -140,6 +142,7 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
     kinds += ["return", "raise", "alias", "parallel", "race", "augyield", "walrus", "dictmut"]
     kinds += ["walrus_cond", "aug_unbound", "pause"]
     kinds += ["locals"] if ctx.use_locals else ["closure", "closure_branch", "genhelper"]
+    kinds += ["dictloop", "bigrange", "zipstrict"]
     kind = draw(st.sampled_from(kinds))
     v = draw(st.sampled_from(VARS))
     e = draw(expressions())
@@ -262,6 +265,8 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
     if kind == "pause":
         # A durable timer: the durable differential test restarts the process while workflows wait here.
         return [f"yield wfc.sleep({10 + n})"]
+    if kind in LOOP_KINDS:
+        return draw(LOOP_KINDS[kind](tag))
     if kind == "break":
         return [f"if {draw(conditions())}:", "    break"]
     if kind == "continue":
@@ -388,6 +393,147 @@ def _handler_ending(draw: st.DrawFn, tag: int, name: str) -> list[str]:
     if ending == 8:
         return [f"yield s({tag % 5})", "if len(trace) % 2 == 0:", "    raise"]
     return []
+
+
+# ---- loops whose body suspends over builtin iterables (issue 9, classes 7, 8, 11b) -------------------------------
+
+
+@st.composite
+def dict_loops(draw: st.DrawFn, tag: int, sleepy: bool = False) -> list[str]:
+    """A loop that suspends over a dict (or a view of it, or ``reversed``) while its body deletes keys and then
+    inserts new ones (never one it deleted in the same round), updates values, or changes the dict's size:
+    Python's iteration order, and its ``RuntimeError`` where it raises one."""
+    size = draw(st.integers(1, 7))
+    ints = draw(st.booleans())
+    keys = [str(i * 3 % 11) if not ints else str(i * 5 % 13) for i in range(size)]
+    keys = [k if ints else repr("k" + k) for k in keys]
+    build = draw(st.sampled_from(["literal", "comprehension", "inserts"]))
+    d = f"d{tag}"
+    if build == "literal":
+        setup = [f"{d} = {{{', '.join(f'{k}: {i}' for i, k in enumerate(keys))}}}"]
+    elif build == "comprehension":
+        setup = [f"{d} = {{k: i for i, k in enumerate([{', '.join(keys)}])}}"]
+    else:
+        setup = [f"{d} = {{}}", *(f"{d}[{k}] = {i}" for i, k in enumerate(keys))]
+    target, over = draw(
+        st.sampled_from(
+            [
+                (f"key{tag}", d),
+                (f"key{tag}", f"{d}.keys()"),
+                (f"(key{tag}, val{tag})", f"{d}.items()"),
+                (f"val{tag}", f"{d}.values()"),
+                (f"key{tag}", f"reversed({d})"),
+                (f"(idx{tag}, key{tag})", f"enumerate({d})"),
+            ]
+        )
+    )
+    new_key = f"'n{tag}_' + str(c{tag})" if not ints else f"100 + c{tag}"
+    rounds: list[str] = []
+    for _ in range(draw(st.integers(1, 3))):
+        deletes = draw(
+            st.lists(
+                st.sampled_from(
+                    [f"next(iter({d}))", f"list({d})[-1]", f"list({d})[len({d}) // 2]", f"list({d})[r{tag} % len({d})]"]
+                ),
+                max_size=2,
+            )
+        )
+        lines = [f"if {d}:", f"    del {d}[{deletes[0]}]"] if deletes else []
+        lines += [f"if {d}:", f"    del {d}[{deletes[1]}]"] if len(deletes) > 1 else []
+        inserts = draw(st.integers(0, 3))
+        for _ in range(inserts):
+            lines += [f"c{tag} += 1", f"{d}[{new_key}] = c{tag}"]
+        if draw(st.booleans()):
+            lines += [f"if {d}:", f"    {d}[next(iter({d}))] = -c{tag}"]  # a value changes, the keys do not
+        rounds.append(lines)
+    body = [
+        f"    yield s(r{tag})",
+        *_nap(sleepy),
+        f"    trace.append(({tag}, {target}))",
+        f"    r{tag} += 1",
+    ]
+    for i, lines in enumerate(rounds):
+        body += [f"    {'if' if i == 0 else 'elif'} r{tag} % {len(rounds) + 1} == {i + 1}:"]
+        body += [f"        {line}" for line in lines or ["pass"]]
+    out = [*setup, f"c{tag} = r{tag} = 0", "try:", f"    for {target} in {over}:", *_indent(body)]
+    out += ["except RuntimeError as err:", f"    trace.append(({tag}, 'RuntimeError', str(err)))"]
+    return [*out, f"trace.append(({tag}, list({d}.items())))"]
+
+
+@st.composite
+def big_ranges(draw: st.DrawFn, tag: int, sleepy: bool = False) -> list[str]:
+    """``range`` objects longer than ``sys.maxsize`` (``len()`` of them raises ``OverflowError``)."""
+    over = draw(
+        st.sampled_from(
+            [
+                "range(10**20)",
+                "range(10**20, 0, -3)",
+                "range(-10**19, 10**20, 10**18)",
+                "reversed(range(10**20))",
+                "range(2**63 - 2, 2**64)",
+            ]
+        )
+    )
+    target = f"i{tag}"
+    wrapped = draw(st.sampled_from(["{}", "enumerate({})", "zip({}, 'abc')"]))
+    if wrapped != "{}":
+        target = f"(j{tag}, i{tag})"
+    limit = draw(st.integers(1, 3))
+    return [
+        f"n{tag} = 0",
+        f"for {target} in {wrapped.format(over)}:",
+        f"    yield s(n{tag})",
+        *_nap(sleepy),
+        f"    trace.append(({tag}, {target}))",
+        f"    n{tag} += 1",
+        f"    if n{tag} >= {limit}:",
+        "        break",
+    ]
+
+
+@st.composite
+def strict_zips(draw: st.DrawFn, tag: int, sleepy: bool = False) -> list[str]:
+    """``zip(..., strict=True)`` over sequences of equal or different lengths: Python's ``ValueError`` at the
+    round where Python raises it, after the bodies of the rounds before."""
+    lengths = draw(st.lists(st.integers(0, 3), min_size=2, max_size=3))
+    seqs = [draw(st.sampled_from([f"list(range({n}))", repr("xyz"[:n]), f"[{tag}] * {n}"])) for n in lengths]
+    names = [f"z{tag}_{i}" for i in range(len(seqs))]
+    strict = draw(st.sampled_from(["True", "True", "len(trace) >= 0", "False"]))
+    grows = draw(st.booleans())
+    body = ["    yield s(len(trace))", *_nap(sleepy), f"    trace.append(({tag}, {', '.join(names)}))"]
+    if grows:
+        body += ["    if len(trace) % 2:", f"        zl{tag}.append(len(trace))"]  # lists are iterated live
+    return [
+        f"zl{tag} = list({seqs[0]})",
+        "try:",
+        f"    for {', '.join(names)} in zip(zl{tag}, {', '.join(seqs[1:])}, strict={strict}):",
+        *_indent(body),
+        "except ValueError as err:",
+        f"    trace.append(({tag}, 'ValueError', str(err)))",
+    ]
+
+
+def _nap(sleepy: bool) -> list[str]:
+    """A durable timer in a loop body: where a sliced run stops (and a new runtime takes over)."""
+    return ["    yield wfc.sleep(1)"] if sleepy else []
+
+
+LOOP_KINDS = {"dictloop": dict_loops, "bigrange": big_ranges, "zipstrict": strict_zips}
+
+
+@st.composite
+def loop_programs(draw: st.DrawFn, sleepy: bool = False) -> str:
+    """Programs made mostly of the loops above, nested in the other statements. ``sleepy``: every loop body
+    also waits for a timer."""
+    body = ["trace = []", "c = yield s(a)"]
+    for _ in range(draw(st.integers(1, 3))):
+        tag = next(_counter) % 1000
+        kind = draw(st.sampled_from(sorted(LOOP_KINDS)))
+        body.extend(draw(LOOP_KINDS[kind](tag, sleepy)))
+        if draw(st.booleans()):
+            body.extend(draw(statements(1, Ctx())))
+    body.append("return (trace, a, b, c)")
+    return HEADER + "@wfc.workflow\ndef wf(a, b):\n" + "\n".join(_indent(body)) + "\n"
 
 
 @st.composite

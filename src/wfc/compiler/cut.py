@@ -455,6 +455,10 @@ class Cutter:
                     start = kw.value
             args = [*node.args[:1], *(node.args[1:2] or [start])]
             return syntax.ForIter("enumerate", tuple(self.expr(a) for a in args), source)
+        if name == "zip" and [kw.arg for kw in node.keywords] == ["strict"]:
+            # zip(a, b, strict=flag): the flag goes last, as Python evaluates keyword arguments last.
+            strict_args = (*node.args, node.keywords[0].value)
+            return syntax.ForIter("zip_strict", tuple(self.expr(a) for a in strict_args), source)
         if node.keywords:
             self.error(
                 "WFC105",

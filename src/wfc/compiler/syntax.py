@@ -84,7 +84,7 @@ class While:
     span: Span | None = attrs.field(default=None, eq=False)
 
 
-LoopKind = Literal["iter", "enumerate", "zip", "reversed", "keys", "values", "items"]
+LoopKind = Literal["iter", "enumerate", "zip", "zip_strict", "reversed", "keys", "values", "items"]
 
 
 @attrs.frozen
@@ -92,7 +92,7 @@ class ForIter:
     """What a lowered ``for`` iterates: ``kind`` with its argument expressions.
 
     ``iter``: any snapshottable iterable (``args[0]``); ``enumerate``: ``args = (iterable, start)``; ``zip``: the
-    iterables; ``reversed``: the sequence; ``keys``/``values``/``items``: the mapping (``d.items()`` etc.).
+    iterables; ``zip_strict``: the iterables, then the ``strict=`` flag; ``reversed``: the sequence; ``keys``/``values``/``items``: the mapping (``d.items()`` etc.).
     """
 
     kind: LoopKind

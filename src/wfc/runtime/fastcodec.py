@@ -35,7 +35,9 @@ def _scalar(v: Any) -> str | None:
 
 
 def _loop(v: Loop) -> str | None:
-    if v.keys is not None or v.inner is not None:
+    if v.keys is not None or v.inner is not None or v.dead is not None:
+        return None
+    if v.usable != 0 or v.general is not False or v.found != -1 or v.strict is not False:
         return None
     seq = v.seq
     if type(seq) is range:
@@ -53,7 +55,8 @@ def _loop(v: Loop) -> str | None:
         return None
     return (
         f'{_LOOP}{_str(v.kind)},"seq":{seq_text},"index":{v.index},"keys":null,"size":{v.size},'
-        f'"part":{_str(v.part)},"inner":null,"count":{v.count}}}}}'
+        f'"part":{_str(v.part)},"inner":null,"count":{v.count},"dead":null,"usable":0,"general":false,'
+        f'"found":-1,"strict":false}}}}'
     )
 
 

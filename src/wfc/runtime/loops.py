@@ -3,8 +3,13 @@
 ``_wfc_loop(kind, *args)`` (bound into every workflow's namespace) returns a :class:`Loop`; the lowered loop
 calls ``.more()`` at its head and ``.next()`` at the top of its body. A loop over a list keeps a *reference* to the
 list and an index — like Python's list iterator, it sees items appended during the loop — and the value codec
-keeps that reference shared with the variable holding the list. Dicts and sets are snapshotted with their size, so
-changing their size during the loop raises the same ``RuntimeError`` Python raises.
+keeps that reference shared with the variable holding the list. A loop over a dict (or its ``keys()``,
+``values()``, ``items()``, or ``reversed()``) keeps a reference too, and a model of the dict's entries, so that it
+visits keys the body deletes and inserts exactly as Python's dict iterator does, and raises Python's
+``RuntimeError`` where Python does (:mod:`wfc.runtime.dictorder`). Ranges are never measured with ``len()``:
+``range(10**20)`` works. ``zip(..., strict=True)`` raises Python's ``ValueError`` at the step where Python's would.
+
+Kinds ``dict`` and ``set`` are the snapshots format-1 era cursors persisted; they still run as they did.
 
 Anything that cannot be saved (generators, iterators, files) raises ``WFC402`` at the loop: Python would consume
 it lazily, which a persisted cursor cannot do.
@@ -18,13 +23,16 @@ from typing import Any
 import attrs
 
 from wfc.errors import WorkflowRuntimeError
+from wfc.runtime import dictorder
 
 _SEQUENCES = (list, tuple, str, bytes, bytearray, range)
 
 
 @attrs.define
 class Loop:
-    """A resumable iteration. ``kind``: ``seq``, ``rev``, ``dict``, ``set``, ``enumerate`` or ``zip``."""
+    """A resumable iteration. ``kind``: ``seq``, ``rev``, ``map`` / ``rmap`` (a dict, forwards / reversed),
+    ``enumerate``, ``zip``, and the old snapshots ``dict`` and ``set``. Fields are persisted by name: new ones
+    have defaults, so cursors persisted before they existed still load."""
 
     kind: str
     seq: Any = None
@@ -34,13 +42,25 @@ class Loop:
     part: str = "keys"
     inner: list[Loop] | None = None
     count: int = 0
+    dead: list[int] | None = None
+    """``map``: indexes of ``keys`` whose key was deleted (holes in the entries array)."""
+    usable: int = 0
+    """``map``: entries the dict can still append before it resizes."""
+    general: bool = False
+    """``map``: the dict holds a key that is not a ``str`` (CPython's general table)."""
+    found: int = -1
+    """``map``: the entry ``more()`` found, which ``next()`` returns."""
+    strict: bool = False
+    """``zip``: ``zip(..., strict=True)``."""
 
     def more(self) -> bool:
         kind = self.kind
         if kind == "seq":
-            return bool(self.index < len(self.seq))
+            return bool(self.index < _length(self.seq))
         if kind == "rev":
-            return 0 <= self.index < len(self.seq)
+            return 0 <= self.index < _length(self.seq)
+        if kind == "map" or kind == "rmap":
+            return dictorder.more(self)
         if kind == "dict" or kind == "set":
             if len(self.seq) != self.size:
                 what = "dictionary" if kind == "dict" else "Set"
@@ -50,7 +70,9 @@ class Loop:
         assert self.inner is not None
         if kind == "enumerate":
             return self.inner[0].more()
-        return all(loop.more() for loop in self.inner)
+        if not self.strict:
+            return all(loop.more() for loop in self.inner)
+        return _zip_strict_more(self.inner)
 
     def next(self) -> Any:
         kind = self.kind
@@ -62,6 +84,8 @@ class Loop:
             item = self.seq[self.index]
             self.index -= 1
             return item
+        if kind == "map" or kind == "rmap":
+            return dictorder.next_item(self)
         if kind == "dict":
             assert self.keys is not None
             key = self.keys[self.index]
@@ -86,6 +110,40 @@ class Loop:
         return tuple(loop.next() for loop in self.inner)
 
 
+def _length(seq: Any) -> int:
+    """``len(seq)``, also for a range longer than ``sys.maxsize`` (whose ``len()`` raises ``OverflowError``)."""
+    if type(seq) is range:
+        start, stop, step = seq.start, seq.stop, seq.step
+        if step > 0:
+            return max(0, (stop - start + step - 1) // step)
+        return max(0, (start - stop - step - 1) // -step)
+    return len(seq)
+
+
+def _zip_strict_more(inner: list[Loop]) -> bool:
+    """CPython's strict ``zip``: the first iterator to run out decides; it must be the first, and then every
+    other must be exhausted too."""
+    for i, loop in enumerate(inner):
+        if not loop.more():
+            if i:
+                plural = " " if i == 1 else "s 1-"
+                raise ValueError(f"zip() argument {i + 1} is shorter than argument{plural}{i}")
+            for j in range(1, len(inner)):
+                if inner[j].more():
+                    plural = " " if j == 1 else "s 1-"
+                    raise ValueError(f"zip() argument {j + 1} is longer than argument{plural}{j}")
+            return False
+    return True
+
+
+def _map(value: dict[Any, Any], part: str = "keys", *, reverse: bool = False) -> Loop:
+    loop = Loop("rmap" if reverse else "map", value, part=part)
+    dictorder.start(loop, value)
+    if reverse:
+        loop.index = len(value) - 1
+    return loop
+
+
 def _cannot_save(value: Any) -> WorkflowRuntimeError:
     return WorkflowRuntimeError(
         f"cannot loop over a {type(value).__name__} when the loop body yields: its position cannot be saved",
@@ -98,8 +156,10 @@ def over(value: Any) -> Loop:
     """A loop over any iterable Python could loop over, or ``WFC402`` when it cannot be persisted."""
     if isinstance(value, _SEQUENCES):
         return Loop("seq", value)
-    if isinstance(value, dict):
-        return Loop("dict", value, keys=list(value), size=len(value))
+    if type(value) is dict:
+        return _map(value)
+    if isinstance(value, dict):  # a subclass may iterate its own way: a snapshot of what it yields
+        return Loop("seq", list(value))
     if isinstance(value, set | frozenset):
         return Loop("set", value, keys=list(value), size=len(value))
     try:
@@ -134,19 +194,23 @@ def _saved_iterator(it: Any) -> Loop | None:
         return Loop("enumerate", inner=[over(args[0])], count=args[1])
     if fn is zip and position is None:
         return Loop("zip", inner=[over(a) for a in args])
+    if fn is zip and position is True:
+        return Loop("zip", inner=[over(a) for a in args], strict=True)
     return None
 
 
 def over_mapping(value: Any, part: str) -> Loop:
     """``d.keys()`` / ``d.values()`` / ``d.items()``: reads the live dict like Python's views do."""
-    if isinstance(value, dict):
-        return Loop("dict", value, keys=list(value), size=len(value), part=part)
+    if type(value) is dict:
+        return _map(value, part)
     return over(list(getattr(value, part)()))
 
 
 def reverse(value: Any) -> Loop:
     if isinstance(value, list | tuple | str | bytes | bytearray | range):
-        return Loop("rev", value, index=len(value) - 1)
+        return Loop("rev", value, index=_length(value) - 1)
+    if type(value) is dict:
+        return _map(value, reverse=True)
     if isinstance(value, Mapping):
         return Loop("seq", list(reversed(list(value))))
     return Loop("seq", list(reversed(value)))
@@ -165,6 +229,8 @@ def _wfc_loop(kind: str, *args: Any) -> Loop:
         return Loop("enumerate", inner=[over(args[0])], count=start.__index__())
     if kind == "zip":
         return Loop("zip", inner=[over(a) for a in args])
+    if kind == "zip_strict":  # zip(*args[:-1], strict=args[-1])
+        return Loop("zip", inner=[over(a) for a in args[:-1]], strict=bool(args[-1]))
     if kind == "reversed":
         return reverse(args[0])
     raise WorkflowRuntimeError(f"unknown loop kind {kind!r}", code="WFC499")
