@@ -38,6 +38,7 @@ from wfc.cli.common import (
 )
 from wfc.cli.progress import clock, describe, instance_state, snapshot
 from wfc.runtime import tracebacks
+from wfc.runtime.dburl import redact
 from wfc.runtime.records import HistoryRecord, Status, WorkflowState
 
 _STATES = [s.value for s in WorkflowState]
@@ -197,7 +198,7 @@ def worker(
     with worker_logging(log_level, log_format), open_runtime(db_url, max_parallelism=max_parallelism) as rt:
         w = rt.worker(concurrency=concurrency, grace=grace)
         threads = concurrency or max_parallelism
-        click.echo(f"worker {rt.owner} serving {', '.join(served)} from {db_url} (up to {threads} steps at once); "
+        click.echo(f"worker {rt.owner} serving {', '.join(served)} from {redact(db_url)} (up to {threads} steps at once); "
                    "SIGTERM or Ctrl-C stops it", err=True)  # fmt: skip
         w.run()
         click.echo(f"worker {rt.owner} stopped after running {w.steps_run} steps", err=True)

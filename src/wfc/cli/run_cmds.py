@@ -33,6 +33,7 @@ from wfc.cli.common import (
 )
 from wfc.cli.progress import LineView, LiveView, Snapshot, duration, snapshot
 from wfc.commands import WorkflowDef
+from wfc.runtime.dburl import redact
 from wfc.runtime.errors import UnknownInstance
 from wfc.runtime.records import Status
 
@@ -179,7 +180,7 @@ def _interrupted(rt: Any, iid: str, db_url: str, as_json: bool) -> None:
         state = rt.status(iid).state.value
     except Exception:  # the database may be what failed
         state = "unknown"
-    message = f"stopped: {iid} is saved in {db_url} ({state}); run the same command again to continue where it stopped"
+    message = f"stopped: {iid} is saved in {redact(db_url)} ({state}); run the same command again to continue where it stopped"
     click.echo(message, err=True)
     if as_json:
         print_json(

@@ -25,6 +25,7 @@ from wfc.commands import check_instance_id
 from wfc.errors import WfcError
 from wfc.runtime.admit import UNRESOLVED, call_text
 from wfc.runtime.clock import Clock
+from wfc.runtime.dburl import redact
 from wfc.runtime.errors import DuplicateId, WaitTimeout
 from wfc.runtime.handle import Handle
 from wfc.runtime.records import HistoryRecord, Status
@@ -72,7 +73,7 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        return f"wfc.Client({self.store.url!r})"
+        return f"wfc.Client({redact(self.store.url)!r})"
 
     def start(self, workflow: str, /, *args: Any, id: str | None = None, **kwargs: Any) -> Handle[Any]:
         """Start workflow ``workflow`` (its stable name, ``@wfc.workflow(name=...)``, or its key

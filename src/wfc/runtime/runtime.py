@@ -33,6 +33,7 @@ from wfc.runtime import liveness, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
+from wfc.runtime.dburl import redact
 from wfc.runtime.engine import Engine
 from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
 from wfc.runtime.handle import Handle
@@ -193,7 +194,7 @@ class Runtime(Control):
         self.close()
 
     def __repr__(self) -> str:
-        return f"Runtime({self.store.url!r})"
+        return f"Runtime({redact(self.store.url)!r})"
 
     def _attach(self, worker: Worker) -> None:
         self._worker = worker
@@ -417,7 +418,7 @@ class Runtime(Control):
         inst = self.store.get_instance(instance_id)
         if inst is None:
             raise UnknownInstance(
-                f"no workflow instance {instance_id!r} in {self.store.url}",
+                f"no workflow instance {instance_id!r} in {redact(self.store.url)}",
                 hint="check the id returned by Runtime.start()",
             )
         return inst
@@ -470,7 +471,7 @@ class Runtime(Control):
         waited = now - min(due)
         return (
             f"WFC436: its next {'work has' if len(due) == 1 else 'works have'} been due for {_age(waited)} and no "
-            f"worker has claimed {'it' if len(due) == 1 else 'them'}: no live worker serves {self.store.url} (or "
+            f"worker has claimed {'it' if len(due) == 1 else 'them'}: no live worker serves {redact(self.store.url)} (or "
             f"all are busy); start one that imports {inst.workflow.partition(':')[0]}: wfc worker --app "
             f"{inst.workflow.partition(':')[0]} --db URL"
         )

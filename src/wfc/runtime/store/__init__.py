@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+from wfc.runtime.dburl import redact
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.protocol import ControlStore
 
@@ -21,7 +22,7 @@ def scheme(url: str) -> str:
     """The store kind a URL names: ``sqlite`` or ``postgresql``; a clear error for anything else."""
     if not isinstance(url, str) or ("://" not in url and not url.startswith("sqlite:")):
         raise ConfigError(
-            f"not a database URL: {url!r}",
+            f"not a database URL: {redact(url)!r}",
             hint="use sqlite:///path/to/file.db (sqlite:///:memory: for tests) or "
             "postgresql://user@host:5432/dbname",
         )
@@ -31,7 +32,7 @@ def scheme(url: str) -> str:
     if kind in ("postgresql", "postgres", "postgresql+psycopg"):
         return "postgresql"
     raise ConfigError(
-        f"unsupported database URL scheme {kind!r} in {url!r}",
+        f"unsupported database URL scheme {kind!r} in {redact(url)!r}",
         hint="use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname",
     )
 

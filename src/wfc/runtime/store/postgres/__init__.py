@@ -3,6 +3,7 @@ database. Needs ``pip install 'wfc[postgres]'`` (psycopg 3 and psycopg_pool). Se
 
 from __future__ import annotations
 
+from wfc.runtime.dburl import redact
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.protocol import ControlStore
 
@@ -16,10 +17,10 @@ def open_postgres(url: str, read_only: bool = False) -> ControlStore:
         import psycopg_pool  # noqa: F401
     except ImportError:
         raise ConfigError(
-            f"the PostgreSQL store needs psycopg 3 and psycopg_pool to open {url.split('@')[-1]!r}",
+            f"the PostgreSQL store needs psycopg 3 and psycopg_pool to open {redact(url)!r}",
             hint="pip install 'wfc[postgres]'",
         ) from None
-    from wfc.runtime.store.postgres.connection import parse_url, redact, store_error
+    from wfc.runtime.store.postgres.connection import parse_url, store_error
     from wfc.runtime.store.postgres.control import PostgresControlStore
     from wfc.runtime.store.postgres.schema import check, migrate
 

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
+from wfc.runtime.dburl import redact
 from wfc.runtime.errors import ConfigError, StoreConflict, StoreError, StoreUnavailable
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
@@ -29,7 +30,7 @@ def parse_url(url: str) -> tuple[str, str, int]:
     """``(conninfo for libpq, schema, pool_size)``; a :class:`ConfigError` with a hint for a bad URL."""
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
-        raise ConfigError(f"not a PostgreSQL URL: {url!r}", hint="write postgresql://user@host:5432/dbname")
+        raise ConfigError(f"not a PostgreSQL URL: {_redact(url)!r}", hint="write postgresql://user@host:5432/dbname")
     if not parsed.path.strip("/"):
         raise ConfigError(
             f"the PostgreSQL URL {_redact(url)!r} names no database",
@@ -63,16 +64,7 @@ def parse_url(url: str) -> tuple[str, str, int]:
     return conninfo, schema.lower(), pool_size
 
 
-def _redact(url: str) -> str:
-    """The URL without its password (errors and logs never show it)."""
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.password is None:
-        return url
-    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
-    return urllib.parse.urlunsplit(parsed._replace(netloc=netloc))
-
-
-redact = _redact
+_redact = redact  # the one helper (wfc.runtime.dburl): errors and logs never show a password
 
 # SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html)
 _CONFLICT = {

@@ -27,8 +27,9 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
+from wfc.runtime.dburl import redact
 from wfc.runtime.errors import StoreError
-from wfc.runtime.store.postgres.connection import TransactionHandle, redact, store_error
+from wfc.runtime.store.postgres.connection import TransactionHandle, store_error
 from wfc.runtime.store.postgres.notify import Listener
 from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow
 

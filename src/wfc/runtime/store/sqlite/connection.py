@@ -7,6 +7,7 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
+from wfc.runtime.dburl import redact
 from wfc.runtime.errors import ConfigError, DatabaseDamaged, StoreConflict, StoreError, StoreUnavailable
 
 
@@ -15,13 +16,13 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme != "sqlite":
         raise ConfigError(
-            f"unsupported database URL {url!r}",
+            f"unsupported database URL {redact(url)!r}",
             hint="use sqlite:///path/to/file.db (or sqlite:///:memory: for tests), or postgresql://user@host/db",
         )
     path = parsed.path
     if parsed.netloc:
         raise ConfigError(
-            f"database URL {url!r} has a host part",
+            f"database URL {redact(url)!r} has a host part",
             hint="write sqlite:///relative.db or sqlite:////absolute/path.db (three or four slashes)",
         )
     path = path[1:] if path.startswith("/") else path

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from wfc.runtime.dburl import redact
 from wfc.runtime.errors import ConfigError, DatabaseReplaced
 from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow, chunks
 from wfc.runtime.store.sqlite.connection import TransactionHandle, parse_url, store_error
@@ -192,7 +193,7 @@ class SQLiteStore:
         unknown = set(options) - {"synchronous", "busy_timeout"}
         if unknown:
             raise ConfigError(
-                f"unknown database option(s) {sorted(unknown)} in {url!r}",
+                f"unknown database option(s) {sorted(unknown)} in {redact(url)!r}",
                 hint="known options: synchronous, busy_timeout",
             )
         sync = (synchronous or options.get("synchronous") or "NORMAL").upper()
@@ -201,7 +202,7 @@ class SQLiteStore:
         try:
             timeout = float(busy_timeout if busy_timeout is not None else options.get("busy_timeout", 5.0))
         except (ValueError, TypeError):
-            raise ConfigError(f"busy_timeout must be a number of seconds in {url!r}") from None
+            raise ConfigError(f"busy_timeout must be a number of seconds in {redact(url)!r}") from None
         if not 0 <= timeout <= 86400:  # nan and inf fail too: SQLite takes whole milliseconds in an int
             raise ConfigError(f"busy_timeout must be between 0 and 86400 seconds, not {timeout!r}")
         self.path = path
