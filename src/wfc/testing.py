@@ -43,7 +43,7 @@ from wfc.commands import (
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
-from wfc.runtime import context
+from wfc.runtime import context, tracebacks
 from wfc.runtime.clock import FakeClock as FakeClock
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import LATE, SOON
@@ -170,9 +170,11 @@ class _Runner:
     def run_workflow(
         self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
     ) -> tuple[bool, Any]:
-        if self.native:
-            return self._native(defn, args, kwargs, wf_id)
-        return self._compiled(defn, args, kwargs, wf_id)
+        run = self._native if self.native else self._compiled
+        ok, value = run(defn, args, kwargs, wf_id)
+        if not ok:  # as the durable runtime ends an instance: where it failed, in the workflow's own code too
+            tracebacks.attach(value, tracebacks.format_traceback(value))
+        return ok, value
 
     def _transition(self, wf_id: str, seq: int) -> context.TransitionContext:
         self.transitions += 1
@@ -327,7 +329,9 @@ class _Runner:
             )
             if not ok:
                 # Crossing into the parent as data, as it would in the durable runtime.
-                value = to_exception(error_info(value), step=cmd.display_name, attempts=1)
+                value = to_exception(
+                    error_info(value, traceback=tracebacks.of(value)), step=cmd.display_name, attempts=1
+                )
             return _Outcome(self.t, ok, value)  # a child's result was stored when it ended
         if isinstance(cmd, Sleep):
             return _Outcome(

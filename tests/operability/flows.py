@@ -155,3 +155,10 @@ def broken_code(x: int) -> Any:
     y = yield double(x)
     z = {"a": 1}["b" if y else "a"]
     return z
+
+
+@wfc.workflow
+def parent_of_explodes(x: int) -> Any:
+    total = x
+    total += yield explodes(x)
+    return total

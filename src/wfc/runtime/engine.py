@@ -510,7 +510,7 @@ class Engine(Intake):
                 store.deliver_external(parent, result_text, None, at)
             else:
                 assert error is not None
-                failure = to_exception(error_info(error), step=inst.name, attempts=1)
+                failure = to_exception(error_info(error, traceback=trace), step=inst.name, attempts=1)
                 store.deliver_external(parent, None, encode_error(failure), at)
         if inst.on_complete is not None:
             if ok:

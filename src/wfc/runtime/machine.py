@@ -80,6 +80,7 @@ class _Linked:
     handling: str | None
     targets: tuple[str, ...] = ()
     bind: Callable[[dict[str, Any], Any], None] | None = None
+    throw: Callable[[dict[str, Any], BaseException], None] | None = None
     live: frozenset[str] = frozenset()
     op_region: str | None = None
 
@@ -145,18 +146,23 @@ def _compile_at_source(
     function's annotations are objects unless the user's module asked for ``from __future__ import annotations``. ``metered``: with the budget's fuel and size checks
     (:func:`wfc.runtime.budget.instrument`)"""
     tree = ast.parse(source)
+    path = table.path
+    real = bool(path) and os.path.exists(path)
+    columns = _Columns(source.splitlines(), path if real else None)
     last = len(origin)
     for node in ast.walk(tree):
         if hasattr(node, "lineno"):
-            line = origin[min(node.lineno, last) - 1]
+            at = min(node.lineno, last)
+            line = origin[at - 1]
             end = getattr(node, "end_lineno", None)
-            end_line = origin[min(end, last) - 1] if end is not None else line
+            end_at = min(end, last) if end is not None else at
+            end_line = max(origin[end_at - 1], line)
+            columns.place(node, at, line, end_at, end_line)
             node.lineno = line
-            node.end_lineno = max(end_line, line)  # type: ignore[attr-defined]
+            node.end_lineno = end_line  # type: ignore[attr-defined]
     if metered:
         tree = budget.instrument(tree)
-    path = table.path
-    if not path or not os.path.exists(path):
+    if not real:
         path = f"<wfc {table.name}>"
         linecache.cache[path] = (len(source), None, source.splitlines(True), path)
     # `from __future__ import annotations` binds the feature object to the name `annotations`.
@@ -164,6 +170,40 @@ def _compile_at_source(
     flags = future.compiler_flag if namespace.get("annotations") is future else 0
     code: CodeType = compile(tree, path, "exec", flags=flags, dont_inherit=True)
     return code
+
+
+class _Columns:
+    """Columns of generated code moved onto the workflow's own lines, so that a traceback's carets point at what
+    failed in the user's line as they do in Python. A generated line that is the user's line re-indented moves by
+    the indentation; one that is not (code the compiler wrote for it, such as raising an outcome at a ``yield``)
+    spans the whole user line, which Python shows without carets."""
+
+    def __init__(self, generated: list[str], path: str | None) -> None:
+        self.generated = generated
+        self.path = path
+
+    def place(self, node: Any, at: int, line: int, end_at: int, end_line: int) -> None:
+        if self.path is None or not hasattr(node, "col_offset"):
+            return
+        start, end = self._shift(at, line), self._shift(end_at, end_line)
+        if start is not None and end is not None and node.end_col_offset is not None:
+            col, end_col = node.col_offset + start, node.end_col_offset + end
+            if line != end_line or col <= end_col:
+                node.col_offset, node.end_col_offset = col, end_col
+                return
+        user, last = linecache.getline(self.path, line), linecache.getline(self.path, end_line)
+        end_col = len(last.rstrip().encode())
+        col = len(user) - len(user.lstrip())
+        node.col_offset = min(col, end_col) if line == end_line else col
+        node.end_col_offset = end_col
+
+    def _shift(self, at: int, line: int) -> int | None:
+        """How far generated line ``at`` moves to become user line ``line`` (``None``: it is not that line)."""
+        generated = self.generated[at - 1] if at <= len(self.generated) else ""
+        user = linecache.getline(self.path or "", line)
+        if not user.strip() or user.strip() != generated.strip():
+            return None
+        return (len(user) - len(user.lstrip())) - (len(generated) - len(generated.lstrip()))
 
 
 def _code_origin(code: ir.Code, fallback: int) -> list[int]:
@@ -305,6 +345,12 @@ class Machine:
                     f"_wfc_v, {ir.RESULT_VAR}", bnames, set(bind.writes), [line], [op_at], op_at
                 )
                 plan.append((s.id, "bind", bname))
+            if isinstance(op, ir.Suspend):
+                # Raises an outcome's exception "at the yield" (see Machine._at_yield): compiled at the yield's
+                # line, its frame is the one Python shows for an exception thrown into a generator.
+                op_at = s.op_line or at
+                tname = gen.function("_wfc_v, _wfc_e", set(), set(), ["raise _wfc_e"], [op_at], op_at)
+                plan.append((s.id, "throw", tname))
         handler_fns: dict[tuple[str, int], str] = {}
         for r in table.regions:
             for i, h in enumerate(r.handlers):
@@ -350,6 +396,7 @@ class Machine:
             )
             if isinstance(op, ir.Suspend):
                 linked.bind = state_fns.get((s.id, "bind"))
+                linked.throw = state_fns.get((s.id, "throw"))
                 linked.live = frozenset(op.live)
             self.states[s.id] = linked
 
@@ -397,7 +444,7 @@ class Machine:
             )
         frame = self._frame(v)
         if error is not None:
-            return self._throw(linked, v, error, frame)
+            return self._throw(linked, v, _at_yield(linked, v, error), frame)
         if linked.bind is not None:
             bind = linked.bind if frame is None else frame.fn(linked.bind)
             try:
@@ -556,6 +603,24 @@ class Machine:
             err.__cause__ = exc
             return Failed(err)
         return Failed(exc)
+
+
+def _at_yield(linked: _Linked, v: dict[str, Any], exc: BaseException) -> BaseException:
+    """``exc`` raised at the suspension's ``yield`` in the workflow's own code, as ``generator.throw`` raises it:
+    its traceback then has the frame Python would show (the workflow's file, the line of the ``yield``), so an
+    uncaught step failure says where the workflow received it. Raising does not chain it to anything the caller
+    may be handling (its ``__context__`` is put back); the machine chains it as the workflow's code would."""
+    throw = linked.throw
+    if throw is None:
+        return exc
+    context, suppress = exc.__context__, exc.__suppress_context__
+    try:
+        throw(v, exc)
+    except BaseException as raised:
+        if raised is not exc:
+            raise  # a budget that ran out (.wf code is metered), never the outcome itself
+    exc.__context__, exc.__suppress_context__ = context, suppress
+    return exc
 
 
 def _matches(exc: BaseException, types: Any) -> bool:

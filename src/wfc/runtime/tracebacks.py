@@ -15,21 +15,28 @@ import traceback
 ATTR = "wfc_traceback"
 _LIMIT = 16_000  # characters kept (the innermost frames, which say where it failed)
 _WFC_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_SEPARATOR = "\n\nTraceback (most recent call last):\n"
+_HEADER = "Traceback (most recent call last):\n"
+_SEPARATOR = "\n\n" + _HEADER
 
 
 def format_traceback(exc: BaseException) -> str | None:
-    """``Traceback (most recent call last): ...`` for ``exc``: its own frames (outside wfc), after the one it
-    carries from where it came from (a step, a child workflow). ``None`` when it has neither."""
+    """``Traceback (most recent call last): ...`` for ``exc``: its own frames (outside wfc: the workflow's, with
+    the line of the ``yield`` an outcome was raised at), then those it carries from where it came from (a step
+    attempt, a child workflow). ``None`` when it has neither."""
     carried = getattr(exc, ATTR, None)
     carried = carried if isinstance(carried, str) and carried else None
     tb = exc.__traceback__
     frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_WFC_DIR)] if tb else []
     if not frames:
         return carried
-    own = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
-    own += "".join(traceback.format_exception_only(type(exc), exc))
-    text = own if carried is None else f"{carried.rstrip()}\n\nRaised on in:\n{own}"
+    own = "".join(traceback.format_list(frames))
+    if carried is None:
+        text = _HEADER + own + "".join(traceback.format_exception_only(type(exc), exc))
+    else:
+        # As Python shows a call: the workflow's frames (the yield that received it, where it was raised on),
+        # then the frames it carries from the step attempt or child workflow that raised it, innermost last.
+        inner = carried[len(_HEADER) :] if carried.startswith(_HEADER) else carried
+        text = _HEADER + own + inner
     return text if len(text) <= _LIMIT else "…" + text[-_LIMIT:]
 
 
