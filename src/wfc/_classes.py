@@ -8,28 +8,40 @@ import dataclasses
 import enum
 import sys
 import types
-from typing import Any, Final, TypeVar
+from collections.abc import Callable
+from typing import Any, Final, Literal, TypeVar, overload
 
 import attrs
 
-from wfc._values import MISSING, UnknownType, Unsupported, malformed
+from wfc import _codecs
+from wfc._values import MISSING, NATIVE_TYPES, UnknownType, Unsupported, malformed
 from wfc.commands import ERRORS
 from wfc.errors import WfcError
 
 _T = TypeVar("_T", bound=type)
+_V = TypeVar("_V")
 
 _BY_NAME: dict[str, type] = {}
 _NAME_OF: dict[type, str] = {}
 _KIND_WORDS: Final = {"obj": "an attrs class or dataclass", "enum": "an Enum", "ntuple": "a NamedTuple",
-                      "exc": "an exception class"}  # fmt: skip
+                      "exc": "an exception class",
+                      "custom": "a class with a codec (wfc.register_type(cls, encode=..., decode=...))"}  # fmt: skip
+KINDS_TEXT: Final = (
+    "attrs classes, dataclasses, Enums, NamedTuples, exceptions, pydantic models, msgspec Structs and classes "
+    "registered with wfc.register_type(cls, encode=..., decode=...)"
+)
 
 
 def class_kind(cls: object) -> str | None:
-    """Which of the rebuildable kinds ``cls`` is, or ``None``: only these are ever instantiated from data."""
+    """Which of the rebuildable kinds ``cls`` is, or ``None``: only these are ever instantiated from data. A class
+    with a codec (``custom``) is rebuilt by its codec, whatever else it is (an exception excepted: those have
+    their own form, which ``except`` clauses rely on)."""
     if not isinstance(cls, type):
         return None
     if issubclass(cls, BaseException):
         return "exc"
+    if _codecs.codec_of(cls) is not None:
+        return "custom"
     if issubclass(cls, enum.Enum):
         return "enum"
     if issubclass(cls, tuple):
@@ -39,17 +51,111 @@ def class_kind(cls: object) -> str | None:
     return None
 
 
-def register_type(cls: _T, *, name: str | None = None) -> _T:
-    """Allow instances of ``cls`` to be rebuilt from persisted data even where its name cannot be looked up in
-    ``sys.modules``: a class defined inside a function, one whose module is imported under another name, or one
-    that was moved or renamed (pass the old ``name``, ``module.QualName``, to keep reading old data)."""
-    if class_kind(cls) is None:
-        msg = f"register_type() takes an attrs class, dataclass, Enum, NamedTuple or exception class, not {cls!r}"
-        raise WfcError(msg, code="WFC402")
+@overload
+def register_type(cls: _T, *, name: str | None = None) -> _T: ...
+
+
+@overload
+def register_type(
+    cls: type[_V], *, encode: Callable[[_V], object], decode: Callable[[Any], _V], name: str | None = None
+) -> type[_V]: ...
+
+
+@overload
+def register_type(
+    cls: type[_V],
+    *,
+    encode: Callable[[_V], object],
+    decode: Callable[[type[_V], Any], _V],
+    subclasses: Literal[True],
+) -> type[_V]: ...
+
+
+def register_type(
+    cls: Any,
+    *,
+    name: str | None = None,
+    encode: Callable[[Any], object] | None = None,
+    decode: Callable[..., Any] | None = None,
+    subclasses: bool = False,
+) -> Any:
+    """Make ``cls`` persistable, or findable again by name.
+
+    * ``register_type(cls, encode=f, decode=g)``: values of ``cls`` are persisted as ``{"$type": name, "$data":
+      ...}`` where the data is ``f(value)`` (any persistable value, itself encoded by the codec), and rebuilt as
+      ``g(data)``. ``g`` also structures plain data into ``cls`` where a workflow's type hint names it (a
+      workflow argument given as JSON by ``wfc.Client``): it should accept what ``f`` returns after a JSON round
+      trip and raise (any exception; its message is shown) on data that does not fit.
+    * ``subclasses=True``: one codec for ``cls`` and every subclass of it; ``decode(subclass, data)`` builds the
+      class that was stored. pydantic models and msgspec Structs are persisted through such codecs, registered
+      automatically once their library is imported.
+    * ``register_type(cls)`` or ``(cls, name=...)`` alone: an attrs class, dataclass, Enum, NamedTuple, exception
+      or class with a codec whose name cannot be looked up in ``sys.modules`` (defined inside a function,
+      imported under another name), or that was moved or renamed (pass the old ``name``, ``module.QualName``,
+      to keep reading old data: every name registered stays readable; the latest is written).
+
+    The name is what data stores (``module.qualname`` unless given), so it must stay the same across deploys.
+    A name already taken by another class, or a second codec for one class, is refused (``WFC402``).
+    """
+    if not isinstance(cls, type):
+        raise WfcError(f"register_type() takes a class, not {cls!r}", code="WFC402")
+    if (encode is None) != (decode is None):
+        raise WfcError("register_type() takes both encode= and decode=, or neither", code="WFC402")
     key = name or f"{cls.__module__}.{cls.__qualname__}"
-    _BY_NAME[key] = cls
-    _NAME_OF[cls] = key  # every name registered stays readable; the latest one is written
+    if not subclasses:
+        _free(cls, key)  # checked before anything is registered: a refused call changes nothing
+    if encode is not None and decode is not None:
+        _add_codec(cls, encode, decode, subclasses, name)
+    elif subclasses:
+        raise WfcError("register_type(subclasses=True) needs encode= and decode=", code="WFC402")
+    elif class_kind(cls) is None:
+        msg = f"register_type() takes a class the codec can rebuild ({KINDS_TEXT}), not {cls!r}"
+        raise WfcError(msg, code="WFC402", hint="give it a codec: wfc.register_type(cls, encode=..., decode=...)")
+    if not subclasses:
+        _BY_NAME[key] = cls
+        _NAME_OF[cls] = key  # every name registered stays readable; the latest one is written
     return cls
+
+
+def _add_codec(
+    cls: type, encode: Callable[[Any], object], decode: Callable[..., Any], family: bool, name: str | None
+) -> None:
+    if not callable(encode) or not callable(decode):
+        raise WfcError("register_type(): encode and decode must be callables", code="WFC402")
+    if family and name is not None:
+        raise WfcError(
+            "register_type(subclasses=True) takes no name: each subclass is stored under its own name",
+            code="WFC402",
+            hint="register a renamed subclass by itself: wfc.register_type(Sub, name='old.Name')",
+        )
+    if cls in NATIVE_TYPES or cls is object:
+        raise WfcError(f"register_type(): the codec persists {cls.__qualname__} itself", code="WFC402")
+    if issubclass(cls, BaseException):
+        raise WfcError(
+            f"register_type(): {cls.__qualname__} is an exception class, which is persisted as such",
+            code="WFC402",
+            hint="use wfc.register_error() to name an exception class",
+        )
+    if _codecs.registered(cls) is not None:
+        raise WfcError(
+            f"register_type(): {type_name(cls)} already has a codec",
+            code="WFC402",
+            hint="register each type once (at import of the module that defines it)",
+        )
+    if family:
+        _codecs.add(_codecs.TypeCodec(cls, encode, decode, True))
+    else:
+        _codecs.add(_codecs.TypeCodec(cls, encode, lambda _cls, data: decode(data), False))
+
+
+def _free(cls: type, key: str) -> None:
+    taken = _BY_NAME.get(key)
+    if taken is not None and taken is not cls:
+        raise WfcError(
+            f"register_type(): the name {key!r} is already registered for another class ({taken!r})",
+            code="WFC402",
+            hint="names identify types in stored data: give each class its own",
+        )
 
 
 def type_name(cls: type) -> str:
@@ -102,9 +208,7 @@ def resolve(name: object, kind: str) -> type[Any]:
         raise UnknownType(msg, hint=hint)
     if class_kind(cls) != kind:
         msg = f"refusing to rebuild a persisted {name}: data may only name {_KIND_WORDS[kind]}, and it is {cls!r}"
-        raise UnknownType(
-            msg, hint="only attrs classes, dataclasses, Enums, NamedTuples and exceptions are rebuilt"
-        )
+        raise UnknownType(msg, hint=f"only {KINDS_TEXT} are rebuilt")
     assert isinstance(cls, type)
     return cls
 

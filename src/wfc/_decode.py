@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from wfc._classes import class_kind, lookup, obj_info, resolve
+from wfc import _codecs
+from wfc._classes import KINDS_TEXT, class_kind, lookup, obj_info, resolve
 from wfc._datetimes import datetime_from_str, zone_info
 from wfc._values import CLASS_MODULES, JSON_SCALARS, MISSING, UnknownType, malformed
 from wfc.commands import STEPS, WORKFLOWS
-from wfc.errors import StepFailed, step_failure
+from wfc.errors import StepFailed, WfcError, step_failure
 
 _Decoding = Callable[["_Decoder", dict[str, Any], Any, Any], Any]
 
@@ -146,8 +147,8 @@ def _d_class(d: _Decoder, node: dict[str, Any], name: Any, n: Any) -> Any:
             hint=f"import the module that defines {name} before loading workflow state, or register it",
         )
     if not isinstance(cls, type) or (class_kind(cls) is None and cls.__module__ not in CLASS_MODULES):
-        raise UnknownType(f"refusing to load a reference to {name}: data may name only exception classes, enums, "
-                          "attrs classes, dataclasses, NamedTuples and builtin types")  # fmt: skip
+        raise UnknownType(f"refusing to load a reference to {name}: data may name only {KINDS_TEXT} and "
+                          "builtin types")  # fmt: skip
     return cls
 
 
@@ -164,6 +165,30 @@ def _d_obj(d: _Decoder, node: dict[str, Any], name: Any, n: Any) -> Any:
         cls.__init__(obj, **kwargs)
     for f, x in values.items():  # non-init fields, extra attributes, or everything when __init__ is not exact
         object.__setattr__(obj, f, x)
+    return obj
+
+
+def _d_custom(d: _Decoder, node: dict[str, Any], name: Any, n: Any) -> Any:
+    """A value of a class with a codec: its data decoded, then given to the codec (which builds the object, so
+    it is registered for ``$ref`` only afterwards: the encoder refuses data that contains the value itself)."""
+    cls = resolve(name, "custom")
+    codec = _codecs.codec_of(cls)
+    assert codec is not None
+    data = node.get("$data")
+    if type(data) not in JSON_SCALARS:
+        data = d.dec(data)
+    try:
+        obj = codec.decode(cls, data)
+    except WfcError:
+        raise
+    except Exception as exc:
+        raise UnknownType(
+            f"cannot rebuild a persisted {name} from its stored data: {exc}",
+            hint=f"{name} changed in a way its stored values do not fit (a new required field, a renamed one): "
+            "accept the old shape too (a default), or give it a codec that upgrades old data",
+        ) from None
+    if n is not None:
+        d.objs[n] = obj
     return obj
 
 
@@ -188,9 +213,28 @@ def _new_exception(cls: type[BaseException], args: tuple[Any, ...]) -> BaseExcep
             return cls(*args)
         except Exception:
             pass
-    exc = cls.__new__(cls, *args)  # never a user __init__: it may need arguments we do not have
+    try:
+        exc = cls.__new__(cls, *args)  # never a user __init__: it may need arguments we do not have
+    except Exception:
+        return _nearest_builtin(cls, args)
     exc.args = args
     return exc
+
+
+def _nearest_builtin(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    """An exception class whose ``__new__`` refuses to run without its own arguments (an extension type such as
+    pydantic's ``ValidationError``): rebuilt as its nearest builtin base, with a note saying so, so that the
+    failure it belongs to can still be read, caught and raised."""
+    for base in cls.__mro__[1:]:
+        if issubclass(base, BaseException) and base.__module__ == "builtins":
+            try:
+                exc = base(*args)
+            except Exception:
+                continue
+            exc.add_note(f"wfc: a {cls.__module__}.{cls.__qualname__} cannot be rebuilt from stored data; "
+                         f"rebuilt as {base.__qualname__}")  # fmt: skip
+            return exc
+    raise malformed(cls)  # unreachable: BaseException(*args) always works
 
 
 def _d_failed(d: _Decoder, node: dict[str, Any], name: Any, args: tuple[Any, ...]) -> StepFailed:
@@ -238,6 +282,8 @@ def _d_registry(what: str, registry: dict[str, Any]) -> _Decoding:
 
 def _d_when(d: _Decoder, node: dict[str, Any], text: Any, n: Any) -> Any:
     value = datetime_from_str(text, dt.datetime if "$datetime" in node else dt.time)
+    if "$tzinfo" in node:  # a time zone class with a codec
+        value = value.replace(tzinfo=d.dec(node["$tzinfo"]))
     if "$tzname" in node:
         value = value.replace(tzinfo=dt.timezone(value.utcoffset(), node["$tzname"]))
     return value.replace(fold=1) if node.get("$fold") else value
@@ -289,6 +335,7 @@ _DECODERS: dict[str, _Decoding] = {
     "$enum": _d_enum,
     "$ntuple": _d_ntuple,
     "$obj": _d_obj,
+    "$type": _d_custom,
     "$exc": _d_exc,
     "$failed": _d_exc,
     "$step": _d_registry("step", STEPS),

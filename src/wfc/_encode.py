@@ -20,9 +20,10 @@ from typing import Any, Final
 
 import attrs
 
-from wfc._classes import class_kind, obj_info, obj_items, persistable_name, type_name
+from wfc import _codecs
+from wfc._classes import KINDS_TEXT, class_kind, obj_info, obj_items, persistable_name, type_name
 from wfc._datetimes import datetime_to_str
-from wfc._values import CLASS_MODULES, JSON_SCALARS, Unsupported
+from wfc._values import CLASS_MODULES, JSON_SCALARS, NATIVE_TYPES, Unsupported
 from wfc.commands import STEPS, WORKFLOWS, StepDef, WorkflowDef, error_type_name
 from wfc.errors import NotSerializable, StepFailed, step_failure_class
 
@@ -34,18 +35,20 @@ _BIG_INT: Final = 1 << 2000
 _INF: Final = math.inf
 
 # Kinds drive the first pass. Order matters: kinds above _SEQ are tracked for identity.
-_LEAF, _BAD, _SEQ, _BYTEARRAY, _LIST, _DICT, _SET, _OBJ, _EXC = range(9)
+_LEAF, _BAD, _SEQ, _BYTEARRAY, _LIST, _DICT, _SET, _OBJ, _EXC, _CUSTOM = range(10)
 _Handler = Callable[["_Encoder", Any, "dict[str, Any] | None"], Any]
 
 
 class _Encoder:
-    __slots__ = ("exc_states", "ids", "seen", "shared")
+    __slots__ = ("custom", "exc_states", "ids", "open", "seen", "shared")
 
     def __init__(self) -> None:
         self.seen: set[int] = set()
         self.shared: set[int] = set()  # ids of tracked objects reachable more than once
         self.ids: dict[int, int] = {}  # object id -> $id, assigned at first emission
-        self.exc_states: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self.exc_states: dict[int, tuple[tuple[Any, ...], dict[str, Any], type[BaseException]]] = {}
+        self.custom: dict[int, Any] = {}  # object id -> what its codec's encode gave (called once per object)
+        self.open: set[int] = set()  # values of registered types being emitted (a $ref to one is a cycle)
 
     # Pass 1: find tracked objects reachable more than once. Objects visited are all reachable from the root, so
     # their ids stay unique for the whole encode.
@@ -72,9 +75,15 @@ class _Encoder:
             for _, x in obj_items(v, obj_info(t)):
                 self.scan(x)
         elif k == _EXC:
-            args, state = self.exc_state(v)
+            args, state, _ = self.exc_state(v)
             for x in (*args, *state.values()):
                 self.scan(x)
+        elif k == _CUSTOM:
+            try:
+                data = self.custom_data(v)
+            except Unsupported:
+                return  # raised again where the value is emitted, which knows its path
+            self.scan(data)
         elif k != _BYTEARRAY:
             for x in v:
                 if type(x) not in JSON_SCALARS:
@@ -98,17 +107,56 @@ class _Encoder:
         if _KIND[t] > _SEQ and id(v) in self.shared:
             n = self.ids.get(id(v))
             if n is not None:
+                if id(v) in self.open:  # decoding builds it from its data: that data cannot hold it already
+                    raise Unsupported(v, f"a {type_name(type(v))} cannot contain itself (its codec rebuilds it "
+                                      "from its data)")  # fmt: skip
                 return {"$ref": n}
             n = self.ids[id(v)] = len(self.ids) + 1
             return handler(self, v, {"$id": n})  # registered before the children: cycles emit $ref
         return handler(self, v, None)
 
-    def exc_state(self, e: BaseException) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """``args`` and the attributes of an exception (computed once, used by both passes)."""
-        state = self.exc_states.get(id(e))
-        if state is None:
-            state = self.exc_states[id(e)] = (e.args, exception_state(e))
-        return state
+    def custom_data(self, v: Any) -> Any:
+        """What the codec registered for ``type(v)`` encodes ``v`` as (computed once, used by both passes)."""
+        i = id(v)
+        data = self.custom.get(i, _NOT_YET)
+        if data is _NOT_YET:
+            try:
+                data = self.custom[i] = custom_data(v)
+            except Unsupported as exc:
+                self.custom[i] = _Failed(exc)
+                raise
+        elif type(data) is _Failed:
+            raise data.error
+        return data
+
+    def exc_state(self, e: BaseException) -> tuple[tuple[Any, ...], dict[str, Any], type[BaseException]]:
+        """``args``, the attributes and the class to store of an exception (computed once, used by both
+        passes). A class that cannot be created again from its ``args`` (an extension type whose ``__new__``
+        takes arguments of its own, such as pydantic's ``ValidationError``) is stored as its nearest builtin
+        base, with its text as the argument and a note saying so: still readable, raisable and caught as that."""
+        found = self.exc_states.get(id(e))
+        if found is None:
+            cls, args, state = type(e), e.args, exception_state(e)
+            if not _rebuildable(cls, args):
+                cls = next(b for b in cls.__mro__ if b.__module__ == "builtins")
+                args = (str(e),)
+                note = f"wfc: a {type_name(type(e))} cannot be rebuilt from stored data; stored as {cls.__qualname__}"
+                notes = state.get("__notes__")
+                state["__notes__"] = [*(notes if isinstance(notes, list) else []), note]
+            found = self.exc_states[id(e)] = (args, state, cls)
+        return found
+
+
+def _rebuildable(cls: type[BaseException], args: tuple[Any, ...]) -> bool:
+    """Whether decoding can create ``cls`` again (``cls.__new__(cls, *args)``, as ``_decode`` does)."""
+    owner = next((b for b in cls.__mro__ if "__new__" in vars(b)), BaseException)
+    if owner.__module__ == "builtins" or isinstance(vars(owner)["__new__"], staticmethod):
+        return True  # a builtin's, or one written in Python: taken as working, as it is in decoding
+    try:
+        cls.__new__(cls, *args)
+    except Exception:
+        return False
+    return True
 
 
 def exception_state(e: BaseException) -> dict[str, Any]:
@@ -144,6 +192,30 @@ def exception_state(e: BaseException) -> dict[str, Any]:
     return keep
 
 
+_NOT_YET: Final = object()
+
+
+class _Failed:
+    __slots__ = ("error",)
+
+    def __init__(self, error: Unsupported) -> None:
+        self.error = error
+
+
+def custom_data(v: Any) -> Any:
+    codec = _codecs.codec_of(type(v))
+    assert codec is not None
+    try:
+        data = codec.encode(v)
+    except Unsupported:
+        raise
+    except Exception as exc:
+        raise Unsupported(v, f"its codec could not encode it ({type(exc).__name__}: {exc})") from None
+    if type(data) is type(v):
+        raise Unsupported(v, f"its codec's encode returned a {type_name(type(v))} again, not data")
+    return data
+
+
 def _repr(x: object) -> str:
     try:
         text = repr(x)
@@ -172,6 +244,11 @@ def _encodable(v: Any, seen: set[int]) -> bool:
         return all(_encodable(x, seen) for _, x in obj_items(v, obj_info(t)))
     if k == _EXC:
         return all(_encodable(x, seen) for x in v.args)
+    if k == _CUSTOM:
+        try:
+            return _encodable(custom_data(v), seen)
+        except Unsupported:
+            return False
     return all(_encodable(x, seen) for x in v)
 
 
@@ -263,8 +340,7 @@ def _class_reference(cls: type) -> str | None:
     if class_kind(cls) is not None or cls.__module__ in CLASS_MODULES:
         return None
     return (
-        f"the class {type_name(cls)} cannot be persisted: only exception classes, enums, attrs classes, "
-        "dataclasses, NamedTuples and builtin types can"
+        f"the class {type_name(cls)} cannot be persisted: only {KINDS_TEXT} and builtin types can"
     )
 
 
@@ -301,12 +377,12 @@ def _e_obj(e: _Encoder, v: Any, head: dict[str, Any] | None) -> Any:
 
 
 def _e_exc(e: _Encoder, v: BaseException, head: dict[str, Any] | None) -> Any:
-    args, state = e.exc_state(v)
-    origin = _failure_origin(type(v)) if isinstance(v, StepFailed) else None
+    args, state, cls = e.exc_state(v)
+    origin = _failure_origin(cls) if isinstance(v, StepFailed) else None
     if origin is not None:
         out = _tagged(head, "$failed", error_type_name(origin))
     else:
-        out = _tagged(head, "$exc", persistable_name(type(v)))
+        out = _tagged(head, "$exc", persistable_name(cls))
     out["$args"] = _items(e, args, ".args[{}]".format)
     if state:
         attributes: dict[str, Any] = {}
@@ -329,6 +405,17 @@ def _failure_origin(cls: type) -> type[BaseException] | None:
     return None
 
 
+def _e_custom(e: _Encoder, v: Any, head: dict[str, Any] | None) -> Any:
+    out = _tagged(head, "$type", persistable_name(type(v)))
+    data = e.custom_data(v)
+    e.open.add(id(v))
+    try:
+        out["$data"] = data if type(data) in _FAST else e.enc(data)
+    finally:
+        e.open.discard(id(v))
+    return out
+
+
 def _e_enum(e: _Encoder, v: enum.Enum, head: dict[str, Any] | None) -> Any:
     cls = type(v)
     out = {"$enum": persistable_name(cls)}
@@ -340,13 +427,23 @@ def _e_enum(e: _Encoder, v: enum.Enum, head: dict[str, Any] | None) -> Any:
 
 
 def _e_when(e: _Encoder, v: dt.datetime | dt.time, head: dict[str, Any] | None) -> Any:
-    out: dict[str, Any] = {"$datetime" if type(v) is dt.datetime else "$time": datetime_to_str(v)}
+    tag = "$datetime" if type(v) is dt.datetime else "$time"
     tz = v.tzinfo
+    if tz is not None and type(tz) not in _ZONES and _codecs.codec_of(type(tz)) is not None:
+        # A time zone class with a codec (pydantic's TzInfo, a user's): the local time, and the zone by its codec.
+        out = {tag: v.replace(tzinfo=None).isoformat(), "$tzinfo": e.enc(tz)}
+        if v.fold:
+            out["$fold"] = 1
+        return out
+    out = {tag: datetime_to_str(v)}
     if type(tz) is dt.timezone and len(tz.__getinitargs__()) == 2:  # type: ignore[attr-defined]
         out["$tzname"] = tz.__getinitargs__()[1]  # type: ignore[attr-defined]
     if v.fold:
         out["$fold"] = 1
     return out
+
+
+_ZONES: Final = (dt.timezone, zoneinfo.ZoneInfo)
 
 
 def _e_timezone(e: _Encoder, v: dt.timezone, head: dict[str, Any] | None) -> Any:
@@ -426,6 +523,23 @@ def _e_bad(e: _Encoder, v: Any, head: dict[str, Any] | None) -> Any:
     raise Unsupported(v)
 
 
+_STATIC: Final = frozenset(_KIND)
+assert not set(_STATIC) - NATIVE_TYPES - {StepDef, WorkflowDef}, "keep _values.NATIVE_TYPES complete"
+
+
+def _reclassify() -> None:
+    """A type registered with a codec after its values were first met: classify the classes met so far again
+    (kind before handler, as in :func:`_kind`)."""
+    for t in list(_KIND):
+        if t not in _STATIC:
+            kind, handler = _classify(t)
+            _KIND[t] = kind
+            _HANDLERS[t] = handler
+
+
+_codecs.on_change(_reclassify)
+
+
 def _kind(t: type) -> int:
     """Classify a class not seen before (cached: classes are few, values many)."""
     kind, handler = _classify(t)
@@ -443,6 +557,8 @@ def _classify(t: type) -> tuple[int, _Handler]:
     if issubclass(t, type):  # a class object (type, or a metaclass: EnumType, ABCMeta...)
         return _LEAF, _e_class
     what = class_kind(t)
+    if what == "custom":
+        return _CUSTOM, _e_custom
     if what == "exc":
         return _EXC, _e_exc
     if what == "enum":
@@ -458,7 +574,8 @@ def _classify(t: type) -> tuple[int, _Handler]:
 
 _HINT: Final = (
     "persist plain data: None, bool, int, float, str, bytes, list, tuple, dict, set, datetime, Decimal, UUID, "
-    "enums, attrs classes and dataclasses; create files, connections, clients and the like inside steps"
+    "enums, attrs classes, dataclasses, pydantic models, or a class given a codec with "
+    "wfc.register_type(cls, encode=..., decode=...); create files, connections, clients and the like inside steps"
 )
 
 

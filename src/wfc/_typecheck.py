@@ -21,6 +21,7 @@ from typing import Annotated, Any, Final, Literal, TypeVar, Union, get_args, get
 
 import attrs
 
+from wfc import _codecs
 from wfc._classes import class_kind
 from wfc._converter import converter
 
@@ -47,6 +48,7 @@ class Mismatch(Exception):
 
 
 _CHECKERS: dict[Any, _Checker] = {}
+_codecs.on_change(_CHECKERS.clear)  # a class given a codec is checked (and structured) through it from now on
 
 
 def checker(hint: Any) -> _Checker:
@@ -313,6 +315,8 @@ def _class(cls: type) -> _Checker:
     if cls in _NUMBERS:
         return _exact_check(lambda v: isinstance(v, _NUMBERS[cls]), name)
     kind = class_kind(cls)
+    if kind == "custom":
+        return _custom(cls)
     if kind == "obj":
         return _record(cls)
     if kind == "ntuple":
@@ -331,6 +335,24 @@ def _class(cls: type) -> _Checker:
 
         return parse
     return _exact_check(lambda v: isinstance(v, cls), name)
+
+
+def _custom(cls: type) -> _Checker:
+    """A class with a codec: an instance fits; other data is given to the codec's decode (a dict for a pydantic
+    model is validated into it), whose error, if any, is the mismatch."""
+    name = cls.__qualname__
+
+    def check(value: Any) -> Any:
+        if isinstance(value, cls):
+            return value
+        codec = _codecs.codec_of(cls)
+        assert codec is not None
+        try:
+            return codec.decode(cls, value)
+        except Exception as exc:
+            raise Mismatch(name, value, f"cannot build {name} from {_type_label(value)}: {exc}") from None
+
+    return check
 
 
 @attrs.frozen

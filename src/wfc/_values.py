@@ -17,7 +17,13 @@ The tag format is documented in ``wfc.convert``'s docstring. Invariants the enco
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
+import decimal
+import fractions
 import reprlib
+import uuid
+import zoneinfo
 from typing import Final
 
 from wfc.errors import InternalError, WorkflowRuntimeError
@@ -28,6 +34,14 @@ JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 # Classes whose *objects* data may name (``$class``; referred to, never built, by decoding): the rebuildable kinds,
 # and the classes of these standard modules.
 CLASS_MODULES: Final = frozenset({"builtins", "collections", "datetime", "decimal", "fractions", "uuid", "zoneinfo"})
+# The types the codec persists by itself (exactly these classes; a subclass is not one of them): they cannot be
+# given a codec of their own.
+NATIVE_TYPES: Final = frozenset({
+    type(None), bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset, range, type,
+    collections.Counter, collections.OrderedDict, collections.defaultdict, collections.deque,
+    dt.datetime, dt.date, dt.time, dt.timedelta, dt.timezone, zoneinfo.ZoneInfo,
+    decimal.Decimal, uuid.UUID, fractions.Fraction,
+})  # fmt: skip
 
 
 class UnknownType(WorkflowRuntimeError):

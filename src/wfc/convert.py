@@ -30,6 +30,8 @@ object whose keys all start with ``$``, the tag naming its kind::
     {"$enum": "pkg.mod.Color", "$name": "RED"}     ("$value": v instead of "$name" for composite flags)
     {"$obj": "pkg.mod.Order", "$fields": {"id": 1, ...}}     attrs classes and dataclasses
     {"$ntuple": "pkg.mod.Point", "$items": [1, 2]}
+    {"$type": "pkg.mod.Money", "$data": ...}     a class with a codec (wfc.register_type; pydantic, msgspec)
+    {"$datetime": "2024-03-01T10:00:00", "$tzinfo": {"$type": ...}}     a time zone class with a codec
     {"$exc": "ValueError" | "pkg.mod.MyError", "$args": [...], "$attrs": {...}}
     {"$failed": "ValueError", "$args": [...], "$attrs": {"type_name": ..., "step": ..., ...}}
     {"$step": "pkg.mod:charge"}  {"$workflow": "pkg.mod:order_flow"}          by registry key, never by code
@@ -51,15 +53,20 @@ and a note on the exception says so. Their ``__cause__``/``__context__``/traceba
 (:func:`wfc.errors.step_failure`) come back as the same combined class; if the original exception type is not
 known, as a plain :class:`~wfc.errors.StepFailed` with the same fields.
 
+**Codecs** (``_codecs``): a class given ``encode``/``decode`` by :func:`register_type` (or covered by a family
+codec, ``subclasses=True``: pydantic models and ``msgspec.Struct`` classes, registered once their library is imported)
+is ``$type`` with what ``encode`` gave, itself encoded; decoding gives the decoded data to ``decode``. Its values
+carry identity (``$id``), but the data cannot contain the value itself. ``docs/values.md`` documents it.
+
 **Security**: decoding never imports a module. A class named in data is looked up among classes given to
 :func:`register_type`, error types given to ``wfc.register_error`` and modules already in ``sys.modules``, and
-must be an attrs class, dataclass, Enum, NamedTuple or exception class to be rebuilt (a ``$class`` reference may
+must be an attrs class, dataclass, Enum, NamedTuple, exception class or a class with a codec to be rebuilt (a ``$class`` reference may
 also name a class of ``builtins``, ``collections``, ``datetime``... — never a function, so a ``defaultdict``'s
 factory is always a class); anything else raises :class:`UnknownType` (``WFC404``). Values that cannot be persisted raise :class:`wfc.errors.NotSerializable` (``WFC401``) naming the
 path (``$.orders[2].customer``, ``variable 'f'``).
 
 Implementation: ``_encode`` and ``_decode`` (the dynamic codec; the invariants between them in ``_values``),
-``_classes`` (naming, registering and finding classes), ``_datetimes`` (the text form of datetimes),
+``_classes`` (naming, registering and finding classes), ``_codecs`` (users' codecs; ``_pydantic``, ``_msgspec``), ``_datetimes`` (the text form of datetimes),
 ``_converter`` (the cattrs converter and its hooks) and ``_typecheck`` (checking values against type hints).
 """
 

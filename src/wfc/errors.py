@@ -192,8 +192,10 @@ def step_failure_class(exc_type: type[BaseException] | None) -> type[StepFailed]
         try:
             made = type(exc_type.__name__, (exc_type, StepFailed), {"__module__": exc_type.__module__})
         except TypeError:
-            # A type whose instance layout cannot be combined: it is still caught by `except wfc.StepFailed`.
-            made = StepFailed
+            # A type whose instance layout cannot be combined (an extension type, such as pydantic's
+            # ValidationError): caught as its nearest base that can be, e.g. `except ValueError`.
+            base = next((b for b in exc_type.__mro__[1:] if issubclass(b, Exception)), None)
+            made = step_failure_class(base) if base is not None and base is not Exception else StepFailed
         else:
             made.__qualname__ = exc_type.__qualname__
         cls = _failure_classes[exc_type] = made
@@ -224,7 +226,15 @@ def step_failure(
             exc = cls.__new__(cls, *args)
             exc.args = args
     else:
-        exc = cls.__new__(cls, *args)
+        try:
+            exc = cls.__new__(cls, *args)
+        except Exception:
+            # An extension type whose __new__ takes arguments of its own (pydantic's ValidationError): raised as
+            # its nearest builtin base (caught by `except ValueError` and `except wfc.StepFailed`).
+            base = next(b for b in cls.__mro__ if b.__module__ == "builtins")
+            builtin = base if issubclass(base, Exception) and base is not Exception else None
+            return step_failure(builtin, (message,), type_name=type_name, message=message, step=step,
+                                attempts=attempts, attributes=attributes)  # fmt: skip
         exc.args = args
     for name, value in (attributes or {}).items():
         # object.__setattr__: also the slots of builtin exceptions (OSError.filename); an instance attribute named

@@ -130,3 +130,27 @@ def start_and_read(rt: wfc.Runtime) -> None:
 def steps_keep_their_functions() -> None:
     assert_type(charge.fn("o", 1), Any)  # the undecorated function, for unit tests
     assert_type(charge.name, str)
+
+
+class Money:
+    def __init__(self, cents: int) -> None:
+        self.cents = cents
+
+
+class Temperature:
+    def __init__(self, degrees: float) -> None:
+        self.degrees = degrees
+
+
+def codecs() -> None:
+    money = wfc.register_type(Money, encode=lambda m: m.cents, decode=lambda data: Money(int(data)), name="x.Money")
+    assert_type(money, type[Money])
+    assert_type(wfc.register_type(Receipt), type[Receipt])  # a name only (here: the default)
+
+    def build(cls: type[Temperature], data: Any) -> Temperature:
+        return cls(float(data))
+
+    family = wfc.register_type(Temperature, encode=lambda t: t.degrees, decode=build, subclasses=True)
+    assert_type(family, type[Temperature])
+    wfc.register_type(Money, encode=lambda m: m.degrees, decode=Money)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue,reportUnknownMemberType,reportUnknownLambdaType]
+    wfc.register_type(Money, encode=str)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]

@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 DOC_EXAMPLES = ["README.md", "docs/client.md"]
 # Example files the docs embed (python-workflows.md: tour.py; ir.md: ir_example.py; testing.md: testing_suite).
 EXAMPLES = ["examples/tour.py", "examples/orders.py", "examples/ir_example.py", "examples/testing_suite/shop.py",
-            "examples/testing_suite/test_shop.py"]
+            "examples/testing_suite/test_shop.py", "examples/values.py"]
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:

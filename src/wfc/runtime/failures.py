@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from wfc import commands
+from wfc import _codecs, commands
 from wfc._encode import exception_state
 from wfc.errors import StepFailed, WfcError, step_failure
 from wfc.runtime import tracebacks
@@ -42,6 +42,8 @@ def resolve_error_type(type_name: str) -> type[BaseException] | None:
             return cls
         return None
     registered = commands.ERRORS.get(type_name)
+    if registered is None and _codecs.install_integrations():  # pydantic's ValidationError, once it is imported
+        registered = commands.ERRORS.get(type_name)
     if registered is not None:
         return registered
     import wfc.errors as errors_module
