@@ -51,8 +51,8 @@ def test_a_transition_costs_the_same_statements_at_step_10_and_step_500(tmp_path
         rt.run_until_complete(wid)
         rt.store.conn.set_trace_callback(None)
     # a steady-state transition: BEGIN, UPDATE (the result), INSERT (the next step), COMMIT; every 16th cycle also
-    # looks for other work (a claim, and savepoints around each transition)
-    assert set(counts[5:590]) <= {4, 7}
+    # looks for other work (a claim; no savepoints: a cycle runs guarded only after an unguarded pass broke)
+    assert set(counts[5:590]) <= {4, 5}
     assert sum(counts[10:106]) == sum(counts[490:586])
 
 
@@ -243,6 +243,39 @@ def test_transaction_steps_are_retried_on_database_conflicts(ledger_rt: wfc.Runt
     finally:
         object.__setattr__(flows.record, "fn", original)
     assert calls["n"] == 3 and ledger(rt) == [("r", 1)]
+
+
+def test_a_broken_transition_rolls_back_its_cycle_and_blocks_only_its_instance(ledger_rt: wfc.Runtime) -> None:
+    """A cycle runs its transitions without savepoints first; when one breaks (here: a cursor that does not decode),
+    nothing of that pass is kept, and the cycle runs again with each transition in its own savepoint: the others,
+    transactional steps included, take effect exactly once, and only the broken instance is blocked."""
+    rt = ledger_rt
+    waiting = [rt.start(flows.approval) for _ in range(4)]
+    broken = rt.start(flows.approval)
+    rt.run_until_idle()
+    inst = rt.store.get_instance(broken)
+    assert inst is not None
+    (row,) = rt.store.current(inst.n)
+    with rt.db() as db:
+        db.execute(
+            "UPDATE history SET snapshot = '{not json' WHERE instance = ? AND seq = ? AND pos = ?", row.key
+        )
+    ledgers = [rt.start(flows.ledger, f"k{i}") for i in range(3)]
+    for i, wid in enumerate([*waiting, broken]):
+        rt.send_event(wid, "approved", i)
+    statements: list[str] = []
+    rt.store.conn.set_trace_callback(statements.append)
+    rt.run_until_idle()
+    rt.store.conn.set_trace_callback(None)
+    assert "ROLLBACK" in statements  # the unguarded pass broke and was undone
+    assert [rt.result(w) for w in waiting] == [0, 1, 2, 3]
+    assert sorted(rt.result(w) for w in ledgers) == [1, 2, 3]
+    assert sorted(ledger(rt)) == [("k0", 1), ("k1", 1), ("k2", 1)]
+    for wid in waiting + ledgers:
+        records = rt.history(wid)
+        assert len(records) == len({(r.seq, r.path) for r in records})  # no transition recorded twice
+    status = rt.status(broken)
+    assert status.blocked and not status.finished, status
 
 
 # ---- G4: durable timers; sleeping costs a row -------------------------------------------------------------------

@@ -8,8 +8,9 @@ run outside the transaction. With many workflows in flight, one commit carries m
 
 A transition loads the cursor from the one row it resolves (the first row of its suspension: state id, encoded
 live variables, command shape), runs the machine to the next suspension or the end, and writes the rows of the new
-suspension. It never reads the rest of the history. Each transition runs in a savepoint: a broken one (a bug, a
-class this process cannot decode) blocks only its instance, with the reason in its status.
+suspension. It never reads the rest of the history. A broken transition (a bug, a class this process cannot
+decode) blocks only its instance, with the reason in its status: a cycle first runs its transitions without
+savepoints (they cost two round trips each), and only when one breaks runs again with each in a savepoint.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class Engine(Intake):
         self.clock = clock
         self._logs: list[TransitionContext] = []
         self.claimed = 0
+        self._guard = True  # transitions in savepoints of their own (cycle: the second, guarded pass)
         self.unpark = False  # set by the runtime when it first runs work: retry blocked instances then
 
     # ---- a cycle ------------------------------------------------------------------------------------------------
@@ -101,16 +103,17 @@ class Engine(Intake):
         self.claimed = 0
         if not results and (claim <= 0 or (not self.unpark and not self.store.has_due(now))):
             return []  # nothing to do: no write transaction (an idle worker never takes the write lock)
-        if len(results) == 1 and claim <= 0:
-            # One transition: no savepoint. If it breaks, the whole transaction rolls back and the cycle runs again
-            # with each transition guarded.
-            try:
-                return self._cycle(results, 0, capacity, now, guard=False)
-            except StoreError:
+        # First without savepoints: a savepoint and its release are two round trips per transition (on PostgreSQL
+        # half of a transition's statements), and transitions almost never break. If one does, the whole
+        # transaction rolls back (nothing of it was committed, leased or logged) and the cycle runs again with each
+        # transition in a savepoint of its own, so that the broken one blocks only its instance.
+        try:
+            return self._cycle(results, claim, capacity, now, guard=False)
+        except StoreError:
+            raise
+        except BaseException as exc:  # the guarded cycle below decides what becomes of the instance
+            if isinstance(exc, budget.Interrupted) and budget.interrupt_requested():
                 raise
-            except BaseException as exc:  # the guarded cycle below decides what becomes of the instance
-                if isinstance(exc, budget.Interrupted) and budget.interrupt_requested():
-                    raise
         return self._cycle(results, claim, capacity, now, guard=True)
 
     def _cycle(
@@ -120,6 +123,7 @@ class Engine(Intake):
         self.capacity = capacity
         self._logs = []
         self.now = now
+        self._guard = guard
         budget.use(self.limits)
         try:
             with self.store.transaction():
@@ -129,10 +133,7 @@ class Engine(Intake):
                     self.store.unpark(now)
                     self.unpark = False
                 for r in results:
-                    if guard:
-                        self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
-                    else:
-                        self._complete(r, None)
+                    self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
                 if claim > 0:
                     rows = self.store.claim(self.owner, now, claim)
                     self.claimed = len(rows)
@@ -148,6 +149,9 @@ class Engine(Intake):
         return self.out
 
     def _guarded(self, inst: InstanceRow, leaf: LeafRow, fn: Callable[[BaseException | None], None]) -> None:
+        if not self._guard:
+            fn(None)  # the optimistic pass (see cycle): whatever it raises rolls the whole cycle back
+            return
         redo: BaseException | None = None
         logs = len(self._logs)
         out = len(self.out)
