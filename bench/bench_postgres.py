@@ -9,7 +9,8 @@ its own (``bench_*``), dropped afterwards.
 * steps: one workflow of 1,000 sequential steps, and in the same run (interleaved rounds) the raw psycopg rate of
   the same minimal durable work: one transaction with one INSERT and one UPDATE; the ratio (target >= 0.40).
 * scale: 1,000 workflows x 10 steps taken up by 1, 2 and 4 worker processes (``wfc worker``-like, in
-  subprocesses): workflows/s, transitions per commit (group commit), the scaling from 1 to 2 processes.
+  subprocesses): workflows/s, transitions per commit (group commit: the 11,000 transitions over the commits that
+  wrote, counted by each worker from its store's statement trace), the scaling from 1 to 2 processes.
 * latency: an idle worker in another process; the time from ``start()`` returning to the first step starting
   (``LISTEN/NOTIFY``, no table polling), p50 and p90 of 200 starts (target p50 < 20 ms).
 """
@@ -21,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -107,19 +109,43 @@ def start_worker(url: str, concurrency: int = 25) -> subprocess.Popen[str]:
     )
 
 
+class WriteCounter:
+    """Counts the transactions of this process that wrote (the commits the server flushes), from the store's
+    statement trace: a transaction begins with ``BEGIN``; it wrote if any of its statements inserts, updates,
+    deletes or locks rows (a row lock is written to the row too). Read-only statements and transactions are not
+    counted — ``pg_stat_database.xact_commit`` counts them, and counts every other client of the server."""
+
+    _WRITES = ("INSERT", "UPDATE", "DELETE")
+
+    def __init__(self) -> None:
+        self.commits = 0
+        self._local = threading.local()
+
+    def __call__(self, sql: str) -> None:
+        local = self._local
+        head = sql.lstrip()[:6].upper()
+        if head == "BEGIN":
+            self.commits += getattr(local, "wrote", False)
+            local.wrote = False
+        elif not getattr(local, "wrote", False) and (
+            head in self._WRITES or "FOR UPDATE" in sql or (head == "WITH L" and "UPDATE" in sql)
+        ):
+            local.wrote = True
+
+    def total(self) -> int:
+        """Commits so far (the current transaction of this thread counted once it wrote)."""
+        return self.commits + getattr(self._local, "wrote", False)
+
+
 def run_worker(url: str, concurrency: str) -> None:
+    """A worker process. Prints ``ready <commits>`` when it serves, and ``commits <n>`` when it stops (SIGTERM)."""
     with wfc.Runtime(url) as rt:
+        counter = WriteCounter()
+        rt.store.trace(counter)
         w = rt.worker(concurrency=int(concurrency))
-        print("ready", flush=True)
+        print("ready", counter.total(), flush=True)
         w.run()
-
-
-def commits() -> int:
-    import psycopg
-
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        row = conn.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").fetchone()
-    return int(row[0]) if row else 0
+        print("commits", counter.total(), flush=True)
 
 
 def _completed(url: str, schema: str) -> int:
@@ -137,22 +163,29 @@ def scale_run(processes: int, workflows: int = 1000, steps: int = 10) -> dict[st
             for _ in range(workflows):
                 rt.start(scale_flows.chain, steps)
         workers = [start_worker(url) for _ in range(processes)]
+        before = 0
         for w in workers:
-            assert w.stdout is not None and w.stdout.readline().strip() == "ready"
-        before = commits()
+            assert w.stdout is not None
+            word, n = w.stdout.readline().split()
+            assert word == "ready"
+            before += int(n)
         t = time.perf_counter()
         while _completed(url, schema) < workflows:
             time.sleep(0.02)
         elapsed = time.perf_counter() - t
-        after = commits()
+        after = 0
         for w in workers:
             w.terminate()
         for w in workers:
-            w.wait(30)
-        transitions = workflows * (steps + 1)
+            out, _ = w.communicate(timeout=60)
+            word, n = out.split()[-2:]
+            assert word == "commits", out
+            after += int(n)
+        transitions = workflows * (steps + 1)  # the start, and one per step (the last one ends the workflow)
         return {
             "workflows_per_s": workflows / elapsed,
             "seconds": elapsed,
+            "commits": after - before,
             "transitions_per_commit": transitions / max(1, after - before),
         }
     finally:
@@ -165,7 +198,8 @@ def bench_scale() -> dict[str, object]:
         r = scale_run(processes)
         out[str(processes)] = r
         print(f"scale: {processes} worker process(es): {r['workflows_per_s']:,.0f} workflows/s "
-              f"({r['seconds']:.1f} s), {r['transitions_per_commit']:.1f} transitions per commit")  # fmt: skip
+              f"({r['seconds']:.1f} s), {r['commits']:,.0f} commits that wrote, "
+              f"{r['transitions_per_commit']:.1f} transitions per commit")  # fmt: skip
     one, two = out["1"], out["2"]
     assert isinstance(one, dict) and isinstance(two, dict)
     out["scaling_1_to_2"] = two["workflows_per_s"] / one["workflows_per_s"]
@@ -179,7 +213,7 @@ def bench_latency(n: int = 200) -> dict[str, float]:
         with wfc.Runtime(url) as rt:
             rt.run_until_complete(rt.start(scale_flows.stamped))  # the schema, compiled tables
             worker = start_worker(url)
-            assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+            assert worker.stdout is not None and worker.stdout.readline().startswith("ready")
             time.sleep(0.5)
             delays = []
             for _ in range(n):
