@@ -162,17 +162,23 @@ def scale_run(processes: int, workflows: int = 1000, steps: int = 10) -> dict[st
         with wfc.Runtime(url) as rt:
             for _ in range(workflows):
                 rt.start(scale_flows.chain, steps)
-        workers = [start_worker(url) for _ in range(processes)]
+        app = f"wfc_bench_{schema}"
+        workers = [start_worker(f"{url}&application_name={app}") for _ in range(processes)]
         before = 0
         for w in workers:
             assert w.stdout is not None
             word, n = w.stdout.readline().split()
             assert word == "ready"
             before += int(n)
+        cpu0 = [_cpu(w.pid) for w in workers]
+        server0, busy0 = _backends(app), _machine()
         t = time.perf_counter()
         while _completed(url, schema) < workflows:
             time.sleep(0.02)
         elapsed = time.perf_counter() - t
+        worker_cpu = sum(_cpu(w.pid) - c for w, c in zip(workers, cpu0, strict=True))
+        server_cpu = sum(c - server0.get(pid, 0.0) for pid, c in _backends(app).items())
+        busy1 = _machine()
         after = 0
         for w in workers:
             w.terminate()
@@ -187,9 +193,37 @@ def scale_run(processes: int, workflows: int = 1000, steps: int = 10) -> dict[st
             "seconds": elapsed,
             "commits": after - before,
             "transitions_per_commit": transitions / max(1, after - before),
+            "worker_cpu_us_per_transition": worker_cpu / transitions * 1e6,
+            "server_cpu_us_per_transition": server_cpu / transitions * 1e6,
+            "machine_busy": (busy1[0] - busy0[0]) / max(1e-9, busy1[1] - busy0[1]),
         }
     finally:
         drop(schema)
+
+
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends(app: str) -> dict[int, float]:
+    """CPU seconds of each server process serving connections named ``app`` (the workers' ``application_name``)."""
+    import psycopg
+
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (app,))]
+    return {pid: _cpu(pid) for pid in pids}
+
+
+def _machine() -> tuple[float, float]:
+    """(busy, total) CPU time of the machine so far, all cores (from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return float(sum(values) - idle), float(sum(values))
 
 
 def bench_scale() -> dict[str, object]:
@@ -199,7 +233,9 @@ def bench_scale() -> dict[str, object]:
         out[str(processes)] = r
         print(f"scale: {processes} worker process(es): {r['workflows_per_s']:,.0f} workflows/s "
               f"({r['seconds']:.1f} s), {r['commits']:,.0f} commits that wrote, "
-              f"{r['transitions_per_commit']:.1f} transitions per commit")  # fmt: skip
+              f"{r['transitions_per_commit']:.1f} transitions per commit; CPU per transition: workers "
+              f"{r['worker_cpu_us_per_transition']:,.0f} us, their PostgreSQL backends "
+              f"{r['server_cpu_us_per_transition']:,.0f} us; machine {r['machine_busy']:.0%} busy")  # fmt: skip
     one, two = out["1"], out["2"]
     assert isinstance(one, dict) and isinstance(two, dict)
     out["scaling_1_to_2"] = two["workflows_per_s"] / one["workflows_per_s"]
