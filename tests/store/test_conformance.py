@@ -391,13 +391,13 @@ def _plans(store: Any, kind: str) -> dict[str, str]:
             text = sqlite_store._CLAIM if sql is None else sql.replace("{s}", "")
             out[name] = str(store.conn.execute("EXPLAIN QUERY PLAN " + text, params[name]).fetchall())
         return out
-    from wfc.runtime.store.postgres import store as pg_store
+    from wfc.runtime.store.common import CLAIM
 
     with store.transaction():
         db = store.handle()
         db.execute("SET LOCAL enable_seqscan = off")
         for name, sql in queries.items():
-            text = store.q(pg_store.CLAIM if sql is None else sql).replace("?", "%s")
+            text = store.q(CLAIM if sql is None else sql)
             out[name] = "\n".join(r[0] for r in db.execute("EXPLAIN " + text, params[name]).fetchall())
     return out
 

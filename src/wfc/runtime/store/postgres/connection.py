@@ -21,6 +21,7 @@ import psycopg_pool
 
 from wfc.runtime.dburl import redact
 from wfc.runtime.errors import ConfigError, StoreConflict, StoreError, StoreUnavailable
+from wfc.runtime.store.common import HandleBase
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 OPTIONS = ("schema", "pool_size")
@@ -132,7 +133,7 @@ def store_error(exc: BaseException, what: str, url: str = "") -> StoreError:
     return StoreError(f"{what}: database error: {text}", code="WFC427", hint="see the server's log")
 
 
-class TransactionHandle:
+class TransactionHandle(HandleBase):
     """The database handle a ``@wfc.transaction`` step receives on PostgreSQL: the store's connection, inside the
     transaction that also advances the workflow. Placeholders are psycopg's (``%s``, ``%(name)s``): check
     ``handle.paramstyle`` (``"format"`` here, ``"qmark"`` on SQLite) to write SQL for both stores. It cannot
@@ -159,19 +160,3 @@ class TransactionHandle:
     def connection(self) -> psycopg.Connection[Any]:
         """The psycopg connection itself (for ``copy`` and the like; do not commit on it)."""
         return self._current()  # type: ignore[no-any-return]
-
-    def _refuse(self, what: str) -> None:
-        raise StoreError(
-            f"a @wfc.transaction step cannot call {what}()",
-            code="WFC426",
-            hint="its writes commit together with the workflow's advance; raise an exception to roll them back",
-        )
-
-    def commit(self) -> None:
-        self._refuse("commit")
-
-    def rollback(self) -> None:
-        self._refuse("rollback")
-
-    def close(self) -> None:
-        self._refuse("close")

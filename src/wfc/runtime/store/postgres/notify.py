@@ -9,23 +9,22 @@ away is lost, so they look at the table again).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 import psycopg
+
+from wfc.runtime.store.subscribers import Subscribers
 
 log = logging.getLogger("wfc.runtime")
 
 
-class Listener:
+class Listener(Subscribers):
     def __init__(self, conninfo: str, channel: str) -> None:
+        super().__init__()
         self.conninfo = conninfo
         self.channel = channel
-        self._callbacks: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
@@ -33,28 +32,9 @@ class Listener:
         self.thread.start()
         self._ready.wait(5.0)  # normally connected at once; without a server, subscribers poll meanwhile
 
-    def add(self, callback: Callable[[], None]) -> Callable[[], None]:
-        with self._lock:
-            self._callbacks.append(callback)
-
-        def remove() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._callbacks.remove(callback)
-
-        return remove
-
     def stop(self) -> None:
         self._stop.set()
         self.thread.join(3.0)
-
-    def _fire(self) -> None:
-        with self._lock:
-            callbacks = list(self._callbacks)
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:  # a subscriber's bug must not stop the wake-ups of the others
-                log.exception("a wake-up subscriber failed")
 
     def _run(self) -> None:
         delay = 0.05
@@ -65,13 +45,13 @@ class Listener:
                     conn.execute(f"LISTEN {self.channel}")
                     self._ready.set()
                     if not first:
-                        self._fire()  # notifications sent while we were away are lost: look again
+                        self.fire()  # notifications sent while we were away are lost: look again
                     first = False
                     delay = 0.05
                     while not self._stop.is_set():
                         # notifies(timeout=) returns after the timeout so that stop() is seen
                         for _n in conn.notifies(timeout=0.5):
-                            self._fire()
+                            self.fire()
             except psycopg.Error as exc:
                 self._ready.set()
                 if self._stop.is_set():

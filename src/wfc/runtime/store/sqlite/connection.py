@@ -9,6 +9,7 @@ from typing import Any
 
 from wfc.runtime.dburl import redact
 from wfc.runtime.errors import ConfigError, DatabaseDamaged, StoreConflict, StoreError, StoreUnavailable
+from wfc.runtime.store.common import HandleBase
 
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
@@ -81,7 +82,7 @@ def store_error(exc: sqlite3.Error, what: str) -> StoreError:
     )
 
 
-class TransactionHandle:
+class TransactionHandle(HandleBase):
     """The database handle a ``@wfc.transaction`` step receives: the store's own connection, inside the
     transaction that also advances the workflow. Placeholders are sqlite3's (``?``, ``:name``): check
     ``handle.paramstyle`` (``"qmark"`` here, ``"format"`` on PostgreSQL) to write SQL for both stores. It cannot
@@ -102,21 +103,5 @@ class TransactionHandle:
     def cursor(self) -> sqlite3.Cursor:
         return self._conn.cursor()
 
-    def _refuse(self, what: str) -> None:
-        raise StoreError(
-            f"a @wfc.transaction step cannot call {what}()",
-            code="WFC426",
-            hint="its writes commit together with the workflow's advance; raise an exception to roll them back",
-        )
-
-    def commit(self) -> None:
-        self._refuse("commit")
-
-    def rollback(self) -> None:
-        self._refuse("rollback")
-
     def executescript(self, script: str) -> None:  # it would COMMIT first
         self._refuse("executescript")
-
-    def close(self) -> None:
-        self._refuse("close")

@@ -9,6 +9,7 @@ import sqlite3
 import sqlite_utils
 
 from wfc.runtime.errors import ConfigError
+from wfc.runtime.store.common import history_ddl
 
 SCHEMA_VERSION = 3
 
@@ -41,35 +42,7 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
     # History is clustered by (instance, seq, pos): an instance's rows are one range of the table, so reading them
     # needs no secondary index (one index less to maintain on every step). sqlite-utils cannot declare WITHOUT ROWID.
-    db.execute(
-        """CREATE TABLE IF NOT EXISTS history (
-            instance INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            pos INTEGER NOT NULL,
-            path TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            name TEXT,
-            status INTEGER NOT NULL,
-            step TEXT,
-            args TEXT,
-            kwargs TEXT,
-            retry TEXT,
-            result TEXT,
-            error TEXT,
-            attempts INTEGER,
-            ready_at REAL,
-            lease_owner TEXT,
-            lease_until REAL,
-            scheduled_at REAL,
-            started_at REAL,
-            finished_at REAL,
-            state_id TEXT,
-            snapshot TEXT,
-            shape TEXT,
-            blocked TEXT,
-            PRIMARY KEY (instance, seq, pos)
-        ) WITHOUT ROWID"""
-    )
+    db.execute(history_ddl({"key": "INTEGER", "small": "INTEGER", "real": "REAL"}, " WITHOUT ROWID"))
     db.table("events").create(
         {
             "id": int,

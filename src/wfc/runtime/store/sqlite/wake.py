@@ -19,8 +19,9 @@ import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
 from pathlib import Path
+
+from wfc.runtime.store.subscribers import Subscribers
 
 log = logging.getLogger("wfc.runtime")
 
@@ -75,13 +76,12 @@ class Waker:
                 self._sock = None
 
 
-class Listener:
+class Listener(Subscribers):
     """One socket per process and database; calls its subscribers on every datagram."""
 
     def __init__(self, db_path: str, waker: Waker) -> None:
+        super().__init__()
         self.dir = wake_dir(db_path)
-        self._callbacks: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self.dir.mkdir(mode=0o700, exist_ok=True)
         self.path = str(self.dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.sock")
@@ -91,16 +91,6 @@ class Listener:
         waker.own = self.path
         self.thread = threading.Thread(target=self._run, name="wfc-wake", daemon=True)
         self.thread.start()
-
-    def add(self, callback: Callable[[], None]) -> Callable[[], None]:
-        with self._lock:
-            self._callbacks.append(callback)
-
-        def remove() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._callbacks.remove(callback)
-
-        return remove
 
     def stop(self) -> None:
         self._stop.set()
@@ -118,10 +108,4 @@ class Listener:
                 continue
             except OSError:
                 return
-            with self._lock:
-                callbacks = list(self._callbacks)
-            for callback in callbacks:
-                try:
-                    callback()
-                except Exception:
-                    log.exception("a wake-up subscriber failed")
+            self.fire()
