@@ -68,8 +68,9 @@ class Seconds(click.ParamType):  # type: ignore[type-arg]
 
     name = "seconds"
 
-    def __init__(self, maximum: float = 100 * 366 * 86400) -> None:
+    def __init__(self, maximum: float = 100 * 366 * 86400, minimum: float = 0.0) -> None:
         self.maximum = maximum
+        self.minimum = minimum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -79,12 +80,15 @@ class Seconds(click.ParamType):  # type: ignore[type-arg]
                 seconds = float(str(value))
             except ValueError:
                 self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not 0 <= seconds <= self.maximum:  # false for nan
-            self.fail(f"{value!r} is not a number of seconds from 0 to {self.maximum:g}", param, ctx)
+        if not self.minimum <= seconds <= self.maximum:  # false for nan
+            self.fail(f"{value!r} is not a number of seconds from {self.minimum:g} to {self.maximum:g}", param, ctx)
         return seconds
 
 
 SECONDS = Seconds()
+# A worker's lease: below a second its heartbeats (every lease / 3) become a write load and a short pause (a GC, a
+# busy machine) hands its steps to another worker; above a day a dead machine's steps wait a day.
+LEASE_SECONDS = Seconds(minimum=1.0, maximum=86400.0)
 
 
 def allow_imports_option(fn: F) -> F:

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wfc.cli.common import (
+    LEASE_SECONDS,
     SECONDS,
     CliError,
     db_option,
@@ -150,6 +151,10 @@ def worker_logging(level_name: str, fmt: str) -> Iterator[None]:
 @parallelism_options
 @click.option("--grace", type=SECONDS, default=30.0, show_default=True,
               help="Seconds the first SIGTERM/SIGINT waits for running steps before stopping.")  # fmt: skip
+@click.option("--lease", type=LEASE_SECONDS, default=30.0, show_default=True, envvar="WFC_LEASE",
+              help="Seconds a step this worker claimed stays reserved to it without a heartbeat (it heartbeats "
+              "every lease/3): if it dies or stalls, other workers take its steps within this time. 1 to 86400. "
+              "Env: WFC_LEASE.")  # fmt: skip
 @click.option("--log-level", type=click.Choice(_LEVELS, case_sensitive=False), default="info", show_default=True,
               help="The least severe log records shown (--debug: debug).")  # fmt: skip
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -163,6 +168,7 @@ def worker(
     concurrency: int | None,
     max_parallelism: int,
     grace: float,
+    lease: float,
     log_level: str,
     log_format: str,
     db_url: str,
@@ -173,7 +179,8 @@ def worker(
     Imports each --app module (which defines or imports the workflows and steps),
     then claims due work from the --db database (instances started by `wfc start`,
     by other processes or by the workflows themselves) with leases, so any number of
-    workers can share one database. The first SIGTERM or Ctrl-C stops claiming and
+    workers can share one database; one that dies or stalls loses its steps to the
+    others after at most --lease seconds. The first SIGTERM or Ctrl-C stops claiming and
     waits up to --grace seconds for running steps; a second one stops at once (their
     leases are released and the steps run again elsewhere). Logs go to stderr (step
     failures, retries, workflow failures and work it cannot serve, each with its
@@ -186,6 +193,7 @@ def worker(
       wfc worker --app myapp.workflows --db sqlite:///app.db --max-parallelism 50
       wfc worker --app examples/orders.py --db sqlite:///wfc.db
       wfc worker --app myapp.workflows --log-level warning --log-format json
+      WFC_DB=postgresql://app@db/app wfc worker --app myapp.workflows --lease 10
     """
     served: list[str] = []
     for app in apps:
@@ -195,11 +203,12 @@ def worker(
     if not served:
         raise CliError(f"{', '.join(apps)} defines no workflow",
                        hint="give the module that defines them (@wfc.workflow), or one that imports them")  # fmt: skip
-    with worker_logging(log_level, log_format), open_runtime(db_url, max_parallelism=max_parallelism) as rt:
+    runtime = open_runtime(db_url, max_parallelism=max_parallelism, lease=lease)
+    with worker_logging(log_level, log_format), runtime as rt:
         w = rt.worker(concurrency=concurrency, grace=grace)
         threads = concurrency or max_parallelism
-        click.echo(f"worker {rt.owner} serving {', '.join(served)} from {redact(db_url)} (up to {threads} steps at once); "
-                   "SIGTERM or Ctrl-C stops it", err=True)  # fmt: skip
+        click.echo(f"worker {rt.owner} serving {', '.join(served)} from {redact(db_url)} (up to {threads} steps at once, "
+                   f"lease {lease:g}s); SIGTERM or Ctrl-C stops it", err=True)  # fmt: skip
         w.run()
         click.echo(f"worker {rt.owner} stopped after running {w.steps_run} steps", err=True)
         if as_json:

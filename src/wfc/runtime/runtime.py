@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -98,8 +99,13 @@ class Runtime(Control):
             raise ConfigError(f"max_value_size must be a number of bytes >= 1024 (got {max_value_size!r})")
         if limits is not None and not isinstance(limits, Limits):
             raise ConfigError(f"limits must be a wfc.Limits, not {type(limits).__name__}")
-        if lease <= 0 or poll_interval <= 0:
-            raise ConfigError("lease and poll_interval must be positive numbers of seconds")
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < math.inf  # nan fails too
+            for v in (lease, poll_interval)
+        ):
+            raise ConfigError(
+                f"lease and poll_interval must be positive, finite numbers of seconds (got {lease!r}, {poll_interval!r})"
+            )
         self._max_parallelism = check_parallelism(max_parallelism)
         self.clock: Clock = clock or SystemClock()
         self.read_only = bool(read_only)
