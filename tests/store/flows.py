@@ -174,3 +174,19 @@ def steady(table: str, key: str, n: int) -> Any:
         total = yield add(total, i)
         yield wfc.sleep(0.05)
     return total
+
+
+@wfc.step
+def stamp() -> float:
+    """The wall-clock time this step started (comparable across processes of one machine)."""
+    import time
+
+    return time.time()
+
+
+@wfc.workflow
+def napper(seconds: float) -> Any:
+    before = yield stamp()
+    yield wfc.sleep(seconds)
+    after = yield stamp()
+    return [before, after]

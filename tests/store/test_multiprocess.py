@@ -24,11 +24,11 @@ pytestmark = pytest.mark.slow
 
 
 def spawn(
-    url: str, lease: float = 5.0, concurrency: int = 8, wait: bool = True, poll: float = 0.05
+    url: str, lease: float = 5.0, concurrency: int = 8, wait: bool = True, poll: float = 0.05, trace: str = ""
 ) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.store.worker_proc", url, str(lease), str(concurrency), str(poll)],
+        [sys.executable, "-m", "tests.store.worker_proc", url, str(lease), str(concurrency), str(poll), trace],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

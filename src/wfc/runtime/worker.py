@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from wfc.commands import STEPS
 from wfc.errors import WorkflowFailed
 from wfc.runtime import budget, steps
+from wfc.runtime.clock import SystemClock
 from wfc.runtime.errors import StoreError
 from wfc.runtime.steps import StepResult, Task
 from wfc.runtime.store.protocol import Key
@@ -47,6 +48,10 @@ log = logging.getLogger("wfc.runtime")
 
 FILE_CHECK = 0.5
 """Seconds between checks that the database file is still the one opened."""
+IDLE_LOOK = 5.0
+"""With a store that delivers wake-ups (and the real clock), the longest an idle worker goes without looking at
+the table. It sleeps until the next due time or lease end the store reports (one indexed query after each change)
+or a wake-up, whichever is first; this is only a safety net."""
 
 
 class _Pool:
@@ -217,6 +222,11 @@ class Worker:
         due: float | None = None
         last_beat = last_check = time.monotonic()
         poll = rt.poll_interval
+        # Wake-ups from other processes (a new step, an event, a timer set, a released lease) end the idle wait;
+        # due times and lease ends come from the store; without wake-ups (or on a test clock) it polls.
+        woken = rt.store.notifies and isinstance(clock, SystemClock)
+        idle = max(poll, IDLE_LOOK) if woken else poll
+        looked = False  # whether `due` was read from the store since the last cycle
         while True:
             results = self._drain()
             pending.extend(results)
@@ -231,7 +241,7 @@ class Worker:
             mono = time.monotonic()
             claim = 0
             timer = due is not None and clock.now() >= due
-            if not stopping and (results or mono - last_claim >= poll or self._kicked or timer):
+            if not stopping and (results or mono - last_claim >= idle or self._kicked or timer):
                 claim = max(free, 64)  # rows that need no step slot (starts, timers, events) come 64 at a time
                 last_claim = mono
                 self._kicked = False
@@ -243,6 +253,7 @@ class Worker:
                     self._fail(exc)
                     break
             if pending or claim:
+                looked = False
                 try:
                     self._in_cycle = True
                     tasks = engine.cycle(pending, claim=claim, capacity=0 if stopping else free)
@@ -276,13 +287,17 @@ class Worker:
                 self._wait(0.05)
                 continue
             now = clock.now()
-            try:
-                due = rt.store.next_due(now)
-            except StoreError as exc:
-                if exc.fatal:
-                    self._fail(exc)
-                due = None
-            wait = poll if due is None else max(0.0, min(poll, due - now))
+            if not looked or (due is not None and now >= due):
+                try:
+                    due = rt.store.next_due(now, leases=woken)  # a lease another worker holds ends: take over
+                    looked = True
+                except StoreError as exc:
+                    if exc.fatal:
+                        self._fail(exc)
+                    due = None
+            wait = idle if due is None else max(0.0, min(idle, due - now))
+            if woken:  # the loop's own timers: the file check and the heartbeat
+                wait = min(wait, FILE_CHECK, max(0.0, last_beat + rt.lease / 3 - time.monotonic()))
             self._wait(wait)
         # graceful end: commit what finished, release the rest
         pending.extend(self._drain())

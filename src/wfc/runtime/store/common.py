@@ -383,18 +383,19 @@ class StoreBody:
 
     def next_due(self, now: float, leases: bool = False) -> float | None:
         """When the next row becomes claimable: the next due time (with ``leases``, or the end of a lease held on a
-        due row, whichever comes first)."""
+        due row, whichever comes first). One statement, each part served by the partial index of open work."""
         with self._reading():
-            row = self._x(
-                "SELECT ready_at FROM {s}history WHERE status<2 AND ready_at>? ORDER BY ready_at LIMIT 1", (now,)
-            ).fetchone()
-            leased = None
             if leases:
-                leased = self._x(
-                    "SELECT min(lease_until) FROM {s}history WHERE status<2 AND ready_at<=? AND lease_until>?",
-                    (now, now),
+                row = self._x(
+                    "SELECT (SELECT ready_at FROM {s}history WHERE status<2 AND ready_at>? ORDER BY ready_at LIMIT 1), "
+                    "(SELECT min(lease_until) FROM {s}history WHERE status<2 AND ready_at<=? AND lease_until>?)",
+                    (now, now, now),
                 ).fetchone()
-        times = [float(r[0]) for r in (row, leased) if r is not None and r[0] is not None]
+            else:
+                row = self._x(
+                    "SELECT ready_at FROM {s}history WHERE status<2 AND ready_at>? ORDER BY ready_at LIMIT 1", (now,)
+                ).fetchone()
+        times = [float(t) for t in row or () if t is not None]
         return min(times) if times else None
 
     # ---- events ------------------------------------------------------------------------------------------------

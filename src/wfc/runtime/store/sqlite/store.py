@@ -279,6 +279,7 @@ class SQLiteStore(StoreBody):
                 try:
                     self._listener = Listener(self.path, self._waker)
                 except OSError:  # no socket here (a read-only or odd temp dir): callers poll
+                    self.notifies = False
                     return _nothing
             return self._listener.add(callback)
 

@@ -5,8 +5,8 @@ Each process that subscribes (a worker, a ``watch``) binds a Unix datagram socke
 database file's real path (``$TMPDIR/wfc-wake-<hash>/``). A transaction that makes work claimable by others (a new
 instance, an event, a retry, a timer, a released lease, a cancel) sends one byte to every socket there after its
 ``COMMIT``. A socket whose process is gone refuses the datagram and is removed. Nothing depends on a wake-up
-arriving: workers still poll every ``poll_interval``, so a full socket buffer or a database shared across machines
-(where the sockets are not shared) only costs latency.
+arriving: an idle worker still looks at the table every few seconds (``worker.IDLE_LOOK``), so a lost datagram or
+a database shared across machines (where the sockets are not shared) only costs latency.
 """
 
 from __future__ import annotations
