@@ -51,8 +51,9 @@ class Status:
     """An instance at one moment. ``state_id`` is the state it is suspended at (``None`` when not suspended);
     ``blocked`` says why it cannot move (a table version or step this deployment does not ship), ``error`` why it
     failed. ``updated_at``: when it last moved (a transition, or an outcome that arrived for it, such as an event).
-    ``stalled`` (``WFC436: ...``) says that work of it has been due for a long time and nothing claimed it: no
-    live worker serves its database (a worker that lacks its workflow would have made it ``blocked``).
+    ``stalled`` says no live worker will move it: ``WFC437: ...`` when live workers serve the database but none
+    serves its workflow or version (from the workers' registry), ``WFC436: ...`` when work of it has been due for
+    a long time and nothing claimed it (a worker that lacks its workflow would have made it ``blocked``).
     ``traceback``: where a failed instance failed (its workflow code's own file and line, and the step's or
     child's traceback it did not catch)."""
 

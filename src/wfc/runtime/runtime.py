@@ -30,7 +30,7 @@ from typing_extensions import ParamSpec
 from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
-from wfc.runtime import liveness, steps, tracebacks
+from wfc.runtime import liveness, serving, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
@@ -174,6 +174,10 @@ class Runtime(Control):
             self.store.heartbeat(self.owner, now, now + self.lease)
             if time.monotonic() - self._last_reap > 1.0:
                 self._reap_locked()
+        if self._worker is not None and self._served != len(self.deployment.known()):
+            self._publish_serving()  # a module imported since registered more workflows (or publishing failed)
+
+    _served = -1  # how many workflows the published registry row lists (-1: none published)
 
     def close(self) -> None:
         """Release this process's leases and close the database."""
@@ -208,12 +212,24 @@ class Runtime(Control):
         # Wake-ups from other processes (PostgreSQL: LISTEN/NOTIFY): new work is taken up at once, not at the next
         # poll. A store without them returns a no-op and the worker polls.
         self._unsubscribe = self.store.subscribe(self._kick)
+        self._publish_serving()
+
+    def _publish_serving(self) -> None:
+        """Record in the workers table what this worker serves (``status()`` reads it: WFC437)."""
+        known = len(self.deployment.known())
+        serves = serving.encode(serving.served(self.deployment))
+        with contextlib.suppress(StoreError), self.store.transaction():  # the next heartbeat tries again
+            self.store.set_serving(self.owner, serves, self.clock.now() + self.lease)
+            self._served = known
 
     def _detach(self, worker: Worker) -> None:
         if self._worker is worker:
             self._worker = None
             self._unsubscribe()
             self._unsubscribe = _nothing
+            self._served = -1
+            with contextlib.suppress(StoreError), self.store.transaction():
+                self.store.set_serving(self.owner, None, None)
 
     def _kick(self) -> None:
         self._wake.set()
@@ -464,8 +480,14 @@ class Runtime(Control):
         )
 
     def _stalled(self, inst: InstanceRow, rows: builtins.list[LeafRow]) -> str | None:
-        """``WFC436`` when a row of its current suspension has been due, unclaimed, for over twice the lease."""
+        """``WFC437`` when live workers serve the database and none serves its workflow at its version;
+        ``WFC436`` when a row of its current suspension has been due, unclaimed, for over twice the lease."""
+        if WorkflowState(inst.state).finished:
+            return None
         now = self.clock.now()
+        unserved = serving.unserved(inst, self.store.serving(now))
+        if unserved is not None:
+            return unserved
         limit = max(60.0, 2 * self.lease)
         due = [
             r.ready_at

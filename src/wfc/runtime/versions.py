@@ -65,6 +65,10 @@ class Deployment:
     def _known(self) -> dict[str, WorkflowDef]:
         return self._explicit if self._explicit is not None else WORKFLOWS
 
+    def known(self) -> dict[str, WorkflowDef]:
+        """The deployed workflows by key (a live view: every ``@wfc.workflow`` imported, unless given)."""
+        return self._known()
+
     def workflow(self, ref: str | WorkflowDef) -> WorkflowDef:
         """A deployed workflow, by definition, key (``module:qualname``) or unique name."""
         if isinstance(ref, str):

@@ -179,13 +179,24 @@ class StoreBody:
 
     def register_worker(self, worker_id: str, host: str, pid: int, now: float) -> None:
         self._x(
-            "INSERT INTO {s}workers VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET host=excluded.host, "
-            "pid=excluded.pid, started_at=excluded.started_at, heartbeat_at=excluded.heartbeat_at",
+            "INSERT INTO {s}workers (id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET host=excluded.host, pid=excluded.pid, started_at=excluded.started_at, "
+            "heartbeat_at=excluded.heartbeat_at, serves=NULL, alive_until=NULL",
             (worker_id, host, pid, now, now),
         )
 
     def heartbeat(self, worker_id: str, now: float, lease_until: float) -> None:
-        self._x("UPDATE {s}workers SET heartbeat_at=? WHERE id=?", (now, worker_id))
+        self._x("UPDATE {s}workers SET heartbeat_at=?, alive_until=? WHERE id=?", (now, lease_until, worker_id))
+
+    def set_serving(self, worker_id: str, serves: str | None, alive_until: float | None) -> None:
+        self._x("UPDATE {s}workers SET serves=?, alive_until=? WHERE id=?", (serves, alive_until, worker_id))
+
+    def serving(self, now: float) -> list[tuple[str, str]]:
+        with self._reading():
+            rows = self._x(
+                "SELECT id, serves FROM {s}workers WHERE serves IS NOT NULL AND alive_until>=? ORDER BY id", (now,)
+            ).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     def workers(self, host: str) -> list[tuple[str, int]]:
         return [(r[0], r[1]) for r in self._x("SELECT id, pid FROM {s}workers WHERE host=?", (host,)).fetchall()]

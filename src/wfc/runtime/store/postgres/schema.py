@@ -13,7 +13,7 @@ import psycopg
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -101,10 +101,17 @@ def _migration_3(x: Callable[[str], object]) -> None:
     x("CREATE INDEX IF NOT EXISTS events_taken ON events (instance, consumed_seq) WHERE consumed_seq IS NOT NULL")
 
 
+def _migration_4(x: Callable[[str], object]) -> None:
+    """What each worker serves (``wfc.runtime.serving``), and until when it counts as alive."""
+    x("ALTER TABLE workers ADD COLUMN IF NOT EXISTS serves TEXT")
+    x("ALTER TABLE workers ADD COLUMN IF NOT EXISTS alive_until DOUBLE PRECISION")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
     (3, "events taken by a suspension, by suspension", _migration_3),
+    (4, "what each worker serves, and until when it is alive", _migration_4),
 ]
 
 

@@ -11,7 +11,7 @@ import sqlite_utils
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -119,6 +119,14 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """What each worker serves (``wfc.runtime.serving``), and until when it counts as alive."""
+    columns = {c.name for c in db.table("workers").columns}
+    for name, kind in (("serves", str), ("alive_until", float)):
+        if name not in columns:  # SQLite has no ADD COLUMN IF NOT EXISTS
+            db.table("workers").add_column(name, kind)
+
+
 MIGRATIONS = [
     (
         1,
@@ -127,6 +135,7 @@ MIGRATIONS = [
     ),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
     (3, "events taken by a suspension, by suspension", _migration_3),
+    (4, "what each worker serves, and until when it is alive", _migration_4),
 ]
 
 
