@@ -47,6 +47,7 @@ from wfc.runtime.context import random as random
 from wfc.runtime.context import uuid4 as uuid4
 from wfc.runtime.handle import Handle as Handle
 from wfc.runtime.migrate import MigrationReport as MigrationReport
+from wfc.runtime.records import AttemptRecord as AttemptRecord
 from wfc.runtime.records import Completion as Completion
 from wfc.runtime.records import HistoryRecord as HistoryRecord
 from wfc.runtime.records import Status as Status
@@ -57,6 +58,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncClient",
+    "AttemptRecord",
     "BudgetExceeded",
     "Canceled",
     "Client",

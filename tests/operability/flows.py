@@ -162,3 +162,50 @@ def parent_of_explodes(x: int) -> Any:
     total = x
     total += yield explodes(x)
     return total
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=10, initial_backoff=1.0, max_backoff=10.0))
+def fails_then_works(key: str, failures: int) -> int:
+    """Fails ``failures`` times per key (a message naming the attempt), then returns the attempt that worked."""
+    return fail_n_times.fn(key, failures)
+
+
+@wfc.workflow
+def retried(key: str, failures: int) -> Any:
+    attempts = yield fails_then_works(key, failures)
+    return attempts
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=None, initial_backoff=1.0, max_backoff=5.0))
+def huge_failure(key: str, failures: int) -> int:
+    """Fails with a very long message from deep recursion, ``failures`` times."""
+    FAILS[key] = FAILS.get(key, 0) + 1
+    if FAILS[key] <= failures:
+        _recurse(200, "x" * 50_000)
+    return FAILS[key]
+
+
+def _recurse(depth: int, message: str) -> None:
+    if depth:
+        _recurse(depth - 1, message)
+    raise ValueError(message)
+
+
+@wfc.workflow
+def huge(key: str, failures: int) -> Any:
+    return (yield huge_failure(key, failures))
+
+
+@wfc.workflow
+def race_a_retry(key: str) -> Any:
+    return (yield wfc.any_of(fails_then_works(key, 5), wfc.sleep(0.5)))
+
+
+@wfc.transaction(retry=wfc.RetryPolicy(max_attempts=3, initial_backoff=1.0))
+def tx_fails(db: Any, key: str, failures: int) -> int:
+    return fail_n_times.fn(key, failures)
+
+
+@wfc.workflow
+def tx_retried(key: str, failures: int) -> Any:
+    return (yield tx_fails(key, failures))

@@ -39,6 +39,7 @@ from wfc.cli.common import (
 )
 from wfc.cli.progress import clock, describe, instance_state, snapshot
 from wfc.runtime import tracebacks
+from wfc.runtime.attempts import FIRST
 from wfc.runtime.dburl import redact
 from wfc.runtime.records import HistoryRecord, Status, WorkflowState
 
@@ -421,7 +422,9 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
 
     One row per command, in the order they were issued: its number (the suspension,
     and its place inside all_of/any_of), kind, name, arguments, outcome, attempts and
-    times. --json prints the list of records (arguments, result and error included).
+    times; then the steps' failed attempts (also those a later attempt made good):
+    when each ended, what it raised and where (--debug: each traceback in full).
+    --json prints the list of records (arguments, result, error and failed_attempts).
 
     \b
     Example:
@@ -458,8 +461,41 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
     if not records:
         click.echo("no history yet")
         return
-    _console().print(table)
-    _print_tracebacks([(f"#{r.seq}{'.' + r.path if r.path else ''} {r.name}", r.traceback) for r in records])
+    console = _console()
+    console.print(table)
+    attempts = _failed_attempts(records)
+    if attempts is not None:
+        console.print(attempts)
+    traces: list[tuple[str, str | None]] = []
+    for r in records:
+        key = f"#{r.seq}{'.' + r.path if r.path else ''} {r.name}"
+        if r.failed_attempts:  # every failed attempt kept, the last one included
+            traces.extend((f"{key} attempt {a.attempt}", a.traceback) for a in r.failed_attempts)
+        else:
+            traces.append((key, r.traceback))
+    _print_tracebacks(traces)
+
+
+def _failed_attempts(records: list[HistoryRecord]) -> Table | None:
+    """The failed attempts of every step (also those that then succeeded): which, when, what it raised and where
+    (``--debug`` adds their tracebacks); ``None`` when no attempt failed."""
+    failing = [r for r in records if r.failed_attempts]
+    if not failing:
+        return None
+    table = Table(title="failed attempts", title_justify="left", box=None, header_style="bold dim")
+    for column in ("#", "name", "attempt", "finished", "error"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("#", "attempt"))
+    for r in failing:
+        key = f"{r.seq}" + (f".{r.path}" if r.path else "")
+        for i, a in enumerate(r.failed_attempts):
+            if r.failed_attempts_omitted and i == FIRST:  # the dropped ones were between the first and the last
+                n = r.failed_attempts_omitted
+                table.add_row("", "", "…", "", Text(f"{n} more failed attempt{'s' if n != 1 else ''} not kept",
+                                                    style="dim"))  # fmt: skip
+            at = tracebacks.where(a.traceback)
+            table.add_row(key if i == 0 else "", r.name if i == 0 else "", str(a.attempt), clock(a.finished_at),
+                          Text(a.error + (f" (at {at})" if at else ""), style="red"))  # fmt: skip
+    return table
 
 
 # ---- send-event -------------------------------------------------------------------------------------------------

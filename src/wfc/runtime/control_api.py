@@ -25,6 +25,7 @@ import attrs
 from wfc.compiler import ir
 from wfc.errors import WfcError
 from wfc.runtime import control, lineage, migrate, watch
+from wfc.runtime.attempts import Attempt
 from wfc.runtime.records import HistoryRecord
 
 if TYPE_CHECKING:
@@ -110,7 +111,11 @@ class Control:
             if r.instance not in ids:
                 origin = self.store.get_instance_n(r.instance)
                 ids[r.instance] = origin.id if origin is not None else None  # type: ignore[assignment]
-        records = [_record(r, ids[r.instance]) for r in rows if r.kind != "start"]
+        failed: dict[tuple[int, int, int], builtins.list[Attempt]] = {}
+        for n in ids:
+            for seq, pos, attempt, at, error, trace in self.store.list_attempts(n):
+                failed.setdefault((n, seq, pos), []).append((attempt, at, error, trace))
+        records = [_record(r, ids[r.instance], failed.get(r.key)) for r in rows if r.kind != "start"]
         # Only the first row of a suspension stores its cursor; its siblings (the other commands of an all_of or
         # any_of) report the same state.
         by_seq = {r.seq: r.state_id for r in records if r.state_id is not None}

@@ -260,7 +260,8 @@ class Engine(Intake):
         if r.missing is not None:
             self.block(inst, leaf, r.missing)
         elif r.retry_at is not None:
-            self.store.retry_later(leaf.key, owner, r.attempts, r.retry_at, r.note or "")
+            if self.store.retry_later(leaf.key, owner, r.attempts, r.retry_at, r.note or ""):
+                self.record_attempt(leaf, r)
             note = tracebacks.split_note(r.note or "")[0]
             log.warning(
                 "step %s of workflow instance %s failed (attempt %d): %s; retried in %.3gs",
@@ -288,7 +289,14 @@ class Engine(Intake):
                 r.finished_at,
                 redo,
                 hot,
+                r if r.failed is not None else None,
             )
+
+    def record_attempt(self, leaf: LeafRow, r: StepResult) -> None:
+        """Keep a failed attempt's error and traceback with its row (``wfc.runtime.attempts``)."""
+        assert r.failed is not None
+        error, trace = r.failed
+        self.store.record_attempt(leaf.key, r.attempts, r.finished_at, error, trace)
 
     def _stored(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
         """Deliver an outcome already recorded on the row (an event, a child's end, a parked result)."""
@@ -319,17 +327,22 @@ class Engine(Intake):
         at: float,
         redo: BaseException | None,
         hot: dict[str, Any] | None = None,
+        failed: StepResult | None = None,
     ) -> None:
         """Record an outcome on its row and, when it decides the suspension, run the transition. ``hot``: the
-        live variables still in memory from the transition that suspended (else decoded from the row)."""
+        live variables still in memory from the transition that suspended (else decoded from the row).
+        ``failed``: the step attempt that failed for good, kept with the row's attempts when its outcome is."""
         store = self.store
         if leaf.kind == ON_COMPLETE:
-            store.resolve(leaf.key, owner, DONE, text, err_text, attempts, at)
+            if store.resolve(leaf.key, owner, DONE, text, err_text, attempts, at) and failed is not None:
+                self.record_attempt(leaf, failed)
             return
         try:
             machine = self.machine(inst)
         except _Blocked as exc:
             if store.resolve(leaf.key, owner, RESOLVED, text, err_text, attempts, at):
+                if failed is not None:
+                    self.record_attempt(leaf, failed)
                 self.block(inst, leaf, str(exc))
             return
         if redo is not None and leaf.path == "":
@@ -338,9 +351,12 @@ class Engine(Intake):
         if not store.resolve(leaf.key, owner, DONE, text, err_text, attempts, at):
             # a lost lease, a canceled row or an outcome already delivered: nothing to deliver. A step that lost
             # its race still ran: its row says so (it stays canceled).
-            if owner is not None:
-                store.note_canceled(leaf.key, owner, text, err_text, attempts, at)
+            noted = owner is not None and store.note_canceled(leaf.key, owner, text, err_text, attempts, at)
+            if noted and failed is not None:
+                self.record_attempt(leaf, failed)
             return
+        if failed is not None:
+            self.record_attempt(leaf, failed)
         if leaf.path == "":
             self.advance(
                 inst,

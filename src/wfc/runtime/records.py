@@ -83,6 +83,17 @@ class Status:
 
 
 @attrs.frozen
+class AttemptRecord:
+    """One failed attempt of a step: its number (from 1), what it raised (``ValueError: bad``), its traceback (the
+    step's own frames) and when it ended. See :attr:`HistoryRecord.failed_attempts`."""
+
+    attempt: int
+    error: str
+    traceback: str | None = None
+    finished_at: dt.datetime | None = None
+
+
+@attrs.frozen
 class HistoryRecord:
     """One step (or timer, event wait, child workflow) of an instance.
 
@@ -90,7 +101,11 @@ class HistoryRecord:
     ``pending``, ``completed``, ``failed`` or ``canceled``. ``error`` describes the failure (``ValueError: bad``).
     ``state_id`` is where the workflow was suspended when it issued the command. ``child_id``: the instance a
     child workflow call started. ``started_at``: when its first attempt started (a child: when it was started).
-    ``traceback``: the failed (last) attempt's traceback, in the step's own code."""
+    ``traceback``: the failed (last) attempt's traceback, in the step's own code.
+
+    ``failed_attempts``: the step's attempts that failed (also when a later one succeeded), oldest first, each with
+    its error and traceback. Kept bounded (a step retried for months does not grow its record): the first three and
+    the last three in full, and ``failed_attempts_omitted`` counts those left out between them."""
 
     seq: int
     path: str
@@ -108,6 +123,8 @@ class HistoryRecord:
     state_id: str | None = None
     child_id: str | None = None
     traceback: str | None = None
+    failed_attempts: tuple[AttemptRecord, ...] = ()
+    failed_attempts_omitted: int = 0
 
 
 @attrs.frozen

@@ -30,7 +30,7 @@ from typing_extensions import ParamSpec
 from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
-from wfc.runtime import liveness, serving, steps, tracebacks
+from wfc.runtime import attempts, liveness, serving, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
@@ -662,7 +662,9 @@ def _decode(text: str | None) -> Any:
             return text
 
 
-def _record(row: LeafRow, owner_id: str | None = None) -> HistoryRecord:
+def _record(
+    row: LeafRow, owner_id: str | None = None, failed: builtins.list[attempts.Attempt] | None = None
+) -> HistoryRecord:
     args = _decode(row.args)
     if row.kind == "event" or args is None:
         args = () if args is None else (args,)
@@ -674,13 +676,16 @@ def _record(row: LeafRow, owner_id: str | None = None) -> HistoryRecord:
             error, trace = _describe(row.error), _traceback(row.error)
     elif row.status == CANCELED:
         status = "canceled"  # it may still have run (a race it lost): then it shows its attempts and outcome
-        if row.error is not None:
+        if row.error is not None and row.error.startswith("{"):
             error, trace = _describe(row.error), _traceback(row.error)
+        elif row.error is not None:
+            error, trace = tracebacks.split_note(row.error)  # canceled while waiting to be retried
     elif row.error is not None:
         if row.error.startswith("{"):
             error, trace = _describe(row.error), _traceback(row.error)
         else:
             error, trace = tracebacks.split_note(row.error)  # a step being retried: its last attempt
+    kept, omitted = attempts.records(failed or ())
     return HistoryRecord(
         seq=row.seq,
         path=row.path,
@@ -700,6 +705,8 @@ def _record(row: LeafRow, owner_id: str | None = None) -> HistoryRecord:
         if row.kind == CHILD and owner_id is not None
         else None,
         traceback=trace,
+        failed_attempts=kept,
+        failed_attempts_omitted=omitted,
     )
 
 

@@ -385,6 +385,8 @@ class Scheduler:
         if single and row.kind == TX and inline and ready <= at:
             r = self.run_tx(row, inst)
             row.attempts, row.started_at = r.attempts, at
+            if r.failed is not None:  # a lone command: the row will be (inst, k, 0)
+                self.store.record_attempt((inst.n, k, 0), r.attempts, r.finished_at, *r.failed)
             if r.ok:
                 row.result = r.text
                 return _Leaf(row, Stop(True, r.value))

@@ -22,7 +22,7 @@ import attrs
 from wfc import convert
 from wfc.commands import NO_RETRY, STEPS, RetryPolicy, StepDef
 from wfc.errors import WfcError
-from wfc.runtime import tracebacks
+from wfc.runtime import attempts, tracebacks
 from wfc.runtime.errors import UnknownStep, ValueTooLarge
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.store.protocol import InstanceRow, LeafRow
@@ -50,7 +50,8 @@ class Task:
 @attrs.define(slots=True)
 class StepResult:
     """The outcome of one attempt. Exactly one of: ``ok`` (``value``/``text``), ``retry_at`` (with ``note``, the
-    attempt's error) or a final failure (``error``/``error_text``). ``missing``: the step is not deployed here."""
+    attempt's error) or a final failure (``error``/``error_text``). ``missing``: the step is not deployed here.
+    ``failed``: a failed attempt's error and traceback, as its row's attempts keep them (``wfc.runtime.attempts``)."""
 
     task: Task
     attempts: int
@@ -63,6 +64,7 @@ class StepResult:
     retry_at: float | None = None
     note: str | None = None
     missing: str | None = None
+    failed: tuple[str, str | None] | None = None
 
 
 def check_size(text: str, limit: int, what: str, *args: object) -> str:
@@ -175,14 +177,21 @@ def conclude(
             exc, retryable = err, False  # it would fail the same way again
     info = error_info(exc)
     policy = policy_of(leaf)
+    failed = attempts.capped(info.describe(), info.traceback)
     if retryable and policy.may_retry(attempt, info.bases or (info.type_name,)):
         rng = random.Random(f"{task.inst.id}:{leaf.seq}.{leaf.pos}:{attempt}")
         delay = policy.backoff(attempt, rng.random())
         note = tracebacks.with_note(info.describe(), info.traceback)  # the row keeps the last attempt's
-        return StepResult(task, attempt, now, retry_at=now + delay, note=note)
+        return StepResult(task, attempt, now, retry_at=now + delay, note=note, failed=failed)
     failure = to_exception(info, step=leaf.name, attempts=attempt)
     return StepResult(
-        task, attempt, now, error=failure, error_text=convert.dumps_failure(failure), note=info.describe()
+        task,
+        attempt,
+        now,
+        error=failure,
+        error_text=convert.dumps_failure(failure),
+        note=info.describe(),
+        failed=failed,
     )
 
 

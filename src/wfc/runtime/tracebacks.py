@@ -37,7 +37,21 @@ def format_traceback(exc: BaseException) -> str | None:
         # then the frames it carries from the step attempt or child workflow that raised it, innermost last.
         inner = carried[len(_HEADER) :] if carried.startswith(_HEADER) else carried
         text = _HEADER + own + inner
-    return text if len(text) <= _LIMIT else "…" + text[-_LIMIT:]
+    return cap(text, _LIMIT, _LIMIT // 4)
+
+
+def cap(text: str, limit: int, message_limit: int) -> str:
+    """A traceback text within ``limit`` characters: its innermost frames (where it failed) and the start of its
+    exception's text, itself at most ``message_limit`` (a huge message must not push the frames out)."""
+    if len(text) <= limit:
+        return text
+    lines = text.splitlines(keepends=True)
+    last_frame = max((i for i, line in enumerate(lines) if line.startswith("  ")), default=-1)
+    frames, message = "".join(lines[: last_frame + 1]), "".join(lines[last_frame + 1 :])
+    if len(message) > message_limit:
+        message = message[:message_limit] + "…\n"
+    room = max(limit - len(message), 0)
+    return ("…" + frames[-room:] if len(frames) > room else frames) + message
 
 
 def attach(exc: BaseException, text: str | None) -> None:

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+from wfc.runtime.attempts import dropped
 from wfc.runtime.errors import StoreError
 from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow
 
@@ -287,12 +288,13 @@ class StoreBody:
 
     def note_canceled(
         self, key: Key, owner: str, result: str | None, error: str | None, attempts: int, now: float
-    ) -> None:
-        self._x(
+    ) -> bool:
+        cur = self._x(
             f"UPDATE {{s}}history SET result=?, error=?, attempts=?, finished_at=? WHERE {KEY} AND status=3 "
             "AND lease_owner=?",
             (result, error, attempts, now, *key, owner),
         )
+        return bool(cur.rowcount == 1)
 
     def deliver_external(self, key: Key, result: str | None, error: str | None, now: float) -> bool:
         self._lock(key[0])
@@ -316,6 +318,25 @@ class StoreBody:
             self._wake()
             return True
         return False
+
+    def record_attempt(self, key: Key, attempt: int, at: float, error: str, traceback: str | None) -> None:
+        self._x(
+            "INSERT INTO {s}attempts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance, seq, pos, attempt) "
+            "DO UPDATE SET finished_at=excluded.finished_at, error=excluded.error, traceback=excluded.traceback",
+            (*key, attempt, at, error, traceback),
+        )
+        gone = dropped(attempt)
+        if gone is not None:
+            self._x(f"DELETE FROM {{s}}attempts WHERE {KEY} AND attempt=?", (*key, gone))
+
+    def list_attempts(self, instance: int) -> list[tuple[int, int, int, float, str, str | None]]:
+        with self._reading():
+            rows = self._x(
+                "SELECT seq, pos, attempt, finished_at, error, traceback FROM {s}attempts WHERE instance=? "
+                "ORDER BY seq, pos, attempt",
+                (instance,),
+            ).fetchall()
+        return [(int(r[0]), int(r[1]), int(r[2]), float(r[3]), str(r[4]), r[5]) for r in rows]
 
     def park(self, key: Key, message: str) -> None:
         self._x(f"UPDATE {{s}}history SET ready_at=NULL, blocked=?, lease_until=0 WHERE {KEY}", (message, *key))

@@ -26,6 +26,8 @@ Data model
   encoded live variables in ``snapshot``, and the command tree's ``shape``): resuming reads that one row, never the
   rest of the history, and a restart from that step restores it.
 * **events**: sent events, consumed by at most one wait.
+* **attempts**: the failed attempts of step rows (error, traceback, when), a bounded number per row
+  (:mod:`wfc.runtime.attempts`); only failures write here, only history reads it.
 * **tables**: every table version an instance started on (for inspection; never executed from the database).
 * **workers**: live worker processes, so a crashed one's leases are released at once, and what each serves (the
   workflows and table versions it can run, alive until its last heartbeat's lease ends: :mod:`wfc.runtime.serving`).
@@ -253,8 +255,9 @@ class Store(Protocol):
 
     def note_canceled(
         self, key: Key, owner: str, result: str | None, error: str | None, attempts: int, now: float
-    ) -> None:
-        """A step whose row was canceled while it ran (it lost a race): record that it ran, and how."""
+    ) -> bool:
+        """A step whose row was canceled while it ran (it lost a race): record that it ran, and how (``False``:
+        the row is not canceled, or another process holds it)."""
         ...
 
     def deliver_external(self, key: Key, result: str | None, error: str | None, now: float) -> bool:
@@ -264,6 +267,16 @@ class Store(Protocol):
     def retry_later(
         self, key: Key, owner: str | None, attempts: int, ready_at: float, error: str
     ) -> bool: ...
+    def record_attempt(self, key: Key, attempt: int, at: float, error: str, traceback: str | None) -> None:
+        """Keep failed attempt number ``attempt`` of row ``key`` (recorded again: replaced), and drop the attempt
+        this one pushes out of those kept (``wfc.runtime.attempts.dropped``)."""
+        ...
+
+    def list_attempts(self, instance: int) -> list[tuple[int, int, int, float, str, str | None]]:
+        """The kept failed attempts of an instance's rows, ``(seq, pos, attempt, finished_at, error, traceback)``
+        ordered by row and attempt (read-only)."""
+        ...
+
     def park(self, key: Key, message: str) -> None: ...
     def unpark(self, now: float) -> int: ...
     def close_group(self, instance: int, seq: int, now: float) -> None:

@@ -13,7 +13,7 @@ import psycopg
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -107,11 +107,28 @@ def _migration_4(x: Callable[[str], object]) -> None:
     x("ALTER TABLE workers ADD COLUMN IF NOT EXISTS alive_until DOUBLE PRECISION")
 
 
+def _migration_5(x: Callable[[str], object]) -> None:
+    """Failed step attempts, beside their history rows."""
+    x(
+        """CREATE TABLE IF NOT EXISTS attempts (
+            instance BIGINT NOT NULL,
+            seq INTEGER NOT NULL,
+            pos INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            finished_at DOUBLE PRECISION NOT NULL,
+            error TEXT NOT NULL,
+            traceback TEXT,
+            PRIMARY KEY (instance, seq, pos, attempt)
+        )"""
+    )
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
     (3, "events taken by a suspension, by suspension", _migration_3),
     (4, "what each worker serves, and until when it is alive", _migration_4),
+    (5, "failed step attempts", _migration_5),
 ]
 
 

@@ -11,7 +11,7 @@ import sqlite_utils
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -127,6 +127,22 @@ def _migration_4(db: sqlite_utils.Database) -> None:
             db.table("workers").add_column(name, kind)
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Failed step attempts, beside their history rows (clustered by row: a row's attempts are one range)."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS attempts (
+            instance INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            pos INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            finished_at REAL NOT NULL,
+            error TEXT NOT NULL,
+            traceback TEXT,
+            PRIMARY KEY (instance, seq, pos, attempt)
+        ) WITHOUT ROWID"""
+    )
+
+
 MIGRATIONS = [
     (
         1,
@@ -136,6 +152,7 @@ MIGRATIONS = [
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
     (3, "events taken by a suspension, by suspension", _migration_3),
     (4, "what each worker serves, and until when it is alive", _migration_4),
+    (5, "failed step attempts", _migration_5),
 ]
 
 
