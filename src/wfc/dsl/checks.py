@@ -24,6 +24,7 @@ from wfc.dsl.names import (
 )
 from wfc.dsl.resolve import Env, bound_names, terminates, walk_statements
 from wfc.dsl.types import SIMPLE, conforms, describe, python_type, type_problem
+from wfc.dsl.valueclasses import ValueClasses
 from wfc.dsl.values import constant_value
 
 MAX_BLOCK_NESTING = 18
@@ -141,7 +142,7 @@ class WorkflowChecker:
         self.env = env
         self.reporter = reporter
         self.locals = bound_names(decl)
-        self.commands = CommandChecker(env, reporter, self.locals)
+        self.commands = CommandChecker(env, reporter, self.locals, ValueClasses(decl, self.locals))
 
     def run(self) -> None:
         self._params()

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from wfc._attributes import always_method, class_attribute
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_seconds
 from wfc.dsl import ast as wf
 from wfc.dsl.codes import Reporter
@@ -24,6 +25,7 @@ from wfc.dsl.names import (
     is_reserved,
 )
 from wfc.dsl.resolve import Callee, Env, callable_members, error_type_members, resolve_callee
+from wfc.dsl.valueclasses import ValueClasses
 from wfc.dsl.values import constant_value, is_number
 from wfc.errors import WfcError
 
@@ -34,10 +36,13 @@ _ANY = object()
 class CommandChecker:
     """Checks values where they stand: plain expressions, calls, and commands in the places a command may go."""
 
-    def __init__(self, env: Env, reporter: Reporter, locals_: frozenset[str]) -> None:
+    def __init__(
+        self, env: Env, reporter: Reporter, locals_: frozenset[str], classes: ValueClasses | None = None
+    ) -> None:
         self.env = env
         self.reporter = reporter
         self.locals = locals_
+        self.classes = classes
 
     def report(self, code: str, message: str, node: Any, hint: str | None = None) -> None:
         self.reporter.report(code, message, node.span, hint)
@@ -454,6 +459,29 @@ class CommandChecker:
                 )
             return
         self.expr(e.value, scope)
+        self._method(e, scope)
+
+    def _method(self, e: wf.Attr, scope: frozenset[str]) -> None:
+        """``x.name`` where the file shows that ``name`` is a method of every class ``x`` can have."""
+        classes = self.classes.of(e.value, scope) if self.classes is not None else None
+        if not classes or not always_method(classes, e.name):
+            return
+        owners = " or ".join(
+            f"`{c.__name__}`"
+            for c in sorted(classes, key=lambda c: c.__name__)
+            if class_attribute(c, e.name) == "method"
+        )
+        builtin = BUILTINS.get(e.name)
+        if builtin is not None and builtin.style in ("str", "view"):
+            hint = f"call the built-in instead: `{e.name}(...)`"
+        else:
+            hint = "a workflow reads data attributes (fields, properties) and calls only built-ins, workflows and steps"
+        self.reporter.report(
+            "WFC144",
+            f"the attribute `.{e.name}` is not allowed: it is a method of {owners}, not a value",
+            e.name_span,
+            hint,
+        )
 
     # ---- errors ----------------------------------------------------------------------------------------------
 

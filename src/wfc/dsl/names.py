@@ -1,12 +1,13 @@
 """What a ``.wf`` name can mean: reserved words, the built-in functions, catchable error types, and the attribute
 rule. This module is the compile-time half of the sandbox (:mod:`wfc.dsl.sandbox` is the run-time half).
 
-The attribute rule: ``value.attr`` is rejected when ``attr`` starts with ``_`` (dunders and private names) or is
-in :data:`BLOCKED_ATTRIBUTES` (frame, code and generator introspection, ``mro``, ``format``/``format_map``,
-which can reach attributes by name from a string), is a Python keyword (the lowered code could not spell it), or
-names a method of a built-in value (:data:`METHODS`: a bound method is not data, and its text shows a memory
-address). Only built-ins, the workflows of the file and the members of imported modules can be called, so a
-bound method reached through an attribute can never run.
+The attribute rule: ``value.attr`` is rejected by its name when ``attr`` starts with ``_`` (dunders and private
+names) or is in :data:`BLOCKED_ATTRIBUTES` (frame, code and generator introspection, ``mro``,
+``format``/``format_map``, which can reach attributes by name from a string), or is a Python keyword (the
+lowered code could not spell it). Whether it is a *method* (which is not a value in ``.wf``: only built-ins are
+called, and a bound method's text shows a memory address) is decided by what it is, never by its name, so a
+data class field named ``count`` reads as data: by the checks when the file shows the value's class
+(:mod:`wfc.dsl.valueclasses`), at run time otherwise (:mod:`wfc.runtime.attribute_guard`).
 """
 
 from __future__ import annotations
@@ -85,25 +86,6 @@ BLOCKED_ATTRIBUTES = frozenset(
 )  # fmt: skip
 
 
-def _methods() -> frozenset[str]:
-    """The names of the methods of the values a workflow holds (strings, numbers, lists, dicts, times, errors):
-    ``d.get`` is a bound method, which no ``.wf`` program can call (only built-ins are called) and whose text
-    shows a memory address. Data attributes (``t.year``, ``e.args``) stay available."""
-    import datetime as dt
-
-    kinds: list[type] = [str, int, float, bool, list, dict, tuple, type(None), bytes, BaseException]
-    kinds += [dt.datetime, dt.date, dt.time, dt.timedelta, dt.timezone]
-    out = set()
-    for kind in kinds:
-        for attr in dir(kind):
-            if callable(getattr(kind, attr, None)):
-                out.add(attr)
-    return frozenset(out)
-
-
-METHODS = _methods()
-
-
 def attribute_problem(name: str) -> str | None:
     """Why ``.name`` may not be used, or ``None`` when it may."""
     if name.startswith("_"):
@@ -112,11 +94,6 @@ def attribute_problem(name: str) -> str | None:
         return "it gives access to the interpreter's internals"
     if keyword.iskeyword(name):
         return "it is a Python keyword, so no value has such an attribute"
-    if name in METHODS:
-        return (
-            "it names a method of strings, numbers, lists, dicts, times or errors, and a method is not a value "
-            "(only built-in functions can be called)"
-        )
     return None
 
 

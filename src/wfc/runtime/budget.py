@@ -32,6 +32,7 @@ import attrs
 
 from wfc.commands import register_error
 from wfc.errors import WorkflowRuntimeError
+from wfc.runtime import attribute_guard
 
 
 @attrs.frozen
@@ -513,6 +514,7 @@ INTRINSICS: dict[str, Any] = {
     "_wfc_zip": _lazy(zip),
     "_wfc_reversed": _lazy(reversed),
     "_wfc_str": _Str(),
+    **attribute_guard.INTRINSICS,
 }
 """The names instrumented code calls (reserved ``_wfc_`` names: never a ``.wf`` author's)."""
 
@@ -598,11 +600,12 @@ def _stored(tree: ast.AST) -> set[str]:
 
 
 def instrument(tree: ast.Module) -> ast.Module:
-    """Meter the generated module of a ``.wf`` table (see the module docstring)."""
+    """Meter the generated module of a ``.wf`` table (see the module docstring), and guard its attribute reads
+    (:mod:`wfc.runtime.attribute_guard`: a method is not a value in ``.wf``)."""
     out = _Instrument(_stored(tree)).visit(tree)
     ast.fix_missing_locations(out)
     assert isinstance(out, ast.Module)
-    return out
+    return attribute_guard.guard(out)
 
 
 register_error(BudgetExceeded)
