@@ -152,7 +152,7 @@ def test_stored_rows_with_a_bad_id_do_not_break_list(tmp_path: Path) -> None:
     assert done.returncode == 0 and "fine" in done.stdout, done.stderr
 
 
-def test_run_hides_syntax_warnings_about_compiled_code(tmp_path: Path) -> None:
+def test_run_shows_no_syntax_warning_about_compiled_code(tmp_path: Path) -> None:
     flow = tmp_path / "warns.py"
     flow.write_text(
         "import wfc\n\n@wfc.step\ndef s(x):\n    return x\n\n@wfc.workflow\ndef w(x: int):\n"
@@ -160,7 +160,10 @@ def test_run_hides_syntax_warnings_about_compiled_code(tmp_path: Path) -> None:
     )
     done = run_wfc("run", str(flow), "x=1", "--db", f"sqlite:///{tmp_path / 'w.db'}")
     assert done.returncode == 0, done.stderr
-    assert "SyntaxWarning" not in done.stderr and '"one"' in done.stdout
+    assert '"one"' in done.stdout
+    # Python's own warning when it imports the file names the user's line; none names wfc's generated code
+    warned = [line for line in done.stderr.splitlines() if "SyntaxWarning" in line]
+    assert all(line.startswith(f"{flow}:10: ") for line in warned), warned
 
 
 # ---- fuzz: argument parsing only ever gives clean errors --------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from typing import NoReturn
 
 import click
@@ -48,35 +47,30 @@ def main(argv: list[str] | None = None) -> None:
     a Python traceback only with ``--debug``."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
-    with warnings.catch_warnings():
-        # Warnings about code wfc generates (a SyntaxWarning from compiling a table) are not the user's to act
-        # on; --debug shows them.
-        if not debug:
-            warnings.simplefilter("ignore", SyntaxWarning)
-        try:
-            _check_text(args)
-            code = cli.main(args=args, prog_name="wfc", standalone_mode=False)
-        except SystemExit:
-            raise
-        except click.UsageError as exc:
-            _usage_error(exc)
-        except click.ClickException as exc:
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        except click.Abort:
-            click.echo("aborted", err=True)
-            raise SystemExit(1) from None
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            raise SystemExit(130) from None
-        except BrokenPipeError:  # `wfc list | head`: the reader left, nothing to report
-            sys.stderr.close()
-            raise SystemExit(1) from None
-        except BaseException as exc:  # pragma: no cover - the commands handle everything they know
-            if debug:
-                raise  # the traceback --debug asks for
-            click.echo(f"error[{USAGE_CODE}]: {type(exc).__name__}: {exc}", err=True)
-            raise SystemExit(2) from None
+    try:
+        _check_text(args)
+        code = cli.main(args=args, prog_name="wfc", standalone_mode=False)
+    except SystemExit:
+        raise
+    except click.UsageError as exc:
+        _usage_error(exc)
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.Abort:
+        click.echo("aborted", err=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        raise SystemExit(130) from None
+    except BrokenPipeError:  # `wfc list | head`: the reader left, nothing to report
+        sys.stderr.close()
+        raise SystemExit(1) from None
+    except BaseException as exc:  # pragma: no cover - the commands handle everything they know
+        if debug:
+            raise  # the traceback --debug asks for
+        click.echo(f"error[{USAGE_CODE}]: {type(exc).__name__}: {exc}", err=True)
+        raise SystemExit(2) from None
     raise SystemExit(code if isinstance(code, int) else 0)
 
 

@@ -33,7 +33,7 @@ def _front_end(defn: WorkflowDef) -> tuple[syntax.Workflow | None, list[Diagnost
     except CompileError as exc:
         return None, list(exc.diagnostics)
     namespace = {**defn.namespace, **defn.closure_values()}
-    workflow, diagnostics = translate(namespace, src.tree, src.map, defn.key)
+    workflow, diagnostics = translate(namespace, src.tree, src.map, defn.key, src.warnings)
     if workflow is not None and not any(d.code == "WFC106" for d in diagnostics):
         diagnostics.extend(check_determinism(src.tree, src.map, namespace, workflow_name=defn.name))  # type: ignore[arg-type]
     return workflow, diagnostics

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 import attrs
 
 from wfc.compiler import syntax
+from wfc.compiler.pywarnings import silently
 from wfc.errors import Span
 
 
@@ -367,7 +368,7 @@ def line_map(node: ast.stmt, source: str, span: Span | None) -> tuple[int, ...]:
     count = source.count("\n") + 1
     offset = (span.line - getattr(node, "lineno", span.line)) if span is not None else 0
     try:
-        again = ast.parse(source).body[0]
+        again = silently(lambda: ast.parse(source), "<unknown>").body[0]
     except (SyntaxError, IndexError):
         return ()
     mapping: dict[int, int] = {}

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from wfc.compiler import ir
+from wfc.compiler.pywarnings import silently
 
 _BY_NAME: dict[str, str] = {
     "sleep": "sleep",
@@ -40,7 +41,7 @@ def annotate(table: ir.Table, namespace: Mapping[str, Any]) -> ir.Table:
 def command_shape(source: str, namespace: Mapping[str, Any]) -> ir.CommandShape:
     """The shape of the command whose (canonical) source is ``source``."""
     try:
-        expr: ast.expr = ast.parse(source, mode="eval").body
+        expr: ast.expr = silently(lambda: ast.parse(source, mode="eval"), "<unknown>").body
     except SyntaxError:
         return ir.CommandShape("step", call=source)
     options = False

@@ -7,6 +7,7 @@ Run on every table the compiler produces (a violation there is a bug in wfc) and
 from __future__ import annotations
 
 from wfc.compiler import ir
+from wfc.compiler.pywarnings import silently
 from wfc.errors import Diagnostic, Span
 
 
@@ -89,7 +90,8 @@ def verify(table: ir.Table) -> list[Diagnostic]:
                     report("WFC310", f"persists {name!r}, which is not a declared local", s)
         for source, mode in _sources(s):
             try:
-                compile(source, f"<{table.name}:{s.id}>", mode)
+                name = f"<{table.name}:{s.id}>"
+                silently(lambda: compile(source, name, mode), name)  # noqa: B023 - called at once
             except SyntaxError as exc:
                 report("WFC308", f"code does not compile: {exc.msg}", s)
 

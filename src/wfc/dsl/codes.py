@@ -1,4 +1,4 @@
-"""The ``.wf`` front end's diagnostic codes (``WFC120``–``WFC159``) and the helper that builds diagnostics.
+"""The ``.wf`` front end's diagnostic codes (``WFC120``–``WFC160``) and the helper that builds diagnostics.
 
 One table, :data:`CODES`: code → (title, severity). ``docs/language.md`` documents each code under "Errors", and a
 test keeps the two in step. Codes are stable: a code is never reused for a different problem.
@@ -60,6 +60,7 @@ CODES: dict[str, tuple[str, Severity]] = {
     "WFC157": ("default value does not match the parameter's type", E),
     "WFC158": ("name shadows a built-in, workflow or import", E),
     "WFC159": ("internal error in the .wf front end", E),
+    "WFC160": ("code that never works as written (warning)", W),
 }
 
 

@@ -26,7 +26,7 @@ from wfc.dsl import ast as wf
 from wfc.dsl.checks import check_module
 from wfc.dsl.codes import Reporter, sort_key, source_lines
 from wfc.dsl.imports import resolve
-from wfc.dsl.lowering import lower_workflow
+from wfc.dsl.lowering import lower_workflow, python_warnings
 from wfc.dsl.parser import parse_module
 from wfc.dsl.resolve import Env
 from wfc.dsl.sandbox import namespace
@@ -176,6 +176,8 @@ def analyze(
             workflows = tuple(
                 lower_workflow(d, env, f"{key_base}:{d.name}", module) for d in module.workflows
             )
+            for d in module.workflows:
+                python_warnings(d, env, reporter)
     diagnostics = tuple(sorted(reporter.diagnostics, key=sort_key))
     return Analysis(diagnostics, module, env, workflows)
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import ast
 
-from wfc.compiler import pycode, syntax
+from wfc.compiler import pycode, pywarnings, syntax
 from wfc.compiler.cut import TEMP_VAR, Cutter
 from wfc.compiler.python.source import SourceMap
 from wfc.dsl import ast as wf
+from wfc.dsl.codes import Reporter
 from wfc.dsl.resolve import Env, bound_names
 from wfc.dsl.topython import ToPython
 from wfc.dsl.types import python_source
-from wfc.errors import InternalError
+from wfc.errors import InternalError, Span
 
-__all__ = ["TEMP_VAR", "lower_workflow", "python_function"]
+__all__ = ["TEMP_VAR", "lower_workflow", "python_function", "python_warnings"]
 
 
 def lower_workflow(decl: wf.WorkflowDecl, env: Env, key: str, module: wf.Module) -> syntax.Workflow:
@@ -72,3 +73,40 @@ def python_function(decl: wf.WorkflowDecl, env: Env) -> ast.FunctionDef:
         returns,
     )
     return ast.fix_missing_locations(fn)
+
+
+def python_warnings(decl: wf.WorkflowDecl, env: Env, reporter: Reporter) -> None:
+    """What Python's compiler warns about the twin of a checked workflow (``[1, 2][1.5]``, ``1[0]``,
+    ``"a" == null``), as ``WFC160`` warnings at the ``.wf`` line: the twin's nodes carry ``.wf`` positions, and
+    the runtime compiles the same code without showing them (see :mod:`wfc.compiler.pywarnings`)."""
+    fn = python_function(decl, env)
+    name = f"<twin of {decl.name}>"
+    try:
+        _, warned = pywarnings.quietly(
+            lambda: compile(ast.Module([fn], []), name, "exec", dont_inherit=True), name
+        )
+    except (SyntaxError, ValueError):  # pragma: no cover - the checks accept only twins that compile
+        return
+    for w in warned:
+        message = str(w.message)
+        node = pywarnings.node_at(fn, w.lineno, message)
+        span = Span(reporter.path, w.lineno)
+        if node is not None and getattr(node, "lineno", None) == w.lineno:
+            span = Span(
+                reporter.path,
+                w.lineno,
+                getattr(node, "col_offset", 0) + 1,
+                getattr(node, "end_lineno", None),
+                (node.end_col_offset + 1) if getattr(node, "end_col_offset", None) is not None else None,  # type: ignore[attr-defined]
+            )
+        if message.startswith(('"is" with a literal', '"is not" with a literal')):
+            # the twin spells `x == null` as `x is None`: with a literal on the other side it never holds
+            always = "false" if message.startswith('"is" with') else "true"
+            reporter.report(
+                "WFC160",
+                f"a literal compared with `null` is always {always}",
+                span,
+                "compare with `null` only a value that may be null (a variable, a step's result)",
+            )
+        else:
+            reporter.report("WFC160", message, span, pywarnings.hint(message))

@@ -24,6 +24,7 @@ import attrs
 
 from wfc.commands import Command
 from wfc.compiler import ir
+from wfc.compiler.pywarnings import silently
 from wfc.errors import InternalError, WorkflowRuntimeError
 from wfc.runtime import budget
 from wfc.runtime.loops import INTRINSICS
@@ -145,7 +146,7 @@ def _compile_at_source(
     The code gets the ``__future__`` features of the workflow's own module, never this module's: a nested
     function's annotations are objects unless the user's module asked for ``from __future__ import annotations``. ``metered``: with the budget's fuel and size checks
     (:func:`wfc.runtime.budget.instrument`)"""
-    tree = ast.parse(source)
+    tree = silently(lambda: ast.parse(source), "<unknown>")
     path = table.path
     real = bool(path) and os.path.exists(path)
     columns = _Columns(source.splitlines(), path if real else None)
@@ -168,7 +169,8 @@ def _compile_at_source(
     # `from __future__ import annotations` binds the feature object to the name `annotations`.
     future = __future__.annotations
     flags = future.compiler_flag if namespace.get("annotations") is future else 0
-    code: CodeType = compile(tree, path, "exec", flags=flags, dont_inherit=True)
+    # Python's warnings about this code were reported when the workflow was compiled (or are about wfc's text)
+    code: CodeType = silently(lambda: compile(tree, path, "exec", flags=flags, dont_inherit=True), path)
     return code
 
 

@@ -30,6 +30,7 @@ from wfc.commands import StepDef, WorkflowDef
 from wfc.compiler.python import rules as R
 from wfc.compiler.python.names import SET, NameResolver, Ref, match_rule
 from wfc.compiler.python.source import FunctionSource, SourceMap, function_source
+from wfc.compiler.pywarnings import silently
 from wfc.errors import Diagnostic, Span
 
 _IGNORE = re.compile(r"#\s*wfc:\s*ignore(?:\[([^\]]*)\])?")
@@ -105,7 +106,10 @@ def _lambda_source(fn: types.FunctionType) -> FunctionSource | None:
     text = textwrap.dedent("".join(lines))
     indent = len(lines[0]) - len(lines[0].lstrip()) - (len(text) - len(text.lstrip()))
     try:
-        found = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Lambda)]
+        parsed = silently(
+            lambda: ast.parse(text), "<unknown>"
+        )  # its warnings are reported with the workflow's
+        found = [n for n in ast.walk(parsed) if isinstance(n, ast.Lambda)]
     except SyntaxError:  # a lambda in the middle of a longer expression: its lines do not parse alone
         return None
     if len(found) != 1:

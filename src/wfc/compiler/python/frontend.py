@@ -9,16 +9,17 @@ in one pass.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from types import CodeType
 from typing import Any
 
-from wfc.compiler import pycode, syntax
+from wfc.compiler import pycode, pywarnings, syntax
 from wfc.compiler.cut import TEMP_VAR, Cutter
 from wfc.compiler.python.scope import COMPREHENSIONS, function_locals, has_yield, parameters
 from wfc.compiler.python.source import SourceMap
 from wfc.compiler.python.values import unpersistable
-from wfc.errors import Diagnostic
+from wfc.errors import Diagnostic, Severity
 
 __all__ = ["TEMP_VAR", "PythonFrontEnd", "translate"]
 
@@ -32,7 +33,9 @@ class PythonFrontEnd:
         smap: SourceMap,
         namespace: Mapping[str, Any],
         name: str,
+        parse_warnings: Sequence[tuple[int, str]] = (),
     ) -> None:
+        self.parse_warnings = parse_warnings
         self.tree = tree
         self.smap = smap
         self.namespace = namespace
@@ -45,6 +48,8 @@ class PythonFrontEnd:
 
     def translate(self) -> syntax.Workflow | None:
         tree = self.tree
+        for line, message in self.parse_warnings:
+            self._python_warning(line, message)
         if isinstance(tree, ast.AsyncFunctionDef):
             self._error(
                 "WFC106",
@@ -76,7 +81,10 @@ class PythonFrontEnd:
         self._check_nested_yields(tree)
         locals_ = self.locals | {TEMP_VAR}
         self.locals = locals_
-        cutter = Cutter(tree.body, locals_, self.smap, self.namespace, _frame_order(tree, self.locals))
+        order, warned = _frame_order(tree, self.locals)
+        for w in warned:
+            self._python_warning(w.lineno, str(w.message))
+        cutter = Cutter(tree.body, locals_, self.smap, self.namespace, order)
         body = cutter.block(tree.body)
         for code, message, node, hint in cutter.problems:
             self._error(code, message, node, hint)
@@ -101,6 +109,17 @@ class PythonFrontEnd:
 
     def _error(self, code: str, message: str, node: ast.AST, hint: str | None = None) -> None:
         self.diagnostics.append(self.smap.diagnostic(code, message, node, hint))
+
+    def _python_warning(self, line: int, message: str) -> None:
+        """One of Python's own warnings about the workflow's code (``line``: of the parsed function), at the
+        user's file and line: compiling the workflow is where Python would have said it."""
+        node = pywarnings.node_at(self.tree, line, message)
+        where = node if node is not None else self.tree
+        self.diagnostics.append(
+            self.smap.diagnostic(
+                "WFC116", f"Python warns: {message}", where, pywarnings.hint(message), Severity.WARNING
+            )
+        )
 
     def _check_nested_yields(self, tree: ast.AST) -> None:
         """Yields inside lambdas, and awaits anywhere: these can never be lowered."""
@@ -131,25 +150,35 @@ class PythonFrontEnd:
 
 
 def translate(
-    namespace: Mapping[str, Any], tree: ast.FunctionDef | ast.AsyncFunctionDef, smap: SourceMap, name: str
+    namespace: Mapping[str, Any],
+    tree: ast.FunctionDef | ast.AsyncFunctionDef,
+    smap: SourceMap,
+    name: str,
+    parse_warnings: Sequence[tuple[int, str]] = (),
 ) -> tuple[syntax.Workflow | None, list[Diagnostic]]:
-    """Translate one workflow function; ``namespace`` is what its global (and closure) names refer to."""
-    front = PythonFrontEnd(tree, smap, namespace, name)
+    """Translate one workflow function; ``namespace`` is what its global (and closure) names refer to.
+    ``parse_warnings``: what Python's parser warned about its source (:attr:`FunctionSource.warnings`)."""
+    front = PythonFrontEnd(tree, smap, namespace, name, parse_warnings)
     workflow = front.translate()
     return workflow, front.diagnostics
 
 
-def _frame_order(tree: ast.FunctionDef, locals_: frozenset[str]) -> tuple[str, ...]:
+def _frame_order(
+    tree: ast.FunctionDef, locals_: frozenset[str]
+) -> tuple[tuple[str, ...], list[warnings.WarningMessage]]:
     """The workflow's locals in the order CPython's frame lists them (what ``locals()`` shows): compile the
-    function and read its code object (empty if it does not compile: the cutter then sorts them)."""
+    function and read its code object (empty if it does not compile: the cutter then sorts them). And what
+    Python's compiler warned about the function (``x is 1``), with lines of ``tree``."""
     try:
-        module = compile(ast.Module([tree], []), "<order>", "exec", dont_inherit=True)
+        module, warned = pywarnings.quietly(
+            lambda: compile(ast.Module([tree], []), "<order>", "exec", dont_inherit=True), "<order>"
+        )
     except (SyntaxError, ValueError, TypeError):
-        return ()
+        return (), []
     code = next((c for c in module.co_consts if isinstance(c, CodeType)), None)
     if code is None:
-        return ()
+        return (), warned
     user = {n for n in locals_ if not n.startswith(syntax.RESERVED_PREFIX)}
     names = dict.fromkeys(n for n in (*code.co_varnames, *code.co_cellvars) if n in user)
     names.update(dict.fromkeys(sorted(user - names.keys())))
-    return tuple(names)
+    return tuple(names), warned

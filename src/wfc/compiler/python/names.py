@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from wfc.compiler.python import rules as R
+from wfc.compiler.pywarnings import silently
 
 MISSING: Any = object()  # an object that could not be looked up (a local, or an attribute of an instance)
 SET = "builtins.set"  # the inferred kind of every set and frozenset value
@@ -268,7 +269,8 @@ class NameResolver:
     def _is_set_annotation(self, ann: ast.expr) -> bool:
         if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
             try:
-                ann = ast.parse(ann.value, mode="eval").body
+                text = ann.value
+                ann = silently(lambda: ast.parse(text, mode="eval"), "<unknown>").body
             except SyntaxError:
                 return False
         if isinstance(ann, ast.Subscript):

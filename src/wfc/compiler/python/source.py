@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from wfc.compiler.pywarnings import quietly
 from wfc.errors import CompileError, Diagnostic, Severity, Span
 
 
@@ -61,8 +62,11 @@ class SourceMap:
 
 @attrs.frozen
 class FunctionSource:
+    """``warnings``: what Python's parser warned about the source (``"\\d"``), as (line in ``tree``, text)."""
+
     tree: ast.FunctionDef | ast.AsyncFunctionDef
     map: SourceMap
+    warnings: tuple[tuple[int, str], ...] = ()
 
 
 def function_source(fn: Callable[..., Any]) -> FunctionSource:
@@ -88,7 +92,7 @@ def function_source(fn: Callable[..., Any]) -> FunctionSource:
     file_lines = tuple(linecache.getlines(path)) or tuple(lines)
     smap = SourceMap(path, file_lines, max(first - 1, 0), indent)
     try:
-        module = ast.parse(dedented, filename=path)
+        module, caught = quietly(lambda: ast.parse(dedented, filename=path), path)
     except SyntaxError as exc:
         diag = Diagnostic(
             "WFC100",
@@ -99,7 +103,7 @@ def function_source(fn: Callable[..., Any]) -> FunctionSource:
         raise CompileError([diag]) from None
     for node in module.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == fn.__name__:
-            return FunctionSource(node, smap)
+            return FunctionSource(node, smap, tuple((w.lineno, str(w.message)) for w in caught))
     diag = Diagnostic("WFC100", f"cannot find the definition of {name} in its source", Span(path, first))
     raise CompileError([diag])
 

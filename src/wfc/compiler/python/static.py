@@ -47,6 +47,7 @@ from typing import Any
 import attrs
 
 from wfc.commands import StepDef, WorkflowDef
+from wfc.compiler.pywarnings import silently
 from wfc.errors import CompileError, Diagnostic, Span
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
@@ -211,7 +212,9 @@ class _Reader:
         except OSError as exc:
             raise StaticImportError(f"cannot read {file}: {exc.strerror or exc}") from None
         try:
-            tree = ast.parse(text, filename=str(file))
+            # Python warns about the file's code when it imports it; reading it warns nothing (a workflow's
+            # own code is reported by the front end, at its line, as importing would show it)
+            tree = silently(lambda: ast.parse(text, filename=str(file)), str(file))
         except SyntaxError as exc:
             where = f"line {exc.lineno}: " if exc.lineno else ""
             raise StaticImportError(f"{file.name}: {where}{exc.msg}") from None
@@ -414,7 +417,8 @@ class _ModuleReader:
         )
         module = ast.Module([clone], [])
         ast.fix_missing_locations(module)
-        code = compile(module, str(self.file), "exec", dont_inherit=True)
+        path = str(self.file)
+        code = silently(lambda: compile(module, path, "exec", dont_inherit=True), path)
         scratch: dict[str, Any] = {}
         exec(code, self.ns, scratch)  # runs only the `def`: constants for defaults, nothing else
         fn: types.FunctionType = scratch[node.name]
