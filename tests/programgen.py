@@ -552,6 +552,39 @@ def programs(draw: st.DrawFn, depth: int = 2) -> str:
     return HEADER + "@wfc.workflow\ndef wf(a, b):\n" + "\n".join(_indent(body)) + "\n"
 
 
+# Names of built-in exceptions the programs raise and catch, bound by the program itself, as Python allows: what
+# `except KeyError`, `raise ValueError(...)` and the compiled code's own machinery then do must be what Python does.
+SHADOWED = ["KeyError", "ValueError", "NameError", "UnboundLocalError", "RuntimeError", "Exception", "LookupError"]
+_SHADOW_VALUES = [
+    "ValueError", "KeyError", "LookupError", "RuntimeError", "TypeError", "ArithmeticError", "Exception",
+    "BaseException", "int",
+]  # fmt: skip
+
+
+@st.composite
+def shadowing_programs(draw: st.DrawFn) -> str:
+    """:func:`programs` with built-in exception names bound by the program: module-level names (an assignment, a
+    class, an import alias), a workflow parameter or a local. (``int`` bound to ``except`` names: catching it is
+    Python's ``TypeError``.)"""
+    source = draw(programs(depth=1))
+    names = draw(st.lists(st.sampled_from(SHADOWED), min_size=1, max_size=3, unique=True))
+    where = draw(st.sampled_from(["module", "class", "alias", "parameter", "local"]))
+    values = [draw(st.sampled_from(_SHADOW_VALUES)) for _ in names]
+    head, sep, body = source.partition("@wfc.workflow\ndef wf(a, b):\n")
+    if where == "module":
+        head += "".join(f"{n} = {v}\n" for n, v in zip(names, values)) + "\n\n"
+    elif where == "class":
+        head += "".join(f"class {n}(Exception):\n    pass\n\n\n" for n in names)
+    elif where == "alias":
+        head += "".join(f"from builtins import {v} as {n}\n" for n, v in zip(names, values)) + "\n\n"
+    elif where == "parameter":
+        params = ", ".join(f"{n}={v}" for n, v in zip(names, values))
+        return head + f"@wfc.workflow\ndef wf(a, b, {params}):\n" + body
+    else:
+        body = "".join(f"    {n} = {v}\n" for n, v in zip(names, values)) + body
+    return head + sep + body
+
+
 _loaded = itertools.count()
 
 

@@ -4,10 +4,10 @@ The compile-time checks (:mod:`wfc.dsl.checks`, :mod:`wfc.dsl.names`) already gu
 calls built-ins, the file's workflows, imported steps and workflows, and the wfc helpers. The namespace is the
 second wall: even code that slipped past them could only reach
 
-* ``__builtins__``: the fixed pure built-ins, the exception types a ``catch`` may name, and the two exception
-  types the machine's generated wrappers catch (``KeyError``, ``NameError``), and an ``__import__`` that gives
-  only what CPython's built-ins import for themselves (``time``, for date formatting) — no ``open``,
-  ``eval``, ``getattr``, ``type``...;
+* ``__builtins__``: the fixed pure built-ins, the exception types a ``catch`` may name, and an ``__import__``
+  that gives only what CPython's built-ins import for themselves (``time``, for date formatting) — no
+  ``open``, ``eval``, ``getattr``, ``type``... (the machine's generated wrappers reach the exceptions they catch
+  under reserved names of their own);
 * ``wfc``: a :class:`Members` proxy exposing only :data:`wfc.dsl.names.HELPERS`;
 * one :class:`Members` proxy per import, exposing only that module's steps, workflows and exception types —
   never the module object, so no path leads to its globals;
@@ -23,8 +23,6 @@ from typing import Any
 
 from wfc.commands import StepDef, WorkflowDef
 from wfc.dsl.names import BUILTIN_ERRORS, HELPERS, PYTHON_BUILTINS
-
-_MACHINE_NEEDS = ("KeyError", "NameError", "UnboundLocalError")
 
 
 class Members:
@@ -87,7 +85,7 @@ def _internal_import(name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def safe_builtins() -> dict[str, Any]:
-    names = PYTHON_BUILTINS | BUILTIN_ERRORS | set(_MACHINE_NEEDS)
+    names = PYTHON_BUILTINS | BUILTIN_ERRORS
     out = {name: getattr(builtins, name) for name in sorted(names)}
     out["__import__"] = _internal_import
     return out

@@ -27,7 +27,12 @@ from wfc.compiler import ir
 from wfc.compiler.pywarnings import silently
 from wfc.errors import InternalError, WorkflowRuntimeError
 from wfc.runtime import budget
-from wfc.runtime.loops import INTRINSICS
+from wfc.runtime.loops import INTRINSICS as LOOP_INTRINSICS
+
+INTRINSICS: dict[str, Any] = {**LOOP_INTRINSICS, "_wfc_KeyError": KeyError, "_wfc_NameError": NameError}
+"""What generated code names besides the workflow's own names: the loop helpers, and the builtin exceptions its
+wrappers catch under reserved names — a workflow may bind ``KeyError`` or ``NameError`` itself (a module-level
+name, an import alias, a parameter), and its code must then behave exactly as Python's does."""
 
 _GOTO, _BRANCH, _SUSPEND, _RETURN, _RAISE, _LEAVE, _END = range(7)
 _KINDS: dict[type[ir.Op], int] = {
@@ -120,7 +125,7 @@ class _Gen:
         if shared:
             out.append((f"    nonlocal {', '.join(shared)}", at))
         for n in sorted(names - self.cells):
-            out += [(f"    try: {n} = _wfc_v[{n!r}]", at), ("    except KeyError: pass", at)]
+            out += [(f"    try: {n} = _wfc_v[{n!r}]", at), ("    except _wfc_KeyError: pass", at)]
         indent = "        " if writes else "    "
         if writes:
             out.append(("    try:", at))
@@ -130,7 +135,7 @@ class _Gen:
             for n in sorted(writes):
                 out += [
                     (f"        try: _wfc_v[{n!r}] = {n}", at),
-                    (f"        except NameError: _wfc_v.pop({n!r}, None)", at),
+                    (f"        except _wfc_NameError: _wfc_v.pop({n!r}, None)", at),
                 ]
         self.lines.extend(text for text, _ in out)
         self.origin.extend(line_no for _, line_no in out)
