@@ -178,7 +178,7 @@ def fan_out(n: int):
 
 
 def test_all_of_returns_results_in_argument_order() -> None:
-    assert wfc.testing.run(fan_out, 3) == [0, 1, 2, 42]
+    assert wfc.testing.run(fan_out, 3) == (0, 1, 2, 42)  # separate commands: a tuple, as typed
 
 
 @wfc.workflow

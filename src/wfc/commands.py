@@ -440,9 +440,12 @@ def _commands(items: tuple[Any, ...], what: str) -> tuple[Command[Any], ...]:
 
 @attrs.frozen
 class AllOf(Command[R]):
-    """Run every command at once; the result is the list of their results, in argument order."""
+    """Run every command at once; the result holds their results, in argument order: a tuple when the commands
+    were given as separate arguments (``separate``: ``all_of(a, b)``, ``all_of(*cmds)``), a list when they were
+    given as one list (``all_of([...])``) — the types the type checkers see."""
 
     items: tuple[Command[Any], ...]
+    separate: bool = False
 
     @property
     def display_name(self) -> str:
@@ -460,8 +463,9 @@ class AnyOf(Command[R]):
         return f"any_of({len(self.items)})"
 
 
-# Typed overloads: separate commands give a tuple type of their results, position by position (at run time the
-# result is a list in argument order: unpacking and indexing work alike); one list gives a list.
+# Typed overloads: separate commands give a tuple of their results, position by position (more than six, or
+# `*cmds`: a tuple of one type); one list gives a list. The run-time value is the same: a tuple for separate
+# arguments (a call cannot tell `all_of(*cmds)` from `all_of(a, b)`), a list for one list.
 @overload
 def all_of(c1: Command[_T1], /) -> AllOf[tuple[_T1]]: ...
 @overload
@@ -483,18 +487,19 @@ def all_of(
 @overload
 def all_of(commands: Sequence[Command[_T]], /) -> AllOf[list[_T]]: ...
 @overload
-def all_of(*commands: Command[_T]) -> AllOf[list[_T]]: ...
+def all_of(*commands: Command[_T]) -> AllOf[tuple[_T, ...]]: ...
 
 
 def all_of(*commands: Any) -> AllOf[Any]:
     """``results = yield from wfc.all_of(a, b, c)``: run in parallel, results in argument order.
 
     Also accepts one list: ``yield from wfc.all_of([charge(o) for o in orders])``. If one fails, the first failure
-    raises at the ``yield`` and the others are canceled. Type checkers see a tuple of the commands' result types
-    for up to six separate commands (``a, b = yield from wfc.all_of(x(), y())``), a list for one list or
-    ``*commands``; at run time the result is always a list.
+    raises at the ``yield`` and the others are canceled. Separate commands give a tuple (``a, b = yield from
+    wfc.all_of(x(), y())``; type checkers see each position's type for up to six commands, ``tuple[T, ...]`` for
+    more or for ``*commands``), one list gives a list (``list[T]``): at run time as the type checkers see it.
     """
-    return AllOf(_commands(commands, "all_of"))
+    one_list = len(commands) == 1 and isinstance(commands[0], list | tuple)
+    return AllOf(_commands(commands, "all_of"), separate=not one_list)
 
 
 @overload

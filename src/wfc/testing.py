@@ -352,7 +352,9 @@ class _Runner:
                     arrival=outs[i].arrival,
                 )
             last = max((o.rank(i) for i, o in enumerate(outs)), default=(t0, SOON, -1))
-            return _Outcome(last[0], True, [o.value for o in outs], _commit_all(outs), arrival=last[1])
+            values = [o.value for o in outs]
+            result = tuple(values) if cmd.separate else values
+            return _Outcome(last[0], True, result, _commit_all(outs), arrival=last[1])
         if isinstance(cmd, AnyOf):
             outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
             t, _, i = min(o.rank(i) for i, o in enumerate(outs))
@@ -382,7 +384,9 @@ class _Runner:
                 return None
             done = [p for p in parts if p is not None]
             last = max((p.rank(i) for i, p in enumerate(done)), default=(t0, SOON, -1))
-            return _Outcome(t0, True, [p.value for p in done], _commit_all(done), arrival=last[1])
+            values = [p.value for p in done]
+            result = tuple(values) if cmd.separate else values
+            return _Outcome(t0, True, result, _commit_all(done), arrival=last[1])
         if isinstance(cmd, AnyOf):
             ready = [
                 (p.rank(i), i, p)

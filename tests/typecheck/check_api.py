@@ -78,8 +78,8 @@ def checkout(order: str, skus: list[str]) -> wfc.Workflow[dict[str, object]]:
     assert_type(c, dt.datetime)
     counts = yield from wfc.all_of([lookup(s) for s in skus])  # one list: a list
     assert_type(counts, list[int])
-    more = yield from wfc.all_of(*[lookup(s) for s in skus])  # *args: a list
-    assert_type(more, list[int])
+    more = yield from wfc.all_of(*[lookup(s) for s in skus])  # *args: a tuple of one type
+    assert_type(more, tuple[int, ...])
     index, first = yield from wfc.any_of(lookup("a"), wfc.sleep(5))
     assert_type(index, int)
     assert_type(first, int | None)

@@ -3,8 +3,10 @@ rule that decides when a tree has its result.
 
 A suspension's command becomes one history row per *leaf* (step, child workflow, timer, event wait), in
 depth-first order; ``path`` names a leaf's place (``"1.0"``: item 0 of item 1), ``""`` for a lone command. The
-tree's *shape* (JSON: a leaf is its index, ``{"all": [...]}``/``{"any": [...]}`` a node) is stored with the first
-row so the group can be decided from its rows alone.
+tree's *shape* (JSON: a leaf is its index, ``{"all": [...]}``/``{"any": [...]}`` a node; ``"tuple": 1`` beside
+``"all"`` when its result is a tuple, as ``all_of(a, b)`` gives, a list without it, as ``all_of([...])`` gives
+and every shape stored before tuples were) is stored with the first row so the group can be decided from its rows
+alone.
 
 Deciding matches the in-memory runner: ``all_of`` has its result when every item has one (a list in argument
 order), or fails with its earliest failure; ``any_of`` takes its earliest item. An outcome's *order* is
@@ -28,7 +30,7 @@ import attrs
 from wfc.commands import AllOf, AnyOf, Command
 from wfc.runtime.store.protocol import DONE, EVENT, RESOLVED, SLEEP, LeafRow
 
-Shape = int | dict[str, list[Any]]
+Shape = int | dict[str, Any]
 
 
 def flatten(command: Command) -> tuple[list[tuple[str, Command]], Shape]:
@@ -39,7 +41,10 @@ def flatten(command: Command) -> tuple[list[tuple[str, Command]], Shape]:
         if isinstance(cmd, AllOf | AnyOf):
             key = "all" if isinstance(cmd, AllOf) else "any"
             prefix = f"{path}." if path else ""
-            return {key: [walk(item, f"{prefix}{i}") for i, item in enumerate(cmd.items)]}
+            node: dict[str, Any] = {key: [walk(item, f"{prefix}{i}") for i, item in enumerate(cmd.items)]}
+            if isinstance(cmd, AllOf) and cmd.separate:
+                node["tuple"] = 1
+            return node
         leaves.append((path, cmd))
         return len(leaves) - 1
 
@@ -71,7 +76,7 @@ class Seen:
     order: Order
 
 
-# A decided plan says how to build the result from leaf values: ("leaf", i), ("list", [plans]),
+# A decided plan says how to build the result from leaf values: ("leaf", i), ("list"/"tuple", [plans]),
 # ("pair", index, plan), or ("fail", i) — the leaf whose failure raises.
 Plan = tuple[Any, ...]
 
@@ -107,8 +112,9 @@ def decide(shape: Shape, seen: list[Seen | None]) -> Decision | None:
             return None
         done = [p for p in parts if p is not None]
         order = max((p.order for p in done), default=(float("-inf"), -1, -1))
+        kind = "tuple" if shape.get("tuple") else "list"
         return Decision(
-            True, ("list", [p.plan for p in done]), order, frozenset().union(*(p.leaves for p in done))
+            True, (kind, [p.plan for p in done]), order, frozenset().union(*(p.leaves for p in done))
         )
     parts = [decide(child, seen) for child in shape["any"]]
     ready = [(p.order, i, p) for i, p in enumerate(parts) if p is not None]
@@ -127,6 +133,8 @@ def build(plan: Plan, value: Callable[[int], Any]) -> Any:
         return value(plan[1])
     if kind == "list":
         return [build(p, value) for p in plan[1]]
+    if kind == "tuple":
+        return tuple(build(p, value) for p in plan[1])
     if kind == "pair":
         return (plan[1], build(plan[2], value))
     raise AssertionError(f"not a success plan: {plan!r}")
