@@ -31,9 +31,24 @@ _ROUTINES: tuple[type, ...] = (
 )
 
 
+_INTERNALS: tuple[type, ...] = (
+    types.ModuleType,  # a class attribute holding a module: a path to its globals (`x.tool.environ`)
+    types.FrameType,
+    types.CodeType,
+    types.TracebackType,
+    types.GeneratorType,
+    types.CoroutineType,
+    types.AsyncGeneratorType,
+    types.CellType,
+)
+"""Values no ``.wf`` program may hold either: modules and the interpreter's own objects."""
+_REFUSED = _ROUTINES + _INTERNALS
+
+
 def is_method(value: object) -> bool:
-    """Whether a value read through an attribute is a method, a function or a descriptor (not data)."""
-    if isinstance(value, _ROUTINES):
+    """Whether a value read through an attribute is a method, a function or a descriptor — or a module or an
+    interpreter object (a property or class attribute may hold one) — rather than data."""
+    if isinstance(value, _REFUSED):
         return True
     # a property, getset or member descriptor, cached_property...: reached through a class, not an instance
     return not isinstance(value, type) and hasattr(type(value), "__get__")
@@ -68,7 +83,11 @@ def _fields(cls: type) -> set[str]:
 
 
 def kind(value: object) -> str:
-    """How a refused value is named in an error: ``a method``, ``a function`` or ``a descriptor``."""
+    """How a refused value is named in an error: ``a method``, ``a function``, ``a descriptor``, ``a module``..."""
+    if isinstance(value, types.ModuleType):
+        return "a module"
+    if isinstance(value, _INTERNALS):
+        return f"one of the interpreter's own objects (a {type(value).__name__})"
     if isinstance(value, types.FunctionType | functools.partial):
         return "a function"
     if isinstance(value, types.BuiltinFunctionType) and not _bound(value):

@@ -7,6 +7,7 @@ generated ``.wf`` programs in both runners; and every attribute of the values a 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import random
 import re
 import sys
@@ -21,7 +22,7 @@ import wfc
 import wfc.dsl
 import wfc.testing
 from wfc.dsl.loader import definitions
-from wfc.dsl.names import BLOCKED_ATTRIBUTES, is_reserved
+from wfc.dsl.names import BLOCKED_ATTRIBUTES, WF_KEYWORDS, is_reserved
 from wfc.runtime.attribute_guard import MethodNotAValue
 
 from .support import analyze_text
@@ -331,3 +332,139 @@ def test_data_attributes_of_values_the_file_shows_run_as_in_python() -> None:
             assert got == getattr(sample, attr), kind
         else:
             assert isinstance(got, str) and len(got) == 32
+
+
+# ---- every attribute of every kind of value a step can give a .wf workflow -------------------------------------
+
+STEPS = """
+import collections, dataclasses, datetime as dt, decimal, enum, fractions, os, uuid, zoneinfo
+
+import wfc
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+class Mode(enum.StrEnum):
+    FAST = "fast"
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+@dataclasses.dataclass
+class Box:
+    count: int = 1
+    index: int = 2
+    keys: str = "k"
+    tool = os  # a class attribute holding a module: no path to its globals
+    code = (lambda: 0).__code__
+
+    def total(self):
+        return 3
+
+    @property
+    def frames(self):
+        return (i for i in range(2))
+
+
+SAMPLES = {
+    "str": "abc", "bytes": b"ab", "int": 7, "float": 2.5, "bool": True, "complex": 1 + 2j,
+    "list": [1, 2], "tuple": (1, 2), "dict": {"a": 1}, "set": {1}, "frozenset": frozenset({1}),
+    "datetime": dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "date": dt.date(2030, 1, 2),
+    "time": dt.time(3, 4), "timedelta": dt.timedelta(days=2, seconds=5),
+    "zoned": dt.datetime(2030, 1, 2, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")),
+    "decimal": decimal.Decimal("1.50"), "fraction": fractions.Fraction(1, 3), "uuid": uuid.UUID(int=5, version=4),
+    "enum": Color.RED, "strenum": Mode.FAST, "intenum": Level.HIGH,
+    "counter": collections.Counter("aab"), "ordered": collections.OrderedDict(a=1),
+    "deque": collections.deque([1], maxlen=3), "defaultdict": collections.defaultdict(list, a=[1]),
+    "dataclass": Box(), "error": OSError(2, "gone", "/x"), "class": ValueError,
+}
+
+
+@wfc.step
+def sample(kind):
+    return SAMPLES[kind]
+"""
+
+
+def _python_says(value: object, name: str) -> list[Any]:
+    """What reading ``value.name`` must give, by Python's own classification of the attribute's value."""
+    try:
+        found = getattr(value, name)
+    except AttributeError:
+        return ["missing"]
+    if (
+        inspect.isroutine(found)
+        or inspect.isdatadescriptor(found)
+        or inspect.ismethoddescriptor(found)
+        or inspect.ismodule(found)
+        or inspect.iscode(found)
+        or inspect.isgenerator(found)
+    ):
+        return ["refused"]
+    return ["data", str(found)]
+
+
+def test_every_attribute_of_every_kind_of_step_result(tmp_path: Path) -> None:
+    (tmp_path / "kinds.py").write_text(STEPS)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        mod = __import__("kinds")
+        rt = wfc.Runtime("sqlite:///:memory:")
+        try:
+            for kind, value in mod.SAMPLES.items():
+                names = [n for n in dir(value) if _usable(n) and n not in WF_KEYWORDS]
+                lines = [
+                    'import "./kinds.py" as m',
+                    "workflow w() -> any {",
+                    f'    x = m.sample("{kind}")',
+                    "    out = []",
+                ]
+                lines += [
+                    f'    try {{ v = x.{n}; out = out + [["data", str(v)]] }} catch AttributeError as e '
+                    f'{{ out = out + [["refused", str(e)]] }}'
+                    for n in names
+                ]
+                path = tmp_path / f"{kind}.wf"
+                path.write_text("\n".join([*lines, "    return out", "}"]) + "\n")
+                [defn] = wfc.dsl.load(path).values()
+                expected = [_python_says(value, n) for n in names]
+                for got in (wfc.testing.run(defn), _in(rt, defn)):
+                    shown = [["refused"] if t == "refused" and "not a value" in v else ["missing"] if t == "refused" else [t, v]
+                             for t, v in got]  # fmt: skip
+                    assert shown == expected, kind
+                    assert not any("0x" in v for t, v in got if t == "data"), kind
+        finally:
+            rt.close()
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("kinds", None)
+
+
+def _in(rt: wfc.Runtime, defn: Any) -> Any:
+    iid = rt.start(defn)
+    rt.run_until_complete(iid, timeout=60)
+    return rt.result(iid)
+
+
+def test_a_module_or_code_object_behind_an_attribute_is_not_a_value(tmp_path: Path) -> None:
+    (tmp_path / "boxes.py").write_text(STEPS)
+    text = 'import "./boxes.py" as m\nworkflow w(name: str) -> any {\n    x = m.sample("dataclass")\n'
+    sys.path.insert(0, str(tmp_path))
+    try:
+        for attr, what in [
+            ("tool", "a module"),
+            ("code", "interpreter's own objects"),
+            ("frames", "interpreter"),
+        ]:
+            path = tmp_path / f"{attr}.wf"
+            path.write_text(text + f'    y = x.{attr}\n    return "{{y}}"\n}}\n')
+            [defn] = wfc.dsl.load(path).values()
+            with pytest.raises(MethodNotAValue, match=what):
+                wfc.testing.run(defn, "n")
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("boxes", None)
