@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import wfc
 from wfc.cli.main import main
 
-from .helpers import FLOWS, run_wfc
+from .helpers import FLOWS, one_json, run_wfc
 
 LINE = re.compile(r"^error\[WFC\d{3}\]: [^\n]+\n(  hint: [^\n]+\n)?$")
 
@@ -137,6 +137,27 @@ def test_runtime_start_refuses_ids_that_are_not_text(tmp_path: Path) -> None:
         assert rt.start(flows.greet, "mo", id="é-ok") == "é-ok"
     finally:
         rt.close()
+
+
+@pytest.mark.parametrize("param", ["id", "context", "on_complete"])
+def test_a_parameter_named_like_a_start_option_is_the_workflows(tmp_path: Path, param: str) -> None:
+    flow = tmp_path / "named.wf"
+    flow.write_text(f"workflow w(n: int = 1, {param}: str = \"none\") -> any {{\n    return [n, {param}]\n}}\n")
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    done = run_wfc("run", str(flow), f"{param}=given", "--db", url, "--json")
+    assert done.returncode == 0, done.stderr
+    assert one_json(done.stdout)["result"] == [1, "given"]
+    started = run_wfc("start", str(flow), f"{param}=later", "--id", "mine", "--db", url)
+    assert started.returncode == 0 and started.stdout.strip() == "mine", started.stderr
+
+
+def test_a_keyword_only_parameter_named_like_a_start_option_is_a_clean_error(tmp_path: Path) -> None:
+    flow = tmp_path / "kwonly.py"
+    flow.write_text("import wfc\n\n@wfc.step\ndef s(x):\n    return x\n\n@wfc.workflow\n"
+                    "def w(*, id: str):\n    return (yield s(id))\n")  # fmt: skip
+    done = run_wfc("run", str(flow), "id=x", "--db", f"sqlite:///{tmp_path / 'k.db'}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "error[WFC405]" in done.stderr and "keyword-only parameter `id`" in done.stderr, done.stderr
 
 
 def test_stored_rows_with_a_bad_id_do_not_break_list(tmp_path: Path) -> None:

@@ -373,6 +373,34 @@ def parse_input(input_json: str | None, pairs: tuple[str, ...]) -> tuple[tuple[A
     return args, kwargs
 
 
+START_OPTIONS = ("id", "on_complete", "context")
+"""Keywords ``Runtime.start`` takes for itself: a workflow parameter of one of these names is passed by position."""
+
+
+def start_arguments(
+    defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments as ``Runtime.start`` takes them: ``id=A-1`` on the command line is the workflow's parameter
+    ``id``, never the instance id (``--id``), so such parameters go by position."""
+    if not any(name in kwargs for name in START_OPTIONS):
+        return args, kwargs
+    try:
+        bound = defn.signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise CliError(f"cannot start workflow {defn.name}: {exc}", code="WFC405",
+                       hint=f"its signature is {defn.name}{defn.signature}") from None  # fmt: skip
+    bound.apply_defaults()  # every parameter before it bound, so that it can go by position
+    clash = sorted(name for name in bound.kwargs if name in START_OPTIONS)
+    if clash:
+        raise CliError(
+            f"the workflow's keyword-only parameter `{clash[0]}` cannot be given: Runtime.start takes "
+            f"`{clash[0]}=` for itself",
+            code="WFC405",
+            hint=f"make `{clash[0]}` a positional parameter of {defn.name}, or rename it",
+        )
+    return tuple(bound.args), dict(bound.kwargs)
+
+
 def input_options(fn: F) -> F:
     """``--input JSON`` and ``[KEY=VALUE]...``; the command receives them parsed as ``inputs=(args, kwargs)``."""
 

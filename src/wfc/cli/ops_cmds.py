@@ -34,6 +34,7 @@ from wfc.cli.common import (
     parallelism_options,
     parse_value,
     print_json,
+    start_arguments,
     usage_errors,
     workflows_in_module,
 )
@@ -249,7 +250,8 @@ def start(
     defn = load_workflow(target)
     args, kwargs = inputs
     with open_runtime(db_url) as rt, usage_errors():
-        iid = rt.start(defn, *args, id=instance_id, **kwargs)
+        given, named = start_arguments(defn, args, kwargs)
+        iid = rt.start(defn, *given, id=instance_id, **named)
     if as_json:
         print_json({"id": iid, "workflow": defn.key})
     else:

@@ -29,6 +29,7 @@ from wfc.cli.common import (
     open_runtime,
     parallelism_options,
     print_json,
+    start_arguments,
     usage_errors,
 )
 from wfc.cli.progress import LineView, LiveView, Snapshot, duration, snapshot
@@ -98,7 +99,8 @@ def run(
     with log_to_stderr(), open_runtime(db_url, max_parallelism=max_parallelism) as rt:
         resumed = _exists(rt, iid)
         with usage_errors():
-            rt.start(defn, *args, id=iid, **kwargs)
+            given, named = start_arguments(defn, args, kwargs)
+            rt.start(defn, *given, id=iid, **named)
         if as_json:
             view: Any = LineView(lambda line: click.echo(line, err=True), resumed=resumed)
         elif sys.stdout.isatty():
