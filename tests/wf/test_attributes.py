@@ -362,6 +362,9 @@ class Box:
     tool = os  # a class attribute holding a module: no path to its globals
     code = (lambda: 0).__code__
 
+    def __getitem__(self, key):
+        return self.total if key == "total" else key * 2
+
     def total(self):
         return 3
 
@@ -455,16 +458,22 @@ def test_a_module_or_code_object_behind_an_attribute_is_not_a_value(tmp_path: Pa
     text = 'import "./boxes.py" as m\nworkflow w(name: str) -> any {\n    x = m.sample("dataclass")\n'
     sys.path.insert(0, str(tmp_path))
     try:
-        for attr, what in [
-            ("tool", "a module"),
-            ("code", "interpreter's own objects"),
-            ("frames", "interpreter"),
-        ]:
-            path = tmp_path / f"{attr}.wf"
-            path.write_text(text + f'    y = x.{attr}\n    return "{{y}}"\n}}\n')
+        reads = [
+            ("x.tool", "a module"),
+            ("x.code", "interpreter's own objects"),
+            ("x.frames", "interpreter"),
+            ('x["total"]', r"`\[\.\.\.\]` of a `Box` value is a method"),  # its own __getitem__
+        ]
+        for i, (read, what) in enumerate(reads):
+            path = tmp_path / f"r{i}.wf"
+            path.write_text(text + f'    y = {read}\n    return "{{y}}"\n}}\n')
             [defn] = wfc.dsl.load(path).values()
             with pytest.raises(MethodNotAValue, match=what):
                 wfc.testing.run(defn, "n")
+        path = tmp_path / "data.wf"
+        path.write_text(text + '    return [x[3], x["ab"]]\n}\n')  # its own __getitem__ giving data: data
+        [defn] = wfc.dsl.load(path).values()
+        assert wfc.testing.run(defn, "n") == [6, "abab"]
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("boxes", None)
