@@ -91,7 +91,7 @@ def test_restart_a_running_fan_out_of_children(rt: wfc.Runtime) -> None:
     assert len(new) == 2 and not set(new) & set(old)
     for child in new:
         rt.send_event(child, "child-go", 7)
-    assert rt.run_until_complete(wid) == ["a:7", "b:7"]
+    assert rt.run_until_complete(wid) == ("a:7", "b:7")  # all_of of separate commands: a tuple
 
 
 def test_fork_leaves_the_original_untouched(rt: wfc.Runtime) -> None:

@@ -308,7 +308,7 @@ def _parallel_with_timer():
 
 def test_every_command_of_a_suspension_reports_its_state(rt: wfc.Runtime) -> None:
     wid = rt.start(_parallel_with_timer)
-    assert rt.run_until_complete(wid) == [1, None, 2]
+    assert rt.run_until_complete(wid) == (1, None, 2)  # separate commands: a tuple
     records = rt.history(wid)
     assert len(records) == 3
     assert {r.state_id for r in records} == {"start"}

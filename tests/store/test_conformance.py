@@ -306,7 +306,7 @@ def test_a_timer_sleeps_as_a_row(rt: wfc.Runtime, clock: FakeClock) -> None:
 
 
 def test_children_and_cancel(rt: wfc.Runtime) -> None:
-    assert rt.run_until_complete(rt.start(flows.parent, 4)) == [0, 1, 2, 3]
+    assert rt.run_until_complete(rt.start(flows.parent, 4)) == (0, 1, 2, 3)  # all_of(*children): a tuple
     wid = rt.start(flows.waiter, ["never"])
     rt.run_until_idle()
     rt.cancel(wid)
