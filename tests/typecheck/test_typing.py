@@ -15,9 +15,11 @@ ROOT = Path(__file__).parent.parent.parent
 HERE = Path(__file__).parent
 # Files whose Python examples are complete programs (docs that show fragments of a session are not listed).
 DOC_EXAMPLES = ["README.md", "docs/client.md"]
-# Example files the docs embed (python-workflows.md: tour.py; ir.md: ir_example.py; testing.md: testing_suite).
+# Example files the docs embed (python-workflows.md: tour.py; ir.md: ir_example.py; testing.md: testing_suite;
+# values.md: values.py; integration.md: tracing_setup.py, fastapi_app).
 EXAMPLES = ["examples/tour.py", "examples/orders.py", "examples/ir_example.py", "examples/testing_suite/shop.py",
-            "examples/testing_suite/test_shop.py", "examples/values.py"]
+            "examples/testing_suite/test_shop.py", "examples/values.py", "examples/tracing_setup.py",
+            "examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py"]
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:

@@ -52,14 +52,17 @@ class Client:
 
     ``url`` is the workers' database (``sqlite:///app.db``, ``postgresql://...``). ``poll_interval``: how often
     ``result`` looks when the store cannot notify (seconds). ``clock``: the workers' clock, in tests on a
-    virtual one (``wfc.testing.FakeClock``); real time by default.
+    virtual one (``wfc.testing.FakeClock``); real time by default. ``tracing``: as ``wfc.Runtime``'s (the start
+    span, whose context the instance's spans continue).
     """
 
-    def __init__(self, url: str, *, poll_interval: float = 0.2, clock: Clock | None = None) -> None:
+    def __init__(
+        self, url: str, *, poll_interval: float = 0.2, clock: Clock | None = None, tracing: Any = True
+    ) -> None:
         if poll_interval <= 0:
             raise WfcError("poll_interval must be a positive number of seconds", code="WFC402")
         # A runtime that deploys nothing: it never runs workflow code, it reads and writes the store.
-        self._rt = Runtime(url, workflows=[], clock=clock)
+        self._rt = Runtime(url, workflows=[], clock=clock, tracing=tracing)
         self.store = self._rt.store
         self.poll_interval = float(poll_interval)
 
@@ -86,8 +89,8 @@ class Client:
         iid = id or uuid.uuid4().hex
         now = self._rt.clock.now()
         store = self.store
-        with store.transaction():
-            row = InstanceRow(0, iid, workflow, workflow, UNRESOLVED, "running", now, now)
+        with self._rt.tracing.start(workflow, iid) as trace, store.transaction():
+            row = InstanceRow(0, iid, workflow, workflow, UNRESOLVED, "running", now, now, trace=trace)
             n = store.insert_instance(row)
             if n is None:
                 existing = store.get_instance(iid)
@@ -143,8 +146,8 @@ class Client:
 class AsyncClient:
     """:class:`Client` for ``asyncio``: the same methods, awaitable."""
 
-    def __init__(self, url: str, *, poll_interval: float = 0.2) -> None:
-        self._client = Client(url, poll_interval=poll_interval)
+    def __init__(self, url: str, *, poll_interval: float = 0.2, tracing: Any = True) -> None:
+        self._client = Client(url, poll_interval=poll_interval, tracing=tracing)
         self._lock = threading.Lock()  # one store connection: calls from several tasks take turns
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -426,6 +426,24 @@ class Engine(Intake):
     ) -> None:
         """Resume the workflow at ``state_id`` (``None``: its entry) and run it to its next stop. ``name``: the
         command resumed, to which a failure to persist the new variables is reported."""
+        with self.tracing.transition(inst.trace, inst.name, inst.id, seq):
+            self._advance(inst, machine, seq, state_id, snapshot, ok, value, err, at, redo, name, hot)
+
+    def _advance(
+        self,
+        inst: InstanceRow,
+        machine: Machine,
+        seq: int,
+        state_id: str | None,
+        snapshot: str | None,
+        ok: bool,
+        value: Any,
+        err: BaseException | None,
+        at: float,
+        redo: BaseException | None,
+        name: str,
+        hot: dict[str, Any] | None,
+    ) -> None:
         if hot is not None and redo is None:
             variables = hot
         else:
@@ -522,6 +540,7 @@ class Engine(Intake):
                        "kind": "workflow_failed", "traceback": trace},
             )  # fmt: skip
         state = "completed" if ok else "failed"
+        self.tracing.outcome(state)
         store.finish_instance(inst.n, state, result_text, err_text, at)
         inst.state = state
         parent = inst.parent_key

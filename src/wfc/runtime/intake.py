@@ -55,7 +55,7 @@ class Intake(Scheduler):
             raise WfcError(f"a workflow id must be a non-empty string, not {instance_id!r}", code="WFC402")
         iid = instance_id or uuid.uuid4().hex
         now = self.clock.now()
-        with self.store.transaction():
+        with self.tracing.start(defn.name, iid) as trace, self.store.transaction():
             self.save_table(defn, table, now)
             n = self.create(
                 iid,
@@ -66,6 +66,7 @@ class Intake(Scheduler):
                 name=defn.name,
                 on_complete=on_complete_key,
                 context=context_text,
+                trace=trace,
             )
             if n is None:
                 existing = self.store.get_instance(iid)

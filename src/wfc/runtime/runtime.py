@@ -31,6 +31,7 @@ from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
 from wfc.runtime import attempts, liveness, serving, steps, tracebacks
+from wfc.runtime import tracing as tracing_mod
 from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
 from wfc.runtime.control_api import DEFAULT_PARALLELISM, Control, check_parallelism
@@ -72,7 +73,9 @@ class Runtime(Control):
     at once (default 25; ``rt.max_parallelism = n`` changes it while running). Cancel, restart, fork, watch,
     cleanup and migrate: :class:`~wfc.runtime.control_api.Control`. ``read_only``: only look (status, result,
     list, history, watch): opening writes nothing — no schema migration, no lease recovery, no retry of blocked
-    instances, no worker registration — and a read-only database file works.
+    instances, no worker registration — and a read-only database file works. ``tracing``: OpenTelemetry spans
+    (:mod:`wfc.runtime.tracing`) to the global tracer provider when ``opentelemetry-api`` is importable
+    (``True``, the default), to a given ``TracerProvider``, or none (``False``).
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class Runtime(Control):
         max_parallelism: int = DEFAULT_PARALLELISM,
         read_only: bool = False,
         limits: Limits | None = None,
+        tracing: Any = True,
     ) -> None:
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ConfigError(f"retry must be a wfc.RetryPolicy, not {type(retry).__name__}")
@@ -127,6 +131,9 @@ class Runtime(Control):
             lease=self.lease,
             limits=limits or DEFAULT_LIMITS,
         )
+        # OpenTelemetry spans (wfc.runtime.tracing): the global tracer provider when opentelemetry-api is
+        # importable, a TracerProvider given here, or none (False).
+        self.tracing = self.engine.tracing = tracing_mod.create(tracing)
         self._drive = threading.RLock()
         self._pending: list[StepResult] = []
         self._worker: Worker | None = None
@@ -342,7 +349,7 @@ class Runtime(Control):
         results: builtins.list[StepResult] = []
         if len(queue) == 1 or width == 1:
             for task in queue:
-                results.append(run(task, now, limit))
+                results.append(run(task, now, limit, self.tracing))
                 if time.monotonic() - started > budget:
                     break
             del queue[: len(results)]
@@ -353,7 +360,7 @@ class Runtime(Control):
         while waiting or running:
             while waiting and len(running) < width and time.monotonic() - started <= budget:
                 task = waiting.pop(0)
-                running[pool.submit(_run_guarded, task, now, limit)] = task
+                running[pool.submit(_run_guarded, task, now, limit, self.tracing)] = task
             if not running:
                 break
             done, _ = concurrent.futures.wait(
@@ -572,9 +579,11 @@ class Runtime(Control):
             yield self.store.handle()
 
 
-def _run_guarded(task: Any, now: Any, limit: int) -> StepResult:
+def _run_guarded(
+    task: Any, now: Any, limit: int, tracer: tracing_mod.Tracing = tracing_mod.NOOP
+) -> StepResult:
     try:
-        return steps.run(task, now, limit)
+        return steps.run(task, now, limit, tracer)
     except Interrupted:
         raise  # Ctrl-C in the caller's thread (keyboard_interrupts): the caller's, not the step's
     except BaseException as exc:  # SystemExit too, as a worker's pool does: a step's outcome is never lost

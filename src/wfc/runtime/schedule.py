@@ -24,7 +24,7 @@ from wfc.commands import (
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError
-from wfc.runtime import budget, fanout, steps
+from wfc.runtime import budget, fanout, steps, tracing
 from wfc.runtime.errors import StoreConflict, StoreError
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen, build, decide, dump_shape, flatten
@@ -93,6 +93,7 @@ class Scheduler:
         self.capacity = 0
         self.now = 0.0
         self.limits: budget.Limits = budget.DEFAULT_LIMITS
+        self.tracing: tracing.Tracing = tracing.NOOP  # set by the runtime
 
     # ---- instances ------------------------------------------------------------------------------------------
 
@@ -115,11 +116,13 @@ class Scheduler:
         parent: Key | None = None,
         on_complete: str | None = None,
         context: str | None = None,
+        trace: str | None = None,
     ) -> int | None:
         """Insert an instance and its start row (``None`` if the id exists). ``parent``: the parent's history row
-        waiting for this child."""
+        waiting for this child. ``trace``: the trace context its spans continue."""
         row = InstanceRow(
-            0, iid, defn.key, name, table_hash, "running", now, now, on_complete=on_complete, context=context
+            0, iid, defn.key, name, table_hash, "running", now, now, on_complete=on_complete, context=context,
+            trace=trace,
         )
         if parent is not None:
             row.parent, row.parent_seq, row.parent_pos = parent
@@ -199,6 +202,7 @@ class Scheduler:
                         at,
                         name=row.name,
                         parent=row.key,
+                        trace=self.tracing.current() or inst.trace,  # the parent's transition span
                     )
         if decision is not None:
             if decision.ok:
@@ -460,6 +464,13 @@ class Scheduler:
                 missing=f"WFC424: step {leaf.step!r} is not part of this deployment",
             )
         attempt = leaf.attempts + 1
+        with self.tracing.attempt(inst.trace, inst.name, inst.id, leaf.name, attempt) as span:
+            result = self._tx_attempt(task, step, attempt, span)
+            span.outcome(steps.outcome_of(result))
+        return result
+
+    def _tx_attempt(self, task: Task, step: Any, attempt: int, span: tracing.Attempt) -> StepResult:
+        leaf = task.leaf
         handle = self.store.handle()
         for _ in range(CONFLICT_RETRIES):
             try:
@@ -476,10 +487,11 @@ class Scheduler:
                 continue
             except StoreError as exc:  # the step's own SQL failed (e.g. a constraint): it fails with that error
                 cause = exc.__cause__
-                return steps.conclude(
-                    task, attempt, self.now, self.limit, exc=cause if isinstance(cause, Exception) else exc
-                )
+                error = cause if isinstance(cause, Exception) else exc
+                span.error(error)
+                return steps.conclude(task, attempt, self.now, self.limit, exc=error)
             except Exception as exc:
+                span.error(exc)
                 return steps.conclude(task, attempt, self.now, self.limit, exc=exc)
         return StepResult(task, leaf.attempts, self.now, retry_at=self.now + 0.05, note="database conflict")
 

@@ -22,7 +22,7 @@ import attrs
 from wfc import convert
 from wfc.commands import NO_RETRY, STEPS, RetryPolicy, StepDef
 from wfc.errors import WfcError
-from wfc.runtime import attempts, tracebacks
+from wfc.runtime import attempts, tracebacks, tracing
 from wfc.runtime.errors import UnknownStep, ValueTooLarge
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.store.protocol import InstanceRow, LeafRow
@@ -195,7 +195,14 @@ def conclude(
     )
 
 
-def run(task: Task, now: Callable[[], float], limit: int) -> StepResult:
+def outcome_of(result: StepResult) -> str:
+    """An attempt's outcome as its span says it: ``ok``, ``retry`` or ``failed``."""
+    return "ok" if result.ok else "retry" if result.retry_at is not None else "failed"
+
+
+def run(
+    task: Task, now: Callable[[], float], limit: int, tracer: tracing.Tracing = tracing.NOOP
+) -> StepResult:
     """Run one attempt of a (non-transactional) step in this thread."""
     leaf = task.leaf
     attempt = leaf.attempts + 1
@@ -206,14 +213,21 @@ def run(task: Task, now: Callable[[], float], limit: int) -> StepResult:
         except UnknownStep as exc:
             return StepResult(task, leaf.attempts, now(), missing=f"{exc.code}: {exc}")
     assert step is not None
-    try:
-        args, kwargs = task.call if task.call is not None else arguments(leaf)
-        value = step.fn(*args, **kwargs) if not step.is_async else call(step.fn, True, args, kwargs)
-    except Exception as exc:
-        return conclude(task, attempt, now(), limit, exc=exc)
-    if type(value) is int and -_SMALL_INT < value < _SMALL_INT:  # the common case, without the codec
-        return StepResult(task, attempt, now(), ok=True, value=value, text=str(value))
-    return conclude(task, attempt, now(), limit, value=value)
+    inst = task.inst
+    with tracer.attempt(inst.trace, inst.name, inst.id, leaf.name, attempt) as span:
+        try:
+            args, kwargs = task.call if task.call is not None else arguments(leaf)
+            value = step.fn(*args, **kwargs) if not step.is_async else call(step.fn, True, args, kwargs)
+        except Exception as exc:
+            span.error(exc)
+            result = conclude(task, attempt, now(), limit, exc=exc)
+        else:
+            if type(value) is int and -_SMALL_INT < value < _SMALL_INT:  # the common case, without the codec
+                result = StepResult(task, attempt, now(), ok=True, value=value, text=str(value))
+            else:
+                result = conclude(task, attempt, now(), limit, value=value)
+        span.outcome(outcome_of(result))
+    return result
 
 
 def start_async(
@@ -222,28 +236,36 @@ def start_async(
     now: Callable[[], float],
     limit: int,
     done: Callable[[StepResult], None],
+    tracer: tracing.Tracing = tracing.NOOP,
 ) -> bool:
     """Start an async step on ``loop``; ``done`` gets its result. ``False`` when the step is not async."""
     step = STEPS.get(task.leaf.step or "")
     if step is None or not step.is_async:
         return False
     attempt = task.leaf.attempts + 1
+    inst = task.inst
 
     async def go() -> None:
+        # The span is current in this task's context only: other steps on the loop have their own.
+        with tracer.attempt(inst.trace, inst.name, inst.id, task.leaf.name, attempt) as span:
+            result = await attempt_async(span)
+            span.outcome(outcome_of(result))
+        done(result)
+
+    async def attempt_async(span: tracing.Attempt) -> StepResult:
         # Whatever the step raises — SystemExit, KeyboardInterrupt, CancelledError too — is this attempt's
         # outcome: raised out of a task it would stop the worker's event loop and every async step on it.
         try:
             args, kwargs = arguments(task.leaf)
             value = await step.fn(*args, **kwargs)
         except BaseException as exc:
+            span.error(exc)
             try:
-                result = conclude(task, attempt, now(), limit, exc=exc)
+                return conclude(task, attempt, now(), limit, exc=exc)
             except BaseException:
                 described = RuntimeError(f"step {task.leaf.name!r} raised a {type(exc).__name__}")
-                result = conclude(task, attempt, now(), limit, exc=described)
-            done(result)
-        else:
-            done(conclude(task, attempt, now(), limit, value=value))
+                return conclude(task, attempt, now(), limit, exc=described)
+        return conclude(task, attempt, now(), limit, value=value)
 
     asyncio.run_coroutine_threadsafe(go(), loop)
     return True

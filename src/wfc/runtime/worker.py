@@ -353,7 +353,7 @@ class Worker:
         self._in_flight[task.leaf.key] = task
         step = STEPS.get(task.leaf.step or "")
         if step is not None and step.is_async and self._loop is not None:
-            steps.start_async(task, self._loop, rt.clock.now, rt.engine.limit, self._results.put)
+            steps.start_async(task, self._loop, rt.clock.now, rt.engine.limit, self._results.put, rt.engine.tracing)
             return
         assert self._pool is not None
         self._pool.submit(self._run_sync, task)
@@ -361,7 +361,7 @@ class Worker:
     def _run_sync(self, task: Task) -> None:
         rt = self.runtime
         try:
-            result = steps.run(task, rt.clock.now, rt.engine.limit)
+            result = steps.run(task, rt.clock.now, rt.engine.limit, rt.engine.tracing)
         except BaseException as exc:  # SystemExit, KeyboardInterrupt...: a failed attempt, never a lost slot
             result = conclude(task, rt.clock.now(), rt.engine.limit, exc)
         self._results.put(result)

@@ -58,7 +58,7 @@ def history_ddl(types: dict[str, str], suffix: str = "") -> str:
 LEAF_COLS = ", ".join(LEAF_FIELDS)
 INST_FIELDS = (
     "n", "id", "workflow", "name", "table_hash", "state", "created_at", "updated_at", "parent", "parent_seq",
-    "parent_pos", "on_complete", "context", "args", "result", "error", "finished_at", "blocked",
+    "parent_pos", "on_complete", "context", "args", "result", "error", "finished_at", "blocked", "trace",
 )  # fmt: skip
 INST_COLS = ", ".join(INST_FIELDS)
 NLEAF = len(LEAF_FIELDS)

@@ -91,6 +91,7 @@ class InstanceRow:
     error: str | None = None
     finished_at: float | None = None
     blocked: str | None = None
+    trace: str | None = None  # the W3C trace context its spans continue (wfc.runtime.tracing), if traced
 
     @property
     def parent_key(self) -> Key | None:

@@ -13,7 +13,7 @@ import psycopg
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -123,12 +123,19 @@ def _migration_5(x: Callable[[str], object]) -> None:
     )
 
 
+def _migration_6(x: Callable[[str], object]) -> None:
+    """The W3C trace context an instance's spans continue (``wfc.runtime.tracing``), persisted with it so that
+    a step run by another worker, after any restart, joins the trace of whoever started the instance."""
+    x("ALTER TABLE instances ADD COLUMN IF NOT EXISTS trace TEXT")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
     (3, "events taken by a suspension, by suspension", _migration_3),
     (4, "what each worker serves, and until when it is alive", _migration_4),
     (5, "failed step attempts", _migration_5),
+    (6, "instances: the trace context of their spans", _migration_6),
 ]
 
 

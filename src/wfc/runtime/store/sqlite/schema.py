@@ -11,7 +11,7 @@ import sqlite_utils
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -143,6 +143,13 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """The W3C trace context an instance's spans continue (``wfc.runtime.tracing``), persisted with it so that
+    a step run by another worker, after any restart, joins the trace of whoever started the instance."""
+    if "trace" not in {c.name for c in db.table("instances").columns}:
+        db.execute("ALTER TABLE instances ADD COLUMN trace TEXT")
+
+
 MIGRATIONS = [
     (
         1,
@@ -153,6 +160,7 @@ MIGRATIONS = [
     (3, "events taken by a suspension, by suspension", _migration_3),
     (4, "what each worker serves, and until when it is alive", _migration_4),
     (5, "failed step attempts", _migration_5),
+    (6, "instances: the trace context of their spans", _migration_6),
 ]
 
 
