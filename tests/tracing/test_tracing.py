@@ -80,7 +80,9 @@ def test_spans_of_an_instance(url: str, app_spans: Spans) -> None:
     assert start.parent is not None and start.parent.span_id == request.get_span_context().span_id
     assert attrs(start) == {"wfc.workflow.name": "trace_parent", "wfc.instance.id": h}
     mine = spans.all()
-    assert {s.context.trace_id for s in mine} == {trace_id}, "every span of the instance is in the caller's trace"
+    assert {s.context.trace_id for s in mine} == {trace_id}, (
+        "every span of the instance is in the caller's trace"
+    )
 
     flaky = spans.named("flaky")
     assert [attrs(s)["wfc.step.attempt"] for s in flaky] == [1, 2]
@@ -103,7 +105,9 @@ def test_spans_of_an_instance(url: str, app_spans: Spans) -> None:
     assert {s.name for s in inners} == {"inside flaky", "inside fetch", "inside record"}
     for inner in inners:
         assert inner.context.trace_id == trace_id
-        assert inner.parent is not None and by_id[inner.parent.span_id].name == inner.name.removeprefix("inside ")
+        assert inner.parent is not None and by_id[inner.parent.span_id].name == inner.name.removeprefix(
+            "inside "
+        )
     assert len(app_spans.named("inside flaky")) == 2
 
     transitions = [s for s in spans.named("wfc.workflow trace_parent")]
@@ -178,3 +182,63 @@ def test_a_worker_traces_its_threads_and_event_loop(tmp_path: Path, app_spans: S
         assert step.parent is not None and step.parent.span_id == start.context.span_id
         (inner,) = app_spans.named(f"inside {name}")
         assert inner.parent is not None and by_id[inner.parent.span_id] is step
+
+
+@pytest.mark.slow
+def test_the_trace_survives_a_process_restart(tmp_path: Path) -> None:
+    """Two processes, each with its own global tracer provider: the second one's spans continue the trace the
+    first one's request started, from nothing but the database."""
+    import json
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    db, out = tmp_path / "restart.db", tmp_path / "spans.jsonl"
+    outputs = []
+    for phase in ("start", "finish"):
+        done = subprocess.run([sys.executable, "-m", "tests.tracing.restart", str(db), str(out), phase], cwd=root,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        outputs.append(done.stdout.strip())
+    assert outputs[1] == "PQ:2"
+    spans = [json.loads(line) for line in out.read_text().splitlines()]
+    (request,) = [s for s in spans if s["name"] == "request"]
+    (start,) = [s for s in spans if s["name"] == "wfc.start trace_parent"]
+    assert start["parent"] == request["span"]
+    later = spans[spans.index(start) + 1 :]
+    assert {s["trace"] for s in spans} == {request["trace"]}
+    steps = [s for s in later if s["name"] in ("flaky", "record", "boom")]
+    assert [s["name"] for s in steps] == ["flaky", "flaky", "record", "boom"]
+    assert all(s["parent"] == start["span"] and s["attributes"]["wfc.instance.id"] == "traced" for s in steps)
+
+
+def test_step_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import opentelemetry.metrics._internal as metrics_global
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    monkeypatch.setattr(metrics_global, "_METER_PROVIDER", MeterProvider(metric_readers=[reader]))
+    clock = FakeClock()
+    with wfc.Runtime(f"sqlite:///{tmp_path / 'm.db'}", clock=clock, tracing=Spans().provider) as rt:
+        assert run_parent(rt, clock, rt.start(flows.parent, "mm")) == "MM:2"
+    data = reader.get_metrics_data()
+    assert data is not None
+    points: dict[str, list[Any]] = {}
+    for rm in data.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                points[metric.name] = list(metric.data.data_points)
+
+    def count(name: str, **labels: str) -> int:
+        return sum(
+            p.value for p in points.get(name, []) if all(p.attributes.get(k) == v for k, v in labels.items())
+        )
+
+    step = "wfc.step.name"
+    assert count("wfc.steps.started", **{step: "flaky"}) == 2
+    assert count("wfc.steps.completed", **{step: "flaky"}) == 1
+    assert count("wfc.steps.failed", **{step: "flaky", "wfc.outcome": "retry"}) == 1
+    assert count("wfc.steps.failed", **{step: "boom", "wfc.outcome": "failed"}) == 1
+    assert count("wfc.steps.completed", **{step: "fetch", "wfc.workflow.name": "trace_child"}) == 1
+    durations = [p for p in points["wfc.step.duration"] if p.attributes.get(step) == "flaky"]
+    assert sum(p.count for p in durations) == 2

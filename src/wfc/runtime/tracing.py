@@ -13,13 +13,19 @@ Every later span of the instance is a child of that context, whichever worker ma
 * A child workflow is started inside its parent's transition span: its trace continues the parent's.
 
 Attributes users filter by: ``wfc.workflow.name``, ``wfc.instance.id``, ``wfc.step.name``,
-``wfc.step.attempt``, ``wfc.outcome``. The hooks are small on purpose (the engine calls :meth:`Tracing.transition`
+``wfc.step.attempt``, ``wfc.outcome``.
+
+Metrics (the global meter provider's meter ``wfc``), per step attempt, with ``wfc.workflow.name`` and
+``wfc.step.name`` (and ``wfc.outcome`` once it ended): ``wfc.steps.started``, ``wfc.steps.completed``,
+``wfc.steps.failed`` (the attempt failed: ``wfc.outcome`` ``retry`` or ``failed``) and the histogram
+``wfc.step.duration`` (seconds). The hooks are small on purpose (the engine calls :meth:`Tracing.transition`
 around a transition, the step runner :meth:`Tracing.attempt` around an attempt, starting :meth:`Tracing.start`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -83,32 +89,49 @@ def create(setting: Any) -> Tracing:
 
 
 class _Attempt(Attempt):
-    __slots__ = ("span",)
+    __slots__ = ("labels", "otel", "span", "started")
 
-    def __init__(self, span: Any) -> None:
-        self.span = span
+    def __init__(self, otel: _Otel, span: Any, labels: dict[str, str]) -> None:
+        self.otel, self.span, self.labels = otel, span, labels
+        self.started = time.monotonic()
+        otel.started.add(1, labels)
 
     def error(self, exc: BaseException) -> None:
         self.span.record_exception(exc)
 
     def outcome(self, outcome: str) -> None:
-        from opentelemetry.trace import Status, StatusCode
-
+        otel = self.otel
         self.span.set_attribute("wfc.outcome", outcome)
         if outcome == "failed":
-            self.span.set_status(Status(StatusCode.ERROR))
+            self.span.set_status(otel.trace.Status(otel.trace.StatusCode.ERROR))
+        labels = {**self.labels, "wfc.outcome": outcome}
+        (otel.completed if outcome == "ok" else otel.failed).add(1, labels)
+        otel.duration.record(time.monotonic() - self.started, labels)
 
 
 class _Otel(Tracing):
     enabled = True
 
     def __init__(self, provider: Any) -> None:
-        from opentelemetry import trace
+        from opentelemetry import metrics, trace
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
         from wfc import __version__
 
-        self._trace = trace
+        self.trace = self._trace = trace
+        meter = metrics.get_meter("wfc", __version__)
+        self.started = meter.create_counter(
+            "wfc.steps.started", unit="{attempt}", description="step attempts started"
+        )
+        self.completed = meter.create_counter(
+            "wfc.steps.completed", unit="{attempt}", description="step attempts that returned a result"
+        )
+        self.failed = meter.create_counter(
+            "wfc.steps.failed", unit="{attempt}", description="step attempts that raised (retried or not)"
+        )
+        self.duration = meter.create_histogram(
+            "wfc.step.duration", unit="s", description="step attempt latency"
+        )
         self._w3c = TraceContextTextMapPropagator()  # persisted as W3C trace context, whatever the global one
         if provider is None:
             self._tracer = trace.get_tracer("wfc", __version__)
@@ -169,4 +192,4 @@ class _Otel(Tracing):
             step, context=self._extract(trace), attributes=attributes, record_exception=False,
             set_status_on_exception=False,
         ) as span:  # fmt: skip
-            yield _Attempt(span)
+            yield _Attempt(self, span, {"wfc.workflow.name": workflow, "wfc.step.name": step})
