@@ -16,7 +16,6 @@ import math
 import re
 import socket
 import sys
-import timeit
 import typing
 import uuid
 import zoneinfo
@@ -793,14 +792,6 @@ def test_malformed_data() -> None:
         decode([{"$ref": 9}])
     with pytest.raises(UnknownType, match="has no member 'BLUE'"):
         decode({"$enum": f"{__name__}.Color", "$name": "BLUE"})
-
-
-def test_encoding_twenty_small_variables_is_fast() -> None:
-    variables = {f"v{i}": v for i, v in enumerate([1, "s", 2.5, None, True, [1, 2], {"a": 1}, "x" * 20] * 3)}
-    variables = dict(list(variables.items())[:20])
-    runs = 2000
-    seconds = min(timeit.repeat(lambda: encode_vars(variables), number=runs, repeat=3)) / runs
-    assert seconds < 50e-6
 
 
 # ---- the cattrs converter -------------------------------------------------------------------------------------------

@@ -27,10 +27,13 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The wall clock (``time.time``); :meth:`sleep` really waits."""
+    """The wall clock (``time.time``), to the microsecond; :meth:`sleep` really waits."""
 
     def now(self) -> float:
-        return time.time()
+        # Whole microseconds, as a datetime holds them: a timer due ``seconds`` after a transition then shows
+        # exactly ``seconds`` later in ``wfc.now()`` (a time between two microseconds could round either way
+        # once the duration is added, making ``sleep(0.2)`` look like 0.200001 s).
+        return round(time.time(), 6)
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
