@@ -62,9 +62,10 @@ def reraise():
 
 
 def active():
-    # What a helper called from a handler sees: the exception being handled, and its last traceback line.
+    # What a helper called from a handler sees: the exception being handled, and its whole traceback (the
+    # workflow's frames at the lines that raised, also after a resume in another process).
     info = sys.exc_info()[1]
-    return (repr(info), traceback.format_exc().strip().splitlines()[-1])
+    return (repr(info), traceback.format_exc())
 
 
 def chain(e):

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from wfc import _codecs
+from wfc import _codecs, _frames
 from wfc._classes import KINDS_TEXT, class_kind, lookup, obj_info, resolve
 from wfc._datetimes import datetime_from_str, zone_info
 from wfc._values import CLASS_MODULES, JSON_SCALARS, MISSING, UnknownType, malformed
@@ -202,7 +202,10 @@ def _d_exc(d: _Decoder, node: dict[str, Any], name: Any, n: Any) -> Any:
     if n is not None:
         d.objs[n] = exc
     for k, x in d.fill(node, "$attrs").items():
-        object.__setattr__(exc, k, x)
+        if k == "__traceback__":
+            exc.__traceback__ = _frames.rebuild(x)
+        else:
+            object.__setattr__(exc, k, x)
     return exc
 
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import attrs
 
-from wfc import _codecs
+from wfc import _codecs, _frames
 from wfc._classes import KINDS_TEXT, class_kind, obj_info, obj_items, persistable_name, type_name
 from wfc._datetimes import datetime_to_str
 from wfc._values import CLASS_MODULES, JSON_SCALARS, NATIVE_TYPES, Unsupported
@@ -189,6 +189,10 @@ def exception_state(e: BaseException) -> dict[str, Any]:
             keep[a] = link
     if e.__suppress_context__:
         keep["__suppress_context__"] = True
+    # Where it was raised, as the workflow's code saw it (a handler's `traceback.format_exc()` after a resume).
+    frames = _frames.summary(e.__traceback__)
+    if frames:
+        keep["__traceback__"] = frames
     return keep
 
 

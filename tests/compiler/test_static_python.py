@@ -133,3 +133,15 @@ def test_reading_equals_importing_on_generated_programs(tmp_path_factory: pytest
     path = directory / f"wfc_static_gen_{next(_n)}.py"
     path.write_text(source)
     assert _compare(path) == 1
+
+
+def test_a_method_of_an_object_made_on_import_is_not_a_warning(tmp_path: Path) -> None:
+    """``log = logging.getLogger(__name__)`` then ``log.info()`` in a workflow: imported, a library object's
+    method is no warning; read from source it must not be one either (reading equals importing)."""
+    (tmp_path / "logs.py").write_text(
+        "import logging\nimport wfc\n\nlog = logging.getLogger(__name__)\n\n@wfc.step\ndef s(x):\n    return x\n\n"
+        "@wfc.workflow\ndef w(x):\n    log.info('start %s', x)\n    r = yield s(x)\n    return r\n"
+    )
+    [w] = static_workflows(tmp_path / "logs.py")
+    assert diagnose(w)[1] == []
+    assert _compare(tmp_path / "logs.py") == 1

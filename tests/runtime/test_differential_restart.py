@@ -54,7 +54,12 @@ def slice_(db: Path, directory: Path, phase: str) -> str:
 @settings(
     max_examples=BATCHES,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.large_base_example,
+    ],
 )
 @given(sources=st.lists(programs(), min_size=PROGRAMS, max_size=PROGRAMS))
 def test_programs_survive_process_restarts(sources: list[str], tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -67,7 +72,7 @@ def test_programs_survive_process_restarts(sources: list[str], tmp_path_factory:
         name = f"wfc_slice_{i}"
         (directory / f"{name}.py").write_text(source)
         by_name[name] = source
-        module = load_module(source, directory / "..")
+        module = load_module(source, directory, name)  # the file the slices import: tracebacks name it
         for j, args in enumerate(ARGS):
             expected[f"{name}/{j}"] = native(module, args)
     db = directory / "wf.db"

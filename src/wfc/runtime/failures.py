@@ -82,6 +82,9 @@ def error_info(exc: BaseException, *, traceback: str | None = None) -> ErrorInfo
     except WfcError:
         args = tuple(repr(a) for a in exc.args)
     state = exception_state(exc)
+    # Where it was raised travels as text (``traceback`` above); the workflow's own traceback of the failure
+    # starts at its ``yield``, as when ``generator.throw`` delivers it.
+    state.pop("__traceback__", None)
     if isinstance(exc, StepFailed):
         for name in _FAILURE_FIELDS:  # set again by to_exception
             state.pop(name, None)

@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from wfc import _frames
 from wfc.commands import Command
 from wfc.compiler import ir
 from wfc.compiler.pywarnings import silently
@@ -511,7 +512,7 @@ class Machine:
                         hint="yield a step or workflow call, wfc.sleep(), wfc.wait_event(), wfc.all_of() or "
                         "wfc.any_of()",
                     )
-                    outcome = self._dispatch(st, v, err, frame)
+                    outcome = self._dispatch(st, v, _at_yield(st, v, err), frame)
                     if isinstance(outcome, str):
                         sid = outcome
                         continue
@@ -581,6 +582,9 @@ class Machine:
         suspension): it is chained to the exception being handled there, as ``generator.throw`` would."""
         if isinstance(exc, budget.Exceeded | budget.Interrupted):
             raise exc  # a budget ran out, or the worker stops: never the workflow's business to catch
+        # The traceback the workflow's code sees (a handler's `traceback.format_exc()`): without this machine's
+        # frames, as a plain generator's traceback reads.
+        exc.__traceback__ = _frames.normalize(exc.__traceback__)
         # Anything else — SystemExit and KeyboardInterrupt raised by workflow code too — goes where Python would
         # send it: to a handler that matches, through finally blocks, or out (the instance fails).
         if set_context and st.handling is not None:

@@ -30,6 +30,7 @@ from wfc.commands import StepDef, WorkflowDef
 from wfc.compiler.python import rules as R
 from wfc.compiler.python.names import SET, NameResolver, Ref, match_rule
 from wfc.compiler.python.source import FunctionSource, SourceMap, function_source
+from wfc.compiler.python.static import RUNTIME_NAMES
 from wfc.compiler.pywarnings import silently
 from wfc.errors import Diagnostic, Span
 
@@ -178,6 +179,9 @@ class _Checker(ast.NodeVisitor):
         self.session, self.tree, self.smap = session, tree, smap
         self.notes, self.where = notes, where
         self.names = NameResolver(tree, namespace)
+        # Names a module read from source binds only by running (``log = logging.getLogger(__name__)``).
+        runtime = namespace.get(RUNTIME_NAMES)
+        self.runtime_names: Mapping[str, int] = runtime if isinstance(runtime, dict) else {}
         self.exempt: set[int] = set()  # comprehensions and starred items whose order does not matter
         self.statement: ast.stmt | None = None  # the innermost statement being visited
         self.command_uses: set[str] | None = None  # names used as commands somewhere (computed when needed)
@@ -252,6 +256,11 @@ class _Checker(ast.NodeVisitor):
         if ref.local or ref.value or _is_pure(ref.names):
             return
         what = f"`{ast.unparse(expr)}()`"
+        head, dot, _ = ref.names[0].partition(".") if ref.names else ("", "", "")
+        if not ref.found and dot and head in self.runtime_names:
+            # A method of an object the module makes on import (a logger, a client): imported, it is a member
+            # of a library object, which is not a warning either; a step is never reached this way.
+            return
         if not ref.found:
             self._emit(R.RULES_BY_NAME["undefined-call"], expr, what=what)
             return
