@@ -263,31 +263,42 @@ def start(
 
 @click.command()
 @click.argument("instance_id", metavar="ID")
+@click.option(
+    "--vars",
+    "show_vars",
+    is_flag=True,
+    help="Also show the live variables of its cursor (what it will continue with), read without running it.",
+)
 @app_option
 @db_option
 @json_option
 @handle_errors
-def status(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool) -> None:
+def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str, as_json: bool) -> None:
     """Show where an instance is and what it waits for.
 
     Its state (running, sleeping, waiting, completed, failed, canceled), the state
     it is suspended at, and each step, timer, event or child workflow it waits on,
     with attempts, due time and last error. --json prints the status object with
-    its "outstanding" list (and "result" once completed).
+    its "outstanding" list (and "result" once completed). --vars adds the live
+    variables its cursor holds, decoded without running any workflow code (values
+    of classes that --app does not import show as their stored JSON form).
 
     \b
     Example:
       wfc status A-1 --db sqlite:///wfc.db
-      wfc status A-1 --app myapp.models --json
+      wfc status A-1 --vars --app myapp.models --json
     """
     import_apps(apps)
     with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         st: Status = rt.status(instance_id)
         result = stored_value(rt, instance_id) if st.state is WorkflowState.COMPLETED else None
+        variables = rt.query(instance_id) if show_vars else None
     if as_json:
         data = jsonable(st)
         if st.state is WorkflowState.COMPLETED:
             data["result"] = jsonable(result)
+        if variables is not None:
+            data["vars"] = jsonable(variables)
         print_json(data)
         return
     grid = Table.grid(padding=(0, 2))
@@ -317,6 +328,16 @@ def status(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool) 
             table.add_row(o.kind, o.name, o.path, str(o.attempts or ""), clock(o.due), error,
                           o.child_id or "")  # fmt: skip
         console.print(table)
+    if variables is not None:
+        if variables:
+            values = Table(title="live variables", title_justify="left", box=None, header_style="bold dim")
+            values.add_column("name")
+            values.add_column("value", overflow="fold")
+            for name, value in variables.items():
+                values.add_row(Text(name), Text(json.dumps(jsonable(value), ensure_ascii=False)))
+            console.print(values)
+        else:
+            console.print("live variables: none" + (" (finished)" if st.state.finished else ""))
     _print_tracebacks([("workflow", st.traceback), *((f"{o.name} (last attempt)", o.traceback) for o in st.outstanding)])
 
 

@@ -30,7 +30,7 @@ from typing_extensions import ParamSpec
 from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
-from wfc.runtime import attempts, liveness, serving, steps, tracebacks
+from wfc.runtime import attempts, liveness, query, serving, steps, tracebacks
 from wfc.runtime import tracing as tracing_mod
 from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
@@ -455,6 +455,18 @@ class Runtime(Control):
     def status(self, id: str) -> Status:
         """Where instance ``id`` is: its state, the state id it waits at and what it waits on."""
         return self._status(self._instance(id))
+
+    def query(self, id: str) -> dict[str, Any]:
+        """The live variables of instance ``id`` at its current suspension, decoded from its cursor — exactly what
+        the workflow will continue with. No workflow code runs, so it works in any state, with no worker, from a
+        process that has only the database. Names the compiler made (loop cursors) are left out; an instance not
+        started yet holds its arguments; a finished one holds none (``{}``). A value whose class this process
+        cannot import comes back as ``{"undecoded": <stored JSON>, "why": ...}`` (import the application to get
+        the value itself)."""
+        inst = self._instance(id)
+        if WorkflowState(inst.state).finished:
+            return {}
+        return query.live_variables(query.snapshot_of(self.store.current(inst.n)))
 
     def _status(self, inst: InstanceRow) -> Status:
         state = WorkflowState(inst.state)
