@@ -26,7 +26,8 @@ def test_public_api_is_pinned() -> None:
     expected = {
         "Canceled", "CompileError", "Diagnostic", "RetryPolicy", "StepFailed", "Timeout", "WfcError",
         "WorkflowFailed", "all_of", "any_of", "compile", "log", "now", "random", "register_error",
-        "register_type", "sleep", "step", "testing", "transaction", "uuid4", "wait_event", "workflow",
+        "register_type", "sleep", "step", "step_context", "StepContext", "testing", "transaction", "uuid4",
+        "wait_event", "workflow",
     }
     assert expected <= set(wfc.__all__), f"public names removed: {sorted(expected - set(wfc.__all__))}"
     # `@py_...`: pytest's assertion rewriting of the package its pytest11 plugin (wfc.pytest_plugin) belongs to

@@ -53,6 +53,8 @@ from wfc.runtime.records import HistoryRecord as HistoryRecord
 from wfc.runtime.records import Status as Status
 from wfc.runtime.records import WorkflowState as WorkflowState
 from wfc.runtime.runtime import Runtime as Runtime
+from wfc.runtime.step_context import StepContext as StepContext
+from wfc.runtime.step_context import step_context as step_context
 
 __version__ = "0.1.0"
 
@@ -73,6 +75,7 @@ __all__ = [
     "RetryPolicy",
     "Runtime",
     "Status",
+    "StepContext",
     "StepFailed",
     "Timeout",
     "WfcError",
@@ -89,6 +92,7 @@ __all__ = [
     "register_type",
     "sleep",
     "step",
+    "step_context",
     "testing",
     "transaction",
     "uuid4",

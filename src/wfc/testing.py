@@ -50,6 +50,7 @@ from wfc.runtime.groups import LATE, SOON
 from wfc.runtime.link import machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended
 from wfc.runtime.retry import resolve_retry
+from wfc.runtime.step_context import StepContext, running
 from wfc.runtime.steps import call as call_step
 from wfc.runtime.steps import check_size
 from wfc.runtime.typecheck import check_arguments, check_result
@@ -418,13 +419,15 @@ class _Runner:
         attempt = 0
         while True:
             attempt += 1
+            here = StepContext(wf_id, defn.name, call.display_name, attempt, policy.max_attempts)
             try:
                 fake = self.mocks.get(step.key)
-                if fake is None:
-                    value = self._call(step.fn, step.kind == "transaction", step.is_async, args, kwargs)
-                else:
-                    is_async = inspect.iscoroutinefunction(fake)
-                    value = self._call(fake, step.kind == "transaction", is_async, args, kwargs)
+                with running(here):
+                    if fake is None:
+                        value = self._call(step.fn, step.kind == "transaction", step.is_async, args, kwargs)
+                    else:
+                        is_async = inspect.iscoroutinefunction(fake)
+                        value = self._call(fake, step.kind == "transaction", is_async, args, kwargs)
             except BaseException as exc:  # a step may raise anything (SystemExit too): the worker records it
                 info = error_info(exc)
                 self.calls.append(

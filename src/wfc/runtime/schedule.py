@@ -30,6 +30,7 @@ from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen, build, decide, dump_shape, flatten
 from wfc.runtime.records import Completion
 from wfc.runtime.retry import resolve_retry
+from wfc.runtime.step_context import running
 from wfc.runtime.steps import StepResult, Task
 from wfc.runtime.store.protocol import (
     CANCELED,
@@ -476,7 +477,8 @@ class Scheduler:
             try:
                 with self.store.savepoint():
                     args, kwargs = steps.arguments(leaf)
-                    value = steps.call(step.fn, step.is_async, [handle, *args], kwargs)
+                    with running(steps.context_of(task, attempt)):
+                        value = steps.call(step.fn, step.is_async, [handle, *args], kwargs)
                     result = steps.conclude(task, attempt, self.now, self.limit, value=value)
                     if not result.ok:
                         raise _Undo(result)

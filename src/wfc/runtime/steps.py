@@ -10,6 +10,7 @@ by the policy's ``max_backoff``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import random
@@ -25,6 +26,7 @@ from wfc.errors import WfcError
 from wfc.runtime import attempts, tracebacks, tracing
 from wfc.runtime.errors import UnknownStep, ValueTooLarge
 from wfc.runtime.failures import error_info, to_exception
+from wfc.runtime.step_context import StepContext, running
 from wfc.runtime.store.protocol import InstanceRow, LeafRow
 
 log = logging.getLogger("wfc.runtime")
@@ -139,6 +141,11 @@ def arguments(leaf: LeafRow) -> tuple[list[Any], dict[str, Any]]:
     return list(args), dict(kwargs)
 
 
+def context_of(task: Task, attempt: int) -> StepContext:
+    """What ``wfc.step_context()`` says inside this attempt."""
+    return StepContext(task.inst.id, task.inst.name, task.leaf.name, attempt, policy_of(task.leaf).max_attempts)
+
+
 def call(fn: Callable[..., Any], is_async: bool, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """Call a step function in this thread; a coroutine function runs to completion on an event loop."""
     if not is_async:
@@ -155,7 +162,8 @@ def call(fn: Callable[..., Any], is_async: bool, args: list[Any], kwargs: dict[s
         except BaseException as exc:
             box["error"] = exc
 
-    thread = threading.Thread(target=target)
+    # A thread starts with an empty context: it runs in a copy of this one (the step's context goes with it).
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
     thread.start()
     thread.join()
     if "error" in box:
@@ -217,7 +225,8 @@ def run(
     with tracer.attempt(inst.trace, inst.name, inst.id, leaf.name, attempt) as span:
         try:
             args, kwargs = task.call if task.call is not None else arguments(leaf)
-            value = step.fn(*args, **kwargs) if not step.is_async else call(step.fn, True, args, kwargs)
+            with running(context_of(task, attempt)):
+                value = step.fn(*args, **kwargs) if not step.is_async else call(step.fn, True, args, kwargs)
         except Exception as exc:
             span.error(exc)
             result = conclude(task, attempt, now(), limit, exc=exc)
@@ -257,7 +266,8 @@ def start_async(
         # outcome: raised out of a task it would stop the worker's event loop and every async step on it.
         try:
             args, kwargs = arguments(task.leaf)
-            value = await step.fn(*args, **kwargs)
+            with running(context_of(task, attempt)):  # this task's own context
+                value = await step.fn(*args, **kwargs)
         except BaseException as exc:
             span.error(exc)
             try:

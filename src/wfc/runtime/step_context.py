@@ -1,0 +1,61 @@
+"""What a running step may know about itself: ``wfc.step_context()``.
+
+A step is ordinary code run at least once; a step that calls an external API often needs to know which attempt
+this is (to log it, to choose a fallback on the last try) and which workflow instance it works for.
+The runners set the context around each attempt — in the worker's threads, on its event loop for ``async``
+steps, inside the transition for ``@wfc.transaction`` steps, and in ``wfc.testing`` — and it is the same in all
+of them. It is a context variable, so threads and tasks the step starts itself see it only if they copy the
+context (``contextvars.copy_context().run``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+import attrs
+
+from wfc.errors import WfcError
+
+
+@attrs.frozen
+class StepContext:
+    """The attempt of a step that is running now."""
+
+    workflow_id: str
+    """The id of the workflow instance that called the step."""
+    workflow: str
+    """That workflow's name."""
+    step: str
+    """The step's name as the workflow called it (with ``.options(name=...)``, that name)."""
+    attempt: int
+    """1 for the first attempt, 2 for the first retry..."""
+    max_attempts: int | None
+    """The retry policy's limit (``None``: unlimited); ``attempt == max_attempts`` is the last try."""
+
+
+_current: ContextVar[StepContext | None] = ContextVar("wfc_step_context", default=None)
+
+
+def step_context() -> StepContext:
+    """The running step's :class:`StepContext`; outside a step, ``WFC406``."""
+    ctx = _current.get()
+    if ctx is None:
+        raise WfcError(
+            "wfc.step_context() can only be called inside a running step",
+            code="WFC406",
+            hint="call it in a function decorated with @wfc.step or @wfc.transaction (not in the workflow: "
+            "the workflow knows its own calls)",
+        )
+    return ctx
+
+
+@contextlib.contextmanager
+def running(ctx: StepContext) -> Iterator[StepContext]:
+    """Make ``ctx`` the step context of the code run inside (this thread or task)."""
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
