@@ -26,7 +26,7 @@ def test_public_api_is_pinned() -> None:
     expected = {
         "Canceled", "CompileError", "Diagnostic", "RetryPolicy", "StepFailed", "Timeout", "WfcError",
         "WorkflowFailed", "all_of", "any_of", "compile", "log", "now", "random", "register_error",
-        "register_type", "sleep", "step", "step_context", "StepContext", "testing", "transaction", "uuid4",
+        "register_type", "sleep", "sleep_until", "step", "step_context", "StepContext", "testing", "transaction", "uuid4",
         "wait_event", "workflow",
     }
     assert expected <= set(wfc.__all__), f"public names removed: {sorted(expected - set(wfc.__all__))}"

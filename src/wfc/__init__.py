@@ -24,6 +24,7 @@ from wfc.commands import all_of as all_of
 from wfc.commands import any_of as any_of
 from wfc.commands import register_error as register_error
 from wfc.commands import sleep as sleep
+from wfc.commands import sleep_until as sleep_until
 from wfc.commands import wait_event as wait_event
 from wfc.compiler.driver import compile_workflow as compile
 from wfc.convert import register_type as register_type
@@ -91,6 +92,7 @@ __all__ = [
     "register_error",
     "register_type",
     "sleep",
+    "sleep_until",
     "step",
     "step_context",
     "testing",

@@ -537,6 +537,30 @@ def sleep(duration: float | dt.timedelta) -> Sleep:
     return Sleep(seconds)
 
 
+def sleep_until(when: dt.datetime) -> Sleep:
+    """``yield from wfc.sleep_until(deadline)``: a durable timer until ``when``, a timezone-aware datetime (a time
+    already past wakes at once). It is measured from the workflow's clock (``wfc.now()``), so a re-run of the
+    transition makes the same timer, and ``wfc.now()`` after it is ``when`` (or later, if the worker was late)."""
+    ctx = RUNNING.get()
+    if ctx is None:
+        raise WfcError(
+            "wfc.sleep_until() can only be called inside a running workflow (it measures from wfc.now())",
+            code="WFC406",
+            hint="inside a @wfc.workflow write `yield from wfc.sleep_until(when)`; elsewhere use wfc.sleep(seconds)",
+        )
+    if not isinstance(when, dt.datetime):
+        raise WfcError(f"sleep_until() takes a datetime, not {type(when).__name__}", code="WFC402")
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise WfcError(
+            f"sleep_until({when.isoformat()}) needs a timezone-aware datetime: a naive one names no instant",
+            code="WFC402",
+            hint="give it a zone: `datetime(2027, 1, 1, 9, tzinfo=ZoneInfo('Europe/Paris'))` or `tzinfo=UTC`",
+        )
+    seconds = _seconds(max((when - ctx.now).total_seconds(), 0.0), "the wait until " + when.isoformat())
+    assert seconds is not None
+    return Sleep(seconds)
+
+
 def wait_event(name: str, timeout: float | dt.timedelta | None = None) -> WaitEvent:
     """``value = yield from wfc.wait_event("approved", timeout=3600)``: the first unconsumed event of that name.
 

@@ -54,7 +54,7 @@ _NOT_COMMANDS = (
     ast.GeneratorExp,
     ast.Lambda,
 )
-_COMMAND_FACTORIES = (commands.all_of, commands.any_of, commands.sleep, commands.wait_event)
+_COMMAND_FACTORIES = (commands.all_of, commands.any_of, commands.sleep, commands.sleep_until, commands.wait_event)
 _UNSNAPSHOTTABLE = {"map", "filter", "open"}
 
 

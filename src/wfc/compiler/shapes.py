@@ -20,6 +20,7 @@ from wfc.compiler.pywarnings import silently
 
 _BY_NAME: dict[str, str] = {
     "sleep": "sleep",
+    "sleep_until": "sleep",
     "wait_event": "event",
     "all_of": "all_of",
     "any_of": "any_of",

@@ -375,10 +375,12 @@ MODULE_ALIASES: dict[str, str] = {
 # Commands a workflow must `yield` (WFC215), besides calls to steps and workflows.
 COMMAND_FACTORIES: tuple[str, ...] = (
     "wfc.sleep",
+    "wfc.sleep_until",
     "wfc.wait_event",
     "wfc.all_of",
     "wfc.any_of",
     "wfc.commands.sleep",
+    "wfc.commands.sleep_until",
     "wfc.commands.wait_event",
     "wfc.commands.all_of",
     "wfc.commands.any_of",
