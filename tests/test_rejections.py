@@ -262,14 +262,6 @@ CASES = [
         """,
     ),
     (
-        "WFC111",
-        "no yield at all",
-        """
-        def wf():  # here
-            return 1
-        """,
-    ),
-    (
         "WFC112",
         "match with yields",
         """

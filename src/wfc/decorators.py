@@ -46,7 +46,10 @@ class TransactionDecorator(Protocol):
 class WorkflowDecorator(Protocol):
     """What ``@wfc.workflow(...)`` with options returns."""
 
+    @overload
     def __call__(self, fn: Callable[P, Generator[Any, Any, R]], /) -> WorkflowDef[P, R]: ...
+    @overload
+    def __call__(self, fn: Callable[P, R], /) -> WorkflowDef[P, R]: ...
 
 
 def _key(fn: Callable[..., Any], name: str | None = None) -> str:
@@ -205,6 +208,8 @@ def _make_workflow(
 @overload
 def workflow(fn: Callable[P, Generator[Any, Any, R]], /) -> WorkflowDef[P, R]: ...
 @overload
+def workflow(fn: Callable[P, R], /) -> WorkflowDef[P, R]: ...  # a workflow with no steps
+@overload
 def workflow(
     *, name: str | None = None, retry: RetryOption = None, max_parallelism: int | None = None
 ) -> WorkflowDecorator: ...
@@ -218,7 +223,8 @@ def workflow(
     retry: RetryOption = None,
     max_parallelism: int | None = None,
 ) -> WorkflowDef[..., Any] | WorkflowDecorator:
-    """A workflow: a generator function that yields steps. wfc compiles it to a state machine.
+    """A workflow: a generator function that yields steps. wfc compiles it to a state machine. A plain function
+    (no ``yield``) is a workflow with no steps: it runs in one transition (as a child, say, that only computes).
 
     ``retry`` is the default retry policy of its steps; ``max_parallelism`` caps how many of its steps run at
     once. Check it with ``wfc check``; run it with ``wfc.testing.run`` in tests and ``wfc.Runtime`` for real.

@@ -265,6 +265,9 @@ class _Runner:
                 try:
                     if gen is None:
                         gen = defn.fn(*args, **kwargs)
+                        if not inspect.isgenerator(gen):  # a workflow with no steps: its value, at once
+                            ctx.flush_logs()
+                            return self._result(defn, gen)
                         cmd = next(gen)
                     elif send[0]:
                         cmd = gen.send(send[1])

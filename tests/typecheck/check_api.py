@@ -57,6 +57,18 @@ def ship(order: str) -> wfc.Workflow[dt.datetime]:
     return dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
+@wfc.workflow
+def tax(amount: float) -> float:  # a workflow with no steps
+    return amount * 0.2
+
+
+@wfc.workflow(name="taxed")
+def taxed(amount: float) -> wfc.Workflow[float]:
+    extra = yield from tax(amount)
+    assert_type(extra, float)
+    return amount + extra
+
+
 @wfc.workflow(name="checkout")
 def checkout(order: str, skus: list[str]) -> wfc.Workflow[dict[str, object]]:
     receipt = yield from charge(order, 1200)

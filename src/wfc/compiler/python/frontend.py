@@ -58,15 +58,6 @@ class PythonFrontEnd:
                 "write the workflow as a plain `def` generator that yields steps; make the steps async instead",
             )
             return None
-        if not has_yield(tree):
-            self._error(
-                "WFC111",
-                f"workflow `{tree.name}` never yields: it is not a generator function",
-                tree,
-                "a workflow yields its steps: `result = yield some_step(...)`; "
-                "a function without steps should be a plain function or a @wfc.step",
-            )
-            return None
         reserved = sorted(n for n in self.locals if n.startswith(syntax.RESERVED_PREFIX))
         for name in reserved:
             where: ast.AST = next(
