@@ -18,10 +18,12 @@ no carets. Invariant: nothing here changes an exception other than its ``__trace
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
 from collections.abc import Iterator
 from types import CodeType, FrameType, FunctionType, TracebackType
+from typing import Any
 
 _WFC_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _MAX_FRAMES = 100  # persisted per exception: the innermost ones, which say where it was raised
@@ -59,13 +61,65 @@ def normalize(tb: TracebackType | None) -> TracebackType | None:
     return out
 
 
+def _columns(entry: TracebackType) -> tuple[int, int] | None:
+    """The columns a printer underlines in this entry's line (``None``: none known)."""
+    if entry.tb_lasti < 0:
+        return None
+    for k, (line, end_line, col, end_col) in enumerate(entry.tb_frame.f_code.co_positions()):
+        if k == entry.tb_lasti // 2:
+            if line == end_line and col is not None and end_col is not None:
+                return col, end_col
+            return None
+    return None
+
+
+_positioned: dict[tuple[str, str, int, int, int], tuple[FrameType, int]] = {}
+
+
+def _frame_at(path: str, name: str, line: int, col: int, end_col: int) -> tuple[FrameType, int]:
+    """A frame of ``path``/``name`` and an instruction of it that sits at ``line``, columns ``col``-``end_col``:
+    made by raising from code compiled at that very place (so printers draw the same carets as the original)."""
+    key = (path, name, line, col, end_col)
+    made = _positioned.get(key)
+    if made is None:
+        where = {"lineno": line, "end_lineno": line, "col_offset": col, "end_col_offset": end_col}
+        body = ast.Raise(exc=ast.Name("_wfc_e", ast.Load(), **where), cause=None, **where)
+        fn = ast.FunctionDef(
+            name="_wfc_frame",
+            args=ast.arguments([], [ast.arg("_wfc_e")], None, [], [], None, []),
+            body=[body],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+            **where,
+        )
+        module = ast.fix_missing_locations(ast.Module([fn], []))
+        scope: dict[str, Any] = {}
+        exec(compile(module, path, "exec", dont_inherit=True), scope)
+        code = scope["_wfc_frame"].__code__.replace(co_name=name, co_qualname=name)
+        try:
+            FunctionType(code, {})(RuntimeError())
+        except RuntimeError as exc:
+            tb = exc.__traceback__
+            assert tb is not None and tb.tb_next is not None
+            made = _positioned[key] = (tb.tb_next.tb_frame, tb.tb_next.tb_lasti)
+    assert made is not None, "the raise above always runs"
+    return made
+
+
 def summary(tb: TracebackType | None) -> list[list[str | int]]:
-    """The frames of ``tb`` outside wfc as ``[path, function, line]`` (the innermost ``_MAX_FRAMES``)."""
-    out: list[list[str | int]] = [
-        [e.tb_frame.f_code.co_filename, e.tb_frame.f_code.co_name, e.tb_lineno]
-        for e in _entries(tb)
-        if not _is_wfc(e.tb_frame.f_code)
-    ]
+    """The frames of ``tb`` outside wfc as ``[path, function, line]``, with ``col, end_col`` appended where the
+    entry underlines part of its line (the innermost ``_MAX_FRAMES``)."""
+    out: list[list[str | int]] = []
+    for e in _entries(tb):
+        code = e.tb_frame.f_code
+        if _is_wfc(code):
+            continue
+        item: list[str | int] = [code.co_filename, code.co_name, e.tb_lineno]
+        columns = _columns(e)
+        if columns is not None:
+            item.extend(columns)
+        out.append(item)
     return out[-_MAX_FRAMES:]
 
 
@@ -75,13 +129,21 @@ def rebuild(frames: object) -> TracebackType | None:
         return None
     out: TracebackType | None = None
     for item in reversed(frames[-_MAX_FRAMES:]):
-        if (
+        if not (
             isinstance(item, list)
-            and len(item) == 3
+            and len(item) in (3, 5)
             and isinstance(item[0], str)
             and isinstance(item[1], str)
-            and type(item[2]) is int
-            and item[2] >= 0
+            and all(type(x) is int and x >= 0 for x in item[2:])
         ):
-            out = TracebackType(out, _frame(item[0], item[1]), -1, item[2])
+            continue
+        path, name, line = item[0], item[1], item[2]
+        if len(item) == 5 and item[3] <= item[4] and line > 0:
+            try:
+                frame, lasti = _frame_at(path, name, line, item[3], item[4])
+            except (SyntaxError, ValueError):  # a position no code can have: keep the line, not the columns
+                frame, lasti = _frame(path, name), -1
+        else:
+            frame, lasti = _frame(path, name), -1
+        out = TracebackType(out, frame, lasti, line)
     return out

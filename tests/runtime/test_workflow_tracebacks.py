@@ -19,7 +19,7 @@ from wfc.testing import FakeClock
 from . import traceback_flows as flows
 
 ROOT = Path(__file__).resolve().parents[2]
-FLOWS = [flows.thrown_at_yield, flows.raised_in_helper, flows.raised_by_workflow]
+FLOWS = [flows.thrown_at_yield, flows.raised_in_helper, flows.raised_by_workflow, flows.assigned]
 
 
 def native(wf: Any, n: int) -> Any:
@@ -52,7 +52,7 @@ _SLICE = """
 import json, sys
 import wfc
 from tests.runtime import traceback_flows as flows
-names = ["thrown_at_yield", "raised_in_helper", "raised_by_workflow"]
+names = ["thrown_at_yield", "raised_in_helper", "raised_by_workflow", "assigned"]
 with wfc.Runtime(f"sqlite:///{sys.argv[1]}") as rt:
     if sys.argv[2] == "start":
         for name in names:
@@ -75,12 +75,18 @@ def test_frames_survive_a_process_restart(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout)
 
-    assert run("start") == ["sleeping"] * 3
+    assert run("start") == ["sleeping"] * 4
     got = run(
         "finish"
     )  # the sleeps (1 s) are due by the time the new process has started and waited for them
     for wf in FLOWS:
         assert got[wf.name.rpartition(".")[2]] == native(wf, 1), wf.name
+
+
+def test_carets_under_the_yield_survive_a_resume() -> None:
+    (text,) = native(flows.assigned, 1)
+    assert "\n    got = yield fails(n)" in text and "\n          ^^^^^^^^^^^^^^\n" in text
+    assert wfc.testing.execute(flows.assigned, 1).value == [text]
 
 
 def test_logging_exception_shows_the_workflows_frame(caplog: pytest.LogCaptureFixture) -> None:

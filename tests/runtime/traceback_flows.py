@@ -75,3 +75,15 @@ def logged(n: int) -> str:
         yield echo(3)
         log.exception("step failed")
     return "ok"
+
+
+@wfc.workflow
+def assigned(n: int) -> list[str]:
+    out = []
+    try:
+        got = yield fails(n)  # Python underlines `yield fails(n)` here: part of the line
+        out.append(str(got))
+    except ValueError:
+        yield wfc.sleep(1)
+        out.append(traceback.format_exc())
+    return out

@@ -200,6 +200,12 @@ class _Columns:
                 node.col_offset, node.end_col_offset = col, end_col
                 return
         user, last = linecache.getline(self.path, line), linecache.getline(self.path, end_line)
+        generated = self.generated[at - 1] if at <= len(self.generated) else ""
+        if generated.strip() == _THROW_LINE and line == end_line:
+            span = _yield_span(user)
+            if span is not None:  # raised at the yield: Python's carets sit under the `yield` expression
+                node.col_offset, node.end_col_offset = span
+                return
         end_col = len(last.rstrip().encode())
         col = len(user) - len(user.lstrip())
         node.col_offset = min(col, end_col) if line == end_line else col
@@ -212,6 +218,26 @@ class _Columns:
         if not user.strip() or user.strip() != generated.strip():
             return None
         return (len(user) - len(user.lstrip())) - (len(generated) - len(generated.lstrip()))
+
+
+_THROW_LINE = "raise _wfc_e"  # the code that raises an outcome's exception at a suspension's `yield`
+
+
+def _yield_span(text: str) -> tuple[int, int] | None:
+    """The columns (UTF-8 bytes, as code positions count) of the ``yield`` expression on a one-line statement:
+    where Python's traceback points for an exception thrown into the generator there. ``None`` when the line is
+    not a whole statement (one line of several) or holds no yield."""
+    stripped = text.strip()
+    indent = len(text.encode()) - len(text.lstrip().encode())
+    try:
+        tree = ast.parse(stripped)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Yield | ast.YieldFrom) and node.lineno == node.end_lineno == 1:
+            assert node.end_col_offset is not None
+            return indent + node.col_offset, indent + node.end_col_offset
+    return None
 
 
 def _code_origin(code: ir.Code, fallback: int) -> list[int]:
@@ -357,7 +383,7 @@ class Machine:
                 # Raises an outcome's exception "at the yield" (see Machine._at_yield): compiled at the yield's
                 # line, its frame is the one Python shows for an exception thrown into a generator.
                 op_at = s.op_line or at
-                tname = gen.function("_wfc_v, _wfc_e", set(), set(), ["raise _wfc_e"], [op_at], op_at)
+                tname = gen.function("_wfc_v, _wfc_e", set(), set(), [_THROW_LINE], [op_at], op_at)
                 plan.append((s.id, "throw", tname))
         handler_fns: dict[tuple[str, int], str] = {}
         for r in table.regions:
