@@ -20,7 +20,7 @@ def price(order: Order) -> float:
 
 
 @wfc.workflow
-def checkout(sku: str, qty: int) -> str:
+def query_checkout(sku: str, qty: int) -> str:
     order = Order(sku, qty)
     total = yield price(order)
     seen = []
@@ -33,7 +33,7 @@ def checkout(sku: str, qty: int) -> str:
 
 
 @wfc.workflow
-def handling(n: int) -> str:
+def query_handling(n: int) -> str:
     try:
         raise KeyError(n)
     except KeyError as err:

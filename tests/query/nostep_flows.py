@@ -6,11 +6,11 @@ import wfc
 
 
 @wfc.workflow
-def total(prices: list[float]) -> float:
+def nostep_total(prices: list[float]) -> float:
     return round(sum(prices) * 1.2, 2)
 
 
-@wfc.workflow(name="refuse")
+@wfc.workflow(name="nostep_refuse")
 def refuse(reason: str) -> str:
     raise PermissionError(reason)
 
@@ -21,9 +21,9 @@ def fetch(n: int) -> list[float]:
 
 
 @wfc.workflow
-def invoice(n: int) -> wfc.Workflow[list[object]]:
+def nostep_invoice(n: int) -> wfc.Workflow[list[object]]:
     prices = yield from fetch(n)
-    amount = yield from total(prices)
+    amount = yield from nostep_total(prices)
     try:
         yield from refuse(f"no credit for {amount}")
     except PermissionError as e:

@@ -33,7 +33,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def test_query_reads_the_cursor_at_each_suspension(url: str) -> None:
     with wfc.Runtime(url, clock=FakeClock()) as rt:
-        wid = rt.start(flows.checkout, "book", 4)
+        wid = rt.start(flows.query_checkout, "book", 4)
         assert rt.query(wid) == {"sku": "book", "qty": 4}  # not started: its arguments
         rt.run_until_idle()
         got = rt.query(wid)
@@ -60,7 +60,7 @@ def _documented() -> object:
 
 def test_a_handlers_exception_is_a_live_variable() -> None:
     with wfc.Runtime("sqlite:///:memory:", clock=FakeClock()) as rt:
-        wid = rt.start(flows.handling, 7)
+        wid = rt.start(flows.query_handling, 7)
         rt.run_until_idle()
         got = rt.query(wid)
         assert set(got) == {"err", "when"} and got["when"] == dt.date(2026, 1, 2)  # `n` is not read again
@@ -81,7 +81,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_status_vars_with_and_without_the_application(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     with wfc.Runtime(url) as rt:
-        wid = rt.start(flows.checkout, "pen", 2, id="order-1")
+        wid = rt.start(flows.query_checkout, "pen", 2, id="order-1")
         rt.run_until_idle()
     with_app = _cli("status", wid, "--vars", "--json", "--app", "tests.query.flows", "--db", url, cwd=ROOT)
     assert with_app.returncode == 0, with_app.stderr
