@@ -65,3 +65,34 @@ def test_wfc_status_shows_the_stall(tmp_path: object) -> None:
     result = CliRunner().invoke(cli, ["status", wid, "--db", url])
     assert result.exit_code == 0, result.output
     assert "stalled: WFC436" in result.stdout
+
+
+def test_a_definition_that_cannot_compile_is_not_served_and_stops_nothing(tmp_path: object) -> None:
+    """A registered definition without code (made by hand, as a test or a plugin might) cannot be compiled: the
+    worker publishing what it serves leaves it out and goes on (it once raised in the worker's thread)."""
+    import inspect
+
+    from wfc.commands import WorkflowDef, register_workflow
+    from wfc.runtime import serving
+
+    broken = register_workflow(
+        WorkflowDef(fn=None, name="handmade", key=f"{__name__}:handmade", signature=inspect.Signature(), namespace={})
+    )
+    import time
+    from pathlib import Path
+
+    with wfc.Runtime(f"sqlite:///{Path(str(tmp_path)) / 'served.db'}") as rt:
+        served = serving.served(rt.deployment)
+        assert served.get(broken.key, []) == []
+        worker = rt.worker()
+        thread = worker.run_in_thread()  # publishes what it serves at start: the handmade one is left out
+        try:
+            wid = rt.start(flows.doubler, 21)
+            deadline = time.monotonic() + 30
+            while not rt.status(wid).finished and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert rt.result(wid) == 42
+        finally:
+            worker.stop()
+            thread.join(10)
+        assert not thread.is_alive()

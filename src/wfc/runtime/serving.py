@@ -16,7 +16,6 @@ from typing import Any
 from wfc.commands import WorkflowDef
 from wfc.compiler import ir, serialize
 from wfc.compiler.driver import compile_workflow
-from wfc.errors import CompileError
 from wfc.runtime.store.protocol import InstanceRow
 from wfc.runtime.versions import Deployment
 
@@ -31,7 +30,9 @@ def _current_hashes(defn: WorkflowDef) -> list[str]:
         return []  # its code does not compile (diagnosing again would cost as much)
     try:
         table = compile_workflow(defn)
-    except CompileError:
+    except Exception:
+        # Any definition that does not compile (or is not a whole definition, such as one made by hand without
+        # code) is one this worker cannot serve: it must never stop the worker.
         defn.cache[_CACHE] = ()
         return []
     if cached is not None and cached[0] == table.hash:
