@@ -46,7 +46,7 @@ def bench_takeup(directory: Path, n: int = 10_000) -> dict[str, float]:
         for _ in range(n):
             rt.start(scale_flows.sleeper, 3600.0)
     worker = start_worker(url, concurrency=25)
-    assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    assert worker.stdout is not None and worker.stdout.readline().startswith("ready")
     t = time.perf_counter()
     while _count(path, "sleeping") < n:
         time.sleep(0.01)
@@ -64,7 +64,7 @@ def bench_latency(directory: Path, n: int = 200) -> dict[str, float]:
     with wfc.Runtime(url) as rt:
         rt.run_until_complete(rt.start(scale_flows.stamped))
         worker = start_worker(url)
-        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+        assert worker.stdout is not None and worker.stdout.readline().startswith("ready")
         time.sleep(0.5)
         cpu0 = _cpu(worker.pid)
         idle0 = time.perf_counter()
