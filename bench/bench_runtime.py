@@ -1,10 +1,13 @@
 """Benchmarks of the durable runtime on SQLite (not a timed test). Results go to docs/performance.md ("Runtime").
 
     .venv/bin/python bench/bench_runtime.py            # everything (about a minute)
-    .venv/bin/python bench/bench_runtime.py steps flat # some of: steps flat resume concurrent sleeping
+    .venv/bin/python bench/bench_runtime.py steps flat # some of: steps wal flat resume concurrent sleeping
 
 * steps: one workflow of 1,000 trivial sequential steps (steps/s), and in the same run the raw sqlite3 rate of one
-  INSERT+UPDATE transaction on the same disk with the same settings (WAL, synchronous=NORMAL); the ratio.
+  INSERT+UPDATE transaction on the same disk with the same settings (WAL, synchronous=NORMAL); the ratio. Also the
+  CPU time per step and per raw transaction (less sensitive to other processes on the machine than wall time),
+  and the WAL frames (pages) each writes, counted in one more run of each with checkpoints off.
+* wal: the WAL frames one step writes, by b-tree (table or index).
 * flat: cost per step of step 10 vs step 10,000 of one 10,000-step workflow.
 * resume: a workflow killed (SIGKILL) at step 5,000 of 10,000; time from "runtime up" to its next step.
 * concurrent: 100 workflows x 10 steps started at once, one worker (workflows/s).
@@ -39,36 +42,57 @@ def fresh(directory: Path, name: str) -> Path:
     return path
 
 
-def raw_rate(directory: Path, n: int = 5000) -> float:
-    """Transactions per second of one INSERT + one UPDATE, WAL, synchronous=NORMAL, same directory."""
+def _frames(wal: Path, before: int, page_size: int) -> float:
+    """WAL frames written since the WAL was ``before`` bytes long (a frame: a 24-byte header and one page)."""
+    return (wal.stat().st_size - before) / (page_size + 24)
+
+
+def raw_rate(directory: Path, n: int = 5000, *, count_frames: bool = False) -> tuple[float, float, float]:
+    """One INSERT + one UPDATE per transaction, WAL, synchronous=NORMAL, same directory: (transactions per second,
+    CPU seconds per transaction, WAL frames per transaction — with ``count_frames`` only: checkpoints are off
+    then, so the WAL keeps every frame)."""
     import sqlite3
 
     path = fresh(directory, "raw.db")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    if count_frames:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT)")
     conn.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, n INTEGER)")
     conn.execute("INSERT INTO b VALUES (1, 0)")
-    t = time.perf_counter()
+    wal, page = Path(f"{path}-wal"), conn.execute("PRAGMA page_size").fetchone()[0]
+    size0 = wal.stat().st_size
+    t, cpu = time.perf_counter(), time.thread_time()
     for _ in range(n):
         conn.execute("BEGIN")
         conn.execute("INSERT INTO a (v) VALUES (?)", ("x" * 100,))
         conn.execute("UPDATE b SET n = n + 1 WHERE id = 1")
         conn.execute("COMMIT")
-    rate = n / (time.perf_counter() - t)
+    elapsed, cpu = time.perf_counter() - t, time.thread_time() - cpu
+    frames = _frames(wal, size0, page) / n if count_frames else float("nan")
     conn.close()
-    return rate
+    return n / elapsed, cpu / n, frames
 
 
-def steps_rate(directory: Path, n: int = 1000) -> float:
+def steps_rate(directory: Path, n: int = 1000, *, count_frames: bool = False) -> tuple[float, float, float]:
+    """One workflow of ``n`` steps: (steps per second, CPU seconds per step, WAL frames per step — with
+    ``count_frames`` only)."""
     path = fresh(directory, "steps.db")
     with wfc.Runtime(f"sqlite:///{path}") as rt:
+        if count_frames:
+            with rt.db() as db:
+                db.execute("PRAGMA wal_autocheckpoint=0")
         rt.run_until_complete(rt.start(flows.chain, 20))  # warm up: compile, link, prepare statements
         wid = rt.start(flows.chain, n)
-        t = time.perf_counter()
+        wal = Path(f"{path}-wal")
+        size0 = wal.stat().st_size
+        t, cpu = time.perf_counter(), time.thread_time()  # run_until_complete runs a lone step in this thread
         assert rt.run_until_complete(wid) == n
-        return n / (time.perf_counter() - t)
+        elapsed, cpu = time.perf_counter() - t, time.thread_time() - cpu
+        frames = _frames(wal, size0, 4096) / n if count_frames else float("nan")
+        return n / elapsed, cpu / n, frames
 
 
 def bench_steps(directory: Path, rounds: int = 5) -> dict[str, float]:
@@ -76,9 +100,22 @@ def bench_steps(directory: Path, rounds: int = 5) -> dict[str, float]:
     for _ in range(rounds):  # interleaved, so both see the same machine load
         raws.append(raw_rate(directory))
         ours.append(steps_rate(directory))
-    raw, rate = statistics.median(raws), statistics.median(ours)
+    raw, rate = statistics.median(r[0] for r in raws), statistics.median(r[0] for r in ours)
+    raw_cpu, cpu = statistics.median(r[1] for r in raws), statistics.median(r[1] for r in ours)
+    raw_frames, frames = raw_rate(directory, count_frames=True)[2], steps_rate(directory, count_frames=True)[2]
     print(f"steps: {rate:,.0f} steps/s; raw sqlite3 INSERT+UPDATE {raw:,.0f} tx/s; ratio {rate / raw:.0%}")
-    return {"steps_per_s": rate, "raw_tx_per_s": raw, "ratio": rate / raw}
+    print(f"steps: CPU per step {cpu * 1e6:.1f} us, raw {raw_cpu * 1e6:.1f} us per transaction: ratio "
+          f"{raw_cpu / cpu:.0%}; WAL frames per step {frames:.2f}, raw {raw_frames:.2f}")  # fmt: skip
+    return {
+        "steps_per_s": rate,
+        "raw_tx_per_s": raw,
+        "ratio": rate / raw,
+        "cpu_us": cpu * 1e6,
+        "raw_cpu_us": raw_cpu * 1e6,
+        "cpu_ratio": raw_cpu / cpu,
+        "wal_frames_per_step": frames,
+        "raw_wal_frames": raw_frames,
+    }
 
 
 def bench_flat(directory: Path, n: int = 10_000) -> dict[str, float]:
@@ -181,8 +218,40 @@ def bench_sleeping(directory: Path) -> dict[str, float]:
     return {"rss_1k_mib": small, "rss_10k_mib": large}
 
 
+def bench_wal(directory: Path, n: int = 1000) -> dict[str, float]:
+    """Which b-trees the WAL frames of one step belong to: one workflow of ``n`` steps with checkpoints off, each
+    frame's page looked up in ``dbstat`` afterwards (a page is counted under the b-tree that holds it at the end)."""
+    import sqlite3
+    import struct
+    from collections import Counter
+
+    path = fresh(directory, "wal.db")
+    with wfc.Runtime(f"sqlite:///{path}") as rt:
+        with rt.db() as db:
+            db.execute("PRAGMA wal_autocheckpoint=0")
+        rt.run_until_complete(rt.start(flows.chain, 20))
+        wid = rt.start(flows.chain, n)
+        wal = Path(f"{path}-wal")
+        start = wal.stat().st_size
+        assert rt.run_until_complete(wid) == n
+        data = wal.read_bytes()[start:]
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+            owner = dict(conn.execute("SELECT pageno, name FROM dbstat").fetchall())
+        finally:
+            conn.close()
+    frame = page_size + 24
+    pages = [struct.unpack(">I", data[i : i + 4])[0] for i in range(0, len(data) - frame + 1, frame)]
+    per_tree = Counter(owner.get(p, "?") for p in pages)
+    out = {name: count / n for name, count in per_tree.most_common()}
+    print(f"wal: {len(pages) / n:.2f} frames per step: " + ", ".join(f"{k} {v:.2f}" for k, v in out.items()))
+    return out
+
+
 BENCHES = {
     "steps": bench_steps,
+    "wal": bench_wal,
     "flat": bench_flat,
     "resume": bench_resume,
     "concurrent": bench_concurrent,

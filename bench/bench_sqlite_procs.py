@@ -47,15 +47,16 @@ def bench_takeup(directory: Path, n: int = 10_000) -> dict[str, float]:
             rt.start(scale_flows.sleeper, 3600.0)
     worker = start_worker(url, concurrency=25)
     assert worker.stdout is not None and worker.stdout.readline().startswith("ready")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu(worker.pid)
     while _count(path, "sleeping") < n:
         time.sleep(0.01)
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, _cpu(worker.pid) - cpu
     worker.terminate()
     worker.wait(30)
     rate = n / elapsed
-    print(f"takeup: {n:,} starts taken up by a worker in another process in {elapsed:.2f} s: {rate:,.0f}/s")
-    return {"starts_per_s": rate, "seconds": elapsed}
+    print(f"takeup: {n:,} starts taken up by a worker in another process in {elapsed:.2f} s: {rate:,.0f}/s; "
+          f"worker CPU {cpu / n * 1e6:.0f} us per start (at most {n / cpu:,.0f}/s on a core of its own)")  # fmt: skip
+    return {"starts_per_s": rate, "seconds": elapsed, "cpu_us_per_start": cpu / n * 1e6}
 
 
 def bench_latency(directory: Path, n: int = 200) -> dict[str, float]:
