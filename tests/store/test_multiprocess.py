@@ -147,7 +147,8 @@ def test_a_stopped_worker_loses_its_lease_and_cannot_commit_over_the_next(url: s
         try:
             wid = rt.start(flows.held, table, "s", str(marker), 3.0)
             deadline = time.monotonic() + 30
-            while not marker.exists() and time.monotonic() < deadline:
+            # the step has written its pid (the file exists from its open(), a moment before the write lands)
+            while not (marker.exists() and marker.read_text().split()) and time.monotonic() < deadline:
                 time.sleep(0.02)
             first.send_signal(signal.SIGSTOP)
             stopped = time.monotonic()
