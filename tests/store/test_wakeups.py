@@ -35,3 +35,44 @@ def test_an_idle_worker_in_another_process_is_woken_by_a_start(url: str) -> None
             assert rt.result(wid) == [7]
         finally:
             stop([worker])
+
+
+def test_a_lost_listen_connection_makes_workers_poll_until_it_is_back() -> None:
+    """While the LISTEN connection is down the store says it does not notify (an idle worker then polls every
+    ``poll_interval`` instead of sleeping until the next due time); back, it notifies and wakes its subscribers
+    (a notification sent meanwhile was lost: they look again)."""
+    import threading
+
+    import psycopg
+
+    from wfc.runtime.store import open_store
+
+    from .. import pg
+
+    with pg.schema_url("listen") as url:
+        store = open_store(url)
+        woken = threading.Event()
+        try:
+            stop_it = store.subscribe(woken.set)
+            assert store.notifies
+            channel = f"wfc_{url.rsplit('schema=', 1)[1]}"
+            with psycopg.connect(pg.server(), autocommit=True) as conn:
+                killed = conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = %s", (f"LISTEN {channel}",)
+                ).fetchall()
+            assert killed == [(True,)]
+            assert woken.wait(10), "the listener did not come back"  # its reconnection wakes the subscribers
+            assert store.notifies
+            stop_it()
+        finally:
+            store.close()
+
+
+def test_a_listener_that_cannot_connect_does_not_claim_to_notify() -> None:
+    from wfc.runtime.store.postgres.notify import Listener
+
+    listener = Listener("postgresql://postgres@127.0.0.1:1/test", "wfc_nowhere")
+    try:
+        assert listener.listening is False
+    finally:
+        listener.stop()

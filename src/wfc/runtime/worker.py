@@ -222,12 +222,14 @@ class Worker:
         due: float | None = None
         last_beat = last_check = time.monotonic()
         poll = rt.poll_interval
-        # Wake-ups from other processes (a new step, an event, a timer set, a released lease) end the idle wait;
-        # due times and lease ends come from the store; without wake-ups (or on a test clock) it polls.
-        woken = rt.store.notifies and isinstance(clock, SystemClock)
-        idle = max(poll, IDLE_LOOK) if woken else poll
+        real_clock = isinstance(clock, SystemClock)
         looked = False  # whether `due` was read from the store since the last cycle
         while True:
+            # Wake-ups from other processes (a new step, an event, a timer set, a released lease) end the idle
+            # wait; due times and lease ends come from the store. Without wake-ups (a store that has none, its
+            # listener reconnecting, or a test clock) it polls.
+            woken = real_clock and rt.store.notifies
+            idle = max(poll, IDLE_LOOK) if woken else poll
             results = self._drain()
             pending.extend(results)
             stopping = self._stopping.is_set()

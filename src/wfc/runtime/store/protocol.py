@@ -176,8 +176,11 @@ class Store(Protocol):
         without a notification channel (``notifies`` false) returns a no-op and callers keep polling."""
         ...
 
-    notifies: bool
-    """Whether :meth:`subscribe` delivers wake-ups from other processes."""
+    @property
+    def notifies(self) -> bool:
+        """Whether :meth:`subscribe` delivers wake-ups from other processes (now: a listener that lost its
+        connection does not until it is back)."""
+        ...
 
     def trace(self, callback: Callable[[str], None] | None) -> None:
         """Call ``callback(sql)`` for every statement the store runs (``None``: stop). For tests and profiling."""

@@ -28,6 +28,7 @@ class Listener(Subscribers):
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self.listening = False  # while false (connecting, or the connection lost) subscribers must poll
         self.thread = threading.Thread(target=self._run, name=f"wfc-listen-{channel}", daemon=True)
         self.thread.start()
         self._ready.wait(5.0)  # normally connected at once; without a server, subscribers poll meanwhile
@@ -43,6 +44,7 @@ class Listener(Subscribers):
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {self.channel}")
+                    self.listening = True
                     self._ready.set()
                     if not first:
                         self.fire()  # notifications sent while we were away are lost: look again
@@ -53,6 +55,7 @@ class Listener(Subscribers):
                         for _n in conn.notifies(timeout=0.5):
                             self.fire()
             except psycopg.Error as exc:
+                self.listening = False
                 self._ready.set()
                 if self._stop.is_set():
                     return
@@ -60,5 +63,6 @@ class Listener(Subscribers):
                 self._stop.wait(delay)
                 delay = min(delay * 2, 2.0)
             except Exception:  # pragma: no cover - a bug: keep trying rather than lose wake-ups
+                self.listening = False
                 log.exception("LISTEN loop failed")
                 time.sleep(1.0)

@@ -147,7 +147,12 @@ class _Savepoint:
 class PostgresStore(StoreBody):
     """See the module's docstring (the statements both stores share are :class:`StoreBody`'s). Open with :func:`wfc.runtime.store.open_store` (it migrates the schema)."""
 
-    notifies = True
+    @property
+    def notifies(self) -> bool:
+        """Wake-ups arrive: before a subscription (it would listen), or while its connection listens (when it is
+        lost, the listener reconnects and subscribers poll meanwhile)."""
+        listener = self._listener
+        return listener is None or listener.listening
 
     def __init__(self, url: str, conninfo: str, schema: str, pool_size: int, *, read_only: bool = False) -> None:
         self.url = url
