@@ -381,11 +381,11 @@ def _plans(store: Any, kind: str) -> dict[str, str]:
         "due": "SELECT 1 FROM {s}history WHERE status<2 AND ready_at<=? AND lease_until<=? LIMIT 1",
         "next": "SELECT ready_at FROM {s}history WHERE status<2 AND ready_at>? ORDER BY ready_at LIMIT 1",
         "next_or_lease": "SELECT (SELECT ready_at FROM {s}history WHERE status<2 AND ready_at>? ORDER BY ready_at "
-        "LIMIT 1), (SELECT min(lease_until) FROM {s}history WHERE status<2 AND ready_at<=? AND lease_until>?)",
+        "LIMIT 1), (SELECT min(lease_until) FROM {s}history WHERE status<2 AND ready_at<=?)",
     }
     params = {"claim": (0, 0, 1), "suspension": (1, 1), "current": (1,), "history": (1,), "due": (0, 0)}
     params["next"] = (0,)
-    params["next_or_lease"] = (0, 0, 0)
+    params["next_or_lease"] = (0, 0)
     out = {}
     if kind == "sqlite":
         from wfc.runtime.store.sqlite import store as sqlite_store

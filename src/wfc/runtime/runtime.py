@@ -144,6 +144,7 @@ class Runtime(Control):
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None  # run_until_idle's steps, when several
         self._pool_width = 0
         self._unparked = False
+        self._serving_lock = threading.Lock()  # a publication of what the worker serves and its stop never interleave
         if not self.read_only:
             self._recover()
 
@@ -222,21 +223,40 @@ class Runtime(Control):
         self._publish_serving()
 
     def _publish_serving(self) -> None:
-        """Record in the workers table what this worker serves (``status()`` reads it: WFC437)."""
+        """Record in the workers table what this worker serves (``status()`` reads it: WFC437), on a thread of its
+        own: it compiles every workflow the deployment knows, and the worker claims work meanwhile."""
+        thread = self._publisher
+        if thread is not None and thread.is_alive():
+            return  # the next heartbeat looks again
+        self._publisher = threading.Thread(target=self._publish_now, name="wfc-serving", daemon=True)
+        self._publisher.start()
+
+    def _publish_now(self) -> None:
         known = len(self.deployment.known())
-        serves = serving.encode(serving.served(self.deployment))
-        with contextlib.suppress(StoreError), self.store.transaction():  # the next heartbeat tries again
-            self.store.set_serving(self.owner, serves, self.clock.now() + self.lease)
+        try:
+            serves = serving.encode(serving.served(self.deployment))
+        except Exception:  # a bug: the worker runs on without a registry entry (status falls back to WFC436)
+            log.exception("cannot record what this worker serves")
             self._served = known
+            return
+        with self._serving_lock:
+            if self._worker is None or self._closed:
+                return  # stopped meanwhile
+            with contextlib.suppress(StoreError), self.store.transaction():  # the next heartbeat tries again
+                self.store.set_serving(self.owner, serves, self.clock.now() + self.lease)
+                self._served = known
+
+    _publisher: threading.Thread | None = None
 
     def _detach(self, worker: Worker) -> None:
         if self._worker is worker:
             self._worker = None
             self._unsubscribe()
             self._unsubscribe = _nothing
-            self._served = -1
-            with contextlib.suppress(StoreError), self.store.transaction():
-                self.store.set_serving(self.owner, None, None)
+            with self._serving_lock:
+                self._served = -1
+                with contextlib.suppress(StoreError), self.store.transaction():
+                    self.store.set_serving(self.owner, None, None)
 
     def _kick(self) -> None:
         self._wake.set()

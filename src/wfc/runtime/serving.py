@@ -3,7 +3,9 @@ the table versions (hashes) it can run, and how long it counts as alive (``alive
 heartbeat: its lease from now). ``status()`` reads the live rows to say precisely that no live worker serves an
 instance's workflow or version (``WFC437``), instead of guessing it from how long due work waited (``WFC436``).
 
-What a worker serves is what its deployment can run (:mod:`wfc.runtime.versions`): each workflow it knows (the
+A worker publishes when it starts (on a thread of its own: it compiles every workflow it knows, and claims work
+meanwhile), again when its deployment grows, and clears it when it stops. What a worker serves is what its
+deployment can run (:mod:`wfc.runtime.versions`): each workflow it knows (the
 ``workflows=`` it was given, or every ``@wfc.workflow`` imported), at the current code's table (and the same table
 in the older IR formats still read) and at every version shipped in its versions directory.
 """

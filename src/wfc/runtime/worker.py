@@ -224,6 +224,7 @@ class Worker:
         poll = rt.poll_interval
         real_clock = isinstance(clock, SystemClock)
         looked = False  # whether `due` was read from the store since the last cycle
+        again = False  # whether the last wait was cut short for work claimable at once
         while True:
             # Wake-ups from other processes (a new step, an event, a timer set, a released lease) end the idle
             # wait; due times and lease ends come from the store. Without wake-ups (a store that has none, its
@@ -276,6 +277,8 @@ class Worker:
                     self._wait(min(1.0, poll * 5))
                     continue
                 pending = []
+                if tasks:
+                    again = False
                 for task in tasks:
                     self._dispatch(task)
                 if claim and engine.claimed >= claim:
@@ -298,6 +301,14 @@ class Worker:
                         self._fail(exc)
                     due = None
             wait = idle if due is None else max(0.0, min(idle, due - now))
+            if due is not None and due <= now:
+                # Claimable now, yet the last cycle did not take it: its own transitions made it due (a child's
+                # start), so claim at once — or it cannot be taken yet (every slot busy, a row another
+                # transaction holds), so look again after poll_interval, never in a tight loop.
+                wait = poll if again else 0.0
+                again = True
+            else:
+                again = False
             if woken:  # the loop's own timers: the file check and the heartbeat
                 wait = min(wait, FILE_CHECK, max(0.0, last_beat + rt.lease / 3 - time.monotonic()))
             self._wait(wait)

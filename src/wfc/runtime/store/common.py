@@ -414,20 +414,21 @@ class StoreBody:
         return int(cur.rowcount)
 
     def next_due(self, now: float, leases: bool = False) -> float | None:
-        """When the next row becomes claimable: the next due time (with ``leases``, or the end of a lease held on a
-        due row, whichever comes first). One statement, each part served by the partial index of open work."""
+        """When the next row becomes claimable: the next due time; with ``leases`` also the rows due already —
+        ``now`` if one is claimable now, else the end of the first lease held on one — whichever comes first.
+        One statement, each part served by the partial index of open work."""
         with self._reading():
             if leases:
                 row = self._x(
                     "SELECT (SELECT ready_at FROM {s}history WHERE status<2 AND ready_at>? ORDER BY ready_at LIMIT 1), "
-                    "(SELECT min(lease_until) FROM {s}history WHERE status<2 AND ready_at<=? AND lease_until>?)",
-                    (now, now, now),
+                    "(SELECT min(lease_until) FROM {s}history WHERE status<2 AND ready_at<=?)",
+                    (now, now),
                 ).fetchone()
             else:
                 row = self._x(
                     "SELECT ready_at FROM {s}history WHERE status<2 AND ready_at>? ORDER BY ready_at LIMIT 1", (now,)
                 ).fetchone()
-        times = [float(t) for t in row or () if t is not None]
+        times = [max(float(t), now) for t in row or () if t is not None]  # a lease that has ended: claimable now
         return min(times) if times else None
 
     # ---- events ------------------------------------------------------------------------------------------------
