@@ -65,7 +65,8 @@ def test_a_stalled_worker_loses_its_step_after_the_lease_it_was_given(tmp_path: 
         try:
             wid = rt.start(flows.held, "ledger", "s", str(marker), 4.0)
             deadline = time.monotonic() + 30
-            while not marker.exists() and time.monotonic() < deadline:
+            # the step has written its pid (the file exists from its open(), a moment before the write lands)
+            while not (marker.exists() and marker.read_text().split()) and time.monotonic() < deadline:
                 time.sleep(0.02)
             first.send_signal(signal.SIGSTOP)
             stopped = time.monotonic()
