@@ -135,7 +135,7 @@ class Engine(Intake):
                 for r in results:
                     self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
                 if claim > 0:
-                    rows = self.store.claim(self.owner, now, claim)
+                    rows = self.store.claim(self.owner, now, claim, capacity)
                     self.claimed = len(rows)
                     for leaf, inst in rows:
                         self._claimed(leaf, inst)

@@ -65,10 +65,29 @@ NLEAF = len(LEAF_FIELDS)
 EVENT_COLS = "id, instance, name, value, error, sent_at, consumed_seq, consumed_pos"
 # Claimed rows carry their instance without its (possibly large) arguments and outcome.
 _INST_COLS_LIGHT = ", ".join(f"i.{c}" if c not in ("args", "result", "error") else "NULL" for c in INST_FIELDS)
-CLAIM = (
+_CLAIM_FROM = (
     f"SELECT {', '.join('h.' + c for c in LEAF_FIELDS)}, {_INST_COLS_LIGHT} FROM {{s}}history h "
-    "JOIN {s}instances i ON i.n = h.instance "
-    "WHERE h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? ORDER BY h.ready_at LIMIT ?{claim_lock}"
+    "JOIN {s}instances i ON i.n = h.instance WHERE "
+)
+CLAIM = _CLAIM_FROM + "h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? ORDER BY h.ready_at LIMIT ?{claim_lock}"
+# A worker with fewer free step slots than rows it claims takes the rows that need a slot (an open step or
+# on_complete callback: it runs them outside the transaction, under a lease) and the others (starts, timers,
+# events, children, resolved rows: a transition runs them in the claim's own transaction) apart, so that it never
+# locks a step it cannot run (another worker with a free slot would skip it). The predicates are the partial
+# indexes' own (migration 7), written the same way so that both databases' planners use them: whatever waits
+# behind a backlog of due steps, finding it is an index range, not a scan of the backlog.
+SLOT_KINDS = "('step', 'on_complete')"
+SLOT_ROWS = f"status = 0 AND kind IN {SLOT_KINDS}"
+FREE_ROWS = f"(status = 1 OR (status = 0 AND kind NOT IN {SLOT_KINDS}))"
+CLAIM_SLOT = (
+    _CLAIM_FROM
+    + f"h.status = 0 AND h.kind IN {SLOT_KINDS} AND h.ready_at <= ? AND h.lease_until <= ? "
+    "ORDER BY h.ready_at LIMIT ?{claim_lock}"
+)
+CLAIM_FREE = (
+    _CLAIM_FROM
+    + f"(h.status = 1 OR (h.status = 0 AND h.kind NOT IN {SLOT_KINDS})) AND h.ready_at <= ? AND h.lease_until <= ? "
+    "ORDER BY h.ready_at LIMIT ?{claim_lock}"
 )
 KEY = "instance=? AND seq=? AND pos=?"
 RESOLVE = f"UPDATE {{s}}history SET status=?, result=?, error=?, attempts=?, finished_at=? WHERE {KEY} AND status<2"
@@ -386,10 +405,16 @@ class StoreBody:
             ).fetchall()
         return [LeafRow(*r) for r in rows]
 
-    def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
-        return [
-            (LeafRow(*r[:NLEAF]), InstanceRow(*r[NLEAF:])) for r in self._x(CLAIM, (now, now, limit)).fetchall()
-        ]
+    def claim(
+        self, owner: str, now: float, limit: int, slots: int | None = None
+    ) -> list[tuple[LeafRow, InstanceRow]]:
+        if slots is None or slots >= limit:  # every row claimed fits: one statement
+            rows = self._x(CLAIM, (now, now, limit)).fetchall()
+        else:
+            rows = self._x(CLAIM_FREE, (now, now, limit)).fetchall()
+            if slots > 0:
+                rows += self._x(CLAIM_SLOT, (now, now, slots)).fetchall()
+        return [(LeafRow(*r[:NLEAF]), InstanceRow(*r[NLEAF:])) for r in rows]
 
     def has_due(self, now: float) -> bool:
         with self._reading():

@@ -290,8 +290,12 @@ class Store(Protocol):
     def group(self, instance: int, seq: int) -> list[LeafRow]: ...
     def current(self, instance: int) -> list[LeafRow]: ...
     def history(self, instance: int) -> list[LeafRow]: ...
-    def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
-        """Due open rows and resolved rows, oldest first, not leased by a live lease."""
+    def claim(
+        self, owner: str, now: float, limit: int, slots: int | None = None
+    ) -> list[tuple[LeafRow, InstanceRow]]:
+        """Due open rows and resolved rows, oldest first, not leased by a live lease: up to ``limit``, of which
+        at most ``slots`` need a step slot (open ``step``/``on_complete`` rows; ``None``: no bound). On a store
+        shared by many workers the rows are locked until the commit, so a worker claims no step it cannot run."""
         ...
 
     def has_due(self, now: float) -> bool:
