@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import wfc
 from wfc.runtime.store import open_store
 from wfc.runtime.store.protocol import (
     EVENT,
@@ -22,8 +23,10 @@ from wfc.runtime.store.protocol import (
     InstanceRow,
     LeafRow,
 )
+from wfc.testing import FakeClock
 
 from .. import pg
+from . import flows
 
 _KINDS = [STEP, SLEEP, STEP, START, ON_COMPLETE, EVENT, STEP, SLEEP]
 
@@ -47,45 +50,58 @@ def _claimed(store: ControlStore, limit: int, slots: int | None) -> list[tuple[s
 
 @pytest.mark.parametrize("limit", [1, 3, 64])
 @pytest.mark.parametrize("slots", [0, 1, 2, 5, None])
-def test_a_claim_takes_no_more_steps_than_free_slots(url: str, limit: int, slots: int | None) -> None:
-    store = open_store(url)
-    try:
-        _queue(store, "q")
-        got = _claimed(store, limit, slots)
-        needs_slot = [k for k, status in got if k in (STEP, ON_COMPLETE) and status == 0]
-        free = [(k, status) for k, status in got if not (k in (STEP, ON_COMPLETE) and status == 0)]
-        if slots is None or slots >= limit:  # every row fits: the oldest `limit`, in one statement
-            rows = [(k, 0) for k in _KINDS] + [(STEP, RESOLVED)]
-            assert got == sorted(rows[:limit])
-        else:  # 3 open steps and an on_complete need a slot; 2 sleeps, a start, an event, the resolved step do not
-            assert len(needs_slot) == min(slots, 4)
-            assert len(free) == min(limit, 5)
-    finally:
-        store.close()
+def test_a_claim_takes_no_more_steps_than_free_slots(limit: int, slots: int | None) -> None:
+    with pg.schema_url() as url:
+        store = open_store(url)
+        try:
+            _queue(store, "q")
+            got = _claimed(store, limit, slots)
+        finally:
+            store.close()
+    needs_slot = [k for k, status in got if k in (STEP, ON_COMPLETE) and status == 0]
+    free = [(k, status) for k, status in got if not (k in (STEP, ON_COMPLETE) and status == 0)]
+    if slots is None or slots >= limit:  # every row fits: the oldest `limit`, in one statement
+        rows = [(k, 0) for k in _KINDS] + [(STEP, RESOLVED)]
+        assert got == sorted(rows[:limit])
+    else:  # 3 open steps and an on_complete need a slot; 2 sleeps, a start, an event, the resolved step do not
+        assert len(needs_slot) == min(slots, 4)
+        assert len(free) == min(limit, 5)
 
 
-def test_the_claims_use_their_partial_indexes(url: str, store_kind: str) -> None:
+def test_the_claims_use_their_partial_indexes() -> None:
     from wfc.runtime.store.common import CLAIM_FREE, CLAIM_SLOT
 
-    store: Any = open_store(url)
-    try:
-        _queue(store, "plans")
-        for sql, index in ((CLAIM_SLOT, "history_due_slot"), (CLAIM_FREE, "history_due_free")):
-            if store_kind == "sqlite":
-                from wfc.runtime.store.sqlite import store as sqlite_store
-
-                text = sqlite_store._STATEMENTS[sql]
-                plan = str(store.conn.execute("EXPLAIN QUERY PLAN " + text, (0, 0, 1)).fetchall())
-                assert index in plan and "SCAN h " not in plan, plan
-            else:
+    with pg.schema_url() as url:
+        store: Any = open_store(url)
+        try:
+            _queue(store, "plans")
+            for sql, index in ((CLAIM_SLOT, "history_due_slot"), (CLAIM_FREE, "history_due_free")):
                 with store.transaction():
                     db = store.handle()
                     db.execute("SET LOCAL enable_seqscan = off")
                     rows = db.execute("EXPLAIN " + store.q(sql), (0, 0, 1)).fetchall()
                 plan = "\n".join(r[0] for r in rows)
                 assert index in plan, plan
-    finally:
-        store.close()
+        finally:
+            store.close()
+
+
+def test_an_engine_with_no_free_slot_leases_no_step(url: str) -> None:
+    """Both stores: a cycle with no free slot runs the transitions it claims (starts) and leases no step; with two
+    free slots it leases two, and the third stays for whoever has a slot."""
+    with wfc.Runtime(url, clock=FakeClock()) as rt:
+        ids = [rt.start(flows.chain, 1) for _ in range(3)]
+        engine = rt.engine
+        assert engine.cycle([], claim=64, capacity=0) == []  # the starts: each suspends at its first step
+        assert engine.cycle([], claim=64, capacity=0) == []
+        assert not _leased(rt, ids)
+        tasks = engine.cycle([], claim=64, capacity=2)
+        assert len(tasks) == 2 and len(_leased(rt, ids)) == 2
+        assert len(engine.cycle([], claim=64, capacity=5)) == 1
+
+
+def _leased(rt: wfc.Runtime, ids: list[str]) -> list[str]:
+    return [i for i in ids for r in rt.history(i) if r.kind == "step" and r.status == "pending" and r.started_at]
 
 
 def test_a_busy_workers_claim_leaves_the_steps_to_a_free_one() -> None:

@@ -73,9 +73,9 @@ CLAIM = _CLAIM_FROM + "h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? O
 # A worker with fewer free step slots than rows it claims takes the rows that need a slot (an open step or
 # on_complete callback: it runs them outside the transaction, under a lease) and the others (starts, timers,
 # events, children, resolved rows: a transition runs them in the claim's own transaction) apart, so that it never
-# locks a step it cannot run (another worker with a free slot would skip it). The predicates are the partial
-# indexes' own (migration 7), written the same way so that both databases' planners use them: whatever waits
-# behind a backlog of due steps, finding it is an index range, not a scan of the backlog.
+# locks a step it cannot run (on PostgreSQL another worker with a free slot would skip it). The predicates are
+# the partial indexes' own (PostgreSQL's migration 7), written the same way so that the planner uses them:
+# whatever waits behind a backlog of due steps, finding it is an index range, not a scan of the backlog.
 SLOT_KINDS = "('step', 'on_complete')"
 SLOT_ROWS = f"status = 0 AND kind IN {SLOT_KINDS}"
 FREE_ROWS = f"(status = 1 OR (status = 0 AND kind NOT IN {SLOT_KINDS}))"

@@ -131,8 +131,9 @@ def _migration_6(x: Callable[[str], object]) -> None:
 
 def _migration_7(x: Callable[[str], object]) -> None:
     """The work queue split by whether a row needs a step slot, one partial index each: a worker with no free
-    slot finds the starts, timers and events due behind a backlog of due steps by an index range, and claims no
-    step it cannot run (``wfc.runtime.store.common.CLAIM_SLOT``/``CLAIM_FREE``, whose predicates these are)."""
+    slot finds the starts, timers and events due behind a backlog of due steps by an index range, and locks no
+    step it cannot run (``wfc.runtime.store.common.CLAIM_SLOT``/``CLAIM_FREE``, whose predicates these are). Not
+    on SQLite: its one writer locks nothing across claims (see ``SQLiteStore.claim``)."""
     x(f"CREATE INDEX IF NOT EXISTS history_due_slot ON history (ready_at) WHERE {SLOT_ROWS}")
     x(f"CREATE INDEX IF NOT EXISTS history_due_free ON history (ready_at) WHERE {FREE_ROWS}")
 

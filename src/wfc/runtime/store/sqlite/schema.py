@@ -9,9 +9,9 @@ import sqlite3
 import sqlite_utils
 
 from wfc.runtime.errors import ConfigError
-from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
+from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 6
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -150,14 +150,6 @@ def _migration_6(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE instances ADD COLUMN trace TEXT")
 
 
-def _migration_7(db: sqlite_utils.Database) -> None:
-    """The work queue split by whether a row needs a step slot, one partial index each: a worker with no free
-    slot finds the starts, timers and events due behind a backlog of due steps by an index range, and claims no
-    step it cannot run (``wfc.runtime.store.common.CLAIM_SLOT``/``CLAIM_FREE``, whose predicates these are)."""
-    db.execute(f"CREATE INDEX IF NOT EXISTS history_due_slot ON history (ready_at) WHERE {SLOT_ROWS}")
-    db.execute(f"CREATE INDEX IF NOT EXISTS history_due_free ON history (ready_at) WHERE {FREE_ROWS}")
-
-
 MIGRATIONS = [
     (
         1,
@@ -169,7 +161,6 @@ MIGRATIONS = [
     (4, "what each worker serves, and until when it is alive", _migration_4),
     (5, "failed step attempts", _migration_5),
     (6, "instances: the trace context of their spans", _migration_6),
-    (7, "the work queue's rows that need a step slot and the others, indexed apart", _migration_7),
 ]
 
 
