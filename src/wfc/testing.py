@@ -43,7 +43,7 @@ from wfc.commands import (
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
-from wfc.runtime import context, tracebacks
+from wfc.runtime import context, intake, tracebacks
 from wfc.runtime.clock import FakeClock as FakeClock
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import LATE, SOON
@@ -61,12 +61,14 @@ EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 @attrs.frozen
 class Event:
     """An event a test sends: ``value`` (or ``error``, a message that makes the wait raise), ``at`` seconds after
-    the start of the run."""
+    the start of the run. With ``id``, a later event of the same id is dropped, as ``Runtime.send_event(...,
+    event_id=)`` drops it."""
 
     name: str
     value: Any = None
     error: str | None = None
     at: float = 0.0
+    id: str | None = None
 
 
 @attrs.frozen
@@ -122,8 +124,25 @@ def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
         for name, value in events.items():
             values = value if isinstance(value, list) else [value]
             out.extend(v if isinstance(v, Event) else Event(name, v) for v in values)
-        return out
-    return list(events)
+        return _first_of_each_id(out)
+    return _first_of_each_id(list(events))
+
+
+def _first_of_each_id(events: list[Event]) -> list[Event]:
+    """The events the durable runtime keeps: of those sharing an ``id``, the first sent (earliest ``at``, then
+    the list's order); the others are dropped."""
+    for event in events:
+        if event.id is not None:
+            intake.check_event_id(event.id)
+    seen: set[str] = set()
+    out = []
+    for event in sorted(events, key=lambda e: e.at):
+        if event.id is not None:
+            if event.id in seen:
+                continue
+            seen.add(event.id)
+        out.append(event)
+    return out
 
 
 class _Runner:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import json
 import threading
 import time
@@ -105,9 +106,12 @@ class Client:
                                           snapshot=snapshot))  # fmt: skip
         return Handle(iid, self)
 
-    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
-        """Send event ``name`` (a JSON-able ``value``, or an ``error`` message) to instance ``id``."""
-        self._rt.send_event(id, name, value, error)
+    def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
+        """Send event ``name`` (a JSON-able ``value``, or an ``error`` message) to instance ``id``; with
+        ``event_id``, a second event of that id is dropped (``False``; see :meth:`wfc.Runtime.send_event`)."""
+        return self._rt.send_event(id, name, value, error, event_id=event_id)
 
     def cancel(self, id: str) -> None:
         """Cancel instance ``id`` and its children (see :meth:`wfc.Runtime.cancel`)."""
@@ -157,8 +161,13 @@ class AsyncClient:
     async def start(self, workflow: str, /, *args: Any, id: str | None = None, **kwargs: Any) -> Handle[Any]:
         return await asyncio.to_thread(self._call, self._client.start, workflow, *args, id=id, **kwargs)
 
-    async def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
-        await asyncio.to_thread(self._call, self._client.send_event, id, name, value, error)
+    async def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
+        sent: bool = await asyncio.to_thread(
+            self._call, functools.partial(self._client.send_event, event_id=event_id), id, name, value, error
+        )
+        return sent
 
     async def cancel(self, id: str) -> None:
         await asyncio.to_thread(self._call, self._client.cancel, id)

@@ -318,11 +318,19 @@ class Runtime(Control):
         self._kick()
         return Handle(iid, self)
 
-    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
+    def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
         """Send event ``name`` to instance ``id``: taken by its first ``wait_event(name)`` (now, or later: it is
-        kept). With ``error`` (a message), the wait raises instead."""
-        self.engine.send_event(id, name, value, error)
-        self._kick()
+        kept). With ``error`` (a message), the wait raises instead.
+
+        ``event_id`` (a webhook's delivery id, an idempotency key) makes sending idempotent: an event with an id
+        already sent to this instance is dropped, also after the instance ended, and this returns ``False``
+        (``True``: recorded). Ids are per instance; any other event of the same name is still delivered."""
+        sent = self.engine.send_event(id, name, value, error, event_id)
+        if sent:
+            self._kick()
+        return sent
 
     # ---- running ----------------------------------------------------------------------------------------------
 

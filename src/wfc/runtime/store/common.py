@@ -458,15 +458,21 @@ class StoreBody:
 
     # ---- events ------------------------------------------------------------------------------------------------
 
-    def insert_event(self, instance: int, name: str, value: str | None, error: str | None, now: float) -> int:
+    def insert_event(
+        self, instance: int, name: str, value: str | None, error: str | None, now: float, dedup: str | None = None
+    ) -> int:
         self._lock(instance)  # a transition suspending on this event commits first, or sees it
         event_id = self._insert_id(
-            "INSERT INTO {s}events (instance, name, value, error, sent_at) VALUES (?,?,?,?,?){returning_id}",
-            (instance, name, value, error, now),
+            "INSERT INTO {s}events (instance, name, value, error, sent_at, dedup) VALUES (?,?,?,?,?,?){returning_id}",
+            (instance, name, value, error, now, dedup),
         )
         if event_id is None:  # pragma: no cover - an INSERT without ON CONFLICT inserts or raises
             raise StoreError("an event was not recorded", code="WFC427", hint="this is a bug in wfc")
         return event_id
+
+    def sent_event(self, instance: int, dedup: str) -> bool:
+        self._lock(instance)  # two deliveries of one webhook: the second waits for the first's commit, then sees it
+        return self._x("SELECT 1 FROM {s}events WHERE instance=? AND dedup=?", (instance, dedup)).fetchone() is not None
 
     def take_event(self, instance: int, name: str, skip: int = 0) -> EventRow | None:
         row = self._x(

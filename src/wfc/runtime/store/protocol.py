@@ -308,8 +308,13 @@ class Store(Protocol):
 
     # ---- events ----
     def insert_event(
-        self, instance: int, name: str, value: str | None, error: str | None, now: float
+        self, instance: int, name: str, value: str | None, error: str | None, now: float, dedup: str | None = None
     ) -> int: ...
+    def sent_event(self, instance: int, dedup: str) -> bool:
+        """Whether an event with this deduplication id was sent to the instance (call it in the transaction that
+        would insert one: the instance's lock makes the check and the insert one step)."""
+        ...
+
     def take_event(self, instance: int, name: str, skip: int = 0) -> EventRow | None:
         """The oldest unconsumed event of that name after skipping ``skip`` of them."""
         ...

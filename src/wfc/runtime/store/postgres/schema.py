@@ -13,7 +13,7 @@ import psycopg
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -138,6 +138,13 @@ def _migration_7(x: Callable[[str], object]) -> None:
     x(f"CREATE INDEX IF NOT EXISTS history_due_free ON history (ready_at) WHERE {FREE_ROWS}")
 
 
+def _migration_8(x: Callable[[str], object]) -> None:
+    """Events' deduplication ids (``send_event(..., event_id=)``): one per instance, found by an index as small
+    as the events that have one."""
+    x("ALTER TABLE events ADD COLUMN IF NOT EXISTS dedup TEXT")
+    x("CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events (instance, dedup) WHERE dedup IS NOT NULL")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -146,6 +153,7 @@ MIGRATIONS = [
     (5, "failed step attempts", _migration_5),
     (6, "instances: the trace context of their spans", _migration_6),
     (7, "the work queue's rows that need a step slot and the others, indexed apart", _migration_7),
+    (8, "events: deduplication ids", _migration_8),
 ]
 
 
