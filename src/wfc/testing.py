@@ -90,6 +90,8 @@ class RunResult:
     calls: list[StepRecord] = attrs.field(factory=list)
     transitions: int = 0
     finished_at: dt.datetime = EPOCH
+    statuses: dict[str, Any] = attrs.field(factory=dict)
+    """What the workflow published with ``wfc.set_status`` (the last value per key), as ``Runtime.statuses``."""
 
     def unwrap(self) -> Any:
         if self.error is not None:
@@ -173,6 +175,7 @@ class _Runner:
         self.calls: list[StepRecord] = []
         self.transitions = 0
         self.children = 0
+        self.contexts: list[context.TransitionContext] = []  # in order: what they published, last wins
 
     @property
     def now(self) -> dt.datetime:
@@ -204,7 +207,16 @@ class _Runner:
                 code="WFC408",
                 hint="an endless loop of steps? raise max_transitions= if this is intended",
             )
-        return context.TransitionContext(wf_id, seq, self.now)
+        ctx = context.TransitionContext(wf_id, seq, self.now, limit=self.limit)
+        self.contexts.append(ctx)
+        return ctx
+
+    def published(self, wf_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for ctx in self.contexts:
+            if ctx.workflow_id == wf_id and ctx.statuses:
+                out.update((k, convert.loads(v)) for k, v in ctx.statuses.items())
+        return out
 
     def _compiled(
         self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
@@ -238,6 +250,7 @@ class _Runner:
                     break
                 state, stored, _, _, name = resumed
                 redone = True
+                self.contexts[-1].statuses = None  # rolled back with the transition, as the durable runtime does
                 failure = to_exception(error_info(exc), step=name, attempts=1)
                 with context.transition(self._transition(wf_id, seq)) as ctx:
                     outcome = machine.resume(state, convert.loads_vars(stored), error=failure)
@@ -607,7 +620,12 @@ def _execute(
     finally:
         if own_db:
             connection.close()
-    result = RunResult(calls=runner.calls, transitions=runner.transitions, finished_at=runner.now)
+    result = RunResult(
+        calls=runner.calls,
+        transitions=runner.transitions,
+        finished_at=runner.now,
+        statuses=runner.published(workflow_id),
+    )
     if ok:
         result.value = value
     else:

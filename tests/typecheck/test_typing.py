@@ -19,7 +19,8 @@ DOC_EXAMPLES = ["README.md", "docs/client.md"]
 # values.md: values.py; integration.md: tracing_setup.py, fastapi_app).
 EXAMPLES = ["examples/tour.py", "examples/orders.py", "examples/ir_example.py", "examples/testing_suite/shop.py",
             "examples/testing_suite/test_shop.py", "examples/values.py", "examples/tracing_setup.py",
-            "examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py", "examples/step_context.py"]
+            "examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py", "examples/step_context.py",
+            "examples/published_status.py"]
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:

@@ -279,7 +279,8 @@ def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str
     Its state (running, sleeping, waiting, completed, failed, canceled), the state
     it is suspended at, and each step, timer, event or child workflow it waits on,
     with attempts, due time and last error. --json prints the status object with
-    its "outstanding" list (and "result" once completed). --vars adds the live
+    its "outstanding" list (and "result" once completed). What the workflow
+    published with wfc.set_status is shown too ("statuses"). --vars adds the live
     variables its cursor holds, decoded without running any workflow code (values
     of classes that --app does not import show as their stored JSON form).
 
@@ -293,8 +294,10 @@ def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str
         st: Status = rt.status(instance_id)
         result = stored_value(rt, instance_id) if st.state is WorkflowState.COMPLETED else None
         variables = rt.query(instance_id) if show_vars else None
+        published = rt.statuses(instance_id)
     if as_json:
         data = jsonable(st)
+        data["statuses"] = jsonable(published)
         if st.state is WorkflowState.COMPLETED:
             data["result"] = jsonable(result)
         if variables is not None:
@@ -317,6 +320,8 @@ def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str
         grid.add_row("result", json.dumps(jsonable(result), ensure_ascii=False))
     if st.traceback:
         grid.add_row("failed at", tracebacks.where(st.traceback) or "")
+    for key, value in published.items():
+        grid.add_row(Text(f"status {key}"), Text(json.dumps(jsonable(value), ensure_ascii=False)))
     console = _console()
     console.print(grid)
     if st.outstanding:

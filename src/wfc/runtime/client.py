@@ -120,6 +120,13 @@ class Client:
     def status(self, id: str) -> Status:
         return self._rt.status(id)
 
+    def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
+        """What instance ``id`` published under ``key`` (see :meth:`wfc.Runtime.get_status`)."""
+        return self._rt.get_status(id, key, default, timeout=timeout)
+
+    def statuses(self, id: str) -> dict[str, Any]:
+        return self._rt.statuses(id)
+
     def history(self, id: str) -> builtins.list[HistoryRecord]:
         return self._rt.history(id)
 
@@ -174,6 +181,24 @@ class AsyncClient:
 
     async def status(self, id: str) -> Status:
         return await asyncio.to_thread(self._call, self._client.status, id)
+
+    async def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
+        """Waits without blocking the loop: reads between ``asyncio.sleep``s (see :meth:`Client.get_status`)."""
+        client = self._client
+        deadline = None if timeout is None else time.monotonic() + timeout
+        missing = object()
+        while True:
+            found = await asyncio.to_thread(self._call, client.get_status, id, key, missing)
+            if found is not missing:
+                return found
+            status = await self.status(id)
+            if status.state.value in FINISHED or (deadline is not None and time.monotonic() >= deadline):
+                return default
+            left = client.poll_interval if deadline is None else min(client.poll_interval, deadline - time.monotonic())
+            await asyncio.sleep(max(left, 0.0))
+
+    async def statuses(self, id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self._call, self._client.statuses, id)
 
     async def history(self, id: str) -> builtins.list[HistoryRecord]:
         return await asyncio.to_thread(self._call, self._client.history, id)

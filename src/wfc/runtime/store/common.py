@@ -470,6 +470,22 @@ class StoreBody:
             raise StoreError("an event was not recorded", code="WFC427", hint="this is a bug in wfc")
         return event_id
 
+    # ---- published statuses (wfc.set_status) -------------------------------------------------------------------
+
+    def set_statuses(self, instance: int, values: dict[str, str], now: float) -> None:
+        for key, value in values.items():
+            self._x(
+                "INSERT INTO {s}statuses (instance, key, value, updated_at) VALUES (?,?,?,?) "
+                "ON CONFLICT (instance, key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+                (instance, key, value, now),
+            )
+        self._wake()  # a reader waiting in get_status(..., timeout=) wakes with the commit
+
+    def statuses(self, instance: int) -> dict[str, str]:
+        with self._reading():
+            rows = self._x("SELECT key, value FROM {s}statuses WHERE instance=? ORDER BY key", (instance,)).fetchall()
+        return {str(k): str(v) for k, v in rows}
+
     def sent_event(self, instance: int, dedup: str) -> bool:
         self._lock(instance)  # two deliveries of one webhook: the second waits for the first's commit, then sees it
         return self._x("SELECT 1 FROM {s}events WHERE instance=? AND dedup=?", (instance, dedup)).fetchone() is not None

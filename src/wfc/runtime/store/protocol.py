@@ -310,6 +310,14 @@ class Store(Protocol):
     def insert_event(
         self, instance: int, name: str, value: str | None, error: str | None, now: float, dedup: str | None = None
     ) -> int: ...
+    def set_statuses(self, instance: int, values: dict[str, str], now: float) -> None:
+        """Publish encoded values under their keys (``wfc.set_status``), in the transition's transaction."""
+        ...
+
+    def statuses(self, instance: int) -> dict[str, str]:
+        """The instance's published values, encoded, by key (a consistent read)."""
+        ...
+
     def sent_event(self, instance: int, dedup: str) -> bool:
         """Whether an event with this deduplication id was sent to the instance (call it in the transaction that
         would insert one: the instance's lock makes the check and the insert one step)."""

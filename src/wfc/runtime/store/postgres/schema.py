@@ -13,7 +13,7 @@ import psycopg
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -145,6 +145,14 @@ def _migration_8(x: Callable[[str], object]) -> None:
     x("CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events (instance, dedup) WHERE dedup IS NOT NULL")
 
 
+def _migration_9(x: Callable[[str], object]) -> None:
+    """Values a workflow publishes (``wfc.set_status``), the last one per key."""
+    x(
+        "CREATE TABLE IF NOT EXISTS statuses (instance BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+        "updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (instance, key))"
+    )
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -154,6 +162,7 @@ MIGRATIONS = [
     (6, "instances: the trace context of their spans", _migration_6),
     (7, "the work queue's rows that need a step slot and the others, indexed apart", _migration_7),
     (8, "events: deduplication ids", _migration_8),
+    (9, "statuses a workflow publishes", _migration_9),
 ]
 
 

@@ -11,7 +11,7 @@ import sqlite_utils
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -158,6 +158,19 @@ def _migration_7(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events (instance, dedup) WHERE dedup IS NOT NULL")
 
 
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """Values a workflow publishes (``wfc.set_status``), the last one per key, clustered by instance."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS statuses (
+            instance INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (instance, key)
+        ) WITHOUT ROWID"""
+    )
+
+
 MIGRATIONS = [
     (
         1,
@@ -170,6 +183,7 @@ MIGRATIONS = [
     (5, "failed step attempts", _migration_5),
     (6, "instances: the trace context of their spans", _migration_6),
     (7, "events: deduplication ids", _migration_7),
+    (8, "statuses a workflow publishes", _migration_8),
 ]
 
 
