@@ -134,6 +134,7 @@ class Runtime(Control):
         # OpenTelemetry spans (wfc.runtime.tracing): the global tracer provider when opentelemetry-api is
         # importable, a TracerProvider given here, or none (False).
         self.tracing = self.engine.tracing = tracing_mod.create(tracing)
+        self._unwatch = self.tracing.gauges(self.store, self.clock.now)  # instances by state, queue depth
         self._drive = threading.RLock()
         self._pending: list[StepResult] = []
         self._worker: Worker | None = None
@@ -191,6 +192,7 @@ class Runtime(Control):
         """Release this process's leases and close the database."""
         if self._closed:
             return
+        self._unwatch()
         worker = self._worker
         if worker is not None:
             worker.stop(now=True)

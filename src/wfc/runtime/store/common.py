@@ -70,6 +70,18 @@ CLAIM = (
     "JOIN {s}instances i ON i.n = h.instance "
     "WHERE h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? ORDER BY h.ready_at LIMIT ?{claim_lock}"
 )
+# What the gauges read (wfc.runtime.gauges), each one statement over an index as small as what it counts: the
+# unfinished instances (the index on state; finished ones are not counted: that would read every instance ever
+# run), and the instances with work due now that no live lease holds (the claim's own partial index of open work).
+UNFINISHED = (
+    "SELECT coalesce(name, workflow), state, count(*) FROM {s}instances "
+    "WHERE state IN ('running', 'sleeping', 'waiting') GROUP BY coalesce(name, workflow), state"
+)
+DUE = (
+    "SELECT coalesce(i.name, i.workflow), count(DISTINCT h.instance) FROM {s}history h "
+    "JOIN {s}instances i ON i.n = h.instance "
+    "WHERE h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? GROUP BY coalesce(i.name, i.workflow)"
+)
 KEY = "instance=? AND seq=? AND pos=?"
 RESOLVE = f"UPDATE {{s}}history SET status=?, result=?, error=?, attempts=?, finished_at=? WHERE {KEY} AND status<2"
 RESOLVE_OWNED = RESOLVE + " AND lease_owner=?"
@@ -259,6 +271,16 @@ class StoreBody:
         sql += " ORDER BY n DESC LIMIT ?"
         with self._reading():
             return [InstanceRow(*r) for r in self._x(sql, (*params, limit)).fetchall()]
+
+    def count_unfinished(self) -> list[tuple[str, str, int]]:
+        with self._reading():
+            rows = self._x(UNFINISHED).fetchall()
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def count_due(self, now: float) -> list[tuple[str, int]]:
+        with self._reading():
+            rows = self._x(DUE, (now, now)).fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     # ---- history rows / work -----------------------------------------------------------------------------------
 

@@ -159,7 +159,7 @@ class TxHandle(Protocol):
 
 class Store(Protocol):
     """Storage for the runtime. Every method except :meth:`transaction`, :meth:`close` and the read-only
-    ``get_*``/``list_*``/``history`` ones must be called inside :meth:`transaction`."""
+    ``get_*``/``list_*``/``count_*``/``history`` ones must be called inside :meth:`transaction`."""
 
     url: str
 
@@ -241,6 +241,16 @@ class Store(Protocol):
     def list_instances(
         self, *, workflow: str | None, state: str | None, parent: int | None, limit: int, before: int | None
     ) -> list[InstanceRow]: ...
+
+    def count_unfinished(self) -> list[tuple[str, str, int]]:
+        """``(workflow name, state, count)`` of the instances that have not ended (``running``, ``sleeping``,
+        ``waiting``), for the gauges (:mod:`wfc.runtime.gauges`): one statement over the index on state, read-only."""
+        ...
+
+    def count_due(self, now: float) -> list[tuple[str, int]]:
+        """``(workflow name, instances)``: the instances with work :meth:`claim` would take at ``now`` (due, no
+        live lease), per workflow; one statement over the partial index of open work, read-only."""
+        ...
 
     # ---- history rows / work ----
     def insert_leaf(self, row: LeafRow) -> None: ...
