@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,6 +127,30 @@ def test_by_name_equals_a_direct_start(served: tuple[wfc.Client, wfc.Runtime]) -
     key = client.start("tests.client.app_flows:greet", "kay")  # the key works too
     rt.run_until_idle()
     assert client.result(key, timeout=5) == "hello kay"
+
+
+def test_an_instance_started_by_name_is_listed_and_shown_as_a_direct_start(
+    served: tuple[wfc.Client, wfc.Runtime],
+) -> None:
+    """By its name or key, before a worker admitted it (recorded under the reference it was started by) and
+    after (recorded under the workflow's key and name, as a direct start: so `wfc list --workflow`, the gauges and
+    `wfc migrate` find it)."""
+    from tests.client import app_flows
+
+    client, rt = served
+    ids = {client.start("greet", "n").id, client.start("tests.client.app_flows:greet", "k").id}
+    direct = rt.start(app_flows.greet, "d")
+
+    def listed(ref: Any) -> set[str]:
+        return {s.id for s in rt.list(workflow=ref).items}
+
+    for ref in (app_flows.greet, "greet", "tests.client.app_flows:greet"):
+        assert listed(ref) == ids | {direct}, ref
+    rt.run_until_idle()
+    for ref in (app_flows.greet, "greet", "tests.client.app_flows:greet"):
+        assert listed(ref) == ids | {direct}, ref
+    assert {client.status(i).workflow for i in ids} == {rt.status(direct).workflow} == {app_flows.greet.key}
+    assert listed("bill") == set()
 
 
 def test_ids_events_cancel_and_timeouts(served: tuple[wfc.Client, wfc.Runtime]) -> None:

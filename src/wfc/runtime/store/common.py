@@ -250,14 +250,22 @@ class StoreBody:
         self._x("UPDATE {s}instances SET blocked=?, updated_at=? WHERE n=?", (message, now, n))
 
     def list_instances(
-        self, *, workflow: str | None, state: str | None, parent: int | None, limit: int, before: int | None
+        self,
+        *,
+        workflow: str | Sequence[str] | None,
+        state: str | None,
+        parent: int | None,
+        limit: int,
+        before: int | None,
     ) -> list[InstanceRow]:
         where: list[str] = []
         params: list[Any] = []
         if workflow is not None:
-            # A key (`module:qualname`) or a workflow's name: the name also works where its module is not imported.
-            where.append("(workflow=? OR name=?)")
-            params += [workflow, workflow]
+            # Keys (`module:qualname`) or names: a name also works where its module is not imported.
+            refs = [workflow] if isinstance(workflow, str) else list(workflow)
+            marks = ",".join("?" * len(refs))
+            where.append(f"(workflow IN ({marks}) OR name IN ({marks}))")
+            params += refs + refs
         for column, value in (("state", state), ("parent", parent)):
             if value is not None:
                 where.append(f"{column}=?")
