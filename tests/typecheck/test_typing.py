@@ -16,10 +16,13 @@ HERE = Path(__file__).parent
 # Files whose Python examples are complete programs (docs that show fragments of a session are not listed).
 DOC_EXAMPLES = ["README.md", "docs/client.md"]
 # Example files the docs embed (python-workflows.md: tour.py; ir.md: ir_example.py; testing.md: testing_suite;
-# values.md: values.py; integration.md: tracing_setup.py, fastapi_app).
+# values.md: values.py; integration.md: tracing_setup.py, fastapi_app, django_app: django-stubs types it).
 EXAMPLES = ["examples/tour.py", "examples/orders.py", "examples/ir_example.py", "examples/testing_suite/shop.py",
             "examples/testing_suite/test_shop.py", "examples/values.py", "examples/tracing_setup.py",
-            "examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py", "examples/step_context.py"]
+            "examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py", "examples/step_context.py",
+            "examples/django_app/settings.py", "examples/django_app/urls.py", "examples/django_app/manage.py",
+            "examples/django_app/shop/workflows.py", "examples/django_app/shop/views.py",
+            "examples/django_app/shop/management/commands/wfc_worker.py"]
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
