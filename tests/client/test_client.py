@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -188,6 +189,29 @@ def test_result_waits_for_a_worker_in_another_thread(served: tuple[wfc.Client, w
     finally:
         worker.stop()
         thread.join(30)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_result_is_woken_by_the_store_not_by_polling(kind: str, tmp_path: Path) -> None:
+    """A poll interval longer than the timeout: only the store's wake-up (a datagram on SQLite, NOTIFY on
+    PostgreSQL) can return the result in time, and the client reads the instance a few times, not in a loop."""
+    from tests.client import app_flows
+
+    from .. import pg
+
+    with contextlib.ExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'woken.db'}" if kind == "sqlite" else stack.enter_context(pg.schema_url())
+        rt = stack.enter_context(wfc.Runtime(url, workflows=[app_flows.greet]))
+        client = stack.enter_context(wfc.Client(url, poll_interval=600))
+        h = client.start("greet", "woken")
+        statements: list[str] = []
+        client.store.trace(statements.append)
+        threading.Timer(1.0, rt.run_until_idle).start()
+        started = time.monotonic()
+        assert client.result(h, timeout=60) == "hello woken"
+        assert time.monotonic() - started < 30
+        client.store.trace(None)
+    assert len(statements) < 40, statements  # a tight loop over 1s would run hundreds
 
 
 def test_a_workflow_no_worker_serves_waits_blocked(tmp_path: Path) -> None:
