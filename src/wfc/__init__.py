@@ -7,8 +7,8 @@ Write a workflow as a generator that yields steps::
 
     @wfc.workflow
     def checkout(order_id: str):
-        receipt = yield charge(order_id)
-        yield wfc.sleep(3600)
+        receipt = yield from charge(order_id)
+        yield from wfc.sleep(3600)
         return receipt
 
 ``wfc.compile(checkout)`` gives its state table; ``wfc.testing.run(checkout, "o-1")`` runs it in memory.

@@ -135,6 +135,7 @@ class Runtime(Control):
         # OpenTelemetry spans (wfc.runtime.tracing): the global tracer provider when opentelemetry-api is
         # importable, a TracerProvider given here, or none (False).
         self.tracing = self.engine.tracing = tracing_mod.create(tracing)
+        self._unwatch = self.tracing.gauges(self.store, self.clock.now)  # instances by state, queue depth
         self._drive = threading.RLock()
         self._pending: list[StepResult] = []
         self._worker: Worker | None = None
@@ -192,6 +193,7 @@ class Runtime(Control):
         """Release this process's leases and close the database."""
         if self._closed:
             return
+        self._unwatch()
         worker = self._worker
         if worker is not None:
             worker.stop(now=True)
@@ -591,9 +593,7 @@ class Runtime(Control):
         parent: str | None = None,
     ) -> Page:
         """Instances, newest first, optionally of one workflow / in one state / children of ``parent``."""
-        key = None
-        if workflow is not None:
-            key = workflow.key if isinstance(workflow, WorkflowDef) else self._workflow_key(workflow)
+        refs = None if workflow is None else self._workflow_refs(workflow)
         state_value = WorkflowState(state).value if state is not None else None
         parent_n = self._instance(parent).n if parent is not None else None
         if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 20):
@@ -602,20 +602,23 @@ class Runtime(Control):
             )
         before = int(cursor) if cursor else None
         rows = self.store.list_instances(
-            workflow=key, state=state_value, parent=parent_n, limit=limit + 1, before=before
+            workflow=refs, state=state_value, parent=parent_n, limit=limit + 1, before=before
         )
         more = len(rows) > limit
         rows = rows[:limit]
         items = tuple(self._status(r) for r in rows)
         return Page(items, str(rows[-1].n) if more and rows else None)
 
-    def _workflow_key(self, ref: str) -> str:
-        try:
-            return self.deployment.workflow(ref).key
-        except ConfigError:
-            return ref
-        except Exception:
-            return ref
+    def _workflow_refs(self, ref: WorkflowDef | str) -> tuple[str, ...]:
+        """What a workflow's instances may be recorded under: its key and its name (an instance started by name,
+        ``wfc.Client``, keeps the reference it was started by), and the reference given."""
+        defn = ref
+        if not isinstance(defn, WorkflowDef):
+            try:
+                defn = self.deployment.workflow(defn)
+            except Exception:  # not deployed here (a CLI without the app): the reference as given
+                return (str(ref),)
+        return tuple(dict.fromkeys(r for r in (defn.key, defn.name, ref if isinstance(ref, str) else None) if r))
 
     def history(self, id: str, *, archived: bool = False) -> builtins.list[HistoryRecord]:
         """One record per step, timer, event wait and child workflow, in the order they were issued. After a

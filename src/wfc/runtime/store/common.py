@@ -89,6 +89,18 @@ CLAIM_FREE = (
     + f"(h.status = 1 OR (h.status = 0 AND h.kind NOT IN {SLOT_KINDS})) AND h.ready_at <= ? AND h.lease_until <= ? "
     "ORDER BY h.ready_at LIMIT ?{claim_lock}"
 )
+# What the gauges read (wfc.runtime.gauges), each one statement over an index as small as what it counts: the
+# unfinished instances (the index on state; finished ones are not counted: that would read every instance ever
+# run), and the instances with work due now that no live lease holds (the claim's own partial index of open work).
+UNFINISHED = (
+    "SELECT coalesce(name, workflow), state, count(*) FROM {s}instances "
+    "WHERE state IN ('running', 'sleeping', 'waiting') GROUP BY coalesce(name, workflow), state"
+)
+DUE = (
+    "SELECT coalesce(i.name, i.workflow), count(DISTINCT h.instance) FROM {s}history h "
+    "JOIN {s}instances i ON i.n = h.instance "
+    "WHERE h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? GROUP BY coalesce(i.name, i.workflow)"
+)
 KEY = "instance=? AND seq=? AND pos=?"
 RESOLVE = f"UPDATE {{s}}history SET status=?, result=?, error=?, attempts=?, finished_at=? WHERE {KEY} AND status<2"
 RESOLVE_OWNED = RESOLVE + " AND lease_owner=?"
@@ -257,14 +269,22 @@ class StoreBody:
         self._x("UPDATE {s}instances SET blocked=?, updated_at=? WHERE n=?", (message, now, n))
 
     def list_instances(
-        self, *, workflow: str | None, state: str | None, parent: int | None, limit: int, before: int | None
+        self,
+        *,
+        workflow: str | Sequence[str] | None,
+        state: str | None,
+        parent: int | None,
+        limit: int,
+        before: int | None,
     ) -> list[InstanceRow]:
         where: list[str] = []
         params: list[Any] = []
         if workflow is not None:
-            # A key (`module:qualname`) or a workflow's name: the name also works where its module is not imported.
-            where.append("(workflow=? OR name=?)")
-            params += [workflow, workflow]
+            # Keys (`module:qualname`) or names: a name also works where its module is not imported.
+            refs = [workflow] if isinstance(workflow, str) else list(workflow)
+            marks = ",".join("?" * len(refs))
+            where.append(f"(workflow IN ({marks}) OR name IN ({marks}))")
+            params += refs + refs
         for column, value in (("state", state), ("parent", parent)):
             if value is not None:
                 where.append(f"{column}=?")
@@ -278,6 +298,16 @@ class StoreBody:
         sql += " ORDER BY n DESC LIMIT ?"
         with self._reading():
             return [InstanceRow(*r) for r in self._x(sql, (*params, limit)).fetchall()]
+
+    def count_unfinished(self) -> list[tuple[str, str, int]]:
+        with self._reading():
+            rows = self._x(UNFINISHED).fetchall()
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def count_due(self, now: float) -> list[tuple[str, int]]:
+        with self._reading():
+            rows = self._x(DUE, (now, now)).fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     # ---- history rows / work -----------------------------------------------------------------------------------
 

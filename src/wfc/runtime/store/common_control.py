@@ -145,6 +145,9 @@ class ControlBody(StoreBody):
     def set_table_hash(self, n: int, table_hash: str, now: float) -> None:
         self._x("UPDATE {s}instances SET table_hash=?, updated_at=? WHERE n=?", (table_hash, now, n))
 
+    def set_workflow(self, n: int, workflow: str, name: str, now: float) -> None:
+        self._x("UPDATE {s}instances SET workflow=?, name=?, updated_at=? WHERE n=?", (workflow, name, now, n))
+
     def revoke(self, instance: int, seq: int) -> int:
         self._lock(instance)
         cur = self._x(

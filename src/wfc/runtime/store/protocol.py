@@ -159,7 +159,7 @@ class TxHandle(Protocol):
 
 class Store(Protocol):
     """Storage for the runtime. Every method except :meth:`transaction`, :meth:`close` and the read-only
-    ``get_*``/``list_*``/``history`` ones must be called inside :meth:`transaction`."""
+    ``get_*``/``list_*``/``count_*``/``history`` ones must be called inside :meth:`transaction`."""
 
     url: str
 
@@ -239,8 +239,26 @@ class Store(Protocol):
     ) -> None: ...
     def set_blocked(self, n: int, message: str | None, now: float) -> None: ...
     def list_instances(
-        self, *, workflow: str | None, state: str | None, parent: int | None, limit: int, before: int | None
-    ) -> list[InstanceRow]: ...
+        self,
+        *,
+        workflow: str | Sequence[str] | None,
+        state: str | None,
+        parent: int | None,
+        limit: int,
+        before: int | None,
+    ) -> list[InstanceRow]:
+        """Newest first; ``workflow``: the instances recorded under any of these keys or names."""
+        ...
+
+    def count_unfinished(self) -> list[tuple[str, str, int]]:
+        """``(workflow name, state, count)`` of the instances that have not ended (``running``, ``sleeping``,
+        ``waiting``), for the gauges (:mod:`wfc.runtime.gauges`): one statement over the index on state, read-only."""
+        ...
+
+    def count_due(self, now: float) -> list[tuple[str, int]]:
+        """``(workflow name, instances)``: the instances with work :meth:`claim` would take at ``now`` (due, no
+        live lease), per workflow; one statement over the partial index of open work, read-only."""
+        ...
 
     # ---- history rows / work ----
     def insert_leaf(self, row: LeafRow) -> None: ...
@@ -409,6 +427,10 @@ class ControlStore(Store, Protocol):
     def unfinished(self, workflow: str, table_hash: str) -> list[InstanceRow]: ...
     def set_cursor(self, key: Key, state_id: str | None, snapshot: str | None) -> None: ...
     def set_table_hash(self, n: int, table_hash: str, now: float) -> None: ...
+    def set_workflow(self, n: int, workflow: str, name: str, now: float) -> None:
+        """Record the workflow's key and name on an instance started by name, once a worker admitted it."""
+        ...
+
     def revoke(self, instance: int, seq: int) -> int:
         """Take away the leases of the open rows of a suspension: outcomes of attempts under way are ignored
         (the steps run again), so no process resumes the instance with a cursor it read before."""
