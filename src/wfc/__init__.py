@@ -54,6 +54,8 @@ from wfc.runtime.records import HistoryRecord as HistoryRecord
 from wfc.runtime.records import Status as Status
 from wfc.runtime.records import WorkflowState as WorkflowState
 from wfc.runtime.runtime import Runtime as Runtime
+from wfc.runtime.schedules import ScheduleInfo as ScheduleInfo
+from wfc.runtime.schedules import schedule as schedule
 from wfc.runtime.statuses import set_status as set_status
 from wfc.runtime.step_context import StepContext as StepContext
 from wfc.runtime.step_context import step_context as step_context
@@ -76,6 +78,7 @@ __all__ = [
     "MigrationReport",
     "RetryPolicy",
     "Runtime",
+    "ScheduleInfo",
     "Status",
     "StepContext",
     "StepFailed",
@@ -92,6 +95,7 @@ __all__ = [
     "random",
     "register_error",
     "register_type",
+    "schedule",
     "set_status",
     "sleep",
     "sleep_until",

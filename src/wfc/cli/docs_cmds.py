@@ -44,6 +44,11 @@ def render_cli_docs(group: click.Group) -> str:
         command = group.commands[name]
         ctx = click.Context(command, info_name=name, parent=root, **settings)
         out += [f"## wfc {name}", "", "```text", command.get_help(ctx).rstrip(), "```", ""]
+        if isinstance(command, click.Group):  # its commands, each with its own help
+            for sub_name in sorted(command.commands):
+                sub = command.commands[sub_name]
+                sub_ctx = click.Context(sub, info_name=sub_name, parent=ctx, **settings)
+                out += [f"### wfc {name} {sub_name}", "", "```text", sub.get_help(sub_ctx).rstrip(), "```", ""]
     return "\n".join(out)
 
 

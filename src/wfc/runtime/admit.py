@@ -19,7 +19,7 @@ from wfc import convert
 from wfc.errors import WfcError
 from wfc.runtime import steps
 from wfc.runtime.errors import UnknownWorkflow
-from wfc.runtime.store.protocol import DONE, ControlStore, InstanceRow, LeafRow
+from wfc.runtime.store.protocol import DONE, START, ControlStore, InstanceRow, LeafRow, Store
 from wfc.runtime.typecheck import check_arguments
 
 if TYPE_CHECKING:
@@ -32,6 +32,21 @@ UNRESOLVED = ""
 def call_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """The start row's snapshot of a call by name: JSON-able arguments, not yet bound to parameters."""
     return convert.dumps_vars({"args": list(args), "kwargs": dict(kwargs)})
+
+
+def insert_named_start(
+    store: Store, iid: str, workflow: str, snapshot: str, now: float, trace: str | None = None
+) -> InstanceRow | None:
+    """Record an instance of ``workflow`` (a name) started with the arguments ``snapshot`` (:func:`call_text`):
+    a worker that serves it admits it. ``None`` when id ``iid`` exists already (nothing is written); call it in a
+    transaction."""
+    row = InstanceRow(0, iid, workflow, workflow, UNRESOLVED, "running", now, now, trace=trace)
+    n = store.insert_instance(row)
+    if n is None:
+        return None
+    store.insert_leaf(LeafRow(n, 0, 0, "", START, workflow, ready_at=now, scheduled_at=now, snapshot=snapshot))
+    row.n = n
+    return row
 
 
 def admit(engine: Engine, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:

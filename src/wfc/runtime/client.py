@@ -24,14 +24,13 @@ from typing import Any
 
 from wfc.commands import check_instance_id
 from wfc.errors import WfcError
-from wfc.runtime.admit import UNRESOLVED, call_text
+from wfc.runtime.admit import call_text, insert_named_start
 from wfc.runtime.clock import Clock
 from wfc.runtime.dburl import redact
 from wfc.runtime.errors import DuplicateId, WaitTimeout
 from wfc.runtime.handle import Handle
 from wfc.runtime.records import HistoryRecord, Status
 from wfc.runtime.runtime import Runtime
-from wfc.runtime.store.protocol import START, InstanceRow, LeafRow
 
 FINISHED = ("completed", "failed", "canceled")
 
@@ -91,19 +90,13 @@ class Client:
         now = self._rt.clock.now()
         store = self.store
         with self._rt.tracing.start(workflow, iid) as trace, store.transaction():
-            row = InstanceRow(0, iid, workflow, workflow, UNRESOLVED, "running", now, now, trace=trace)
-            n = store.insert_instance(row)
-            if n is None:
+            if insert_named_start(store, iid, workflow, call_text(args, kwargs), now, trace) is None:
                 existing = store.get_instance(iid)
                 if existing is not None and workflow not in (existing.workflow, existing.name):
                     raise DuplicateId(
                         f"workflow id {iid!r} is already used by an instance of {existing.workflow}",
                         hint="a given id makes start idempotent for the same workflow; use another id",
                     )
-            else:
-                snapshot = call_text(args, kwargs)
-                store.insert_leaf(LeafRow(n, 0, 0, "", START, workflow, ready_at=now, scheduled_at=now,
-                                          snapshot=snapshot))  # fmt: skip
         return Handle(iid, self)
 
     def send_event(

@@ -31,6 +31,7 @@ from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
 from wfc.runtime import attempts, liveness, query, serving, steps, tracebacks
+from wfc.runtime import schedules as ticks
 from wfc.runtime import statuses as published
 from wfc.runtime import tracing as tracing_mod
 from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
@@ -41,6 +42,7 @@ from wfc.runtime.engine import Engine
 from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
 from wfc.runtime.handle import Handle
 from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, WorkflowState
+from wfc.runtime.schedules_api import ScheduleControl
 from wfc.runtime.steps import StepResult
 from wfc.runtime.store import open_store
 from wfc.runtime.store.protocol import CANCELED, CHILD, DONE, START, InstanceRow, Key, LeafRow
@@ -60,7 +62,7 @@ class Blocked(ConfigError):
     code = "WFC432"
 
 
-class Runtime(Control):
+class Runtime(Control, ScheduleControl):
     """Durable workflows on a database.
 
     ``url``: ``sqlite:///path.db`` (created and migrated automatically) or ``sqlite:///:memory:`` (the default;
@@ -345,6 +347,7 @@ class Runtime(Control):
             return 0  # a worker of this runtime is processing everything already
         if not self._unparked:
             self._retry_blocked()
+        self._due_ticks()
         with self._drive, keyboard_interrupts():
             queue: builtins.list[Any] = []
             results, self._pending = self._pending, []
@@ -367,6 +370,22 @@ class Runtime(Control):
                 ran += len(results)
                 if queue:
                     self._heartbeat([t.leaf.key for t in queue])
+
+    _ticks_read = -1.0  # monotonic time of the last read of the next tick
+    _next_tick: float | None = None
+
+    def _due_ticks(self) -> None:
+        """Start the instances of due schedule ticks: the next tick is read at most once a second, unless this
+        runtime changed a schedule."""
+        if self.read_only:
+            return
+        mono = time.monotonic()
+        if self._ticks_changed or mono - self._ticks_read >= 1.0:
+            self._next_tick, self._ticks_read, self._ticks_changed = self.store.next_schedule(), mono, False
+        now = self.clock.now()
+        if self._next_tick is not None and self._next_tick <= now:
+            ticks.fire(self.store, now)
+            self._next_tick, self._ticks_read = self.store.next_schedule(), mono
 
     def _run_tasks(self, queue: builtins.list[Any]) -> builtins.list[StepResult]:
         """Run steps of ``queue`` (removing those run) until it is empty or a third of the lease has passed, so

@@ -34,8 +34,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from wfc.commands import STEPS
-from wfc.errors import WorkflowFailed
-from wfc.runtime import budget, steps
+from wfc.errors import WfcError, WorkflowFailed
+from wfc.runtime import budget, schedules, steps
 from wfc.runtime.clock import SystemClock
 from wfc.runtime.errors import StoreError
 from wfc.runtime.steps import StepResult, Task
@@ -225,6 +225,8 @@ class Worker:
         real_clock = isinstance(clock, SystemClock)
         looked = False  # whether `due` was read from the store since the last cycle
         again = False  # whether the last wait was cut short for work claimable at once
+        ticks = _Ticks(rt.store, poll)  # the next tick of the database's schedules
+        ticks.install(clock.now())
         while True:
             # Wake-ups from other processes (a new step, an event, a timer set, a released lease) end the idle
             # wait; due times and lease ends come from the store. Without wake-ups (a store that has none, its
@@ -241,6 +243,8 @@ class Worker:
             ):
                 break
             free = self._limit() - len(self._in_flight)
+            if not stopping and ticks.fire_due(clock.now()):
+                self._kicked = True  # the instances it started: claim their starts now
             mono = time.monotonic()
             claim = 0
             timer = due is not None and clock.now() >= due
@@ -292,6 +296,8 @@ class Worker:
                 self._wait(0.05)
                 continue
             now = clock.now()
+            if not looked or ticks.stale(now):  # a schedule may have changed with what woke the worker
+                ticks.read()
             if not looked or (due is not None and now >= due):
                 try:
                     due = rt.store.next_due(now, leases=woken)  # a lease another worker holds ends: take over
@@ -301,6 +307,8 @@ class Worker:
                         self._fail(exc)
                     due = None
             wait = idle if due is None else max(0.0, min(idle, due - now))
+            if ticks.due is not None:
+                wait = min(wait, max(0.0, ticks.due - now))
             if due is not None and due <= now:
                 # Claimable now, yet the last cycle did not take it: its own transitions made it due (a child's
                 # start), so claim at once — or it cannot be taken yet (every slot busy, a row another
@@ -429,3 +437,47 @@ def conclude(task: Task, now: float, limit: int, exc: BaseException) -> StepResu
         what = f"step {task.leaf.name!r} raised a {type(exc).__name__} that cannot be recorded"
         described = WorkflowFailed(what)
         return steps.conclude(task, task.leaf.attempts + 1, now, limit, exc=described)
+
+
+class _Ticks:
+    """A worker's view of the next schedule tick (:mod:`wfc.runtime.schedules`): read with the next due time,
+    fired when it comes. A tick that cannot start yet (``overlap="queue"`` behind a running instance) is looked
+    at again every ``poll`` seconds, not in a tight loop."""
+
+    def __init__(self, store: Any, poll: float) -> None:
+        self.store = store
+        self.poll = max(poll, 0.05)
+        self.due: float | None = None
+        self._read = False
+
+    def install(self, now: float) -> None:
+        try:
+            schedules.install(self.store, now)
+        except (StoreError, WfcError) as exc:
+            log.warning("could not install the declared schedules: %s", exc)
+
+    def read(self) -> None:
+        try:
+            self.due = self.store.next_schedule()
+            self._read = True
+        except StoreError as exc:
+            log.warning("could not read the next schedule tick: %s", exc)
+
+    def stale(self, now: float) -> bool:
+        return not self._read or (self.due is not None and now >= self.due)
+
+    def fire_due(self, now: float) -> bool:
+        if not self._read:
+            self.read()
+        if self.due is None or now < self.due:
+            return False
+        try:
+            started = schedules.fire(self.store, now)
+        except StoreError as exc:
+            log.warning("could not start the due schedule ticks (retrying): %s", exc)
+            started = 0
+        self.read()
+        if not started and self.due is not None and self.due <= now:
+            self.due = now + self.poll  # queued behind a running instance: look again soon
+        return started > 0
+

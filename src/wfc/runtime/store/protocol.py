@@ -377,7 +377,40 @@ HELD = "~held"
 FINISHED = ("completed", "failed", "canceled")
 
 
+@attrs.define(slots=True)
+class ScheduleRow:
+    """A durable schedule (:mod:`wfc.runtime.schedules`): its spec, and ``next_at`` the next tick not yet handled,
+    ``last_id`` the instance its last handled tick started."""
+
+    name: str
+    workflow: str
+    args: str
+    cron: str | None
+    every: float | None
+    timezone: str
+    overlap: str
+    catch_up: str
+    paused: int
+    next_at: float | None
+    last_at: float | None
+    last_id: str | None
+    created_at: float
+    updated_at: float
+
+
 class ControlStore(Store, Protocol):
+    # ---- schedules ----
+    def put_schedule(self, row: ScheduleRow) -> None: ...
+    def get_schedule(self, name: str, lock: bool = False) -> ScheduleRow | None: ...
+    def list_schedules(self) -> list[ScheduleRow]: ...
+    def delete_schedule(self, name: str) -> bool: ...
+    def due_schedules(self, now: float, limit: int) -> list[ScheduleRow]:
+        """Schedules with a tick due, each locked to this transaction (other transactions skip it)."""
+        ...
+
+    def next_schedule(self) -> float | None: ...
+    def instance_state(self, instance_id: str) -> str | None: ...
+
     # ---- fan-out windows ----
     def release_held(self, instance: int, seq: int, now: float) -> bool:
         """Make the lowest held row of suspension ``seq`` due now; ``False`` when none is held."""

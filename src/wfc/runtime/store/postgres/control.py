@@ -5,10 +5,11 @@ locks its row first, like every transition: see :mod:`.store`)."""
 from __future__ import annotations
 
 from wfc.runtime.store.common_control import ControlBody
+from wfc.runtime.store.common_schedules import ScheduleBody
 from wfc.runtime.store.postgres.store import PostgresStore
 
 
-class PostgresControlStore(ControlBody, PostgresStore):
+class PostgresControlStore(ScheduleBody, ControlBody, PostgresStore):
     """:class:`PostgresStore` with the statements of :class:`ControlStore`."""
 
 

@@ -12,8 +12,9 @@ import psycopg
 
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
+from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -153,6 +154,12 @@ def _migration_9(x: Callable[[str], object]) -> None:
     )
 
 
+def _migration_10(x: Callable[[str], object]) -> None:
+    """Durable schedules (``wfc.runtime.schedules``): one row each, found by name or by their next tick."""
+    x(SCHEDULES_DDL.format(key="TEXT", real="DOUBLE PRECISION"))
+    x("CREATE INDEX IF NOT EXISTS schedules_next ON schedules (next_at) WHERE paused = 0")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -163,6 +170,7 @@ MIGRATIONS = [
     (7, "the work queue's rows that need a step slot and the others, indexed apart", _migration_7),
     (8, "events: deduplication ids", _migration_8),
     (9, "statuses a workflow publishes", _migration_9),
+    (10, "schedules", _migration_10),
 ]
 
 

@@ -39,6 +39,8 @@ FRAGMENTS = {
     # the history row and its instance's row, skipping rows another transaction holds
     "{claim_lock}": " FOR UPDATE OF h, i SKIP LOCKED",
     "{purge_lock}": " FOR UPDATE OF i SKIP LOCKED",
+    "{row_lock}": " FOR UPDATE",
+    "{skip_lock}": " FOR UPDATE SKIP LOCKED",
     "{held_index}": "",
     "{returning_n}": " RETURNING n",
     "{returning_id}": " RETURNING id",

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from wfc.runtime.store.common_control import ControlBody
+from wfc.runtime.store.common_schedules import ScheduleBody
 from wfc.runtime.store.sqlite.store import SQLiteStore
 
 
-class SQLiteControlStore(ControlBody, SQLiteStore):
+class SQLiteControlStore(ScheduleBody, ControlBody, SQLiteStore):
     """:class:`SQLiteStore` with the statements of :class:`ControlStore`."""
 
 

@@ -10,8 +10,9 @@ import sqlite_utils
 
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
+from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -171,6 +172,12 @@ def _migration_8(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """Durable schedules (``wfc.runtime.schedules``): one row each, found by name or by their next tick."""
+    db.execute(SCHEDULES_DDL.format(key="TEXT", real="REAL"))
+    db.execute("CREATE INDEX IF NOT EXISTS schedules_next ON schedules (next_at) WHERE paused = 0")
+
+
 MIGRATIONS = [
     (
         1,
@@ -184,6 +191,7 @@ MIGRATIONS = [
     (6, "instances: the trace context of their spans", _migration_6),
     (7, "events: deduplication ids", _migration_7),
     (8, "statuses a workflow publishes", _migration_8),
+    (9, "schedules", _migration_9),
 ]
 
 

@@ -34,6 +34,8 @@ from wfc.runtime.store.sqlite.wake import Listener, Waker
 FRAGMENTS = {
     "{claim_lock}": "",  # the single writer: a claim is serialized with every other write
     "{purge_lock}": "",
+    "{row_lock}": "",  # the single writer: a read in a write transaction is already exclusive
+    "{skip_lock}": "",
     "{held_index}": "INDEXED BY history_held ",  # the planner cannot tell the partial index serves the lookup
     "{returning_n}": "",  # cursor.lastrowid
     "{returning_id}": "",

@@ -1,0 +1,23 @@
+"""Workflows the schedule tests start (tests/schedules)."""
+
+from __future__ import annotations
+
+import wfc
+
+
+@wfc.step
+def stamp(label: str) -> str:
+    return f"ran {label}"
+
+
+@wfc.workflow(name="report")
+def report(label: str = "daily") -> wfc.Workflow[str]:
+    return (yield from stamp(label))
+
+
+@wfc.workflow(name="long-job")
+def long_job() -> wfc.Workflow[str]:
+    """Runs until it is told to stop: the previous tick's instance is still running."""
+    yield from wfc.wait_event("stop")
+    return "stopped"
+
