@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import json
 import threading
 import time
@@ -170,20 +171,36 @@ class AsyncClient:
         return await asyncio.to_thread(self._call, self._client.history, id)
 
     async def result(self, id: str, timeout: float | None = None) -> Any:
-        """Wait without blocking the loop: polls the instance's row between ``asyncio.sleep``s (and wakes early
-        when the store notifies)."""
+        """Wait without blocking the loop, as :meth:`Client.result` waits: woken by the store (its listener thread
+        sets an event on this loop), reading the instance again every ``poll_interval`` only when the store
+        cannot notify."""
         deadline = None if timeout is None else time.monotonic() + timeout
         client = self._client
-        while True:
-            status = await self.status(id)
-            if status.state.value in FINISHED:
-                return await asyncio.to_thread(self._call, client._rt.result, id)
-            if deadline is not None and time.monotonic() >= deadline:
-                raise WaitTimeout(
-                    f"workflow {id!r} did not finish within {timeout:g}s (it is {status.state.value})",
-                    hint="check AsyncClient.status(id): it may wait for an event, or no worker serves it",
-                )
-            await asyncio.sleep(client.poll_interval)
+        loop = asyncio.get_running_loop()
+        changed = asyncio.Event()
+
+        def wake() -> None:  # on the store's listener thread
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+                loop.call_soon_threadsafe(changed.set)
+
+        stop = client.store.subscribe(wake)
+        try:
+            while True:
+                status = await self.status(id)
+                if status.state.value in FINISHED:
+                    return await asyncio.to_thread(self._call, client._rt.result, id)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise WaitTimeout(
+                        f"workflow {id!r} did not finish within {timeout:g}s (it is {status.state.value})",
+                        hint="check AsyncClient.status(id): it may wait for an event, or no worker serves it",
+                    )
+                wait = client.poll_interval if left is None else min(client.poll_interval, left)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), wait)
+                changed.clear()
+        finally:
+            stop()
 
     async def close(self) -> None:
         await asyncio.to_thread(self._call, self._client.close)
