@@ -12,13 +12,14 @@ import threading
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any, cast
 
 import pytest
 
 import wfc
 import wfc.testing
 from wfc.compiler.driver import compile_workflow, diagnose
-from wfc.compiler.pywarnings import quietly
+from wfc.compiler.pywarnings import _FILTERS, quietly
 from wfc.dsl.loader import definitions
 from wfc.errors import Severity
 from wfc.runtime.machine import Machine
@@ -169,3 +170,99 @@ def test_cli_check_and_run_show_no_warning_about_generated_code(tmp_path: Path) 
         done = _cli(*command, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert "Warning:" not in done.stdout + done.stderr, done.stderr
+
+
+def test_compiling_on_many_threads_beside_threads_with_their_own_catch_warnings(tmp_path: Path) -> None:
+    """A worker compiles on threads while steps (and libraries) use ``warnings.catch_warnings`` on others, under
+    ``-W error``: each compile reports exactly its own warnings and raises none, the other thread records exactly
+    its own and has its own raised, and the process's warnings state is intact afterwards. ``catch_warnings``
+    inside wfc fails this: an overlapping block records another thread's warning (and shows it again from the
+    compiling thread, where the error filter raises it), and blocks that end out of order leave the process
+    recording into a list nobody reads."""
+    mod = _quiet_import(_program(["if y is 1:", "    return 'one'"]), tmp_path, "warned_threads")
+    wf = _wf(tmp_path, 'workflow w() -> any {\n    if "a" == null { return 1 }\n    return 2\n}\n')
+    table = compile_workflow(mod.w)
+    # one other thread: catch_warnings is not safe between two threads that both use it, wfc or not
+    rounds, compilers, others = 40, 3, 1
+    many = "".join(f"x{i} = y is {i}\n" for i in range(200))  # a long compile, warned throughout
+    failures: list[str] = []
+    barrier = threading.Barrier(compilers + others)
+    compiled = threading.Event()
+
+    def compiler(k: int) -> None:
+        barrier.wait()
+        for r in range(rounds):
+            try:
+                _, diags = diagnose(mod.w)
+                py = [d.code for d in diags if d.code.startswith("WFC1")]
+                found = [d.code for d in wfc.dsl.check(wf)]
+                Machine(table, mod.w.namespace)  # linking compiles the table's code (warned, silently)
+                _, own = quietly(lambda: compile(many, f"<many {k}>", "exec"), f"<many {k}>")
+                if py != ["WFC116"] or found != ["WFC160"] or len(own) != 200:
+                    failures.append(f"compiler {k} round {r}: {py} {found} {len(own)}")
+            except Exception as exc:  # a warning made an error in this thread, or lost its filters
+                failures.append(f"compiler {k} round {r}: {type(exc).__name__}: {exc}")
+
+    def other(k: int) -> None:
+        barrier.wait()
+        r = 0
+        while not compiled.is_set():
+            r += 1
+            text = f"other {k} round {r}"
+            with warnings.catch_warnings(record=True) as log:
+                warnings.simplefilter("always")
+                warnings.warn(text, UserWarning, stacklevel=1)
+                warnings.warn_explicit(text, SyntaxWarning, "<other>", 1)  # a SyntaxWarning of its own
+            got = [str(w.message) for w in log]
+            if got != [text, text]:
+                failures.append(f"{text}: recorded {got}")
+            try:
+                warnings.warn(text, UserWarning, stacklevel=1)  # the process's filter: error, in this thread
+                failures.append(f"{text}: the process's error filter did not raise")
+            except UserWarning:
+                pass
+
+    original = warnings._showwarnmsg  # type: ignore[attr-defined]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often: the blocks of the threads interleave every way
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("error")  # the process says -W error: no compile may fail for it
+        before = [f for f in warnings.filters if f not in _FILTERS]
+        threads = [threading.Thread(target=compiler, args=(k,)) for k in range(compilers)]
+        threads += [threading.Thread(target=other, args=(k,)) for k in range(others)]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads[:compilers]:
+                t.join(120)
+            compiled.set()
+            for t in threads[compilers:]:
+                t.join(120)
+        finally:
+            sys.setswitchinterval(interval)
+        left = [f for f in warnings.filters if f in _FILTERS]
+        assert [f for f in warnings.filters if f not in _FILTERS] == before  # the process's own, as they were
+        assert warnings._showwarnmsg is original  # type: ignore[attr-defined]
+        warnings.simplefilter("always")
+        warnings.warn("after", UserWarning, stacklevel=1)  # the process still records its own warnings
+    assert failures == [], failures[:10]
+    assert [str(w.message) for w in shown] == ["after"], [f"{w.filename}:{w.lineno}: {w.message}" for w in shown]
+    # what is left: wfc's filters, which match only inside a compile, in its thread
+    assert [f[0] for f in left] == ["always", "always"] and all("wfc" in repr(f[3]) for f in left), left
+    assert not any(cast(Any, f[3]).match(m) for f in left for m in ("<many 0>", "<other>", str(wf), "")), left
+
+
+def test_a_filter_another_thread_puts_in_front_during_a_compile_makes_it_run_again() -> None:
+    """Python applies a filter one thread adds to every thread; one put in front of wfc's while a compile runs
+    (here by the compile itself, the first time) would make its warning an error: the compile runs again."""
+    runs = []
+
+    def action() -> object:
+        runs.append(1)
+        if len(runs) == 1:
+            warnings.filterwarnings("error", category=SyntaxWarning)
+        return compile("x = y is 1", "<again>", "exec")
+
+    with warnings.catch_warnings():
+        _, own = quietly(action, "<again>")
+    assert len(runs) == 2 and [str(w.message) for w in own] == ['"is" with a literal. Did you mean "=="?']

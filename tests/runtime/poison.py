@@ -7,8 +7,10 @@ prints ``ready`` once up and ``stopped`` when its run returns.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,24 @@ HERE = Path(__file__).resolve().parent
 def add(a: int, b: int) -> int:
     time.sleep(0.005)
     return a + b
+
+
+@dataclasses.dataclass
+class Handlers:
+    """An application value whose iteration gives its bound methods (a .wf loop over it fails, WFC457)."""
+
+    n: int = 0
+
+    def total(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.total
+
+
+@wfc.step
+def handlers() -> Handlers:
+    return Handlers(2)
 
 
 @wfc.step

@@ -39,6 +39,9 @@ POISONED: list[tuple[str, tuple[Any, ...], str]] = [
     ("wf_spin", (), "OutOfFuel"),
     ("wf_idle", (), "NoProgress"),
     ("wf_bomb", (0,), "TooManyChildren"),
+    ("wf_huge", (), "ValueTooLong"),
+    ("wf_wide", (20_000,), "FanoutTooWide"),
+    ("wf_methods", (), "MethodNotAValue"),
 ]
 
 

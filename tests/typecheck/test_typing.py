@@ -21,6 +21,7 @@ DOC_EXAMPLES = ["README.md", "docs/client.md"]
 EXAMPLES = ["examples/tour.py", "examples/orders.py", "examples/ir_example.py", "examples/testing_suite/shop.py",
             "examples/testing_suite/test_shop.py", "examples/values.py", "examples/tracing_setup.py",
             "examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py", "examples/step_context.py",
+            "examples/published_status.py",
             "examples/django_app/settings.py", "examples/django_app/urls.py", "examples/django_app/manage.py",
             "examples/django_app/shop/workflows.py", "examples/django_app/shop/views.py",
             "examples/django_app/shop/management/commands/wfc_worker.py"]

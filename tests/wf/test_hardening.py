@@ -276,3 +276,61 @@ def test_a_long_string_literal_costs_little_memory() -> None:
     finally:
         tracemalloc.stop()
     assert peak / n < 60, f"{peak / n:.0f} bytes per character"  # was ~500
+
+
+def _interpolations(n: int) -> str:
+    body = "\n".join(
+        f'    x{i} = "order {{a}} line {i}: {{a + {i}}} of {{len(b)}} ({{b:>8}})"' for i in range(n)
+    )
+    return f"workflow w(a: int, b: str) -> int {{\n{body}\n    return 1\n}}\n"
+
+
+def _declarations(n: int) -> str:
+    return "".join(
+        f'workflow w{i}(a: int, b: str = "x") -> int {{\n    if a > {i} {{ return a + {i} }}\n    return len(b)\n}}\n'
+        for i in range(n)
+    )
+
+
+@pytest.mark.parametrize("shape", [_interpolations, _declarations], ids=["interpolations", "declarations"])
+def test_checking_time_grows_linearly_with_the_file(shape: Any) -> None:
+    """Four times the input, about four times the time (was quadratic: 1,000 interpolations took 47 s): sizes n
+    and 4n measured in turns, best of three, so a loaded machine slows both alike. Quadratic work gives 16."""
+    import gc
+    import time
+
+    small, large = shape(100), shape(400)
+    best = {small: math.inf, large: math.inf}
+    for _ in range(3):
+        for text in (small, large):
+            gc.collect()
+            started = time.perf_counter()
+            analysis = analyze_text(text)
+            best[text] = min(best[text], time.perf_counter() - started)
+            assert not [d for d in analysis.diagnostics if d.is_error]
+    ratio = best[large] / best[small]
+    assert ratio < 8, f"4x the input took {ratio:.1f}x the time ({best[small]:.3f}s, {best[large]:.3f}s)"
+
+
+def test_each_interpolation_is_lexed_alone_not_at_its_place_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mechanism behind linear checking, pinned where timings cannot tell it at a test's sizes: what the
+    parser is given in all (the file, then each `{...}` on its own) is about the file's size. Padding each
+    fragment to its place in the file (the quadratic cause) gives it the lines above it again and again."""
+    from lark import Lark
+
+    from wfc.dsl.parser import parser
+
+    fed: list[int] = []
+    real = Lark.parse
+
+    def parse(self: Lark, text: str, *args: Any, **kwargs: Any) -> Any:
+        fed.append(len(text))  # what the real parser is given; it still does the parsing
+        return real(self, text, *args, **kwargs)
+
+    parser()
+    monkeypatch.setattr(Lark, "parse", parse)
+    text = _interpolations(300)
+    analysis = analyze_text(text)
+    assert not [d for d in analysis.diagnostics if d.is_error]
+    assert len(fed) > 1200  # the file, and each of its 4 x 300 interpolations
+    assert sum(fed) < 2 * len(text), f"{sum(fed):,} characters parsed for a file of {len(text):,}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -106,9 +107,12 @@ class Client:
                                           snapshot=snapshot))  # fmt: skip
         return Handle(iid, self)
 
-    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
-        """Send event ``name`` (a JSON-able ``value``, or an ``error`` message) to instance ``id``."""
-        self._rt.send_event(id, name, value, error)
+    def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
+        """Send event ``name`` (a JSON-able ``value``, or an ``error`` message) to instance ``id``; with
+        ``event_id``, a second event of that id is dropped (``False``; see :meth:`wfc.Runtime.send_event`)."""
+        return self._rt.send_event(id, name, value, error, event_id=event_id)
 
     def cancel(self, id: str) -> None:
         """Cancel instance ``id`` and its children (see :meth:`wfc.Runtime.cancel`)."""
@@ -116,6 +120,13 @@ class Client:
 
     def status(self, id: str) -> Status:
         return self._rt.status(id)
+
+    def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
+        """What instance ``id`` published under ``key`` (see :meth:`wfc.Runtime.get_status`)."""
+        return self._rt.get_status(id, key, default, timeout=timeout)
+
+    def statuses(self, id: str) -> dict[str, Any]:
+        return self._rt.statuses(id)
 
     def history(self, id: str) -> builtins.list[HistoryRecord]:
         return self._rt.history(id)
@@ -144,6 +155,39 @@ class Client:
             stop()
 
 
+class _Wakeups:
+    """The store's wake-ups on the caller's event loop: ``await wait(at_most)`` returns at the next one (the
+    store's listener thread sets an ``asyncio.Event`` on the loop), after ``poll_interval`` while the store cannot
+    notify, and never later than ``at_most`` seconds (``None``: no bound)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.loop = asyncio.get_running_loop()
+        self.changed = asyncio.Event()
+        self.stop = _nothing
+
+    def _wake(self) -> None:  # on the store's listener thread
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+            self.loop.call_soon_threadsafe(self.changed.set)
+
+    def __enter__(self) -> _Wakeups:
+        self.stop = self.client.store.subscribe(self._wake)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def wait(self, at_most: float | None) -> None:
+        seconds = self.client.poll_interval if at_most is None else max(min(self.client.poll_interval, at_most), 0.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.changed.wait(), seconds)
+        self.changed.clear()
+
+
+def _nothing() -> None:
+    pass
+
+
 class AsyncClient:
     """:class:`Client` for ``asyncio``: the same methods, awaitable."""
 
@@ -158,8 +202,13 @@ class AsyncClient:
     async def start(self, workflow: str, /, *args: Any, id: str | None = None, **kwargs: Any) -> Handle[Any]:
         return await asyncio.to_thread(self._call, self._client.start, workflow, *args, id=id, **kwargs)
 
-    async def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
-        await asyncio.to_thread(self._call, self._client.send_event, id, name, value, error)
+    async def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
+        sent: bool = await asyncio.to_thread(
+            self._call, functools.partial(self._client.send_event, event_id=event_id), id, name, value, error
+        )
+        return sent
 
     async def cancel(self, id: str) -> None:
         await asyncio.to_thread(self._call, self._client.cancel, id)
@@ -167,24 +216,33 @@ class AsyncClient:
     async def status(self, id: str) -> Status:
         return await asyncio.to_thread(self._call, self._client.status, id)
 
+    async def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
+        """Waits without blocking the loop: reads between ``asyncio.sleep``s (see :meth:`Client.get_status`)."""
+        client = self._client
+        deadline = None if timeout is None else time.monotonic() + timeout
+        missing = object()
+        while True:
+            found = await asyncio.to_thread(self._call, client.get_status, id, key, missing)
+            if found is not missing:
+                return found
+            status = await self.status(id)
+            if status.state.value in FINISHED or (deadline is not None and time.monotonic() >= deadline):
+                return default
+            left = client.poll_interval if deadline is None else min(client.poll_interval, deadline - time.monotonic())
+            await asyncio.sleep(max(left, 0.0))
+
+    async def statuses(self, id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self._call, self._client.statuses, id)
+
     async def history(self, id: str) -> builtins.list[HistoryRecord]:
         return await asyncio.to_thread(self._call, self._client.history, id)
 
     async def result(self, id: str, timeout: float | None = None) -> Any:
-        """Wait without blocking the loop, as :meth:`Client.result` waits: woken by the store (its listener thread
-        sets an event on this loop), reading the instance again every ``poll_interval`` only when the store
-        cannot notify."""
+        """Wait without blocking the loop, as :meth:`Client.result` waits: woken by the store, reading the
+        instance again every ``poll_interval`` only while the store cannot notify."""
         deadline = None if timeout is None else time.monotonic() + timeout
         client = self._client
-        loop = asyncio.get_running_loop()
-        changed = asyncio.Event()
-
-        def wake() -> None:  # on the store's listener thread
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
-                loop.call_soon_threadsafe(changed.set)
-
-        stop = client.store.subscribe(wake)
-        try:
+        with _Wakeups(client) as wakeups:
             while True:
                 status = await self.status(id)
                 if status.state.value in FINISHED:
@@ -195,12 +253,7 @@ class AsyncClient:
                         f"workflow {id!r} did not finish within {timeout:g}s (it is {status.state.value})",
                         hint="check AsyncClient.status(id): it may wait for an event, or no worker serves it",
                     )
-                wait = client.poll_interval if left is None else min(client.poll_interval, left)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), wait)
-                changed.clear()
-        finally:
-            stop()
+                await wakeups.wait(left)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._call, self._client.close)

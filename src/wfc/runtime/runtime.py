@@ -31,6 +31,7 @@ from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
 from wfc.runtime import attempts, liveness, query, serving, steps, tracebacks
+from wfc.runtime import statuses as published
 from wfc.runtime import tracing as tracing_mod
 from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
@@ -320,11 +321,19 @@ class Runtime(Control):
         self._kick()
         return Handle(iid, self)
 
-    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
+    def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
         """Send event ``name`` to instance ``id``: taken by its first ``wait_event(name)`` (now, or later: it is
-        kept). With ``error`` (a message), the wait raises instead."""
-        self.engine.send_event(id, name, value, error)
-        self._kick()
+        kept). With ``error`` (a message), the wait raises instead.
+
+        ``event_id`` (a webhook's delivery id, an idempotency key) makes sending idempotent: an event with an id
+        already sent to this instance is dropped, also after the instance ended, and this returns ``False``
+        (``True``: recorded). Ids are per instance; any other event of the same name is still delivered."""
+        sent = self.engine.send_event(id, name, value, error, event_id)
+        if sent:
+            self._kick()
+        return sent
 
     # ---- running ----------------------------------------------------------------------------------------------
 
@@ -489,6 +498,16 @@ class Runtime(Control):
         if WorkflowState(inst.state).finished:
             return {}
         return query.live_variables(query.snapshot_of(self.store.current(inst.n)))
+
+    def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
+        """The value instance ``id`` published under ``key`` with ``wfc.set_status`` (the last one set). While it
+        has published none, wait up to ``timeout`` seconds (``None``: until it does; woken by the store, not a
+        tight poll) and return ``default`` then, or at once if the instance ended without publishing it."""
+        return published.get_status(self.store, lambda: self._instance(id), key, default, timeout)
+
+    def statuses(self, id: str) -> dict[str, Any]:
+        """Everything instance ``id`` has published with ``wfc.set_status``, by key (``{}``: nothing yet)."""
+        return published.read_all(self.store, self._instance(id).n)
 
     def _status(self, inst: InstanceRow) -> Status:
         state = WorkflowState(inst.state)

@@ -194,7 +194,8 @@ class ControlBody(StoreBody):
             ).fetchall()
         ]
         for table, column in (("history", "instance"), ("events", "instance"), ("attempts", "instance"),
-                              ("lineage", "instance"), ("version_moves", "instance"), ("instances", "n")):  # fmt: skip
+                              ("lineage", "instance"), ("version_moves", "instance"), ("statuses", "instance"),
+                              ("instances", "n")):  # fmt: skip
             for where, params in self._any(column, ns):
                 self._x(f"DELETE FROM {{s}}{table} WHERE {where}", params)
         return len(ns)

@@ -308,8 +308,12 @@ class Store(Protocol):
     def group(self, instance: int, seq: int) -> list[LeafRow]: ...
     def current(self, instance: int) -> list[LeafRow]: ...
     def history(self, instance: int) -> list[LeafRow]: ...
-    def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
-        """Due open rows and resolved rows, oldest first, not leased by a live lease."""
+    def claim(
+        self, owner: str, now: float, limit: int, slots: int | None = None
+    ) -> list[tuple[LeafRow, InstanceRow]]:
+        """Due open rows and resolved rows, oldest first, not leased by a live lease: up to ``limit``, of which
+        at most ``slots`` need a step slot (open ``step``/``on_complete`` rows; ``None``: no bound). On a store
+        shared by many workers the rows are locked until the commit, so a worker claims no step it cannot run."""
         ...
 
     def has_due(self, now: float) -> bool:
@@ -322,8 +326,21 @@ class Store(Protocol):
 
     # ---- events ----
     def insert_event(
-        self, instance: int, name: str, value: str | None, error: str | None, now: float
+        self, instance: int, name: str, value: str | None, error: str | None, now: float, dedup: str | None = None
     ) -> int: ...
+    def set_statuses(self, instance: int, values: dict[str, str], now: float) -> None:
+        """Publish encoded values under their keys (``wfc.set_status``), in the transition's transaction."""
+        ...
+
+    def statuses(self, instance: int) -> dict[str, str]:
+        """The instance's published values, encoded, by key (a consistent read)."""
+        ...
+
+    def sent_event(self, instance: int, dedup: str) -> bool:
+        """Whether an event with this deduplication id was sent to the instance (call it in the transaction that
+        would insert one: the instance's lock makes the check and the insert one step)."""
+        ...
+
     def take_event(self, instance: int, name: str, skip: int = 0) -> EventRow | None:
         """The oldest unconsumed event of that name after skipping ``skip`` of them."""
         ...
