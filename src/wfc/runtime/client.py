@@ -217,19 +217,20 @@ class AsyncClient:
         return await asyncio.to_thread(self._call, self._client.status, id)
 
     async def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
-        """Waits without blocking the loop: reads between ``asyncio.sleep``s (see :meth:`Client.get_status`)."""
+        """Waits without blocking the loop, woken by the store as :meth:`result` is (see
+        :meth:`Client.get_status`)."""
         client = self._client
         deadline = None if timeout is None else time.monotonic() + timeout
         missing = object()
-        while True:
-            found = await asyncio.to_thread(self._call, client.get_status, id, key, missing)
-            if found is not missing:
-                return found
-            status = await self.status(id)
-            if status.state.value in FINISHED or (deadline is not None and time.monotonic() >= deadline):
-                return default
-            left = client.poll_interval if deadline is None else min(client.poll_interval, deadline - time.monotonic())
-            await asyncio.sleep(max(left, 0.0))
+        with _Wakeups(client) as wakeups:
+            while True:
+                found = await asyncio.to_thread(self._call, client.get_status, id, key, missing)
+                if found is not missing:
+                    return found
+                status = await self.status(id)
+                if status.state.value in FINISHED or (deadline is not None and time.monotonic() >= deadline):
+                    return default
+                await wakeups.wait(None if deadline is None else deadline - time.monotonic())
 
     async def statuses(self, id: str) -> dict[str, Any]:
         return await asyncio.to_thread(self._call, self._client.statuses, id)
