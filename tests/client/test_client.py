@@ -192,9 +192,11 @@ def test_result_waits_for_a_worker_in_another_thread(served: tuple[wfc.Client, w
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_result_is_woken_by_the_store_not_by_polling(kind: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_result_is_woken_by_the_store_not_by_polling(kind: str, flavour: str, tmp_path: Path) -> None:
     """A poll interval longer than the timeout: only the store's wake-up (a datagram on SQLite, NOTIFY on
-    PostgreSQL) can return the result in time, and the client reads the instance a few times, not in a loop."""
+    PostgreSQL) can return the result in time, and the client reads the instance a few times, not in a loop;
+    ``wfc.AsyncClient`` too, without blocking its event loop."""
     from tests.client import app_flows
 
     from .. import pg
@@ -205,12 +207,33 @@ def test_result_is_woken_by_the_store_not_by_polling(kind: str, tmp_path: Path) 
         client = stack.enter_context(wfc.Client(url, poll_interval=600))
         h = client.start("greet", "woken")
         statements: list[str] = []
-        client.store.trace(statements.append)
         threading.Timer(1.0, rt.run_until_idle).start()
         started = time.monotonic()
-        assert client.result(h, timeout=60) == "hello woken"
+        if flavour == "sync":
+            client.store.trace(statements.append)
+            assert client.result(h, timeout=60) == "hello woken"
+            client.store.trace(None)
+        else:
+
+            async def main() -> tuple[object, int]:
+                async with wfc.AsyncClient(url, poll_interval=600) as waiter:
+                    waiter._client.store.trace(statements.append)
+                    ticks = 0
+
+                    async def ticking() -> None:  # the loop stays free while it waits
+                        nonlocal ticks
+                        while True:
+                            await asyncio.sleep(0.05)
+                            ticks += 1
+
+                    ticker = asyncio.create_task(ticking())
+                    got = await waiter.result(h, timeout=60)
+                    ticker.cancel()
+                    return got, ticks
+
+            got, ticks = asyncio.run(main())
+            assert got == "hello woken" and ticks >= 5
         assert time.monotonic() - started < 30
-        client.store.trace(None)
     assert len(statements) < 40, statements  # a tight loop over 1s would run hundreds
 
 

@@ -107,10 +107,11 @@ def test_statuses_outside_a_workflow_and_of_unknown_instances(url: str) -> None:
 
 
 def test_the_async_client_waits_too(url: str) -> None:
+    """Woken by the store: with a poll interval far longer than the wait, the status comes at once."""
     import asyncio
 
     async def main(wid: str) -> object:
-        client = wfc.AsyncClient(url, poll_interval=0.05)
+        client = wfc.AsyncClient(url, poll_interval=600)
         try:
             return await client.get_status(wid, "stage", timeout=30)
         finally:
@@ -120,8 +121,10 @@ def test_the_async_client_waits_too(url: str) -> None:
         wid = rt.start(flows.progress, 1)
         worker = threading.Timer(0.2, rt.run_until_idle)
         worker.start()
+        started = time.monotonic()
         try:
             assert asyncio.run(main(wid)) in ("started", "waiting for approval")
+            assert time.monotonic() - started < 15  # not at the timeout (30 s)
         finally:
             worker.join(30)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import functools
 import json
 import threading
@@ -147,6 +148,39 @@ class Client:
             stop()
 
 
+class _Wakeups:
+    """The store's wake-ups on the caller's event loop: ``await wait(at_most)`` returns at the next one (the
+    store's listener thread sets an ``asyncio.Event`` on the loop), after ``poll_interval`` while the store cannot
+    notify, and never later than ``at_most`` seconds (``None``: no bound)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.loop = asyncio.get_running_loop()
+        self.changed = asyncio.Event()
+        self.stop = _nothing
+
+    def _wake(self) -> None:  # on the store's listener thread
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+            self.loop.call_soon_threadsafe(self.changed.set)
+
+    def __enter__(self) -> _Wakeups:
+        self.stop = self.client.store.subscribe(self._wake)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def wait(self, at_most: float | None) -> None:
+        seconds = self.client.poll_interval if at_most is None else max(min(self.client.poll_interval, at_most), 0.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.changed.wait(), seconds)
+        self.changed.clear()
+
+
+def _nothing() -> None:
+    pass
+
+
 class AsyncClient:
     """:class:`Client` for ``asyncio``: the same methods, awaitable."""
 
@@ -176,19 +210,20 @@ class AsyncClient:
         return await asyncio.to_thread(self._call, self._client.status, id)
 
     async def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
-        """Waits without blocking the loop: reads between ``asyncio.sleep``s (see :meth:`Client.get_status`)."""
+        """Waits without blocking the loop, woken by the store as :meth:`result` is (see
+        :meth:`Client.get_status`)."""
         client = self._client
         deadline = None if timeout is None else time.monotonic() + timeout
         missing = object()
-        while True:
-            found = await asyncio.to_thread(self._call, client.get_status, id, key, missing)
-            if found is not missing:
-                return found
-            status = await self.status(id)
-            if status.state.value in FINISHED or (deadline is not None and time.monotonic() >= deadline):
-                return default
-            left = client.poll_interval if deadline is None else min(client.poll_interval, deadline - time.monotonic())
-            await asyncio.sleep(max(left, 0.0))
+        with _Wakeups(client) as wakeups:
+            while True:
+                found = await asyncio.to_thread(self._call, client.get_status, id, key, missing)
+                if found is not missing:
+                    return found
+                status = await self.status(id)
+                if status.state.value in FINISHED or (deadline is not None and time.monotonic() >= deadline):
+                    return default
+                await wakeups.wait(None if deadline is None else deadline - time.monotonic())
 
     async def statuses(self, id: str) -> dict[str, Any]:
         return await asyncio.to_thread(self._call, self._client.statuses, id)
@@ -197,20 +232,22 @@ class AsyncClient:
         return await asyncio.to_thread(self._call, self._client.history, id)
 
     async def result(self, id: str, timeout: float | None = None) -> Any:
-        """Wait without blocking the loop: polls the instance's row between ``asyncio.sleep``s (and wakes early
-        when the store notifies)."""
+        """Wait without blocking the loop, as :meth:`Client.result` waits: woken by the store, reading the
+        instance again every ``poll_interval`` only while the store cannot notify."""
         deadline = None if timeout is None else time.monotonic() + timeout
         client = self._client
-        while True:
-            status = await self.status(id)
-            if status.state.value in FINISHED:
-                return await asyncio.to_thread(self._call, client._rt.result, id)
-            if deadline is not None and time.monotonic() >= deadline:
-                raise WaitTimeout(
-                    f"workflow {id!r} did not finish within {timeout:g}s (it is {status.state.value})",
-                    hint="check AsyncClient.status(id): it may wait for an event, or no worker serves it",
-                )
-            await asyncio.sleep(client.poll_interval)
+        with _Wakeups(client) as wakeups:
+            while True:
+                status = await self.status(id)
+                if status.state.value in FINISHED:
+                    return await asyncio.to_thread(self._call, client._rt.result, id)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise WaitTimeout(
+                        f"workflow {id!r} did not finish within {timeout:g}s (it is {status.state.value})",
+                        hint="check AsyncClient.status(id): it may wait for an event, or no worker serves it",
+                    )
+                await wakeups.wait(left)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._call, self._client.close)

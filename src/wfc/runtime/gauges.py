@@ -54,18 +54,20 @@ def watch(meter: Any, store: Store, now: Callable[[], float]) -> Callable[[], No
     """Report ``store``'s gauges on ``meter`` (its instruments made once per meter); returns the function that
     stops it (``Runtime.close``). ``now``: the runtime's clock, for what is due."""
     with _lock:
-        if meter not in _meters:
-            _meters.add(meter)
-            meter.create_observable_gauge(
-                "wfc.instances", callbacks=[_instances], unit="{instance}",
-                description="instances that have not ended, by workflow and state (running, sleeping, waiting)",
-            )  # fmt: skip
-            meter.create_observable_gauge(
-                "wfc.queue.depth", callbacks=[_queue], unit="{instance}",
-                description="instances with work due now that no worker holds, by workflow",
-            )  # fmt: skip
+        new_meter = meter not in _meters
+        _meters.add(meter)
         token = next(_tokens)
         _sources[token] = _Source(store, now)
+    if new_meter:
+        # Outside _lock: the SDK may hold its own lock while it runs the callbacks, which take _lock.
+        meter.create_observable_gauge(
+            "wfc.instances", callbacks=[_instances], unit="{instance}",
+            description="instances that have not ended, by workflow and state (running, sleeping, waiting)",
+        )  # fmt: skip
+        meter.create_observable_gauge(
+            "wfc.queue.depth", callbacks=[_queue], unit="{instance}",
+            description="instances with work due now that no worker holds, by workflow",
+        )  # fmt: skip
 
     def unwatch() -> None:
         with _lock:
