@@ -35,6 +35,7 @@ from wfc.errors import Canceled as Canceled
 from wfc.errors import CompileError as CompileError
 from wfc.errors import Diagnostic as Diagnostic
 from wfc.errors import StepFailed as StepFailed
+from wfc.errors import StepTimeout as StepTimeout
 from wfc.errors import Timeout as Timeout
 from wfc.errors import WfcError as WfcError
 from wfc.errors import WorkflowFailed as WorkflowFailed
@@ -82,6 +83,7 @@ __all__ = [
     "Status",
     "StepContext",
     "StepFailed",
+    "StepTimeout",
     "Timeout",
     "WfcError",
     "Workflow",

@@ -195,9 +195,27 @@ class CallOptions:
     run_after: float | None = None
     run_at: dt.datetime | None = None
     inline: bool | None = None
+    timeout: float | None = None
 
 
 _NO_OPTIONS = CallOptions()
+
+
+MAX_TIMEOUT = 366 * 24 * 3600.0  # a year: an attempt bound longer than that is a mistake
+
+
+def check_timeout(value: float | dt.timedelta | None) -> float | None:
+    """A step attempt's time limit in seconds (``None``: none), or ``WFC402``."""
+    seconds = _seconds(value, "timeout")
+    if seconds is None:
+        return None
+    if seconds <= 0 or seconds > MAX_TIMEOUT:
+        raise WfcError(
+            f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds (got {value})",
+            code="WFC402",
+            hint="give the seconds one attempt may take, e.g. timeout=30 or timedelta(minutes=5)",
+        )
+    return seconds
 
 
 class Command(Generic[R]):
@@ -248,15 +266,24 @@ class _Callable(Command[R]):
         run_after: float | dt.timedelta | None = None,
         run_at: dt.datetime | None = None,
         inline: bool | None = None,
+        timeout: float | dt.timedelta | None = None,
     ) -> Self:
-        """A copy of this call with options set for this call only."""
+        """A copy of this call with options set for this call only (``timeout``: a step's time limit per
+        attempt, see ``@wfc.step``)."""
         old = self.opts
+        if timeout is not None and not (isinstance(self, StepCall) and self.step.kind == "step"):
+            raise WfcError(
+                "timeout= bounds a step's attempts; a child workflow or a @wfc.transaction takes none",
+                code="WFC402",
+                hint="a transaction runs inside the transition; bound the work it waits for instead",
+            )
         new = CallOptions(
             name=name if name is not None else old.name,
             retry=retry if retry is not None else old.retry,
             run_after=_seconds(run_after, "run_after") if run_after is not None else old.run_after,
             run_at=_check_run_at(run_at) if run_at is not None else old.run_at,
             inline=inline if inline is not None else old.inline,
+            timeout=check_timeout(timeout) if timeout is not None else old.timeout,
         )
         if not isinstance(new.retry, RetryPolicy | bool | None):
             msg = f"retry must be a wfc.RetryPolicy, True or False, not {type(new.retry).__name__}"
@@ -309,6 +336,7 @@ class StepDef(Generic[P, R]):
     is_async: bool = False
     signature: inspect.Signature | None = None
     cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    timeout: float | None = None  # seconds per attempt (None: no limit)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> StepCall[R]:
         if RUNNING.get() is None:

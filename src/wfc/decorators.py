@@ -7,6 +7,7 @@ with ``wfc.compile()`` / ``wfc check``, so a module can define workflows before 
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import sys
 from collections.abc import Callable, Coroutine, Generator
@@ -19,6 +20,7 @@ from wfc.commands import (
     StepDef,
     StepKind,
     WorkflowDef,
+    check_timeout,
     register_step,
     register_workflow,
 )
@@ -93,7 +95,12 @@ def _check_retry(retry: object, where: str) -> None:
 
 
 def _make_step(
-    fn: Callable[..., Any], kind: StepKind, name: str | None, retry: RetryOption, inline: bool
+    fn: Callable[..., Any],
+    kind: StepKind,
+    name: str | None,
+    retry: RetryOption,
+    inline: bool,
+    timeout: float | None = None,
 ) -> StepDef[..., Any]:
     if not callable(fn):
         raise WfcError(f"@wfc.{kind} decorates a function, not {fn!r}", code="WFC402")
@@ -123,6 +130,7 @@ def _make_step(
         inline=inline,
         is_async=inspect.iscoroutinefunction(fn),
         signature=signature,
+        timeout=timeout,
     )
     return register_step(step)
 
@@ -134,21 +142,32 @@ def step(fn: Callable[P, Coroutine[Any, Any, R]], /) -> StepDef[P, R]: ...
 @overload
 def step(fn: Callable[P, R], /) -> StepDef[P, R]: ...
 @overload
-def step(*, name: str | None = None, retry: RetryOption = None) -> StepDecorator: ...
+def step(
+    *, name: str | None = None, retry: RetryOption = None, timeout: float | dt.timedelta | None = None
+) -> StepDecorator: ...
 
 
 def step(
-    fn: Callable[..., Any] | None = None, /, *, name: str | None = None, retry: RetryOption = None
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    retry: RetryOption = None,
+    timeout: float | dt.timedelta | None = None,
 ) -> StepDef[..., Any] | StepDecorator:
     """A step: a plain function (sync or async) that does the work — I/O, calls, side effects.
 
     It runs outside the workflow's transaction, at least once, and is retried per ``retry``
     (a :class:`wfc.RetryPolicy`; ``True`` for the runtime's default policy; by default not retried).
     Inside a workflow, ``result = yield from my_step(args)`` (``result`` has the function's return type).
+    ``timeout`` (seconds or a ``timedelta``) bounds each attempt: one that runs longer is abandoned — its late
+    result ignored, the retry policy deciding — and when no attempt is left the ``yield`` raises
+    :class:`wfc.StepTimeout`.
     """
+    seconds = check_timeout(timeout)
     if fn is not None:
-        return _make_step(fn, "step", name, retry, False)
-    return _decorator(lambda f: _make_step(f, "step", name, retry, False))  # type: ignore[no-any-return]
+        return _make_step(fn, "step", name, retry, False, seconds)
+    return _decorator(lambda f: _make_step(f, "step", name, retry, False, seconds))  # type: ignore[no-any-return]
 
 
 def _decorator(make: Callable[[Callable[..., Any]], Any]) -> Any:

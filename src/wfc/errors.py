@@ -156,6 +156,14 @@ class Timeout(WfcError, TimeoutError):
     """A wait ran out of time: ``wait_event(name, timeout=...)`` raises it at the ``yield``."""
 
 
+class StepTimeout(Timeout, StepFailed):
+    """A step's attempts ran out of time (``@wfc.step(timeout=...)`` or ``.options(timeout=...)``): raised at
+    the step's ``yield`` when the last attempt overran. ``except wfc.Timeout`` and ``except wfc.StepFailed`` both
+    catch it."""
+
+    code = "WFC461"
+
+
 class WorkflowFailed(WfcError):
     """Raised by a workflow on purpose: ``fail "message"`` in a ``.wf`` file, ``raise wfc.WorkflowFailed(...)``
     in Python."""

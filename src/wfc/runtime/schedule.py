@@ -363,11 +363,12 @@ class Scheduler:
             ready = max(ready, opts.run_at.timestamp())
         if opts.run_after is not None:
             ready += opts.run_after
-        options = (opts.retry, step.retry, defn.retry)
+        timeout = opts.timeout if opts.timeout is not None else step.timeout
+        options = (opts.retry, step.retry, defn.retry, timeout)
         retry_text = self._policies.get(options)
         if retry_text is None:
-            policy = resolve_retry(*options, default=self.retry)
-            retry_text = self._policies[options] = "" if policy.max_attempts == 1 else convert.dumps(policy)
+            policy = resolve_retry(opts.retry, step.retry, defn.retry, default=self.retry)
+            retry_text = self._policies[options] = steps.retry_text(policy, timeout) or ""
         row = LeafRow(
             inst.n,
             k,

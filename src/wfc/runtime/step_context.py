@@ -11,6 +11,7 @@ context (``contextvars.copy_context().run``).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -33,6 +34,9 @@ class StepContext:
     """1 for the first attempt, 2 for the first retry..."""
     max_attempts: int | None
     """The retry policy's limit (``None``: unlimited); ``attempt == max_attempts`` is the last try."""
+    deadline: dt.datetime | None = None
+    """When this attempt is abandoned (the step's ``timeout``; ``None``: no limit). A plain function past it
+    runs on in its thread, its result ignored: a long step can check the time and stop early."""
 
 
 _current: ContextVar[StepContext | None] = ContextVar("wfc_step_context", default=None)

@@ -22,8 +22,9 @@ import attrs
 
 from wfc import convert
 from wfc.commands import NO_RETRY, STEPS, RetryPolicy, StepDef
-from wfc.errors import WfcError
+from wfc.errors import StepTimeout, WfcError
 from wfc.runtime import attempts, tracebacks, tracing
+from wfc.runtime.clock import to_datetime
 from wfc.runtime.errors import UnknownStep, ValueTooLarge
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.step_context import StepContext, running
@@ -113,11 +114,45 @@ def step_def(key: str | None) -> StepDef:
     return step
 
 
+@attrs.frozen
+class Timed:
+    """A step call's retry policy and its time limit per attempt, as its history row keeps them (a row without
+    a limit keeps the bare :class:`RetryPolicy`, or nothing when it is not retried)."""
+
+    policy: RetryPolicy
+    timeout: float
+
+
 def policy_of(leaf: LeafRow) -> RetryPolicy:
     if leaf.retry is None:
         return NO_RETRY
     policy = convert.loads(leaf.retry)
+    if isinstance(policy, Timed):
+        return policy.policy
     return policy if isinstance(policy, RetryPolicy) else NO_RETRY
+
+
+def timeout_of(leaf: LeafRow) -> float | None:
+    """The call's time limit per attempt, in seconds (``None``: none)."""
+    if leaf.retry is None or not leaf.retry.startswith("{"):
+        return None
+    policy = convert.loads(leaf.retry)
+    return policy.timeout if isinstance(policy, Timed) else None
+
+
+def retry_text(policy: RetryPolicy, timeout: float | None) -> str | None:
+    """What a step's row keeps of its policy and time limit (``None``: neither)."""
+    if timeout is not None:
+        return convert.dumps(Timed(policy, timeout))
+    return None if policy.max_attempts == 1 else convert.dumps(policy)
+
+
+def timed_out(name: str, timeout: float) -> StepTimeout:
+    return StepTimeout(
+        f"step {name!r} did not finish within {timeout:g} seconds (the attempt was abandoned)",
+        type_name="wfc.errors.StepTimeout",  # what the yield raises when no attempt is left: this class
+        step=name,
+    )
 
 
 _JSON_SCALARS = (int, str, float, bool, type(None))
@@ -141,31 +176,70 @@ def arguments(leaf: LeafRow) -> tuple[list[Any], dict[str, Any]]:
     return list(args), dict(kwargs)
 
 
-def context_of(task: Task, attempt: int) -> StepContext:
+def context_of(task: Task, attempt: int, deadline: float | None = None) -> StepContext:
     """What ``wfc.step_context()`` says inside this attempt."""
-    return StepContext(task.inst.id, task.inst.name, task.leaf.name, attempt, policy_of(task.leaf).max_attempts)
+    policy = policy_of(task.leaf)
+    when = None if deadline is None else to_datetime(deadline)
+    return StepContext(task.inst.id, task.inst.name, task.leaf.name, attempt, policy.max_attempts, when)
 
 
-def call(fn: Callable[..., Any], is_async: bool, args: list[Any], kwargs: dict[str, Any]) -> Any:
-    """Call a step function in this thread; a coroutine function runs to completion on an event loop."""
-    if not is_async:
-        return fn(*args, **kwargs)
+async def bounded(coro: Any, timeout: float | None, name: str) -> Any:
+    """Await a step's coroutine, cancelling it when ``timeout`` passes (then :class:`StepTimeout`; a
+    ``TimeoutError`` the step raises itself stays its own)."""
+    if timeout is None:
+        return await coro
+    try:
+        async with asyncio.timeout(timeout) as scope:
+            return await coro
+    except TimeoutError:
+        if scope.expired():
+            raise timed_out(name, timeout) from None
+        raise
+
+
+def _in_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(fn(*args, **kwargs))
+        return False
+    return True
+
+
+def call(
+    fn: Callable[..., Any],
+    is_async: bool,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    timeout: float | None = None,
+    name: str = "",
+) -> Any:
+    """Call a step function in this thread; a coroutine function runs to completion on an event loop. With a
+    ``timeout``, an attempt that overruns raises :class:`StepTimeout`: a coroutine is cancelled; a plain
+    function runs on in a thread of its own, which Python cannot stop — its result is dropped when it ends."""
+    if timeout is None:
+        if not is_async:
+            return fn(*args, **kwargs)
+        if not _in_loop():
+            return asyncio.run(fn(*args, **kwargs))
+    elif is_async and not _in_loop():
+        return asyncio.run(bounded(fn(*args, **kwargs), timeout, name))
+    # A thread of its own: an async step called inside a running loop (it gets a loop of its own), or a plain
+    # function with a time limit (this thread waits for it no longer than that).
     box: dict[str, Any] = {}
 
-    def target() -> None:  # called from inside a running loop: use a loop of its own
+    def target() -> None:
         try:
-            box["value"] = asyncio.run(fn(*args, **kwargs))
+            box["value"] = asyncio.run(bounded(fn(*args, **kwargs), timeout, name)) if is_async else fn(*args, **kwargs)
         except BaseException as exc:
             box["error"] = exc
 
     # A thread starts with an empty context: it runs in a copy of this one (the step's context goes with it).
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,), daemon=True)
     thread.start()
-    thread.join()
+    thread.join(None if is_async else timeout)
+    if thread.is_alive():  # a plain function past its time: abandoned (see docs/python-workflows.md)
+        assert timeout is not None
+        raise timed_out(name, timeout)
     if "error" in box:
         raise box["error"]
     return box["value"]
@@ -225,8 +299,13 @@ def run(
     with tracer.attempt(inst.trace, inst.name, inst.id, leaf.name, attempt) as span:
         try:
             args, kwargs = task.call if task.call is not None else arguments(leaf)
-            with running(context_of(task, attempt)):
-                value = step.fn(*args, **kwargs) if not step.is_async else call(step.fn, True, args, kwargs)
+            timeout = timeout_of(leaf)
+            if timeout is None:
+                with running(context_of(task, attempt)):
+                    value = step.fn(*args, **kwargs) if not step.is_async else call(step.fn, True, args, kwargs)
+            else:
+                with running(context_of(task, attempt, now() + timeout)):
+                    value = call(step.fn, step.is_async, args, kwargs, timeout, leaf.name)
         except Exception as exc:
             span.error(exc)
             result = conclude(task, attempt, now(), limit, exc=exc)
@@ -266,8 +345,10 @@ def start_async(
         # outcome: raised out of a task it would stop the worker's event loop and every async step on it.
         try:
             args, kwargs = arguments(task.leaf)
-            with running(context_of(task, attempt)):  # this task's own context
-                value = await step.fn(*args, **kwargs)
+            timeout = timeout_of(task.leaf)
+            deadline = None if timeout is None else now() + timeout
+            with running(context_of(task, attempt, deadline)):  # this task's own context
+                value = await bounded(step.fn(*args, **kwargs), timeout, task.leaf.name)
         except BaseException as exc:
             span.error(exc)
             try:
