@@ -20,40 +20,19 @@ children and timers, lowest index first. The durable runtime decides by the same
 from __future__ import annotations
 
 import datetime as dt
-import inspect
-import math
-import random as _random
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 
-from wfc import convert
-from wfc.commands import (
-    AllOf,
-    AnyOf,
-    ChildCall,
-    Command,
-    RetryPolicy,
-    Sleep,
-    StepCall,
-    StepDef,
-    WaitEvent,
-    WorkflowDef,
-)
-from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
-from wfc.runtime import context, tracebacks
+from wfc.commands import RetryPolicy, StepDef, WorkflowDef
+from wfc.errors import WfcError
+from wfc.runtime import tracing as _tracing
 from wfc.runtime.clock import FakeClock as FakeClock
-from wfc.runtime.failures import error_info, to_exception
-from wfc.runtime.groups import LATE, SOON
-from wfc.runtime.link import machine_for
-from wfc.runtime.machine import Completed, Failed, Suspended
-from wfc.runtime.retry import resolve_retry
-from wfc.runtime.step_context import StepContext, running
-from wfc.runtime.steps import call as call_step
+from wfc.runtime.records import HistoryRecord
 from wfc.runtime.steps import check_size
-from wfc.runtime.typecheck import check_arguments, check_result
+from wfc.runtime.typecheck import check_arguments
 
 EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -61,12 +40,17 @@ EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 @attrs.frozen
 class Event:
     """An event a test sends: ``value`` (or ``error``, a message that makes the wait raise), ``at`` seconds after
-    the start of the run."""
+    the start of the run, to instance ``to``: ``None`` is the workflow under test, a child workflow is named by
+    the id the durable runtime gives it (``"test/3"``: the child called at the workflow's suspension 3,
+    ``"test/3.1"``: item 1 of the ``all_of``/``any_of`` there; see docs/testing.md). An event is delivered only
+    while its instance runs (sent after the instance started, before it ended), as ``Runtime.send_event``
+    refuses others."""
 
     name: str
     value: Any = None
     error: str | None = None
     at: float = 0.0
+    to: str | None = None
 
 
 @attrs.frozen
@@ -83,11 +67,18 @@ class StepRecord:
 
 @attrs.define
 class RunResult:
+    """Everything a run observed: its result or error, every step attempt (``calls``, in the order they ran, child
+    workflows' too), and each instance's history as ``Runtime.history(id)`` gives it (``histories``, by instance
+    id; ``history`` is the workflow's own) and how it ended (``states``: ``completed``, ``failed``, ``canceled``)."""
+
     value: Any = None
     error: BaseException | None = None
     calls: list[StepRecord] = attrs.field(factory=list)
     transitions: int = 0
     finished_at: dt.datetime = EPOCH
+    history: list[HistoryRecord] = attrs.field(factory=list)
+    histories: dict[str, list[HistoryRecord]] = attrs.field(factory=dict)
+    states: dict[str, str] = attrs.field(factory=dict)
 
     def unwrap(self) -> Any:
         if self.error is not None:
@@ -97,21 +88,6 @@ class RunResult:
     @property
     def step_names(self) -> list[str]:
         return [c.name for c in self.calls]
-
-
-@attrs.frozen
-class _Outcome:
-    time: float
-    ok: bool
-    value: Any
-    commit: Callable[[], None] | None = None
-    # At one moment: events first, in the order they were sent (their index in the sorted events); then what was
-    # there the moment its command started (SOON: a zero sleep or timeout); then steps, children, timers (LATE).
-    # The durable runtime orders its rows the same way (wfc.runtime.groups).
-    arrival: int = LATE
-
-    def rank(self, index: int) -> tuple[float, int, int]:
-        return (self.time, self.arrival, index)
 
 
 def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
@@ -124,397 +100,6 @@ def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
             out.extend(v if isinstance(v, Event) else Event(name, v) for v in values)
         return out
     return list(events)
-
-
-class _Runner:
-    def __init__(
-        self,
-        *,
-        events: list[Event],
-        start: dt.datetime,
-        retry: RetryPolicy | None,
-        db: Any,
-        persist: bool,
-        native: bool,
-        max_transitions: int,
-        max_value_size: int = 1 << 20,
-    ) -> None:
-        self.mocks: dict[str, Callable[..., Any]] = {}
-        self.limit = max_value_size
-        self.events = sorted(events, key=lambda e: e.at)
-        self.consumed: set[int] = set()
-        self.looked_at: set[int] = set()
-        self.start = start
-        self.t = 0.0
-        self.retry = retry
-        self.db = db
-        self.persist = persist
-        self.native = native
-        self.max_transitions = max_transitions
-        self.calls: list[StepRecord] = []
-        self.transitions = 0
-        self.children = 0
-
-    @property
-    def now(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=self.t)
-
-    def _roundtrip(self, value: Any, what: str = "the value {}", *args: object) -> Any:
-        """``value`` as the durable runtime stores and reads it back: a value that cannot be persisted or is over
-        ``max_value_size`` raises (``WFC401``/``WFC425``) as it does there."""
-        if not self.persist:
-            return value
-        return convert.loads(check_size(convert.dumps(value), self.limit, what, *args))
-
-    # ---- workflows ------------------------------------------------------------------------------------------
-
-    def run_workflow(
-        self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
-    ) -> tuple[bool, Any]:
-        run = self._native if self.native else self._compiled
-        ok, value = run(defn, args, kwargs, wf_id)
-        if not ok:  # as the durable runtime ends an instance: where it failed, in the workflow's own code too
-            tracebacks.attach(value, tracebacks.format_traceback(value))
-        return ok, value
-
-    def _transition(self, wf_id: str, seq: int) -> context.TransitionContext:
-        self.transitions += 1
-        if self.transitions > self.max_transitions:
-            raise WfcError(
-                f"the workflow did not finish within {self.max_transitions} transitions",
-                code="WFC408",
-                hint="an endless loop of steps? raise max_transitions= if this is intended",
-            )
-        return context.TransitionContext(wf_id, seq, self.now)
-
-    def _compiled(
-        self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
-    ) -> tuple[bool, Any]:
-        machine = machine_for(defn)
-        # As Runtime.start: arguments checked against the type hints and converted (an ISO string to a date),
-        # within the size limit; a refusal raises here, as start() raises.
-        v = check_arguments(defn, args, kwargs)
-        text = check_size(convert.dumps_vars(v), self.limit, f"the arguments of workflow {defn.name}")
-        if self.persist:
-            v = convert.roundtrip_vars(v, text)
-        seq = 0
-        with context.transition(self._transition(wf_id, seq)) as ctx:
-            outcome = machine.start(v)
-        ctx.flush_logs()
-        resumed: tuple[str, str, bool, Any, str] | None = None  # the last resume: state, stored vars, outcome
-        redone = False
-        while isinstance(outcome, Suspended):
-            try:
-                text = check_size(
-                    convert.dumps_vars(outcome.vars),
-                    self.limit,
-                    f"the live variables of workflow {defn.name} at {outcome.state}",
-                )
-                v = convert.roundtrip_vars(outcome.vars, text) if self.persist else outcome.vars
-            except WfcError as exc:
-                # As the durable runtime: variables that cannot be stored raise at the yield whose outcome made
-                # them (the transition runs again from there); at the start, or a second time, the workflow fails.
-                if resumed is None or redone:
-                    outcome = Failed(exc)
-                    break
-                state, stored, _, _, name = resumed
-                redone = True
-                failure = to_exception(error_info(exc), step=name, attempts=1)
-                with context.transition(self._transition(wf_id, seq)) as ctx:
-                    outcome = machine.resume(state, convert.loads_vars(stored), error=failure)
-                ctx.flush_logs()
-                continue
-            redone = False
-            result = self.execute(outcome.command, defn, wf_id, top=True)
-            seq += 1
-            resumed = (outcome.state, text, result.ok, result.value, _command_name(outcome.command))
-            with context.transition(self._transition(wf_id, seq)) as ctx:
-                if result.ok:
-                    outcome = machine.resume(outcome.state, v, value=result.value)
-                else:
-                    outcome = machine.resume(outcome.state, v, error=result.value)
-            ctx.flush_logs()
-        if isinstance(outcome, Completed):
-            return self._result(defn, outcome.value)
-        assert isinstance(outcome, Failed)
-        return False, outcome.error
-
-    def _result(self, defn: WorkflowDef, value: Any) -> tuple[bool, Any]:
-        """As the durable runtime ends an instance: the return value checked against its hint (converted), then
-        stored; a mismatch or a value that cannot be stored fails the workflow."""
-        try:
-            value = check_result(defn, value)
-            return True, self._roundtrip(value, f"the result of workflow {defn.name}")
-        except WfcError as exc:
-            return False, exc
-
-    def _native(
-        self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
-    ) -> tuple[bool, Any]:
-        if defn.fn is None:
-            raise WfcError(
-                f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409"
-            )
-        variables = check_arguments(defn, args, kwargs)  # the same argument errors and conversions
-        args, kwargs = _call_arguments(defn, variables)
-        seq = 0
-        gen: Any = None
-        send: tuple[bool, Any] = (True, None)
-        while True:
-            with context.transition(self._transition(wf_id, seq)) as ctx:
-                try:
-                    if gen is None:
-                        gen = defn.fn(*args, **kwargs)
-                        if not inspect.isgenerator(gen):  # a workflow with no steps: its value, at once
-                            ctx.flush_logs()
-                            return self._result(defn, gen)
-                        cmd = next(gen)
-                    elif send[0]:
-                        cmd = gen.send(send[1])
-                    else:
-                        cmd = gen.throw(send[1])
-                    while not isinstance(cmd, Command):
-                        cmd = gen.throw(
-                            WorkflowRuntimeError(
-                                f"the workflow yielded {type(cmd).__name__} {cmd!r:.60}, which is not a command",
-                                code="WFC403",
-                                hint="yield a step or workflow call, wfc.sleep(), wfc.wait_event(), wfc.all_of() "
-                                "or wfc.any_of()",
-                            )
-                        )
-                except StopIteration as stop:
-                    ctx.flush_logs()
-                    return self._result(defn, stop.value)
-                except BaseException as exc:  # SystemExit too: the workflow fails, as the compiled runner says
-                    ctx.flush_logs()
-                    return False, exc
-            ctx.flush_logs()
-            result = self.execute(cmd, defn, wf_id, top=True)
-            send = (result.ok, result.value)
-            seq += 1
-
-    # ---- commands -------------------------------------------------------------------------------------------
-
-    def execute(self, cmd: Command, defn: WorkflowDef, wf_id: str, *, top: bool = False) -> _Outcome:
-        """Run a command starting now; the clock ends at its finish time."""
-        outer, self.looked_at = self.looked_at, set()  # a child workflow's commands run inside ours
-        try:
-            out = self._instant(cmd, self.t) if isinstance(cmd, AllOf | AnyOf) else None
-            self.looked_at = set()
-            if out is None:
-                out = self._exec(cmd, defn, wf_id, self.t)
-        finally:
-            self.looked_at = outer
-        if math.isinf(out.time):
-            assert isinstance(cmd, WaitEvent | AnyOf | AllOf)
-            raise WfcError(
-                f"the workflow waits for an event the test never sends ({_describe_wait(cmd)})",
-                code="WFC408",
-                hint="pass it to wfc.testing.run(..., events={'name': value}) or give the wait a timeout",
-            )
-        if out.commit is not None:
-            out.commit()
-        self.t = max(self.t, out.time)
-        return out
-
-    def _exec(self, cmd: Command, defn: WorkflowDef, wf_id: str, t0: float) -> _Outcome:
-        self.t = t0
-        if isinstance(cmd, StepCall):
-            return self._step(cmd, defn, wf_id)
-        if isinstance(cmd, ChildCall):
-            self.children += 1
-            try:  # as the durable runtime: arguments a child cannot start with fail the call at its yield
-                check_arguments(cmd.workflow, tuple(cmd.args), dict(cmd.kwargs))
-                self._roundtrip(list(cmd.args), "the arguments of workflow {!r}", cmd.display_name)
-            except WfcError as exc:
-                return _Outcome(self.t, False, to_exception(error_info(exc), step=cmd.display_name, attempts=0))
-            ok, value = self.run_workflow(
-                cmd.workflow, tuple(cmd.args), dict(cmd.kwargs), f"{wf_id}/{self.children}"
-            )
-            if not ok:
-                # Crossing into the parent as data, as it would in the durable runtime.
-                value = to_exception(
-                    error_info(value, traceback=tracebacks.of(value)), step=cmd.display_name, attempts=1
-                )
-            return _Outcome(self.t, ok, value)  # a child's result was stored when it ended
-        if isinstance(cmd, Sleep):
-            return _Outcome(
-                t0 + max(cmd.seconds, 0.0), True, None, arrival=SOON if cmd.seconds <= 0 else LATE
-            )
-        if isinstance(cmd, WaitEvent):
-            return self._wait(cmd, t0)
-        if isinstance(cmd, AllOf):
-            outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
-            failures = [o.rank(i) for i, o in enumerate(outs) if not o.ok]
-            if failures:
-                t, _, i = min(failures)
-                return _Outcome(
-                    t,
-                    False,
-                    outs[i].value,
-                    _commit_all([o for o in outs if o.time <= t]),
-                    arrival=outs[i].arrival,
-                )
-            last = max((o.rank(i) for i, o in enumerate(outs)), default=(t0, SOON, -1))
-            values = [o.value for o in outs]
-            result = tuple(values) if cmd.separate else values
-            return _Outcome(last[0], True, result, _commit_all(outs), arrival=last[1])
-        if isinstance(cmd, AnyOf):
-            outs = [self._exec(c, defn, wf_id, t0) for c in cmd.items]
-            t, _, i = min(o.rank(i) for i, o in enumerate(outs))
-            win = outs[i]
-            return _Outcome(
-                t, win.ok, (i, win.value) if win.ok else win.value, win.commit, arrival=win.arrival
-            )
-        raise WfcError(f"unknown command {cmd!r}", code="WFC403")
-
-    def _instant(self, cmd: Command, t0: float) -> _Outcome | None:
-        """The outcome of a command tree decided by what is there the moment it starts (events sent before, zero
-        sleeps and timeouts), or ``None``. The durable runtime decides such a tree when it suspends, and then starts
-        none of its steps: neither does this runner."""
-        if isinstance(cmd, Sleep):
-            return _Outcome(t0, True, None, arrival=SOON) if cmd.seconds <= 0 else None
-        if isinstance(cmd, WaitEvent):
-            out = self._wait(cmd, t0)
-            return out if out.time <= t0 else None
-        if isinstance(cmd, AllOf):
-            parts = [self._instant(c, t0) for c in cmd.items]
-            failures = [(p.rank(i), p) for i, p in enumerate(parts) if p is not None and not p.ok]
-            if failures:
-                first = min(failures, key=lambda f: f[0])[1]
-                done = [p for p in parts if p is not None]  # finished by then: they took their events
-                return attrs.evolve(first, commit=_commit_all(done))
-            if any(p is None for p in parts):
-                return None
-            done = [p for p in parts if p is not None]
-            last = max((p.rank(i) for i, p in enumerate(done)), default=(t0, SOON, -1))
-            values = [p.value for p in done]
-            result = tuple(values) if cmd.separate else values
-            return _Outcome(t0, True, result, _commit_all(done), arrival=last[1])
-        if isinstance(cmd, AnyOf):
-            ready = [
-                (p.rank(i), i, p)
-                for i, p in enumerate(self._instant(c, t0) for c in cmd.items)
-                if p is not None
-            ]
-            if not ready:
-                return None
-            _, i, win = min(ready, key=lambda r: r[0])
-            return _Outcome(
-                t0, win.ok, (i, win.value) if win.ok else win.value, win.commit, arrival=win.arrival
-            )
-        return None  # a step or a child workflow takes its time
-
-    def _step(self, call: StepCall, defn: WorkflowDef, wf_id: str) -> _Outcome:
-        step = call.step
-        opts = call.opts
-        if opts.run_at is not None:
-            self.t = max(self.t, (opts.run_at - self.start).total_seconds())
-        if opts.run_after is not None:
-            self.t += opts.run_after
-        policy = resolve_retry(opts.retry, step.retry, defn.retry, default=self.retry)
-        try:  # arguments that cannot be stored fail the call at its yield, before it runs (attempts=0)
-            args = tuple(self._roundtrip(list(call.args), "the arguments of step {!r}", call.display_name))
-            kwargs = self._roundtrip(dict(call.kwargs), "the arguments of step {!r}", call.display_name)
-        except WfcError as exc:
-            return _Outcome(self.t, False, to_exception(error_info(exc), step=call.display_name, attempts=0))
-        rng = _random.Random(f"{wf_id}:{step.key}:{len(self.calls)}")
-        attempt = 0
-        while True:
-            attempt += 1
-            here = StepContext(wf_id, defn.name, call.display_name, attempt, policy.max_attempts)
-            try:
-                fake = self.mocks.get(step.key)
-                with running(here):
-                    if fake is None:
-                        value = self._call(step.fn, step.kind == "transaction", step.is_async, args, kwargs)
-                    else:
-                        is_async = inspect.iscoroutinefunction(fake)
-                        value = self._call(fake, step.kind == "transaction", is_async, args, kwargs)
-            except BaseException as exc:  # a step may raise anything (SystemExit too): the worker records it
-                info = error_info(exc)
-                self.calls.append(
-                    StepRecord(call.display_name, args, kwargs, attempt, self.now, info.describe())
-                )
-                if policy.may_retry(attempt, info.bases or (info.type_name,)):
-                    self.t += policy.backoff(attempt, rng.random())
-                    continue
-                failure = to_exception(info, step=call.display_name, attempts=attempt)
-                return _Outcome(self.t, False, self._roundtrip(failure))  # stored as the durable runtime does
-            self.calls.append(StepRecord(call.display_name, args, kwargs, attempt, self.now))
-            try:
-                return _Outcome(self.t, True, self._roundtrip(value, "the result of step {!r}", call.display_name))
-            except WfcError as exc:
-                return _Outcome(
-                    self.t, False, to_exception(error_info(exc), step=call.display_name, attempts=attempt)
-                )
-
-    def _call(
-        self,
-        fn: Callable[..., Any],
-        transactional: bool,
-        is_async: bool,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        call_args = [self.db, *args] if transactional else list(args)
-        return call_step(fn, is_async, call_args, kwargs)
-
-    def _wait(self, cmd: WaitEvent, t0: float) -> _Outcome:
-        """The first event of that name not consumed and not looked at by an earlier wait of the same command
-        (two waits of one ``all_of`` take two events); it is consumed only if the command's outcome uses it."""
-        deadline = t0 + max(cmd.timeout, 0.0) if cmd.timeout is not None else math.inf
-        for i, event in enumerate(self.events):
-            if i in self.consumed or i in self.looked_at or event.name != cmd.name or event.at > deadline:
-                continue
-            self.looked_at.add(i)
-            at = max(t0, event.at)
-
-            def commit(i: int = i) -> None:
-                self.consumed.add(i)
-
-            if event.error is not None:
-                err = StepFailed(event.error, type_name="EventError", step=f"event {cmd.name}", attempts=1)
-                return _Outcome(at, False, err, commit, arrival=i)
-            return _Outcome(at, True, self._roundtrip(event.value), commit, arrival=i)
-        if cmd.timeout is not None:
-            return _Outcome(
-                deadline,
-                False,
-                Timeout(f"event {cmd.name!r} did not arrive within {cmd.timeout:g}s"),
-                arrival=SOON if cmd.timeout <= 0 else LATE,
-            )
-        return _Outcome(math.inf, False, None)
-
-
-def _command_name(cmd: Command) -> str:
-    """The name the durable runtime gives the command a transition resumed (a failure to persist is its)."""
-    if isinstance(cmd, AllOf | AnyOf):
-        return "all_of/any_of"
-    return str(getattr(cmd, "display_name", None) or getattr(cmd, "name", type(cmd).__name__))
-
-
-def _call_arguments(defn: WorkflowDef, variables: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Checked, converted arguments as a call of the generator function (the inverse of binding them)."""
-    bound = inspect.BoundArguments(defn.signature, dict(variables))
-    return tuple(bound.args), dict(bound.kwargs)
-
-
-def _commit_all(outs: list[_Outcome]) -> Callable[[], None]:
-    def commit() -> None:
-        for o in outs:
-            if o.commit is not None:
-                o.commit()
-
-    return commit
-
-
-def _describe_wait(cmd: Command) -> str:
-    if isinstance(cmd, WaitEvent):
-        return f"wait_event({cmd.name!r})"
-    if isinstance(cmd, AllOf | AnyOf):
-        return ", ".join(_describe_wait(c) for c in cmd.items if isinstance(c, WaitEvent | AllOf | AnyOf))
-    return cmd.__class__.__name__
 
 
 def _as_definition(workflow: Any) -> WorkflowDef:
@@ -538,6 +123,7 @@ _OPTIONS = (
     "max_transitions",
     "mocks",
     "max_value_size",
+    "tracing",
 )
 
 
@@ -568,12 +154,23 @@ def _execute(
     max_transitions: int = 100_000,
     mocks: Mapping[Any, Callable[..., Any]] | None = None,
     max_value_size: int = 1 << 20,
+    tracing: Any = True,
 ) -> RunResult:
+    from wfc import convert
+    from wfc._testing_runner import Runner
+
     fakes = _mocks(mocks)
+    sent = _events(events)
+    calls: list[StepRecord] = []
+
+    def record(name: str, a: tuple[Any, ...], kw: Mapping[str, Any], attempt: int, at: Any, err: Any) -> None:
+        calls.append(StepRecord(name, a, kw, attempt, at, err))
+
     own_db = db is None
     connection = sqlite3.connect(":memory:") if own_db else db
-    runner = _Runner(
-        events=_events(events),
+    tracer = _tracing.create(tracing)
+    runner = Runner(
+        events=sent,
         start=start,
         retry=retry,
         db=connection,
@@ -581,14 +178,40 @@ def _execute(
         native=native,
         max_transitions=max_transitions,
         max_value_size=max_value_size,
+        mocks=fakes,
+        tracer=tracer,
+        record=record,
     )
-    runner.mocks = fakes
+    runner.top_id = workflow_id
     try:
-        ok, value = runner.run_workflow(defn, args, kwargs, workflow_id)
+        # As Runtime.start: arguments checked against the type hints and converted (an ISO string to a date),
+        # within the size limit; a refusal raises here, as start() raises.
+        variables = check_arguments(defn, args, kwargs)
+        text = check_size(convert.dumps_vars(variables), max_value_size, f"the arguments of workflow {defn.name}")
+        if persist and not native:
+            variables = convert.roundtrip_vars(variables, text)
+        with tracer.start(defn.name, workflow_id) as trace:
+            top = runner.new_instance(workflow_id, defn, defn.name, trace)
+        ok, value = runner.drive(runner.run_workflow(top, variables), top)
     finally:
         if own_db:
             connection.close()
-    result = RunResult(calls=runner.calls, transitions=runner.transitions, finished_at=runner.now)
+    unknown = sorted({e.to for e in sent if e.to is not None and e.to not in runner.instances})
+    if unknown:
+        raise WfcError(
+            f"events were sent to {', '.join(map(repr, unknown))}, an instance this run never started",
+            code="WFC420",
+            hint=f"a child workflow's id is its parent's, '/', the suspension number and the item's path "
+            f"({workflow_id!r}'s first child: {workflow_id + '/1'!r}); RunResult.histories lists them",
+        )
+    result = RunResult(
+        calls=calls,
+        transitions=runner.transitions,
+        finished_at=runner.now,
+        history=top.history(),
+        histories={iid: inst.history() for iid, inst in runner.instances.items()},
+        states={iid: inst.state for iid, inst in runner.instances.items()},
+    )
     if ok:
         result.value = value
     else:
@@ -621,7 +244,9 @@ def run(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> Any:
     handle ``@wfc.transaction`` steps receive; default an in-memory SQLite connection), ``persist`` (round-trip
     live variables through the codec, default on), ``max_transitions``, ``mocks`` (``{step: fake}``: the fake
     runs in the step's place, retried like it; its calls are recorded under the step's name), ``max_value_size``
-    (as the runtime's: arguments, results and live variables over it fail as they do there).
+    (as the runtime's: arguments, results and live variables over it fail as they do there), ``tracing`` (as
+    ``Runtime(tracing=...)``: ``True`` spans to the global tracer provider when ``opentelemetry-api`` is
+    installed, ``False`` none, or a ``TracerProvider``).
     """
     return execute(workflow, *args, **kwargs).unwrap()
 

@@ -1,0 +1,748 @@
+"""The in-memory runner behind :mod:`wfc.testing`: the durable runtime's machine on virtual time, no database.
+
+Every workflow instance (the one under test and each child workflow, an instance of its own with the id the
+durable runtime gives it: ``<parent id>/<seq>`` or ``<parent id>/<seq>.<path>``) runs as a Python generator that
+yields the virtual time it waits for; a suspension's command tree is one *group* whose leaves (steps, timers, event
+waits, child workflows) are generators of their own, resumed when their time comes. A group is decided by the
+durable runtime's own rule (:func:`wfc.runtime.groups.decide`) as outcomes arrive, and what the decision did not
+use is canceled at that moment, as the durable runtime cancels it: a step waiting for a retry is not retried, a
+child workflow is canceled with everything it waits on, an event a losing wait took goes back.
+
+Each leaf is kept as the durable runtime's history row (:class:`~wfc.runtime.store.protocol.LeafRow`, with the
+same encoded arguments, results and errors) and read back by the runtime's own reader, so
+``RunResult.history`` is what ``Runtime.history(id)`` gives for the same run.
+
+Order at one moment (docs/testing.md): events first, in the order they were sent; then what was there the moment
+a command started (a zero sleep or timeout, arguments that cannot be stored); then steps, timers and waits that
+time out, lowest index first; child workflows last (a child starts, and moves, after the steps that started with
+it have run, as in the durable runtime, where a child's rows are claimed after its parent's steps ran).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import math
+import random as _random
+from collections.abc import Callable, Generator
+from typing import Any
+
+import attrs
+
+from wfc import convert
+from wfc.commands import (
+    AllOf,
+    AnyOf,
+    ChildCall,
+    Command,
+    RetryPolicy,
+    Sleep,
+    StepCall,
+    WaitEvent,
+    WorkflowDef,
+)
+from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
+from wfc.runtime import attempts as attempt_log
+from wfc.runtime import context, steps, tracebacks, tracing
+from wfc.runtime.engine import encode_error
+from wfc.runtime.failures import error_info, to_exception
+from wfc.runtime.groups import LATE, SOON, Seen, build, decide, flatten
+from wfc.runtime.link import machine_for
+from wfc.runtime.machine import Completed, Failed, Suspended
+from wfc.runtime.records import HistoryRecord
+from wfc.runtime.retry import resolve_retry
+from wfc.runtime.runtime import _record
+from wfc.runtime.step_context import StepContext, running
+from wfc.runtime.store.protocol import CANCELED, CHILD, DONE, EVENT, OPEN, SLEEP, STEP, TX, LeafRow
+from wfc.runtime.typecheck import check_arguments, check_result
+
+Wake = Generator[float, None, Any]
+"""A generator that yields the virtual time (seconds from the start) it waits for, and returns its outcome."""
+
+INF = math.inf
+
+
+@attrs.define(eq=False)
+class Inst:
+    """One workflow instance of a run: its history rows, the events sent to it, its end."""
+
+    id: str
+    defn: WorkflowDef
+    name: str
+    trace: str | None = None
+    rows: list[LeafRow] = attrs.field(factory=list)
+    attempts: dict[tuple[int, int], list[attempt_log.Attempt]] = attrs.field(factory=dict)
+    state: str = "running"
+    started: float = 0.0
+    finished: float | None = None
+    consumed: set[int] = attrs.field(factory=set)
+    reserved: set[int] = attrs.field(factory=set)
+
+    def history(self) -> list[HistoryRecord]:
+        return [_record(r, self.id, self.attempts.get((r.seq, r.pos))) for r in self.rows]
+
+
+@attrs.define(eq=False)
+class Leaf:
+    """A leaf command of a suspension while it runs: its row, its generator, and its outcome once known."""
+
+    index: int
+    cmd: Command
+    row: LeafRow
+    gen: Wake | None = None
+    wake: float = INF
+    seen: Seen | None = None
+    ok: bool = True
+    value: Any = None
+    event: int | None = None  # the event it holds (given back unless the decision uses it)
+    child: Inst | None = None
+    late_attempts: list[tuple[float, int, str | None]] = attrs.field(factory=list)  # retried: (time, n, note)
+
+
+@attrs.frozen
+class Outcome:
+    ok: bool
+    value: Any
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        events: list[Any],
+        start: dt.datetime,
+        retry: RetryPolicy | None,
+        db: Any,
+        persist: bool,
+        native: bool,
+        max_transitions: int,
+        max_value_size: int,
+        mocks: dict[str, Callable[..., Any]],
+        tracer: tracing.Tracing,
+        record: Callable[..., None],
+    ) -> None:
+        self.mocks = mocks
+        self.limit = max_value_size
+        self.events = sorted(events, key=lambda e: e.at)  # an event's index is the order it was sent in
+        self.start = start
+        self.base = start.timestamp()
+        self.t = 0.0
+        self.retry = retry
+        self.db = db
+        self.persist = persist
+        self.native = native
+        self.max_transitions = max_transitions
+        self.transitions = 0
+        self.tracer = tracer
+        self.record_call = record  # StepRecord for RunResult.calls
+        self.instances: dict[str, Inst] = {}
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=self.t)
+
+    @property
+    def stamp(self) -> float:
+        """The virtual time as the durable runtime's clock reads it (whole microseconds)."""
+        return round(self.base + self.t, 6)
+
+    # ---- values ---------------------------------------------------------------------------------------------
+
+    def encode(self, value: Any, what: str, *args: object) -> str:
+        """``value`` as the durable runtime stores it (raises ``WFC401``/``WFC425`` as it does). Without
+        ``persist`` a value that cannot be stored is kept in history as its ``repr``."""
+        try:
+            return steps.encode(value, self.limit, what, *args)
+        except WfcError:
+            if self.persist:
+                raise
+            return convert.dumps(repr(value))
+
+    def stored(self, value: Any, text: str) -> Any:
+        return steps.roundtrip(value, text) if self.persist else value
+
+    # ---- the whole run -------------------------------------------------------------------------------------
+
+    def drive(self, gen: Wake, top: Inst) -> Any:
+        """Run the top-level instance to its end; raise ``WFC408`` if it waits for something that never comes."""
+        try:
+            wake = next(gen)
+            while True:
+                if math.isinf(wake):
+                    raise WfcError(
+                        f"the workflow waits for an event the test never sends ({self.waiting(top)})",
+                        code="WFC408",
+                        hint="pass it to wfc.testing.run(..., events={'name': value}) or give the wait a timeout",
+                    )
+                self.t = max(self.t, wake)
+                wake = gen.send(None)
+        except StopIteration as stop:
+            return stop.value
+
+    def waiting(self, inst: Inst) -> str:
+        names = []
+        for i in self.instances.values():
+            names += [f"wait_event({r.name!r})" for r in i.rows if r.kind == EVENT and r.status == OPEN]
+        return ", ".join(names) or "nothing"
+
+    def new_instance(self, iid: str, defn: WorkflowDef, name: str, trace: str | None) -> Inst:
+        inst = Inst(iid, defn, name, trace, started=self.t)
+        self.instances[iid] = inst
+        return inst
+
+    def transition(self, inst: Inst, seq: int) -> context.TransitionContext:
+        self.transitions += 1
+        if self.transitions > self.max_transitions:
+            raise WfcError(
+                f"the workflow did not finish within {self.max_transitions} transitions",
+                code="WFC408",
+                hint="an endless loop of steps? raise max_transitions= if this is intended",
+            )
+        return context.TransitionContext(inst.id, seq, self.now)
+
+    def run_workflow(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+        run = self._native if self.native else self._compiled
+        try:
+            ok, value = yield from run(inst, variables)
+        except GeneratorExit:
+            inst.state, inst.finished = "canceled", self.t
+            raise
+        if not ok:  # as the durable runtime ends an instance: where it failed, in the workflow's own code too
+            tracebacks.attach(value, tracebacks.format_traceback(value))
+        inst.state, inst.finished = ("completed" if ok else "failed"), self.t
+        return ok, value
+
+    def finish(self, inst: Inst, value: Any) -> tuple[bool, Any]:
+        """As the durable runtime ends an instance: the return value checked against its hint (converted), then
+        stored; a mismatch or a value that cannot be stored fails the workflow."""
+        try:
+            value = check_result(inst.defn, value)
+            text = steps.encode(value, self.limit, "the result of workflow {}", inst.name)
+            return True, self.stored(value, text) if self.persist else value
+        except WfcError as exc:
+            return False, exc
+
+    def _compiled(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+        machine = machine_for(inst.defn)
+        seq = 0  # the suspension the next transition resumes (0: the start)
+        state: str | None = None
+        ok, value = True, None
+        v = variables
+        stored, name = "", ""  # the resumed suspension's variables as stored, and its command's name
+        redone = False
+        while True:
+            mark = len(inst.rows), set(inst.consumed)
+            contexts: list[context.TransitionContext] = []
+            group: Group | None = None
+            redo: BaseException | None = None
+            with self.tracer.transition(inst.trace, inst.name, inst.id, seq):
+                ctx = self.transition(inst, seq)
+                contexts.append(ctx)
+                with context.transition(ctx):
+                    if state is None:
+                        outcome = machine.start(v)
+                    elif ok:
+                        outcome = machine.resume(state, v, value=value)
+                    else:
+                        outcome = machine.resume(state, v, error=value)
+                k = seq
+                while isinstance(outcome, Suspended):
+                    try:
+                        text = steps.check_size(
+                            convert.dumps_vars(outcome.vars),
+                            self.limit,
+                            "the live variables of workflow {} at {}",
+                            inst.name,
+                            outcome.state,
+                        )
+                        live = convert.roundtrip_vars(outcome.vars, text) if self.persist else outcome.vars
+                    except WfcError as exc:
+                        # As the durable runtime: variables that cannot be stored raise at the yield whose outcome
+                        # made them (the transition runs again from there, its effects undone); at the start, or a
+                        # second time, the workflow fails.
+                        if state is None or redone:
+                            outcome = Failed(exc)
+                            break
+                        redo = to_exception(error_info(exc), step=name, attempts=1)
+                        break
+                    k += 1
+                    group = self.suspend(inst, k, outcome.state, outcome.command)
+                    if group.pending:
+                        break
+                    ctx = self.transition(inst, k)
+                    contexts.append(ctx)
+                    with context.transition(ctx):
+                        if group.result.ok:
+                            outcome = machine.resume(outcome.state, live, value=group.result.value)
+                        else:
+                            outcome = machine.resume(outcome.state, live, error=group.result.value)
+                    group = None
+                if redo is None:
+                    for ctx in contexts:  # logs are emitted once the transition "commits"
+                        ctx.flush_logs()
+                    if not isinstance(outcome, Suspended):
+                        if isinstance(outcome, Completed):
+                            done = self.finish(inst, outcome.value)
+                        else:
+                            assert isinstance(outcome, Failed)
+                            done = (False, outcome.error)
+                        self.tracer.outcome("completed" if done[0] else "failed")
+                        return done
+            if redo is not None:
+                del inst.rows[mark[0] :]
+                inst.consumed = mark[1]
+                self._redo_row(inst, seq, redo)
+                redone = True
+                ok, value = False, redo
+                v = convert.loads_vars(stored) if self.persist and stored else v
+                continue
+            redone = False
+            assert group is not None and isinstance(outcome, Suspended)
+            result = yield from self.wait(inst, group)
+            seq, state, v = k, outcome.state, live
+            stored, name = text, _command_name(outcome.command)
+            ok, value = result.ok, result.value
+
+    def _redo_row(self, inst: Inst, seq: int, redo: BaseException) -> None:
+        """The lone command whose outcome made variables that cannot be stored fails with that error."""
+        for row in inst.rows:
+            if row.seq == seq and row.path == "":
+                row.result, row.error = None, convert.dumps_failure(redo)
+                row.status = DONE
+
+    def _native(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+        defn = inst.defn
+        if defn.fn is None:
+            raise WfcError(
+                f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409"
+            )
+        args, kwargs = _call_arguments(defn, variables)
+        seq = k = 0
+        gen: Any = None
+        send: tuple[bool, Any] = (True, None)
+        while True:
+            with self.tracer.transition(inst.trace, inst.name, inst.id, seq):
+                group: Group | None = None
+                while group is None:
+                    ctx = self.transition(inst, k)
+                    with context.transition(ctx):
+                        try:
+                            if gen is None:
+                                gen = defn.fn(*args, **kwargs)
+                                if not inspect.isgenerator(gen):  # a workflow with no steps: its value, at once
+                                    ctx.flush_logs()
+                                    return self._native_end(inst, True, gen)
+                                cmd = next(gen)
+                            elif send[0]:
+                                cmd = gen.send(send[1])
+                            else:
+                                cmd = gen.throw(send[1])
+                            while not isinstance(cmd, Command):
+                                cmd = gen.throw(
+                                    WorkflowRuntimeError(
+                                        f"the workflow yielded {type(cmd).__name__} {cmd!r:.60}, which is not a "
+                                        "command",
+                                        code="WFC403",
+                                        hint="yield a step or workflow call, wfc.sleep(), wfc.wait_event(), "
+                                        "wfc.all_of() or wfc.any_of()",
+                                    )
+                                )
+                        except StopIteration as stop:
+                            ctx.flush_logs()
+                            return self._native_end(inst, True, stop.value)
+                        except BaseException as exc:  # SystemExit too: the workflow fails, as compiled
+                            ctx.flush_logs()
+                            return self._native_end(inst, False, exc)
+                    ctx.flush_logs()
+                    k += 1
+                    group = self.suspend(inst, k, None, cmd)
+                    if not group.pending:
+                        send = (group.result.ok, group.result.value)
+                        group = None
+            result = yield from self.wait(inst, group)
+            send = (result.ok, result.value)
+            seq = k
+
+    def _native_end(self, inst: Inst, ok: bool, value: Any) -> tuple[bool, Any]:
+        done = self.finish(inst, value) if ok else (False, value)
+        self.tracer.outcome("completed" if done[0] else "failed")
+        return done
+
+    # ---- suspensions -----------------------------------------------------------------------------------------
+
+    def suspend(self, inst: Inst, k: int, state_id: str | None, command: Command) -> Group:
+        """Write suspension ``k``'s rows and look at every leaf; decide the tree at once if what is there
+        decides it (then none of its steps starts), else start its leaves (they run when resumed)."""
+        pairs, shape = flatten(command)
+        at = self.stamp
+        group = Group(shape, [])
+        for i, (path, cmd) in enumerate(pairs):
+            row = LeafRow(0, k, i, path, STEP, "", scheduled_at=at, state_id=state_id)
+            leaf = Leaf(i, cmd, row)
+            group.leaves.append(leaf)
+            inst.rows.append(row)
+            self._prepare(inst, leaf)
+        decision = decide(shape, [leaf.seen for leaf in group.leaves])
+        if decision is not None:
+            self._close(inst, group, decision)
+            return group
+        for leaf in group.leaves:
+            if leaf.seen is None:
+                cmd = leaf.cmd
+                if isinstance(cmd, ChildCall):  # started by the suspension that waits for it, in its span
+                    child_id = f"{inst.id}/{k}" + (f".{leaf.row.path}" if leaf.row.path else "")
+                    trace = self.tracer.current() or inst.trace
+                    leaf.child = self.new_instance(child_id, cmd.workflow, cmd.display_name, trace)
+                leaf.gen = self._start(inst, k, leaf)
+                leaf.wake = self.t
+        group.pending = True
+        return group
+
+    def _prepare(self, inst: Inst, leaf: Leaf) -> None:
+        """A leaf's row, and its outcome if it is there at once (``seen``)."""
+        cmd, row = leaf.cmd, leaf.row
+        soon = (self.t, SOON, leaf.index)
+        if isinstance(cmd, StepCall):
+            step = cmd.step
+            row.kind, row.name, row.step = (TX if step.kind == "transaction" else STEP), cmd.display_name, step.key
+            try:
+                row.args = self.encode(list(cmd.args), "the arguments of step {!r}", cmd.display_name)
+                if cmd.kwargs:
+                    row.kwargs = self.encode(dict(cmd.kwargs), "the arguments of step {!r}", cmd.display_name)
+            except WfcError as exc:
+                self._fail_at_once(leaf, to_exception(error_info(exc), step=cmd.display_name, attempts=0))
+        elif isinstance(cmd, ChildCall):
+            name = cmd.display_name
+            row.kind, row.name, row.step, row.started_at = CHILD, name, cmd.workflow.key, row.scheduled_at
+            try:
+                row.args = self.encode(list(cmd.args), "the arguments of workflow {!r}", name)
+                if cmd.kwargs:
+                    row.kwargs = self.encode(dict(cmd.kwargs), "the arguments of workflow {!r}", name)
+                variables = check_arguments(cmd.workflow, tuple(cmd.args), dict(cmd.kwargs))
+                text = steps.check_size(
+                    convert.dumps_vars(variables), self.limit, "the arguments of workflow {!r}", name
+                )
+            except WfcError as exc:
+                self._fail_at_once(leaf, to_exception(error_info(exc), step=name, attempts=0))
+                return
+            leaf.value = convert.roundtrip_vars(variables, text) if self.persist else variables
+        elif isinstance(cmd, Sleep):
+            row.kind, row.name, row.ready_at = SLEEP, cmd.display_name, row.scheduled_at + cmd.seconds
+            if cmd.seconds <= 0:
+                row.status, row.finished_at = DONE, row.scheduled_at
+                leaf.seen, leaf.value = Seen(True, soon), None
+        elif isinstance(cmd, WaitEvent):
+            row.kind, row.name = EVENT, cmd.name
+            if cmd.timeout is not None:
+                row.args = convert.dumps(cmd.timeout)
+            index = self._event_for(inst, cmd.name)
+            if index is not None:
+                self._take(inst, leaf, index)
+                leaf.seen = Seen(leaf.ok, (self.t, index, leaf.index))
+            elif cmd.timeout is not None and cmd.timeout <= 0:
+                expired = _timeout(cmd.name, cmd.timeout)
+                row.error, row.status, row.finished_at = convert.dumps(expired), DONE, row.scheduled_at
+                row.attempts = 1
+                leaf.seen, leaf.ok, leaf.value = Seen(False, soon), False, expired
+        else:
+            self._fail_at_once(leaf, WfcError(f"unknown command {cmd!r}", code="WFC403"))
+
+    def _fail_at_once(self, leaf: Leaf, failure: BaseException) -> None:
+        leaf.row.error, leaf.row.status, leaf.row.finished_at = (
+            convert.dumps_failure(failure), DONE, leaf.row.scheduled_at
+        )
+        leaf.seen, leaf.ok, leaf.value = Seen(False, (self.t, SOON, leaf.index)), False, failure
+
+    # ---- events ----------------------------------------------------------------------------------------------
+
+    def _event_for(self, inst: Inst, name: str) -> int | None:
+        """The first event of ``name`` sent to ``inst`` by now that no wait took or holds."""
+        for i, event in enumerate(self.events):
+            if event.at > self.t + 1e-9:
+                break
+            if i in inst.consumed or i in inst.reserved or event.name != name or self._to(event) != inst.id:
+                continue
+            return i
+        return None
+
+    def _next_event(self, inst: Inst, name: str) -> float:
+        for i, event in enumerate(self.events):
+            if event.at <= self.t + 1e-9 or i in inst.consumed or i in inst.reserved:
+                continue
+            if event.name == name and self._to(event) == inst.id:
+                return float(event.at)
+        return INF
+
+    def _to(self, event: Any) -> str:
+        return event.to if event.to is not None else self.top_id
+
+    top_id = "test"
+
+    def _take(self, inst: Inst, leaf: Leaf, index: int) -> None:
+        event = self.events[index]
+        row = leaf.row
+        inst.reserved.add(index)
+        leaf.event = index
+        row.attempts, row.status, row.finished_at = 1, DONE, self.stamp
+        text = None if event.value is None else self.encode(event.value, f"the value of event {event.name!r}")
+        if event.error is not None:
+            err = StepFailed(event.error, type_name="EventError", step=f"event {event.name}", attempts=1)
+            row.error = convert.dumps(err)
+            leaf.ok, leaf.value = False, err
+        else:
+            row.result = text
+            leaf.ok, leaf.value = True, (None if text is None else self.stored(event.value, text))
+
+    # ---- leaves ----------------------------------------------------------------------------------------------
+
+    def _start(self, inst: Inst, k: int, leaf: Leaf) -> Wake:
+        cmd = leaf.cmd
+        if isinstance(cmd, StepCall):
+            return self._step(inst, k, leaf, cmd)
+        if isinstance(cmd, ChildCall):
+            return self._child(inst, leaf)
+        if isinstance(cmd, Sleep):
+            return self._sleep(leaf, cmd)
+        assert isinstance(cmd, WaitEvent)
+        return self._wait_event(inst, leaf, cmd)
+
+    def _sleep(self, leaf: Leaf, cmd: Sleep) -> Wake:
+        yield leaf.row.ready_at - self.base  # type: ignore[operator]
+        leaf.row.status, leaf.row.finished_at = DONE, leaf.row.ready_at
+        return Outcome(True, None)
+
+    def _wait_event(self, inst: Inst, leaf: Leaf, cmd: WaitEvent) -> Wake:
+        deadline = self.t + cmd.timeout if cmd.timeout is not None else INF
+        row = leaf.row
+        if cmd.timeout is not None:
+            row.ready_at = row.scheduled_at + cmd.timeout
+        while True:
+            index = self._event_for(inst, cmd.name)
+            if index is not None:
+                self._take(inst, leaf, index)
+                return Outcome(leaf.ok, leaf.value)
+            following = self._next_event(inst, cmd.name)
+            if following <= deadline:
+                yield following
+                continue
+            yield deadline
+            if self._event_for(inst, cmd.name) is not None:
+                continue
+            err = _timeout(cmd.name, cmd.timeout)  # type: ignore[arg-type]
+            row.error, row.attempts, row.status, row.finished_at = convert.dumps_failure(err), 1, DONE, row.ready_at
+            return Outcome(False, err)
+
+    def _step(self, inst: Inst, k: int, leaf: Leaf, call: StepCall) -> Wake:
+        row = leaf.row
+        step, opts = call.step, call.opts
+        ready = row.scheduled_at
+        if opts.run_at is not None:
+            ready = max(ready, opts.run_at.timestamp())
+        if opts.run_after is not None:
+            ready += opts.run_after
+        row.ready_at = ready
+        if ready > self.stamp:
+            yield ready - self.base
+        policy = resolve_retry(opts.retry, step.retry, inst.defn.retry, default=self.retry)
+        args = tuple(convert.loads(row.args)) if self.persist and row.args else tuple(call.args)
+        kwargs = (convert.loads(row.kwargs) if self.persist and row.kwargs else dict(call.kwargs)) or {}
+        transactional = step.kind == "transaction"
+        fake = self.mocks.get(step.key)
+        fn, is_async = (step.fn, step.is_async) if fake is None else (fake, inspect.iscoroutinefunction(fake))
+        while True:
+            attempt = row.attempts + 1
+            if row.started_at is None:
+                row.started_at = self.stamp
+            here = StepContext(inst.id, inst.name, call.display_name, attempt, policy.max_attempts)
+            with self.tracer.attempt(inst.trace, inst.name, inst.id, call.display_name, attempt) as span:
+                try:
+                    with running(here):
+                        value = steps.call(fn, is_async, [self.db, *args] if transactional else list(args), kwargs)
+                except BaseException as exc:  # a step may raise anything (SystemExit too): the worker records it
+                    span.error(exc)
+                    info = error_info(exc)
+                    self.record_call(call.display_name, args, kwargs, attempt, self.now, info.describe())
+                    self._attempt_failed(inst, row, attempt, info)
+                    if policy.may_retry(attempt, info.bases or (info.type_name,)):
+                        span.outcome("retry")
+                        rng = _random.Random(f"{inst.id}:{row.seq}.{row.pos}:{attempt}")
+                        delay = policy.backoff(attempt, rng.random())
+                        leaf.late_attempts = [(self.t, attempt, row.error)]
+                        row.error = tracebacks.with_note(info.describe(), info.traceback)
+                        yield self.t + delay
+                        continue
+                    span.outcome("failed")
+                    failure = to_exception(info, step=call.display_name, attempts=attempt)
+                    row.error = convert.dumps_failure(failure)
+                    row.status, row.finished_at = DONE, self.stamp
+                    return Outcome(False, convert.loads(row.error) if self.persist else failure)
+                self.record_call(call.display_name, args, kwargs, attempt, self.now, None)
+                row.attempts = attempt
+                try:
+                    text = self.encode(value, "the result of step {!r}", call.display_name)
+                except WfcError as err:  # it would fail the same way again: not retried
+                    span.outcome("failed")
+                    info = error_info(err)
+                    self._attempt_failed(inst, row, attempt, info)
+                    failure = to_exception(info, step=call.display_name, attempts=attempt)
+                    row.error, row.status, row.finished_at = convert.dumps_failure(failure), DONE, self.stamp
+                    return Outcome(False, failure)
+                span.outcome("ok")
+                row.result, row.error, row.status, row.finished_at = text, None, DONE, self.stamp
+                return Outcome(True, self.stored(value, text))
+
+    def _attempt_failed(self, inst: Inst, row: LeafRow, attempt: int, info: Any) -> None:
+        row.attempts = attempt
+        error, trace = attempt_log.capped(info.describe(), info.traceback)
+        kept = inst.attempts.setdefault((row.seq, row.pos), [])
+        kept.append((attempt, self.stamp, error, trace))
+        if len(kept) > attempt_log.FIRST + attempt_log.LAST:
+            del kept[attempt_log.FIRST]
+
+    def _child(self, inst: Inst, leaf: Leaf) -> Wake:
+        child = leaf.child
+        assert child is not None
+        ok, value = yield from self.run_workflow(child, leaf.value)
+        row = leaf.row
+        row.status, row.finished_at = DONE, self.stamp
+        if ok:
+            row.result = self.encode(value, "the result of workflow {}", child.name)
+            return Outcome(True, value)
+        # Crossing into the parent as data, as it would in the durable runtime.
+        failure = to_exception(
+            error_info(value, traceback=tracebacks.of(value)), step=child.name, attempts=1
+        )
+        row.error = encode_error(failure)
+        return Outcome(False, convert.loads(row.error) if self.persist else failure)
+
+    # ---- waiting for a group ---------------------------------------------------------------------------------
+
+    def wait(self, inst: Inst, group: Group) -> Wake:
+        """Run a suspension's leaves until the tree is decided; cancel what it did not use.
+
+        At one moment, every event wait, timer and step due then moves first (steps of a group run at once, as
+        the durable runtime runs them), and the tree is decided by rank over all outcomes so far; then child
+        workflows move, one at a time, in index order (the durable runtime delivers each child's end on its own,
+        after the steps that started with it ran)."""
+        leaves = group.leaves
+        try:
+            while True:
+                yield min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF)
+                now = self.t
+                while True:
+                    due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= now]
+                    if not due:
+                        break
+                    plain = [leaf for leaf in due if leaf.row.kind != CHILD]
+                    moved = [self._resume(leaf) for leaf in (plain or due[:1])]
+                    if any(moved):
+                        decision = decide(group.shape, [x.seen for x in leaves])
+                        if decision is not None:
+                            self._close(inst, group, decision)
+                            return group.result
+        finally:
+            for leaf in leaves:
+                if leaf.gen is not None:  # canceled: the group was decided, or this instance is canceled
+                    self._cancel(leaf)
+
+    def _resume(self, leaf: Leaf) -> bool:
+        """Run ``leaf`` up to its next wait; ``True`` when it has its outcome."""
+        assert leaf.gen is not None
+        try:
+            leaf.wake = leaf.gen.send(None)
+            return False
+        except StopIteration as stop:
+            out: Outcome = stop.value
+            leaf.gen, leaf.wake = None, INF
+            leaf.ok, leaf.value = out.ok, out.value
+            arrival = leaf.event if leaf.event is not None else LATE
+            leaf.seen = Seen(out.ok, (self.t, arrival, leaf.index))
+            return True
+
+    def _cancel(self, leaf: Leaf) -> None:
+        gen, leaf.gen = leaf.gen, None
+        assert gen is not None
+        gen.close()
+        if leaf.child is not None and leaf.child.state == "running":  # canceled before it first moved
+            leaf.child.state, leaf.child.finished = "canceled", self.t
+        row = leaf.row
+        row.status, row.finished_at = CANCELED, self.stamp
+        if row.kind not in (STEP, TX):
+            row.result = row.error = None
+            row.attempts = 0
+
+    def _close(self, inst: Inst, group: Group, decision: Any) -> None:
+        """Record a decided tree: what the decision used keeps its outcome, events held by other leaves go back,
+        outcomes that came after the decision (at its moment: ranked after it) and leaves still running are
+        canceled (a step that ran keeps what it did, as the durable runtime notes it on the canceled row)."""
+        used = decision.leaves
+        at = self.stamp
+        for leaf in group.leaves:
+            row = leaf.row
+            if leaf.index in used:
+                if leaf.event is not None:
+                    inst.consumed.add(leaf.event)
+                    inst.reserved.discard(leaf.event)
+                continue
+            if leaf.event is not None:  # a losing wait takes nothing: the next wait gets it
+                inst.reserved.discard(leaf.event)
+                row.status, row.result, row.error, row.attempts = CANCELED, None, None, 0
+                continue
+            if leaf.seen is not None:
+                if leaf.seen.order > decision.order:  # came after the decision: refused, but it ran
+                    row.status = CANCELED
+                    if row.kind not in (STEP, TX):
+                        row.result = row.error = None
+                        row.finished_at, row.attempts = at, 0
+                continue
+            if leaf.gen is None:  # never started (decided at once)
+                row.status, row.finished_at, row.result, row.error = CANCELED, at, None, None
+                continue
+            if leaf.late_attempts:  # an attempt that failed after the decision: its retry is refused unrecorded
+                t, attempt, note = leaf.late_attempts[-1]
+                if t == self.t and (t, LATE, leaf.index) > decision.order:
+                    row.attempts, row.error = attempt - 1, note
+                    kept = inst.attempts.get((row.seq, row.pos), [])
+                    if kept and kept[-1][0] == attempt:
+                        kept.pop()
+        if decision.ok:
+            value = build(decision.plan, lambda j: group.leaves[j].value)
+            group.result = Outcome(True, value)
+        else:
+            group.result = Outcome(False, group.leaves[decision.plan[1]].value)
+        group.pending = False
+
+
+@attrs.define(eq=False)
+class Group:
+    shape: Any
+    leaves: list[Leaf]
+    pending: bool = False
+    result: Outcome = Outcome(True, None)
+
+
+def _rank(leaf: Leaf) -> int:
+    """Which leaves move first at one moment: event waits (0), then steps, timers and timeouts (1), then
+    child workflows (2)."""
+    kind = leaf.row.kind
+    return 0 if kind == EVENT else 2 if kind == CHILD else 1
+
+
+def _timeout(name: str, timeout: float) -> Timeout:
+    return Timeout(f"event {name!r} did not arrive within {timeout:g}s")
+
+
+def _command_name(cmd: Command) -> str:
+    """The name the durable runtime gives the command a transition resumed (a failure to persist is its)."""
+    if isinstance(cmd, AllOf | AnyOf):
+        return "all_of/any_of"
+    return str(getattr(cmd, "display_name", None) or getattr(cmd, "name", type(cmd).__name__))
+
+
+def _call_arguments(defn: WorkflowDef, variables: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Checked, converted arguments as a call of the generator function (the inverse of binding them)."""
+    bound = inspect.BoundArguments(defn.signature, dict(variables))
+    return tuple(bound.args), dict(bound.kwargs)
+
+
+__all__ = ["Inst", "Runner"]
