@@ -126,7 +126,7 @@ class Runner:
         self.events = sorted(events, key=lambda e: e.at)  # an event's index is the order it was sent in
         self.start = start
         self.base = start.timestamp()
-        self.t = 0.0
+        self.t = self.base  # the virtual clock, as the durable runtime's clock reads it (seconds since the epoch)
         self.retry = retry
         self.db = db
         self.persist = persist
@@ -139,12 +139,11 @@ class Runner:
 
     @property
     def now(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=self.t)
+        return self.start + dt.timedelta(seconds=self.t - self.base)
 
     @property
     def stamp(self) -> float:
-        """The virtual time as the durable runtime's clock reads it (whole microseconds)."""
-        return round(self.base + self.t, 6)
+        return self.t
 
     # ---- values ---------------------------------------------------------------------------------------------
 
@@ -458,23 +457,28 @@ class Runner:
     def _event_for(self, inst: Inst, name: str) -> int | None:
         """The first event of ``name`` sent to ``inst`` by now that no wait took or holds."""
         for i, event in enumerate(self.events):
-            if event.at > self.t + 1e-9:
+            if self.base + event.at > self.t:
                 break
-            if i in inst.consumed or i in inst.reserved or event.name != name or self._to(event) != inst.id:
-                continue
-            return i
+            if event.name == name and i not in inst.consumed and i not in inst.reserved and self._for(event, inst):
+                return i
         return None
 
     def _next_event(self, inst: Inst, name: str) -> float:
+        """When the next event of ``name`` for ``inst`` is sent (``inf``: never)."""
         for i, event in enumerate(self.events):
-            if event.at <= self.t + 1e-9 or i in inst.consumed or i in inst.reserved:
+            at = float(self.base + event.at)
+            if at <= self.t or event.name != name or i in inst.consumed or i in inst.reserved:
                 continue
-            if event.name == name and self._to(event) == inst.id:
-                return float(event.at)
+            if self._for(event, inst):
+                return at
         return INF
 
-    def _to(self, event: Any) -> str:
-        return event.to if event.to is not None else self.top_id
+    def _for(self, event: Any, inst: Inst) -> bool:
+        """Whether ``event`` is delivered to ``inst``: addressed to it, and sent after it started (a child's
+        events sent before it exists are refused, as ``send_event`` refuses them)."""
+        if inst.id == self.top_id:
+            return event.to is None or event.to == inst.id
+        return bool(event.to == inst.id and self.base + event.at > inst.started)
 
     top_id = "test"
 
@@ -507,7 +511,7 @@ class Runner:
         return self._wait_event(inst, leaf, cmd)
 
     def _sleep(self, leaf: Leaf, cmd: Sleep) -> Wake:
-        yield leaf.row.ready_at - self.base  # type: ignore[operator]
+        yield leaf.row.ready_at  # type: ignore[misc]
         leaf.row.status, leaf.row.finished_at = DONE, leaf.row.ready_at
         return Outcome(True, None)
 
@@ -541,8 +545,8 @@ class Runner:
         if opts.run_after is not None:
             ready += opts.run_after
         row.ready_at = ready
-        if ready > self.stamp:
-            yield ready - self.base
+        if ready > self.t:
+            yield ready
         policy = resolve_retry(opts.retry, step.retry, inst.defn.retry, default=self.retry)
         args = tuple(convert.loads(row.args)) if self.persist and row.args else tuple(call.args)
         kwargs = (convert.loads(row.kwargs) if self.persist and row.kwargs else dict(call.kwargs)) or {}
@@ -621,9 +625,10 @@ class Runner:
         """Run a suspension's leaves until the tree is decided; cancel what it did not use.
 
         At one moment, every event wait, timer and step due then moves first (steps of a group run at once, as
-        the durable runtime runs them), and the tree is decided by rank over all outcomes so far; then child
-        workflows move, one at a time, in index order (the durable runtime delivers each child's end on its own,
-        after the steps that started with it ran)."""
+        the durable runtime runs them), and the tree is decided by rank over all outcomes so far; then each child
+        workflow due makes one move, in index order, the tree decided after each (the durable runtime claims the
+        children's rows together, after the steps that started with them ran, and delivers each child's end on
+        its own)."""
         leaves = group.leaves
         try:
             while True:
@@ -634,12 +639,12 @@ class Runner:
                     if not due:
                         break
                     plain = [leaf for leaf in due if leaf.row.kind != CHILD]
-                    moved = [self._resume(leaf) for leaf in (plain or due[:1])]
-                    if any(moved):
-                        decision = decide(group.shape, [x.seen for x in leaves])
-                        if decision is not None:
-                            self._close(inst, group, decision)
-                            return group.result
+                    for batch in [plain] if plain else [[leaf] for leaf in due]:
+                        if any([self._resume(leaf) for leaf in batch]):
+                            decision = decide(group.shape, [x.seen for x in leaves])
+                            if decision is not None:
+                                self._close(inst, group, decision)
+                                return group.result
         finally:
             for leaf in leaves:
                 if leaf.gen is not None:  # canceled: the group was decided, or this instance is canceled
