@@ -96,6 +96,7 @@ class Leaf:
     value: Any = None
     event: int | None = None  # the event it holds (given back unless the decision uses it)
     child: Inst | None = None
+    late: bool = False  # its outcome came after the decision (at the decision's moment)
     late_attempts: list[tuple[float, int, str | None]] = attrs.field(factory=list)  # retried: (time, n, note)
 
 
@@ -383,6 +384,11 @@ class Runner:
             self._prepare(inst, leaf)
         decision = decide(shape, [leaf.seen for leaf in group.leaves])
         if decision is not None:
+            for leaf in group.leaves:  # decided at once: what it did not use is canceled, with no outcome
+                if leaf.index not in decision.leaves and leaf.event is None:
+                    leaf.seen = None
+                    row = leaf.row
+                    row.status, row.result, row.error, row.attempts = OPEN, None, None, 0
             self._close(inst, group, decision)
             return group
         for leaf in group.leaves:
@@ -624,11 +630,13 @@ class Runner:
     def wait(self, inst: Inst, group: Group) -> Wake:
         """Run a suspension's leaves until the tree is decided; cancel what it did not use.
 
-        At one moment, every event wait, timer and step due then moves first (steps of a group run at once, as
-        the durable runtime runs them), and the tree is decided by rank over all outcomes so far; then each child
-        workflow due makes one move, in index order, the tree decided after each (the durable runtime claims the
-        children's rows together, after the steps that started with them ran, and delivers each child's end on
-        its own)."""
+        At one moment, as the durable runtime delivers outcomes: every event wait, timer and step due then moves
+        (the steps of a group run at once); the events taken count at once (they arrived before anything
+        ran), then the other outcomes (steps, timers, timeouts) one at a time in rank order, the tree decided after each — what comes after
+        the decision is refused (a step that ran shows what it did on its canceled record). Then every child
+        workflow due makes one move, in index order, and the tree is decided over all their ends (the durable
+        runtime runs the children after the steps that started with them, and their ends wait on the parent's
+        records until it moves)."""
         leaves = group.leaves
         try:
             while True:
@@ -639,16 +647,27 @@ class Runner:
                     if not due:
                         break
                     plain = [leaf for leaf in due if leaf.row.kind != CHILD]
-                    for batch in [plain] if plain else [[leaf] for leaf in due]:
-                        if any([self._resume(leaf) for leaf in batch]):
-                            decision = decide(group.shape, [x.seen for x in leaves])
-                            if decision is not None:
-                                self._close(inst, group, decision)
-                                return group.result
+                    ended = [leaf for leaf in (plain or due) if self._resume(leaf)]
+                    later = [leaf for leaf in ended if leaf.row.kind != CHILD and leaf.event is None]
+                    later.sort(key=lambda leaf: leaf.seen.order)  # type: ignore[union-attr]
+                    for i in range(len(later) + 1 if later else int(bool(ended))):
+                        if self._decided(inst, group, later[i:]):
+                            return group.result
         finally:
             for leaf in leaves:
                 if leaf.gen is not None:  # canceled: the group was decided, or this instance is canceled
                     self._cancel(leaf)
+
+    def _decided(self, inst: Inst, group: Group, undelivered: list[Leaf]) -> bool:
+        """Decide the tree over the outcomes delivered so far (not ``undelivered``: those come after)."""
+        hidden = {leaf.index for leaf in undelivered}
+        decision = decide(group.shape, [None if x.index in hidden else x.seen for x in group.leaves])
+        if decision is None:
+            return False
+        for leaf in undelivered:
+            leaf.late = True
+        self._close(inst, group, decision)
+        return True
 
     def _resume(self, leaf: Leaf) -> bool:
         """Run ``leaf`` up to its next wait; ``True`` when it has its outcome."""
@@ -694,7 +713,7 @@ class Runner:
                 row.status, row.result, row.error, row.attempts = CANCELED, None, None, 0
                 continue
             if leaf.seen is not None:
-                if leaf.seen.order > decision.order:  # came after the decision: refused, but it ran
+                if leaf.late:  # came after the decision: refused, but it ran
                     row.status = CANCELED
                     if row.kind not in (STEP, TX):
                         row.result = row.error = None

@@ -95,6 +95,8 @@ def in_memory(
     except wfc.WfcError as exc:
         if exc.code == "WFC408":  # waits for an event never sent
             return Observed(("stuck",), ())
+        if exc.code == "WFC420":  # an event for an instance the run never started
+            return Observed(("unknown instance",), ())
         return Observed(_outcome_of_error(exc), ())  # refused at the start, as Runtime.start refuses
     outcome = ("ok", result.value) if result.error is None else _outcome_of_error(result.error)
     return Observed(outcome, _steps_of(result.histories), _instances(result.histories, result.states))
@@ -105,6 +107,7 @@ def durable(
 ) -> Observed:
     clock = FakeClock()
     t0 = clock.now()
+    events = list(events)
     pending = sorted(events, key=lambda e: e.at)
     with wfc.Runtime("sqlite:///:memory:", clock=clock, max_value_size=limit, max_parallelism=1) as rt:
         try:
@@ -126,6 +129,8 @@ def durable(
                 clock.set(due)
             else:
                 return Observed(("stuck",), ())  # waits for an event never sent
+        if any(e.to is not None and not _exists(rt, e.to) for e in events):
+            return Observed(("unknown instance",), ())
         try:
             outcome: tuple[Any, ...] = ("ok", rt.result(wid))
         except Exception as exc:
