@@ -8,13 +8,13 @@ that cannot be saved fails here, not in production.
 :func:`run_native` drives the *original generator* with the same executor: the two must agree on every program
 (same result or exception, same step calls), which is what the differential tests check.
 
-Concurrency under virtual time: every command of ``all_of``/``any_of`` starts at the same moment; steps take no
-time (but backoffs, ``run_after`` and sleeps do); an event arrives at its ``at`` offset. ``all_of`` returns when the
-last finishes, or raises the earliest failure; ``any_of`` returns the earliest to finish, and an event a losing
-``wait_event`` would have taken stays unconsumed (the next wait takes it). Outcomes at the same moment are ordered:
-events first, in the order they were sent (so of two events sent before a race, the one sent first wins, whatever
-the order of the waits); then outcomes there the moment their command started (a zero sleep or timeout); then steps,
-children and timers, lowest index first. The durable runtime decides by the same rule (``wfc.runtime.groups``).
+Concurrency under virtual time (``wfc._testing_runner``): every command of ``all_of``/``any_of`` starts at the same
+moment; steps take no time (but backoffs, ``run_after`` and sleeps do); an event arrives at its ``at`` offset, at
+the instance it is addressed to (``Event.to``: a child workflow is an instance of its own). A race is decided by
+the durable runtime's own rule (``wfc.runtime.groups``) as outcomes arrive, and what it did not use is canceled
+then, as the durable runtime cancels it. :class:`RunResult` carries every instance's history as
+``Runtime.history(id)`` gives it; docs/testing.md describes it, the order of outcomes at one moment, and the
+differences that remain.
 """
 
 from __future__ import annotations
