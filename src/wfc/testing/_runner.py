@@ -23,11 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import math
-import random as _random
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
-
-import attrs
 
 from wfc import convert
 from wfc.commands import (
@@ -36,74 +33,18 @@ from wfc.commands import (
     ChildCall,
     Command,
     RetryPolicy,
-    Sleep,
-    StepCall,
-    WaitEvent,
     WorkflowDef,
 )
-from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
-from wfc.runtime import attempts as attempt_log
+from wfc.errors import WfcError, WorkflowRuntimeError
 from wfc.runtime import context, steps, tracebacks, tracing
-from wfc.runtime.engine import encode_error
 from wfc.runtime.failures import error_info, to_exception
-from wfc.runtime.groups import LATE, SOON, Seen, build, decide, flatten
+from wfc.runtime.groups import LATE, Seen, build, decide, flatten
 from wfc.runtime.link import machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended
-from wfc.runtime.records import HistoryRecord
-from wfc.runtime.retry import resolve_retry
-from wfc.runtime.runtime import _record
-from wfc.runtime.step_context import StepContext, running
-from wfc.runtime.store.protocol import CANCELED, CHILD, DONE, EVENT, OPEN, SLEEP, STEP, TX, LeafRow
-from wfc.runtime.typecheck import check_arguments, check_result
-
-Wake = Generator[float, None, Any]
-"""A generator that yields the virtual time (seconds from the start) it waits for, and returns its outcome."""
-
-INF = math.inf
-
-
-@attrs.define(eq=False)
-class Inst:
-    """One workflow instance of a run: its history rows, the events sent to it, its end."""
-
-    id: str
-    defn: WorkflowDef
-    name: str
-    trace: str | None = None
-    rows: list[LeafRow] = attrs.field(factory=list)
-    attempts: dict[tuple[int, int], list[attempt_log.Attempt]] = attrs.field(factory=dict)
-    state: str = "running"
-    started: float = 0.0
-    finished: float | None = None
-    consumed: set[int] = attrs.field(factory=set)
-    reserved: set[int] = attrs.field(factory=set)
-
-    def history(self) -> list[HistoryRecord]:
-        return [_record(r, self.id, self.attempts.get((r.seq, r.pos))) for r in self.rows]
-
-
-@attrs.define(eq=False)
-class Leaf:
-    """A leaf command of a suspension while it runs: its row, its generator, and its outcome once known."""
-
-    index: int
-    cmd: Command
-    row: LeafRow
-    gen: Wake | None = None
-    wake: float = INF
-    seen: Seen | None = None
-    ok: bool = True
-    value: Any = None
-    event: int | None = None  # the event it holds (given back unless the decision uses it)
-    child: Inst | None = None
-    late: bool = False  # its outcome came after the decision (at the decision's moment)
-    late_attempts: list[tuple[float, int, str | None]] = attrs.field(factory=list)  # retried: (time, n, note)
-
-
-@attrs.frozen
-class Outcome:
-    ok: bool
-    value: Any
+from wfc.runtime.store.protocol import CANCELED, CHILD, DONE, EVENT, OPEN, STEP, TX, LeafRow
+from wfc.runtime.typecheck import check_result
+from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Wake, prepare
+from wfc.testing._leaves import start as start_leaf
 
 
 class Runner:
@@ -137,6 +78,7 @@ class Runner:
         self.tracer = tracer
         self.record_call = record  # StepRecord for RunResult.calls
         self.instances: dict[str, Inst] = {}
+        self.top_id = "test"
 
     @property
     def now(self) -> dt.datetime:
@@ -381,7 +323,7 @@ class Runner:
             leaf = Leaf(i, cmd, row)
             group.leaves.append(leaf)
             inst.rows.append(row)
-            self._prepare(inst, leaf)
+            prepare(self, inst, leaf)
         decision = decide(shape, [leaf.seen for leaf in group.leaves])
         if decision is not None:
             for leaf in group.leaves:  # decided at once: what it did not use is canceled, with no outcome
@@ -398,232 +340,10 @@ class Runner:
                     child_id = f"{inst.id}/{k}" + (f".{leaf.row.path}" if leaf.row.path else "")
                     trace = self.tracer.current() or inst.trace
                     leaf.child = self.new_instance(child_id, cmd.workflow, cmd.display_name, trace)
-                leaf.gen = self._start(inst, k, leaf)
+                leaf.gen = start_leaf(self, inst, k, leaf)
                 leaf.wake = self.t
         group.pending = True
         return group
-
-    def _prepare(self, inst: Inst, leaf: Leaf) -> None:
-        """A leaf's row, and its outcome if it is there at once (``seen``)."""
-        cmd, row = leaf.cmd, leaf.row
-        soon = (self.t, SOON, leaf.index)
-        if isinstance(cmd, StepCall):
-            step = cmd.step
-            row.kind, row.name, row.step = (TX if step.kind == "transaction" else STEP), cmd.display_name, step.key
-            try:
-                row.args = self.encode(list(cmd.args), "the arguments of step {!r}", cmd.display_name)
-                if cmd.kwargs:
-                    row.kwargs = self.encode(dict(cmd.kwargs), "the arguments of step {!r}", cmd.display_name)
-            except WfcError as exc:
-                self._fail_at_once(leaf, to_exception(error_info(exc), step=cmd.display_name, attempts=0))
-        elif isinstance(cmd, ChildCall):
-            name = cmd.display_name
-            row.kind, row.name, row.step, row.started_at = CHILD, name, cmd.workflow.key, row.scheduled_at
-            try:
-                row.args = self.encode(list(cmd.args), "the arguments of workflow {!r}", name)
-                if cmd.kwargs:
-                    row.kwargs = self.encode(dict(cmd.kwargs), "the arguments of workflow {!r}", name)
-                variables = check_arguments(cmd.workflow, tuple(cmd.args), dict(cmd.kwargs))
-                text = steps.check_size(
-                    convert.dumps_vars(variables), self.limit, "the arguments of workflow {!r}", name
-                )
-            except WfcError as exc:
-                self._fail_at_once(leaf, to_exception(error_info(exc), step=name, attempts=0))
-                return
-            leaf.value = convert.roundtrip_vars(variables, text) if self.persist else variables
-        elif isinstance(cmd, Sleep):
-            row.kind, row.name, row.ready_at = SLEEP, cmd.display_name, row.scheduled_at + cmd.seconds
-            if cmd.seconds <= 0:
-                row.status, row.finished_at = DONE, row.scheduled_at
-                leaf.seen, leaf.value = Seen(True, soon), None
-        elif isinstance(cmd, WaitEvent):
-            row.kind, row.name = EVENT, cmd.name
-            if cmd.timeout is not None:
-                row.args = convert.dumps(cmd.timeout)
-            index = self._event_for(inst, cmd.name)
-            if index is not None:
-                self._take(inst, leaf, index)
-                leaf.seen = Seen(leaf.ok, (self.t, index, leaf.index))
-            elif cmd.timeout is not None and cmd.timeout <= 0:
-                expired = _timeout(cmd.name, cmd.timeout)
-                row.error, row.status, row.finished_at = convert.dumps(expired), DONE, row.scheduled_at
-                row.attempts = 1
-                leaf.seen, leaf.ok, leaf.value = Seen(False, soon), False, expired
-        else:
-            self._fail_at_once(leaf, WfcError(f"unknown command {cmd!r}", code="WFC403"))
-
-    def _fail_at_once(self, leaf: Leaf, failure: BaseException) -> None:
-        leaf.row.error, leaf.row.status, leaf.row.finished_at = (
-            convert.dumps_failure(failure), DONE, leaf.row.scheduled_at
-        )
-        leaf.seen, leaf.ok, leaf.value = Seen(False, (self.t, SOON, leaf.index)), False, failure
-
-    # ---- events ----------------------------------------------------------------------------------------------
-
-    def _event_for(self, inst: Inst, name: str) -> int | None:
-        """The first event of ``name`` sent to ``inst`` by now that no wait took or holds."""
-        for i, event in enumerate(self.events):
-            if self.base + event.at > self.t:
-                break
-            if event.name == name and i not in inst.consumed and i not in inst.reserved and self._for(event, inst):
-                return i
-        return None
-
-    def _next_event(self, inst: Inst, name: str) -> float:
-        """When the next event of ``name`` for ``inst`` is sent (``inf``: never)."""
-        for i, event in enumerate(self.events):
-            at = float(self.base + event.at)
-            if at <= self.t or event.name != name or i in inst.consumed or i in inst.reserved:
-                continue
-            if self._for(event, inst):
-                return at
-        return INF
-
-    def _for(self, event: Any, inst: Inst) -> bool:
-        """Whether ``event`` is delivered to ``inst``: addressed to it, and sent after it started (a child's
-        events sent before it exists are refused, as ``send_event`` refuses them)."""
-        if inst.id == self.top_id:
-            return event.to is None or event.to == inst.id
-        return bool(event.to == inst.id and self.base + event.at > inst.started)
-
-    top_id = "test"
-
-    def _take(self, inst: Inst, leaf: Leaf, index: int) -> None:
-        event = self.events[index]
-        row = leaf.row
-        inst.reserved.add(index)
-        leaf.event = index
-        row.attempts, row.status, row.finished_at = 1, DONE, self.stamp
-        text = None if event.value is None else self.encode(event.value, f"the value of event {event.name!r}")
-        if event.error is not None:
-            err = StepFailed(event.error, type_name="EventError", step=f"event {event.name}", attempts=1)
-            row.error = convert.dumps(err)
-            leaf.ok, leaf.value = False, err
-        else:
-            row.result = text
-            leaf.ok, leaf.value = True, (None if text is None else self.stored(event.value, text))
-
-    # ---- leaves ----------------------------------------------------------------------------------------------
-
-    def _start(self, inst: Inst, k: int, leaf: Leaf) -> Wake:
-        cmd = leaf.cmd
-        if isinstance(cmd, StepCall):
-            return self._step(inst, k, leaf, cmd)
-        if isinstance(cmd, ChildCall):
-            return self._child(inst, leaf)
-        if isinstance(cmd, Sleep):
-            return self._sleep(leaf, cmd)
-        assert isinstance(cmd, WaitEvent)
-        return self._wait_event(inst, leaf, cmd)
-
-    def _sleep(self, leaf: Leaf, cmd: Sleep) -> Wake:
-        yield leaf.row.ready_at  # type: ignore[misc]
-        leaf.row.status, leaf.row.finished_at = DONE, leaf.row.ready_at
-        return Outcome(True, None)
-
-    def _wait_event(self, inst: Inst, leaf: Leaf, cmd: WaitEvent) -> Wake:
-        deadline = self.t + cmd.timeout if cmd.timeout is not None else INF
-        row = leaf.row
-        if cmd.timeout is not None:
-            row.ready_at = row.scheduled_at + cmd.timeout
-        while True:
-            index = self._event_for(inst, cmd.name)
-            if index is not None:
-                self._take(inst, leaf, index)
-                return Outcome(leaf.ok, leaf.value)
-            following = self._next_event(inst, cmd.name)
-            if following <= deadline:
-                yield following
-                continue
-            yield deadline
-            if self._event_for(inst, cmd.name) is not None:
-                continue
-            err = _timeout(cmd.name, cmd.timeout)  # type: ignore[arg-type]
-            row.error, row.attempts, row.status, row.finished_at = convert.dumps_failure(err), 1, DONE, row.ready_at
-            return Outcome(False, err)
-
-    def _step(self, inst: Inst, k: int, leaf: Leaf, call: StepCall) -> Wake:
-        row = leaf.row
-        step, opts = call.step, call.opts
-        ready = row.scheduled_at
-        if opts.run_at is not None:
-            ready = max(ready, opts.run_at.timestamp())
-        if opts.run_after is not None:
-            ready += opts.run_after
-        row.ready_at = ready
-        if ready > self.t:
-            yield ready
-        policy = resolve_retry(opts.retry, step.retry, inst.defn.retry, default=self.retry)
-        args = tuple(convert.loads(row.args)) if self.persist and row.args else tuple(call.args)
-        kwargs = (convert.loads(row.kwargs) if self.persist and row.kwargs else dict(call.kwargs)) or {}
-        transactional = step.kind == "transaction"
-        fake = self.mocks.get(step.key)
-        fn, is_async = (step.fn, step.is_async) if fake is None else (fake, inspect.iscoroutinefunction(fake))
-        while True:
-            attempt = row.attempts + 1
-            if row.started_at is None:
-                row.started_at = self.stamp
-            here = StepContext(inst.id, inst.name, call.display_name, attempt, policy.max_attempts)
-            with self.tracer.attempt(inst.trace, inst.name, inst.id, call.display_name, attempt) as span:
-                try:
-                    with running(here):
-                        value = steps.call(fn, is_async, [self.db, *args] if transactional else list(args), kwargs)
-                except BaseException as exc:  # a step may raise anything (SystemExit too): the worker records it
-                    span.error(exc)
-                    info = error_info(exc)
-                    self.record_call(call.display_name, args, kwargs, attempt, self.now, info.describe())
-                    self._attempt_failed(inst, row, attempt, info)
-                    if policy.may_retry(attempt, info.bases or (info.type_name,)):
-                        span.outcome("retry")
-                        rng = _random.Random(f"{inst.id}:{row.seq}.{row.pos}:{attempt}")
-                        delay = policy.backoff(attempt, rng.random())
-                        leaf.late_attempts = [(self.t, attempt, row.error)]
-                        row.error = tracebacks.with_note(info.describe(), info.traceback)
-                        yield self.t + delay
-                        continue
-                    span.outcome("failed")
-                    failure = to_exception(info, step=call.display_name, attempts=attempt)
-                    row.error = convert.dumps_failure(failure)
-                    row.status, row.finished_at = DONE, self.stamp
-                    return Outcome(False, convert.loads(row.error) if self.persist else failure)
-                self.record_call(call.display_name, args, kwargs, attempt, self.now, None)
-                row.attempts = attempt
-                try:
-                    text = self.encode(value, "the result of step {!r}", call.display_name)
-                except WfcError as err:  # it would fail the same way again: not retried
-                    span.outcome("failed")
-                    info = error_info(err)
-                    self._attempt_failed(inst, row, attempt, info)
-                    failure = to_exception(info, step=call.display_name, attempts=attempt)
-                    row.error, row.status, row.finished_at = convert.dumps_failure(failure), DONE, self.stamp
-                    return Outcome(False, failure)
-                span.outcome("ok")
-                row.result, row.error, row.status, row.finished_at = text, None, DONE, self.stamp
-                return Outcome(True, self.stored(value, text))
-
-    def _attempt_failed(self, inst: Inst, row: LeafRow, attempt: int, info: Any) -> None:
-        row.attempts = attempt
-        error, trace = attempt_log.capped(info.describe(), info.traceback)
-        kept = inst.attempts.setdefault((row.seq, row.pos), [])
-        kept.append((attempt, self.stamp, error, trace))
-        if len(kept) > attempt_log.FIRST + attempt_log.LAST:
-            del kept[attempt_log.FIRST]
-
-    def _child(self, inst: Inst, leaf: Leaf) -> Wake:
-        child = leaf.child
-        assert child is not None
-        ok, value = yield from self.run_workflow(child, leaf.value)
-        row = leaf.row
-        row.status, row.finished_at = DONE, self.stamp
-        if ok:
-            row.result = self.encode(value, "the result of workflow {}", child.name)
-            return Outcome(True, value)
-        # Crossing into the parent as data, as it would in the durable runtime.
-        failure = to_exception(
-            error_info(value, traceback=tracebacks.of(value)), step=child.name, attempts=1
-        )
-        row.error = encode_error(failure)
-        return Outcome(False, convert.loads(row.error) if self.persist else failure)
 
     # ---- waiting for a group ---------------------------------------------------------------------------------
 
@@ -737,25 +457,6 @@ class Runner:
         group.pending = False
 
 
-@attrs.define(eq=False)
-class Group:
-    shape: Any
-    leaves: list[Leaf]
-    pending: bool = False
-    result: Outcome = Outcome(True, None)
-
-
-def _rank(leaf: Leaf) -> int:
-    """Which leaves move first at one moment: event waits (0), then steps, timers and timeouts (1), then
-    child workflows (2)."""
-    kind = leaf.row.kind
-    return 0 if kind == EVENT else 2 if kind == CHILD else 1
-
-
-def _timeout(name: str, timeout: float) -> Timeout:
-    return Timeout(f"event {name!r} did not arrive within {timeout:g}s")
-
-
 def _command_name(cmd: Command) -> str:
     """The name the durable runtime gives the command a transition resumed (a failure to persist is its)."""
     if isinstance(cmd, AllOf | AnyOf):
@@ -769,4 +470,4 @@ def _call_arguments(defn: WorkflowDef, variables: dict[str, Any]) -> tuple[tuple
     return tuple(bound.args), dict(bound.kwargs)
 
 
-__all__ = ["Inst", "Runner"]
+__all__ = ["Runner"]

@@ -8,7 +8,7 @@ that cannot be saved fails here, not in production.
 :func:`run_native` drives the *original generator* with the same executor: the two must agree on every program
 (same result or exception, same step calls), which is what the differential tests check.
 
-Concurrency under virtual time (``wfc._testing_runner``): every command of ``all_of``/``any_of`` starts at the same
+Concurrency under virtual time (``wfc.testing._runner``): every command of ``all_of``/``any_of`` starts at the same
 moment; steps take no time (but backoffs, ``run_after`` and sleeps do); an event arrives at its ``at`` offset, at
 the instance it is addressed to (``Event.to``: a child workflow is an instance of its own). A race is decided by
 the durable runtime's own rule (``wfc.runtime.groups``) as outcomes arrive, and what it did not use is canceled
@@ -157,7 +157,7 @@ def _execute(
     tracing: Any = True,
 ) -> RunResult:
     from wfc import convert
-    from wfc._testing_runner import Runner
+    from wfc.testing._runner import Runner
 
     fakes = _mocks(mocks)
     sent = _events(events)
