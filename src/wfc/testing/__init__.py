@@ -204,12 +204,13 @@ def _execute(
             hint=f"a child workflow's id is its parent's, '/', the suspension number and the item's path "
             f"({workflow_id!r}'s first child: {workflow_id + '/1'!r}); RunResult.histories lists them",
         )
+    histories = {iid: inst.history() for iid, inst in runner.instances.items()}
     result = RunResult(
         calls=calls,
         transitions=runner.transitions,
         finished_at=runner.now,
-        history=top.history(),
-        histories={iid: inst.history() for iid, inst in runner.instances.items()},
+        history=histories[workflow_id],
+        histories=histories,
         states={iid: inst.state for iid, inst in runner.instances.items()},
     )
     if ok:

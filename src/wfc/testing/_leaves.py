@@ -86,11 +86,14 @@ class Outcome:
 
 @attrs.define(eq=False)
 class Group:
+    """A suspension's command tree while it runs: its shape (``wfc.runtime.groups``), its leaves, whether it has
+    an ``any_of`` (``races``), and its outcome once decided."""
+
     shape: Any
     leaves: list[Leaf]
+    races: bool = False
     pending: bool = False
     result: Outcome = Outcome(True, None)
-
 
 
 # ---- leaves ---------------------------------------------------------------------------------------------------

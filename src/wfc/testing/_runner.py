@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -317,7 +318,7 @@ class Runner:
         decides it (then none of its steps starts), else start its leaves (they run when resumed)."""
         pairs, shape = flatten(command)
         at = self.stamp
-        group = Group(shape, [])
+        group = Group(shape, [], races=not isinstance(shape, int) and '"any"' in json.dumps(shape))
         for i, (path, cmd) in enumerate(pairs):
             row = LeafRow(0, k, i, path, STEP, "", scheduled_at=at, state_id=state_id)
             leaf = Leaf(i, cmd, row)
@@ -351,12 +352,12 @@ class Runner:
         """Run a suspension's leaves until the tree is decided; cancel what it did not use.
 
         At one moment, as the durable runtime delivers outcomes: every event wait, timer and step due then moves
-        (the steps of a group run at once); the events taken count at once (they arrived before anything
-        ran), then the other outcomes (steps, timers, timeouts) one at a time in rank order, the tree decided after each — what comes after
-        the decision is refused (a step that ran shows what it did on its canceled record). Then every child
-        workflow due makes one move, in index order, and the tree is decided over all their ends (the durable
-        runtime runs the children after the steps that started with them, and their ends wait on the parent's
-        records until it moves)."""
+        (the steps of a group run at once); the events taken count at once (they arrived before anything ran),
+        then the other outcomes (steps, timers, timeouts) one at a time in rank order, the tree decided after
+        each — what comes after the decision is refused (a step that ran shows what it did on its canceled
+        record). Then every child workflow due makes one move, in index order, and the tree is decided over all
+        their ends (the durable runtime runs the children after the steps that started with them, and their ends
+        wait on the parent's records until it moves)."""
         leaves = group.leaves
         try:
             while True:
@@ -368,26 +369,37 @@ class Runner:
                         break
                     plain = [leaf for leaf in due if leaf.row.kind != CHILD]
                     ended = [leaf for leaf in (plain or due) if self._resume(leaf)]
-                    later = [leaf for leaf in ended if leaf.row.kind != CHILD and leaf.event is None]
-                    later.sort(key=lambda leaf: leaf.seen.order)  # type: ignore[union-attr]
-                    for i in range(len(later) + 1 if later else int(bool(ended))):
-                        if self._decided(inst, group, later[i:]):
-                            return group.result
+                    if ended and self._deliver(inst, group, ended):
+                        return group.result
         finally:
             for leaf in leaves:
                 if leaf.gen is not None:  # canceled: the group was decided, or this instance is canceled
                     self._cancel(leaf)
 
-    def _decided(self, inst: Inst, group: Group, undelivered: list[Leaf]) -> bool:
-        """Decide the tree over the outcomes delivered so far (not ``undelivered``: those come after)."""
-        hidden = {leaf.index for leaf in undelivered}
-        decision = decide(group.shape, [None if x.index in hidden else x.seen for x in group.leaves])
-        if decision is None:
-            return False
-        for leaf in undelivered:
-            leaf.late = True
-        self._close(inst, group, decision)
-        return True
+    def _deliver(self, inst: Inst, group: Group, ended: list[Leaf]) -> bool:
+        """Deliver the outcomes of ``ended`` (the events taken and children's ends at once, the rest one at a
+        time in rank order) and decide the tree; ``True`` when it is decided (the rest come after it)."""
+        later = sorted(
+            (leaf for leaf in ended if leaf.row.kind != CHILD and leaf.event is None),
+            key=lambda leaf: leaf.seen.order,  # type: ignore[union-attr]
+        )
+        hidden = {leaf.index for leaf in later}
+        seen = [None if x.index in hidden else x.seen for x in group.leaves]
+        open_ = seen.count(None)
+        steps = [None] if len(later) < len(ended) else []  # what counts at once, before the rest
+        for i, leaf in enumerate([*steps, *later]):
+            if leaf is not None:
+                seen[leaf.index] = leaf.seen
+                open_ -= 1
+                if leaf.ok and open_ and not group.races:
+                    continue  # a success inside all_of only decides nothing while items are open (fanout.py)
+            decision = decide(group.shape, seen)
+            if decision is not None:
+                for rest in later[i + 1 - len(steps) :]:
+                    rest.late = True
+                self._close(inst, group, decision)
+                return True
+        return False
 
     def _resume(self, leaf: Leaf) -> bool:
         """Run ``leaf`` up to its next wait; ``True`` when it has its outcome."""
