@@ -76,9 +76,23 @@ class RunResult:
     calls: list[StepRecord] = attrs.field(factory=list)
     transitions: int = 0
     finished_at: dt.datetime = EPOCH
-    history: list[HistoryRecord] = attrs.field(factory=list)
-    histories: dict[str, list[HistoryRecord]] = attrs.field(factory=dict)
-    states: dict[str, str] = attrs.field(factory=dict)
+    workflow_id: str = "test"
+    _instances: dict[str, Any] = attrs.field(factory=dict, repr=False, alias="instances")
+    _histories: dict[str, list[HistoryRecord]] | None = attrs.field(default=None, repr=False, init=False)
+
+    @property
+    def histories(self) -> dict[str, list[HistoryRecord]]:
+        if self._histories is None:  # read on demand: a run that nobody asks about pays nothing for it
+            self._histories = {iid: inst.history() for iid, inst in self._instances.items()}
+        return self._histories
+
+    @property
+    def history(self) -> list[HistoryRecord]:
+        return self.histories.get(self.workflow_id, [])
+
+    @property
+    def states(self) -> dict[str, str]:
+        return {iid: inst.state for iid, inst in self._instances.items()}
 
     def unwrap(self) -> Any:
         if self.error is not None:
@@ -204,14 +218,12 @@ def _execute(
             hint=f"a child workflow's id is its parent's, '/', the suspension number and the item's path "
             f"({workflow_id!r}'s first child: {workflow_id + '/1'!r}); RunResult.histories lists them",
         )
-    histories = {iid: inst.history() for iid, inst in runner.instances.items()}
     result = RunResult(
         calls=calls,
         transitions=runner.transitions,
         finished_at=runner.now,
-        history=histories[workflow_id],
-        histories=histories,
-        states={iid: inst.state for iid, inst in runner.instances.items()},
+        workflow_id=workflow_id,
+        instances=runner.instances,
     )
     if ok:
         result.value = value
