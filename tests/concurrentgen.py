@@ -1,6 +1,7 @@
 """Random concurrent workflow programs for the twin suite (``tests/twin/test_generated.py``): ``wf(a, b)`` and a
-child workflow ``kid(n)`` built from steps (plain, failing, retried with jittered backoff), sleeps, event waits
-with and without timeouts, child workflow calls, and ``all_of``/``any_of`` trees nesting all of them, inside
+child workflow ``kid(n)`` built from steps (plain, failing, retried with jittered backoff, transactional, delayed
+by ``run_after``), sleeps, event waits with and without timeouts, child workflow calls (``kid``, and
+``grandkid``, which races an event against a delayed step), and ``all_of``/``any_of`` trees nesting all of them, inside
 ``if``/``for`` and ``try``/``except`` — the commands of :mod:`programgen`'s control flow, racing. With
 :func:`schedules`, the events to send (to the workflow or to one of its children, some with an error) at random
 moments.
@@ -42,19 +43,32 @@ def bad(n):
     raise ValueError(f"bad {n}")
 
 
+@wfc.transaction
+def note(db, n):
+    db.execute("CREATE TABLE IF NOT EXISTS notes (n)")
+    db.execute("INSERT INTO notes VALUES (?)", (n,))
+    return db.execute("SELECT count(*) FROM notes").fetchone()[0] * 0 + n
+
+
+@wfc.workflow
+def grandkid(n):
+    got = yield wfc.any_of(wfc.wait_event("z", timeout=6.131), s(n).options(run_after=2.719))
+    return [n, got]
+
+
 """
 
 DURATIONS = (0.0, 1.171, 2.393, 3.617, 5.849, 8.269, 13.457)
 TIMEOUTS = (None, 0.0, 1.913, 4.271, 9.733)
 EVENT_TIMES = (0.0, 0.419, 1.637, 3.061, 4.993, 7.309, 11.83)
-NAMES = ("x", "y")
+NAMES = ("x", "y", "z")
 
 
 @st.composite
 def commands(draw: st.DrawFn, depth: int, child: bool) -> str:
-    kinds = ["step", "flaky", "bad", "sleep", "wait", "wait"]
+    kinds = ["step", "flaky", "bad", "sleep", "wait", "wait", "note", "later", "grandkid"]
     if child:
-        kinds += ["kid"]
+        kinds += ["kid", "kid"]
     if depth > 0:
         kinds += ["all", "any", "any"]
     kind = draw(st.sampled_from(kinds))
@@ -71,6 +85,12 @@ def commands(draw: st.DrawFn, depth: int, child: bool) -> str:
         return f"wfc.wait_event({draw(st.sampled_from(NAMES))!r}, timeout={draw(st.sampled_from(TIMEOUTS))})"
     if kind == "kid":
         return f"kid({n})"
+    if kind == "grandkid":
+        return f"grandkid({n})"
+    if kind == "note":
+        return f"note({n})"
+    if kind == "later":
+        return f"s({n}).options(run_after={draw(st.sampled_from(DURATIONS))})"
     items = draw(st.lists(commands(depth - 1, child), min_size=1, max_size=3))
     return f"wfc.{'all_of' if kind == 'all' else 'any_of'}({', '.join(items)})"
 

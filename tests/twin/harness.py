@@ -9,9 +9,8 @@ event for a child workflow (``to=``) is sent only while that instance runs, the 
 
 Both runs use the instance id ``"test"``, so child ids are the same. The durable runtime runs one step at a time
 (``max_parallelism=1``): steps of one moment then report in index order, the order ``wfc.testing`` ranks them in
-(with a pool, steps that finish at the same virtual moment report in the order the threads end). The only field
-that may differ is ``traceback``'s text of a failure raised by the runner itself, not by user code; records are
-compared with tracebacks reduced to their last line (the exception) and file-line frames of user code.
+(with a pool, steps that finish at the same virtual moment report in the order the threads end). Every field of
+every record is compared, tracebacks included; only memory addresses in reprs (``0x7f...``) are masked.
 """
 
 from __future__ import annotations
