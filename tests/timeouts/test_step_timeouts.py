@@ -88,3 +88,11 @@ def test_a_bad_timeout_is_a_clear_error(bad: object) -> None:
     with pytest.raises(wfc.WfcError) as made:
         wfc.step(timeout=bad)(lambda: None)  # type: ignore[arg-type]
     assert made.value.code == "WFC402" and "timeout" in str(made.value)
+
+
+def test_wfc_testing_applies_the_same_limits() -> None:
+    caught, after = wfc.testing.run(flows.waits_for_hangs, "mem")  # type: ignore[misc]
+    assert caught == ("StepTimeout", True, True, 1) and after == "quick mem"
+    assert wfc.testing.run(flows.retried, "m") == "m on attempt 3"
+    assert wfc.testing.run(flows.per_call, 0.01) == "too slow"
+    assert wfc.testing.run(flows.own_timeout_error) == ("its own", "the step's own")

@@ -180,8 +180,8 @@ class Scheduler:
                 store.insert_leaf(row)
                 if plan.event_id is not None:
                     store.consume_event(plan.event_id, row.key)
-            elif decision is not None:
-                row.status, row.finished_at, row.result, row.error = CANCELED, at, None, None
+            elif decision is not None:  # not used: an event it looked at stays for the next wait
+                row.status, row.finished_at, row.result, row.error, row.attempts = CANCELED, at, None, None, 0
                 store.insert_leaf(row)
             else:
                 if window is not None and row.kind in (STEP, TX):
@@ -346,7 +346,7 @@ class Scheduler:
                     return _Leaf(row, stop, event_id=event.id)
             if timeout is not None and timeout <= 0:
                 expired = self.timeout_error(cmd.name, timeout)
-                row.error = convert.dumps(expired)
+                row.error, row.attempts = convert.dumps(expired), 1  # as a timeout that expires later
                 return _Leaf(row, Stop(False, error=expired))
             return _Leaf(row)
         row = LeafRow(inst.n, k, 0, path, STEP, type(cmd).__name__, scheduled_at=at)

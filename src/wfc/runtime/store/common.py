@@ -348,8 +348,9 @@ class StoreBody:
     def deliver_external(self, key: Key, result: str | None, error: str | None, now: float) -> bool:
         self._lock(key[0])
         cur = self._x(
-            "UPDATE {s}history SET status=1, result=?, error=?, finished_at=?, ready_at=?, lease_until=0 "
-            f"WHERE {KEY} AND status=0",
+            # an event wait that took its event counts one attempt, as when it takes one sent before it waited
+            "UPDATE {s}history SET status=1, result=?, error=?, finished_at=?, ready_at=?, lease_until=0, "
+            f"attempts=CASE WHEN kind='event' THEN 1 ELSE attempts END WHERE {KEY} AND status=0",
             (result, error, now, now, *key),
         )
         if cur.rowcount == 1:
@@ -546,7 +547,8 @@ class StoreBody:
             )
         for where, params in self._any("pos", positions):
             self._x(
-                f"UPDATE {{s}}history SET status=3, result=NULL, error=NULL WHERE instance=? AND seq=? AND {where}",
+                f"UPDATE {{s}}history SET status=3, result=NULL, error=NULL, attempts=0 WHERE instance=? AND seq=? "
+                f"AND {where}",
                 (instance, seq, *params),
             )
 

@@ -1,0 +1,492 @@
+"""The in-memory runner behind :mod:`wfc.testing`: the durable runtime's machine on virtual time, no database.
+
+Every workflow instance (the one under test and each child workflow, an instance of its own with the id the
+durable runtime gives it: ``<parent id>/<seq>`` or ``<parent id>/<seq>.<path>``) runs as a Python generator that
+yields the virtual time it waits for; a suspension's command tree is one *group* whose leaves (steps, timers, event
+waits, child workflows) are generators of their own, resumed when their time comes. A group is decided by the
+durable runtime's own rule (:func:`wfc.runtime.groups.decide`) as outcomes arrive, and what the decision did not
+use is canceled at that moment, as the durable runtime cancels it: a step waiting for a retry is not retried, a
+child workflow is canceled with everything it waits on, an event a losing wait took goes back.
+
+Each leaf is kept as the durable runtime's history row (:class:`~wfc.runtime.store.protocol.LeafRow`, with the
+same encoded arguments, results and errors) and read back by the runtime's own reader, so
+``RunResult.history`` is what ``Runtime.history(id)`` gives for the same run.
+
+Order at one moment (docs/testing.md): events first, in the order they were sent; then what was there the moment
+a command started (a zero sleep or timeout, arguments that cannot be stored); then steps, timers and waits that
+time out, lowest index first; child workflows last (a child starts, and moves, after the steps that started with
+it have run, as in the durable runtime, where a child's rows are claimed after its parent's steps ran).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from wfc import convert
+from wfc.commands import (
+    AllOf,
+    AnyOf,
+    ChildCall,
+    Command,
+    RetryPolicy,
+    WorkflowDef,
+)
+from wfc.errors import WfcError, WorkflowRuntimeError
+from wfc.runtime import context, steps, tracebacks, tracing
+from wfc.runtime.failures import error_info, to_exception
+from wfc.runtime.groups import LATE, Seen, build, decide, flatten
+from wfc.runtime.link import machine_for
+from wfc.runtime.machine import Completed, Failed, Suspended
+from wfc.runtime.store.protocol import CANCELED, CHILD, DONE, EVENT, OPEN, STEP, TX, LeafRow
+from wfc.runtime.typecheck import check_result
+from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Wake, prepare
+from wfc.testing._leaves import start as start_leaf
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        events: list[Any],
+        start: dt.datetime,
+        retry: RetryPolicy | None,
+        db: Any,
+        persist: bool,
+        native: bool,
+        max_transitions: int,
+        max_value_size: int,
+        mocks: dict[str, Callable[..., Any]],
+        tracer: tracing.Tracing,
+        record: Callable[..., None],
+    ) -> None:
+        self.mocks = mocks
+        self.limit = max_value_size
+        self.events = sorted(events, key=lambda e: e.at)  # an event's index is the order it was sent in
+        self.start = start
+        self.base = start.timestamp()
+        self.t = self.base  # the virtual clock, as the durable runtime's clock reads it (seconds since the epoch)
+        self.retry = retry
+        self.db = db
+        self.persist = persist
+        self.native = native
+        self.max_transitions = max_transitions
+        self.transitions = 0
+        self.tracer = tracer
+        self.record_call = record  # StepRecord for RunResult.calls
+        self.instances: dict[str, Inst] = {}
+        self.top_id = "test"
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=self.t - self.base)
+
+    @property
+    def stamp(self) -> float:
+        return self.t
+
+    # ---- values ---------------------------------------------------------------------------------------------
+
+    def encode(self, value: Any, what: str, *args: object) -> str:
+        """``value`` as the durable runtime stores it (raises ``WFC401``/``WFC425`` as it does). Without
+        ``persist`` a value that cannot be stored is kept in history as its ``repr``."""
+        try:
+            return steps.encode(value, self.limit, what, *args)
+        except WfcError:
+            if self.persist:
+                raise
+            return convert.dumps(repr(value))
+
+    def stored(self, value: Any, text: str) -> Any:
+        return steps.roundtrip(value, text) if self.persist else value
+
+    # ---- the whole run -------------------------------------------------------------------------------------
+
+    def drive(self, gen: Wake, top: Inst) -> Any:
+        """Run the top-level instance to its end; raise ``WFC408`` if it waits for something that never comes."""
+        try:
+            wake = next(gen)
+            while True:
+                if math.isinf(wake):
+                    raise WfcError(
+                        f"the workflow waits for an event the test never sends ({self.waiting(top)})",
+                        code="WFC408",
+                        hint="pass it to wfc.testing.run(..., events={'name': value}) or give the wait a timeout",
+                    )
+                self.t = max(self.t, wake)
+                wake = gen.send(None)
+        except StopIteration as stop:
+            return stop.value
+
+    def waiting(self, inst: Inst) -> str:
+        names = []
+        for i in self.instances.values():
+            names += [f"wait_event({r.name!r})" for r in i.rows if r.kind == EVENT and r.status == OPEN]
+        return ", ".join(names) or "nothing"
+
+    def new_instance(self, iid: str, defn: WorkflowDef, name: str, trace: str | None) -> Inst:
+        inst = Inst(iid, defn, name, trace, started=self.t)
+        self.instances[iid] = inst
+        return inst
+
+    def transition(self, inst: Inst, seq: int) -> context.TransitionContext:
+        self.transitions += 1
+        if self.transitions > self.max_transitions:
+            raise WfcError(
+                f"the workflow did not finish within {self.max_transitions} transitions",
+                code="WFC408",
+                hint="an endless loop of steps? raise max_transitions= if this is intended",
+            )
+        return context.TransitionContext(inst.id, seq, self.now, limit=self.limit)
+
+    def commit(self, inst: Inst, ctx: context.TransitionContext) -> None:
+        """What a transition does once it "commits": its logs are emitted, its statuses published."""
+        ctx.flush_logs()
+        if ctx.statuses:
+            inst.statuses.update((k, convert.loads(v)) for k, v in ctx.statuses.items())
+            ctx.statuses = None
+
+    def run_workflow(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+        run = self._native if self.native else self._compiled
+        try:
+            ok, value = yield from run(inst, variables)
+        except GeneratorExit:
+            inst.state, inst.finished = "canceled", self.t
+            raise
+        if not ok:  # as the durable runtime ends an instance: where it failed, in the workflow's own code too
+            tracebacks.attach(value, tracebacks.format_traceback(value))
+        inst.state, inst.finished = ("completed" if ok else "failed"), self.t
+        return ok, value
+
+    def finish(self, inst: Inst, value: Any) -> tuple[bool, Any]:
+        """As the durable runtime ends an instance: the return value checked against its hint (converted), then
+        stored; a mismatch or a value that cannot be stored fails the workflow."""
+        try:
+            value = check_result(inst.defn, value)
+            text = steps.encode(value, self.limit, "the result of workflow {}", inst.name)
+            return True, self.stored(value, text) if self.persist else value
+        except WfcError as exc:
+            return False, exc
+
+    def _compiled(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+        machine = machine_for(inst.defn)
+        seq = 0  # the suspension the next transition resumes (0: the start)
+        state: str | None = None
+        ok, value = True, None
+        v = variables
+        stored, name = "", ""  # the resumed suspension's variables as stored, and its command's name
+        redone = False
+        while True:
+            mark = len(inst.rows), set(inst.consumed)
+            contexts: list[context.TransitionContext] = []
+            group: Group | None = None
+            redo: BaseException | None = None
+            with self.tracer.transition(inst.trace, inst.name, inst.id, seq):
+                ctx = self.transition(inst, seq)
+                contexts.append(ctx)
+                with context.transition(ctx):
+                    if state is None:
+                        outcome = machine.start(v)
+                    elif ok:
+                        outcome = machine.resume(state, v, value=value)
+                    else:
+                        outcome = machine.resume(state, v, error=value)
+                k = seq
+                while isinstance(outcome, Suspended):
+                    try:
+                        text = steps.check_size(
+                            convert.dumps_vars(outcome.vars),
+                            self.limit,
+                            "the live variables of workflow {} at {}",
+                            inst.name,
+                            outcome.state,
+                        )
+                        live = convert.roundtrip_vars(outcome.vars, text) if self.persist else outcome.vars
+                    except WfcError as exc:
+                        # As the durable runtime: variables that cannot be stored raise at the yield whose outcome
+                        # made them (the transition runs again from there, its effects undone); at the start, or a
+                        # second time, the workflow fails.
+                        if state is None or redone:
+                            outcome = Failed(exc)
+                            break
+                        redo = to_exception(error_info(exc), step=name, attempts=1)
+                        break
+                    k += 1
+                    group = self.suspend(inst, k, outcome.state, outcome.command)
+                    if group.pending:
+                        break
+                    ctx = self.transition(inst, k)
+                    contexts.append(ctx)
+                    with context.transition(ctx):
+                        if group.result.ok:
+                            outcome = machine.resume(outcome.state, live, value=group.result.value)
+                        else:
+                            outcome = machine.resume(outcome.state, live, error=group.result.value)
+                    group = None
+                if redo is None:
+                    for ctx in contexts:  # logs are emitted once the transition "commits"
+                        self.commit(inst, ctx)
+                    if not isinstance(outcome, Suspended):
+                        if isinstance(outcome, Completed):
+                            done = self.finish(inst, outcome.value)
+                        else:
+                            assert isinstance(outcome, Failed)
+                            done = (False, outcome.error)
+                        self.tracer.outcome("completed" if done[0] else "failed")
+                        return done
+            if redo is not None:
+                del inst.rows[mark[0] :]
+                inst.consumed = mark[1]
+                self._redo_row(inst, seq, redo)
+                redone = True
+                ok, value = False, redo
+                v = convert.loads_vars(stored) if self.persist and stored else v
+                continue
+            redone = False
+            assert group is not None and isinstance(outcome, Suspended)
+            result = yield from self.wait(inst, group)
+            seq, state, v = k, outcome.state, live
+            stored, name = text, _command_name(outcome.command)
+            ok, value = result.ok, result.value
+
+    def _redo_row(self, inst: Inst, seq: int, redo: BaseException) -> None:
+        """The lone command whose outcome made variables that cannot be stored fails with that error."""
+        for row in inst.rows:
+            if row.seq == seq and row.path == "":
+                row.result, row.error = None, convert.dumps_failure(redo)
+                row.status = DONE
+
+    def _native(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+        defn = inst.defn
+        if defn.fn is None:
+            raise WfcError(
+                f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409"
+            )
+        args, kwargs = _call_arguments(defn, variables)
+        seq = k = 0
+        gen: Any = None
+        send: tuple[bool, Any] = (True, None)
+        while True:
+            with self.tracer.transition(inst.trace, inst.name, inst.id, seq):
+                group: Group | None = None
+                while group is None:
+                    ctx = self.transition(inst, k)
+                    with context.transition(ctx):
+                        try:
+                            if gen is None:
+                                gen = defn.fn(*args, **kwargs)
+                                if not inspect.isgenerator(gen):  # a workflow with no steps: its value, at once
+                                    self.commit(inst, ctx)
+                                    return self._native_end(inst, True, gen)
+                                cmd = next(gen)
+                            elif send[0]:
+                                cmd = gen.send(send[1])
+                            else:
+                                cmd = gen.throw(send[1])
+                            while not isinstance(cmd, Command):
+                                cmd = gen.throw(
+                                    WorkflowRuntimeError(
+                                        f"the workflow yielded {type(cmd).__name__} {cmd!r:.60}, which is not a "
+                                        "command",
+                                        code="WFC403",
+                                        hint="yield a step or workflow call, wfc.sleep(), wfc.wait_event(), "
+                                        "wfc.all_of() or wfc.any_of()",
+                                    )
+                                )
+                        except StopIteration as stop:
+                            self.commit(inst, ctx)
+                            return self._native_end(inst, True, stop.value)
+                        except BaseException as exc:  # SystemExit too: the workflow fails, as compiled
+                            self.commit(inst, ctx)
+                            return self._native_end(inst, False, exc)
+                    self.commit(inst, ctx)
+                    k += 1
+                    group = self.suspend(inst, k, None, cmd)
+                    if not group.pending:
+                        send = (group.result.ok, group.result.value)
+                        group = None
+            result = yield from self.wait(inst, group)
+            send = (result.ok, result.value)
+            seq = k
+
+    def _native_end(self, inst: Inst, ok: bool, value: Any) -> tuple[bool, Any]:
+        done = self.finish(inst, value) if ok else (False, value)
+        self.tracer.outcome("completed" if done[0] else "failed")
+        return done
+
+    # ---- suspensions -----------------------------------------------------------------------------------------
+
+    def suspend(self, inst: Inst, k: int, state_id: str | None, command: Command) -> Group:
+        """Write suspension ``k``'s rows and look at every leaf; decide the tree at once if what is there
+        decides it (then none of its steps starts), else start its leaves (they run when resumed)."""
+        pairs, shape = flatten(command)
+        at = self.stamp
+        group = Group(shape, [], races=not isinstance(shape, int) and '"any"' in json.dumps(shape))
+        for i, (path, cmd) in enumerate(pairs):
+            row = LeafRow(0, k, i, path, STEP, "", scheduled_at=at, state_id=state_id)
+            leaf = Leaf(i, cmd, row)
+            group.leaves.append(leaf)
+            inst.rows.append(row)
+            prepare(self, inst, leaf)
+        decision = decide(shape, [leaf.seen for leaf in group.leaves])
+        if decision is not None:
+            for leaf in group.leaves:  # decided at once: what it did not use is canceled, with no outcome
+                if leaf.index not in decision.leaves and leaf.event is None:
+                    leaf.seen = None
+                    row = leaf.row
+                    row.status, row.result, row.error, row.attempts = OPEN, None, None, 0
+            self._close(inst, group, decision)
+            return group
+        for leaf in group.leaves:
+            if leaf.seen is None:
+                cmd = leaf.cmd
+                if isinstance(cmd, ChildCall):  # started by the suspension that waits for it, in its span
+                    child_id = f"{inst.id}/{k}" + (f".{leaf.row.path}" if leaf.row.path else "")
+                    trace = self.tracer.current() or inst.trace
+                    leaf.child = self.new_instance(child_id, cmd.workflow, cmd.display_name, trace)
+                leaf.gen = start_leaf(self, inst, k, leaf)
+                leaf.wake = self.t
+        group.pending = True
+        return group
+
+    # ---- waiting for a group ---------------------------------------------------------------------------------
+
+    def wait(self, inst: Inst, group: Group) -> Wake:
+        """Run a suspension's leaves until the tree is decided; cancel what it did not use.
+
+        At one moment, as the durable runtime delivers outcomes: every event wait, timer and step due then moves
+        (the steps of a group run at once); the events taken count at once (they arrived before anything ran),
+        then the other outcomes (steps, timers, timeouts) one at a time in rank order, the tree decided after
+        each — what comes after the decision is refused (a step that ran shows what it did on its canceled
+        record). Then every child workflow due makes one move, in index order, and the tree is decided over all
+        their ends (the durable runtime runs the children after the steps that started with them, and their ends
+        wait on the parent's records until it moves)."""
+        leaves = group.leaves
+        try:
+            while True:
+                yield min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF)
+                now = self.t
+                while True:
+                    due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= now]
+                    if not due:
+                        break
+                    plain = [leaf for leaf in due if leaf.row.kind != CHILD]
+                    ended = [leaf for leaf in (plain or due) if self._resume(leaf)]
+                    if ended and self._deliver(inst, group, ended):
+                        return group.result
+        finally:
+            for leaf in leaves:
+                if leaf.gen is not None:  # canceled: the group was decided, or this instance is canceled
+                    self._cancel(leaf)
+
+    def _deliver(self, inst: Inst, group: Group, ended: list[Leaf]) -> bool:
+        """Deliver the outcomes of ``ended`` (the events taken and children's ends at once, the rest one at a
+        time in rank order) and decide the tree; ``True`` when it is decided (the rest come after it)."""
+        later = sorted(
+            (leaf for leaf in ended if leaf.row.kind != CHILD and leaf.event is None),
+            key=lambda leaf: leaf.seen.order,  # type: ignore[union-attr]
+        )
+        hidden = {leaf.index for leaf in later}
+        seen = [None if x.index in hidden else x.seen for x in group.leaves]
+        open_ = seen.count(None)
+        steps = [None] if len(later) < len(ended) else []  # what counts at once, before the rest
+        for i, leaf in enumerate([*steps, *later]):
+            if leaf is not None:
+                seen[leaf.index] = leaf.seen
+                open_ -= 1
+                if leaf.ok and open_ and not group.races:
+                    continue  # a success inside all_of only decides nothing while items are open (fanout.py)
+            decision = decide(group.shape, seen)
+            if decision is not None:
+                for rest in later[i + 1 - len(steps) :]:
+                    rest.late = True
+                self._close(inst, group, decision)
+                return True
+        return False
+
+    def _resume(self, leaf: Leaf) -> bool:
+        """Run ``leaf`` up to its next wait; ``True`` when it has its outcome."""
+        assert leaf.gen is not None
+        try:
+            leaf.wake = leaf.gen.send(None)
+            return False
+        except StopIteration as stop:
+            out: Outcome = stop.value
+            leaf.gen, leaf.wake = None, INF
+            leaf.ok, leaf.value = out.ok, out.value
+            arrival = leaf.event if leaf.event is not None else LATE
+            leaf.seen = Seen(out.ok, (self.t, arrival, leaf.index))
+            return True
+
+    def _cancel(self, leaf: Leaf) -> None:
+        gen, leaf.gen = leaf.gen, None
+        assert gen is not None
+        gen.close()
+        if leaf.child is not None and leaf.child.state == "running":  # canceled before it first moved
+            leaf.child.state, leaf.child.finished = "canceled", self.t
+        row = leaf.row
+        row.status, row.finished_at = CANCELED, self.stamp
+        if row.kind not in (STEP, TX):
+            row.result = row.error = None
+            row.attempts = 0
+
+    def _close(self, inst: Inst, group: Group, decision: Any) -> None:
+        """Record a decided tree: what the decision used keeps its outcome, events held by other leaves go back,
+        outcomes that came after the decision (at its moment: ranked after it) and leaves still running are
+        canceled (a step that ran keeps what it did, as the durable runtime notes it on the canceled row)."""
+        used = decision.leaves
+        at = self.stamp
+        for leaf in group.leaves:
+            row = leaf.row
+            if leaf.index in used:
+                if leaf.event is not None:
+                    inst.consumed.add(leaf.event)
+                    inst.reserved.discard(leaf.event)
+                continue
+            if leaf.event is not None:  # a losing wait takes nothing: the next wait gets it
+                inst.reserved.discard(leaf.event)
+                row.status, row.result, row.error, row.attempts = CANCELED, None, None, 0
+                continue
+            if leaf.seen is not None:
+                if leaf.late:  # came after the decision: refused, but it ran
+                    row.status = CANCELED
+                    if row.kind not in (STEP, TX):
+                        row.result = row.error = None
+                        row.finished_at, row.attempts = at, 0
+                continue
+            if leaf.gen is None:  # never started (decided at once)
+                row.status, row.finished_at, row.result, row.error = CANCELED, at, None, None
+                continue
+            if leaf.late_attempts:  # an attempt that failed after the decision: its retry is refused unrecorded
+                t, attempt, note = leaf.late_attempts[-1]
+                if t == self.t and (t, LATE, leaf.index) > decision.order:
+                    row.attempts, row.error = attempt - 1, note
+                    kept = inst.attempts.get((row.seq, row.pos), [])
+                    if kept and kept[-1][0] == attempt:
+                        kept.pop()
+        if decision.ok:
+            value = build(decision.plan, lambda j: group.leaves[j].value)
+            group.result = Outcome(True, value)
+        else:
+            group.result = Outcome(False, group.leaves[decision.plan[1]].value)
+        group.pending = False
+
+
+def _command_name(cmd: Command) -> str:
+    """The name the durable runtime gives the command a transition resumed (a failure to persist is its)."""
+    if isinstance(cmd, AllOf | AnyOf):
+        return "all_of/any_of"
+    return str(getattr(cmd, "display_name", None) or getattr(cmd, "name", type(cmd).__name__))
+
+
+def _call_arguments(defn: WorkflowDef, variables: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Checked, converted arguments as a call of the generator function (the inverse of binding them)."""
+    bound = inspect.BoundArguments(defn.signature, dict(variables))
+    return tuple(bound.args), dict(bound.kwargs)
+
+
+__all__ = ["Runner"]

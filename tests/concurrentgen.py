@@ -1,0 +1,146 @@
+"""Random concurrent workflow programs for the twin suite (``tests/twin/test_generated.py``): ``wf(a, b)`` and a
+child workflow ``kid(n)`` built from steps (plain, failing, retried with jittered backoff, transactional, delayed
+by ``run_after``), sleeps, event waits with and without timeouts, child workflow calls (``kid``, and
+``grandkid``, which races an event against a delayed step), and ``all_of``/``any_of`` trees nesting all of them, inside
+``if``/``for`` and ``try``/``except`` — the commands of :mod:`programgen`'s control flow, racing. With
+:func:`schedules`, the events to send (to the workflow or to one of its children, some with an error) at random
+moments.
+
+Durations and event times are drawn from a table of irregular values, so the outcomes of concurrent branches do
+not meet at one virtual moment by accident: at such a tie the two runners differ by design (docs/testing.md,
+"Ties"), and a program that made one would test the clock, not the runners.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from wfc.testing import Event
+
+from .programgen import _indent
+
+HEADER = """\
+import wfc
+
+
+@wfc.step
+def s(n):
+    return (n * 7 + 3) % 11
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=3, initial_backoff=0.713, jitter=0.3))
+def flaky(n, fails):
+    attempt = wfc.step_context().attempt
+    if attempt <= fails:
+        raise ConnectionError(f"flaky {n} attempt {attempt}")
+    return n + 100
+
+
+@wfc.step
+def bad(n):
+    raise ValueError(f"bad {n}")
+
+
+@wfc.transaction
+def note(db, n):
+    db.execute("CREATE TABLE IF NOT EXISTS notes (n)")
+    db.execute("INSERT INTO notes VALUES (?)", (n,))
+    return db.execute("SELECT count(*) FROM notes").fetchone()[0] * 0 + n
+
+
+@wfc.workflow
+def grandkid(n):
+    got = yield wfc.any_of(wfc.wait_event("z", timeout=6.131), s(n).options(run_after=2.719))
+    return [n, got]
+
+
+"""
+
+DURATIONS = (0.0, 1.171, 2.393, 3.617, 5.849, 8.269, 13.457)
+TIMEOUTS = (None, 0.0, 1.913, 4.271, 9.733)
+EVENT_TIMES = (0.0, 0.419, 1.637, 3.061, 4.993, 7.309, 11.83)
+NAMES = ("x", "y", "z")
+
+
+@st.composite
+def commands(draw: st.DrawFn, depth: int, child: bool) -> str:
+    kinds = ["step", "flaky", "bad", "sleep", "wait", "wait", "note", "later", "grandkid"]
+    if child:
+        kinds += ["kid", "kid"]
+    if depth > 0:
+        kinds += ["all", "any", "any"]
+    kind = draw(st.sampled_from(kinds))
+    n = draw(st.integers(0, 9))
+    if kind == "step":
+        return f"s({draw(st.sampled_from(['a', 'b', str(n)] if child else ['n', str(n)]))})"
+    if kind == "flaky":
+        return f"flaky({n}, {draw(st.integers(0, 3))})"
+    if kind == "bad":
+        return f"bad({n})"
+    if kind == "sleep":
+        return f"wfc.sleep({draw(st.sampled_from(DURATIONS))})"
+    if kind == "wait":
+        return f"wfc.wait_event({draw(st.sampled_from(NAMES))!r}, timeout={draw(st.sampled_from(TIMEOUTS))})"
+    if kind == "kid":
+        return f"kid({n})"
+    if kind == "grandkid":
+        return f"grandkid({n})"
+    if kind == "note":
+        return f"note({n})"
+    if kind == "later":
+        return f"s({n}).options(run_after={draw(st.sampled_from(DURATIONS))})"
+    items = draw(st.lists(commands(depth - 1, child), min_size=1, max_size=3))
+    return f"wfc.{'all_of' if kind == 'all' else 'any_of'}({', '.join(items)})"
+
+
+@st.composite
+def statements(draw: st.DrawFn, depth: int, child: bool) -> list[str]:
+    kind = draw(st.sampled_from(["yield", "yield", "yield", "if", "for"] if depth > 0 else ["yield"]))
+    if kind == "yield":
+        cmd = draw(commands(2, child))
+        return [
+            "try:",
+            f"    got = yield {cmd}",
+            "    out.append(got)",
+            "except Exception as e:",
+            "    out.append(['error', type(e).__name__, str(e)])",
+        ]
+    body = [line for _ in range(draw(st.integers(1, 2))) for line in draw(statements(depth - 1, child))]
+    if kind == "if":
+        return ["if (a + len(out)) % 2 == 0:", *_indent(body), "else:", "    out.append('even')"]
+    return [f"for i in range({draw(st.integers(1, 2))}):", *_indent(body)]
+
+
+@st.composite
+def concurrent_programs(draw: st.DrawFn) -> str:
+    kid = [line for _ in range(draw(st.integers(1, 2))) for line in draw(statements(0, False))]
+    wf = [line for _ in range(draw(st.integers(1, 3))) for line in draw(statements(1, True))]
+    return (
+        HEADER
+        + "@wfc.workflow\ndef kid(n):\n"
+        + "\n".join(_indent(["out = [n]", *kid, "return out"]))
+        + "\n\n\n@wfc.workflow\ndef wf(a, b):\n"
+        + "\n".join(_indent(["out = []", *wf, "return out"]))
+        + "\n"
+    )
+
+
+@st.composite
+def schedules(draw: st.DrawFn, children: int) -> list[tuple[str, Any, str | None, float, int | None]]:
+    """Events as ``(name, value, error, at, target)``: ``target`` ``None`` is the workflow, ``i`` its ``i``-th
+    child (resolved by :func:`events` against the ids a run made)."""
+    out = []
+    for i in range(draw(st.integers(0, 6))):
+        target = draw(st.one_of(st.none(), st.integers(0, max(children - 1, 0)))) if children else None
+        error = "no" if draw(st.integers(0, 9)) == 0 else None
+        out.append((draw(st.sampled_from(NAMES)), i, error, draw(st.sampled_from(EVENT_TIMES)), target))
+    return out
+
+
+def events(schedule: list[tuple[str, Any, str | None, float, int | None]], children: list[str]) -> list[Event]:
+    return [
+        Event(name, value, error=error, at=at, to=None if target is None else children[target])
+        for name, value, error, at, target in schedule
+    ]
