@@ -14,8 +14,9 @@ same encoded arguments, results and errors) and read back by the runtime's own r
 
 Order at one moment (docs/testing.md): events first, in the order they were sent; then what was there the moment
 a command started (a zero sleep or timeout, arguments that cannot be stored); then steps, timers and waits that
-time out, lowest index first; child workflows last (a child starts, and moves, after the steps that started with
-it have run, as in the durable runtime, where a child's rows are claimed after its parent's steps ran).
+time out, lowest index first; then transactional steps; child workflows last (a child starts, and moves, after
+the steps that started with it have run, as in the durable runtime, where a child's rows are claimed after its
+parent's steps ran).
 """
 
 from __future__ import annotations
