@@ -121,3 +121,21 @@ def test_a_failing_child_cancels_its_siblings() -> None:
     assert ran == []
     states = {iid: state for iid, state, _ in seen.instances}
     assert states == {ID: "completed", f"{ID}/1.0": "failed", f"{ID}/1.1": "canceled"}
+
+
+@wfc.workflow
+def draws(n: int) -> Any:
+    yield double(n)
+    return [wfc.random(), str(wfc.uuid4()), wfc.now().isoformat()]
+
+
+@wfc.workflow
+def two_drawing_children() -> Any:
+    return (yield wfc.all_of(draws(1), draws(2)))
+
+
+def test_children_draw_what_their_durable_instances_draw() -> None:
+    # wfc.random()/uuid4() are seeded by the instance id and transition: the same ids give the same values
+    seen = both(two_drawing_children)
+    first, second = seen.outcome[1]
+    assert first != second

@@ -1,7 +1,7 @@
 """Random concurrent programs (``tests/concurrentgen.py``: steps, retries with jittered backoff, sleeps, event waits
 with timeouts, child workflows, nested ``all_of``/``any_of``) under random event schedules, to the workflow and
 to its children, run through both runners: the same outcome and the same history, record for record, of every
-instance. ``WFC_TWIN_EXAMPLES`` sets how many programs (default 60, about 30 s; the examples are the same on every
+instance — and through ``wfc.testing`` driving the plain generator (``native=True``), which must agree too. ``WFC_TWIN_EXAMPLES`` sets how many programs (default 60, about 30 s; the examples are the same on every
 run, ``derandomize``)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import wfc
 
 from ..concurrentgen import concurrent_programs, events, schedules
 from ..programgen import load_module
-from .harness import ID, both
+from .harness import ID, both, in_memory, without_state_ids
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,9 @@ def test_random_concurrent_programs_agree(source: str, data: st.DataObject, prog
     schedule = data.draw(schedules(len(children)))
     note = f"{source}\nargs={args}\nevents={events(schedule, children)}"
     try:
-        both(module.wf, *args, events=events(schedule, children))
+        compiled = both(module.wf, *args, events=events(schedule, children))
+        # the plain generator, driven by the same runner: the same records but for the states it has not
+        native = in_memory(module.wf, *args, events=events(schedule, children), native=True)
+        assert without_state_ids(native) == without_state_ids(compiled), "native != compiled"
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{note}") from None

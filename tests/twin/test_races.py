@@ -86,3 +86,34 @@ def bad_argument_races_a_zero_sleep() -> Any:
 
 def test_arguments_that_cannot_be_stored_decide_a_race_at_once() -> None:
     assert both(bad_argument_races_a_zero_sleep).outcome == ("ok", "WFC401")
+
+
+ran: list[int] = []
+
+
+@wfc.transaction
+def record(db: Any, n: int) -> int:
+    ran.append(n)
+    return n
+
+
+@wfc.workflow
+def two_records() -> Any:
+    return (yield wfc.any_of(record(1), record(2)))
+
+
+def test_a_transactional_step_its_race_was_decided_without_never_runs() -> None:
+    ran.clear()
+    assert both(two_records).outcome == ("ok", (0, 1))
+    assert ran == [1, 1], "each runner ran only the winner"
+
+
+@wfc.workflow
+def record_or_step() -> Any:
+    return (yield wfc.any_of(record(3), quick(4)))
+
+
+def test_steps_report_before_transactional_steps_of_their_moment() -> None:
+    ran.clear()
+    assert both(record_or_step).outcome == ("ok", (1, 4))
+    assert ran == []

@@ -210,9 +210,9 @@ class Engine(Intake):
                 return
             if step.kind == "transaction":
                 self._guarded(inst, leaf, lambda redo: self._run_tx(leaf, inst, redo))
-            elif self.capacity > 0:
+            elif self.capacity > 0 and self.store.lease(leaf.key, self.owner, self.now + self.lease, self.now):
+                # (not leased: a race decided earlier in this cycle canceled it; a canceled step never starts)
                 self.capacity -= 1
-                self.store.lease(leaf.key, self.owner, self.now + self.lease, self.now)
                 leaf.lease_owner = self.owner
                 self.out.append(Task(leaf, inst))
             return
@@ -248,9 +248,10 @@ class Engine(Intake):
             )
 
     def _run_tx(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
-        # History shows when the first attempt started (a zero-length lease: a transaction step holds none).
-        self.store.lease(leaf.key, self.owner, 0.0, self.now)
-        self._complete(self.run_tx(leaf, inst), redo)
+        # History shows when the first attempt started (a zero-length lease: a transaction step holds none). A row
+        # a race decided earlier in this cycle canceled is not run: its writes would commit for nothing.
+        if self.store.lease(leaf.key, self.owner, 0.0, self.now):
+            self._complete(self.run_tx(leaf, inst), redo)
 
     # ---- delivering outcomes ------------------------------------------------------------------------------------
 

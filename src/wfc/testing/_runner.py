@@ -14,8 +14,9 @@ same encoded arguments, results and errors) and read back by the runtime's own r
 
 Order at one moment (docs/testing.md): events first, in the order they were sent; then what was there the moment
 a command started (a zero sleep or timeout, arguments that cannot be stored); then steps, timers and waits that
-time out, lowest index first; child workflows last (a child starts, and moves, after the steps that started with
-it have run, as in the durable runtime, where a child's rows are claimed after its parent's steps ran).
+time out, lowest index first; then transactional steps; child workflows last (a child starts, and moves, after
+the steps that started with it have run, as in the durable runtime, where a child's rows are claimed after its
+parent's steps ran).
 """
 
 from __future__ import annotations
@@ -374,18 +375,35 @@ class Runner:
                     due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= now]
                     if not due:
                         break
-                    plain = [leaf for leaf in due if leaf.row.kind != CHILD]
-                    ended = [leaf for leaf in (plain or due) if self._resume(leaf)]
-                    if ended and self._deliver(inst, group, ended):
+                    plain = [leaf for leaf in due if leaf.row.kind not in (CHILD, TX)]
+                    if plain:
+                        ended = [leaf for leaf in plain if self._resume(leaf)]
+                        if ended and self._deliver(inst, group, ended):
+                            return group.result
+                    elif self._claimed(inst, group, due):
                         return group.result
         finally:
             for leaf in leaves:
                 if leaf.gen is not None:  # canceled: the group was decided, or this instance is canceled
                     self._cancel(leaf)
 
-    def _deliver(self, inst: Inst, group: Group, ended: list[Leaf]) -> bool:
+    def _claimed(self, inst: Inst, group: Group, due: list[Leaf]) -> bool:
+        """Move transactional steps, then child workflows, due now, each in index order, as the durable runtime
+        claims their rows (after the steps of the moment ran; an instance's own rows before its children's): a
+        transactional step's outcome decides at once, a child's end waits on the parent's record until the round
+        is over. ``True`` when the tree is decided."""
+        ended = False
+        for leaf in sorted(due, key=lambda leaf: leaf.row.kind == CHILD):  # the instance's own rows come first
+            if leaf.gen is not None and self._resume(leaf):
+                ended = True
+                if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
+                    return True
+        return ended and self._deliver(inst, group, [], after_steps=True)
+
+    def _deliver(self, inst: Inst, group: Group, ended: list[Leaf], after_steps: bool = False) -> bool:
         """Deliver the outcomes of ``ended`` (the events taken and children's ends at once, the rest one at a
-        time in rank order) and decide the tree; ``True`` when it is decided (the rest come after it)."""
+        time in rank order) and decide the tree; ``True`` when it is decided (the rest come after it).
+        ``after_steps``: delivered after every step of the moment reported (its failed attempts count)."""
         later = sorted(
             (leaf for leaf in ended if leaf.row.kind != CHILD and leaf.event is None),
             key=lambda leaf: leaf.seen.order,  # type: ignore[union-attr]
@@ -393,7 +411,7 @@ class Runner:
         hidden = {leaf.index for leaf in later}
         seen = [None if x.index in hidden else x.seen for x in group.leaves]
         open_ = seen.count(None)
-        steps = [None] if len(later) < len(ended) else []  # what counts at once, before the rest
+        steps = [None] if len(later) < len(ended) or not ended else []  # what counts at once, before the rest
         for i, leaf in enumerate([*steps, *later]):
             if leaf is not None:
                 seen[leaf.index] = leaf.seen
@@ -404,7 +422,7 @@ class Runner:
             if decision is not None:
                 for rest in later[i + 1 - len(steps) :]:
                     rest.late = True
-                self._close(inst, group, decision)
+                self._close(inst, group, decision, retries_late=not after_steps)
                 return True
         return False
 
@@ -434,7 +452,7 @@ class Runner:
             row.result = row.error = None
             row.attempts = 0
 
-    def _close(self, inst: Inst, group: Group, decision: Any) -> None:
+    def _close(self, inst: Inst, group: Group, decision: Any, retries_late: bool = True) -> None:
         """Record a decided tree: what the decision used keeps its outcome, events held by other leaves go back,
         outcomes that came after the decision (at its moment: ranked after it) and leaves still running are
         canceled (a step that ran keeps what it did, as the durable runtime notes it on the canceled row)."""
@@ -461,7 +479,7 @@ class Runner:
             if leaf.gen is None:  # never started (decided at once)
                 row.status, row.finished_at, row.result, row.error = CANCELED, at, None, None
                 continue
-            if leaf.late_attempts:  # an attempt that failed after the decision: its retry is refused unrecorded
+            if leaf.late_attempts and retries_late:  # failed after the decision: its retry refused unrecorded
                 t, attempt, note = leaf.late_attempts[-1]
                 if t == self.t and (t, LATE, leaf.index) > decision.order:
                     row.attempts, row.error = attempt - 1, note

@@ -454,11 +454,13 @@ class StoreBody:
             ).fetchone()
         return row is not None
 
-    def lease(self, key: Key, owner: str, until: float, now: float) -> None:
-        self._x(
-            f"UPDATE {{s}}history SET lease_owner=?, lease_until=?, started_at=coalesce(started_at, ?) WHERE {KEY}",
+    def lease(self, key: Key, owner: str, until: float, now: float) -> bool:
+        cur = self._x(
+            "UPDATE {s}history SET lease_owner=?, lease_until=?, started_at=coalesce(started_at, ?) "
+            f"WHERE {KEY} AND status<2",
             (owner, until, now, *key),
         )
+        return bool(cur.rowcount == 1)
 
     def release(self, owner: str) -> int:
         cur = self._x(
