@@ -161,6 +161,9 @@ def shown(v: Any, how: str = "made into text") -> Any:
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes})
 
 
+_OWN_FILES = {__file__, __file__.replace("attribute_guard", "budget")}  # wfc's frames between workflow and check
+
+
 def _of(obj: Any) -> str:
     if isinstance(obj, type):
         return f"the class `{obj.__name__}`"
@@ -169,7 +172,7 @@ def _of(obj: Any) -> str:
 
 def _refused(what: str, value: Any) -> MethodNotAValue:
     frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename == __file__:
+    while frame is not None and frame.f_code.co_filename in _OWN_FILES:
         frame = frame.f_back  # the workflow's own code: its file is the .wf file, its line the .wf line
     where = f" ({frame.f_code.co_filename}:{frame.f_lineno})" if frame is not None else ""
     return MethodNotAValue(
@@ -283,6 +286,41 @@ class _Guard(ast.NodeTransformer):
             return node
         return self._result(node, f"x {_COMPARE[type(node.ops[0])]} y")
 
+    def _test(self, test: ast.expr) -> ast.expr:
+        """A condition: only its truth is used, so a comparison in it (or in its `and`/`or`/`not`) gives nothing
+        a name could hold, and is left unchecked (the common case: `if x < y`, a loop's test)."""
+        if isinstance(test, ast.Compare):
+            test.left = self.visit(test.left)
+            test.comparators = [self.visit(c) for c in test.comparators]
+            return test
+        if isinstance(test, ast.BoolOp):
+            test.values = [self._test(v) for v in test.values]
+            return test
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test.operand = self._test(test.operand)
+            return test
+        out = self.visit(test)
+        assert isinstance(out, ast.expr)
+        return out
+
+    def visit_If(self, node: ast.If) -> ast.AST:
+        node.test = self._test(node.test)
+        node.body = [self.visit(n) for n in node.body]
+        node.orelse = [self.visit(n) for n in node.orelse]
+        return node
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        node.test = self._test(node.test)
+        node.body = [self.visit(n) for n in node.body]
+        node.orelse = [self.visit(n) for n in node.orelse]
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        node.test = self._test(node.test)  # the machine's own `True if (test) else False` of a branch
+        node.body = self.visit(node.body)
+        node.orelse = self.visit(node.orelse)
+        return node
+
     def _result(self, node: ast.expr, what: str) -> ast.expr:
         return ast.copy_location(_call("_wfc_value", node, ast.Constant(what)), node)
 
@@ -356,7 +394,7 @@ class _Guard(ast.NodeTransformer):
         func = node.func
         name = func.id.removeprefix("_wfc_") if isinstance(func, ast.Name) else ""
         if isinstance(func, ast.Name) and func.id.startswith("_wfc_") and name in _OPERATORS:
-            return self._result(node, f"x {_OPERATORS[name]} y")  # the budget's +, *, **, <<, %
+            return node  # the budget's +, *, **, <<, % check their results themselves (wfc.runtime.budget)
         if isinstance(func, ast.Name) and func.id == "_wfc_loop":
             return ast.copy_location(_call("_wfc_looped", node), node)
         if isinstance(func, ast.Name) and name in _RESULT_ITEMS:
