@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from types import FrameType
 from typing import Any
 
-from wfc._attributes import is_method, kind
+from wfc._attributes import _ROUTINES, is_method, kind
 from wfc.commands import register_error
 from wfc.errors import WorkflowRuntimeError
 
@@ -79,6 +79,14 @@ def value(result: Any, what: str) -> Any:
     """The result of an operator or a built-in (``_wfc_value``): ``what`` says which (``x + y``, ``min(...)``)."""
     if type(result) not in _PLAIN and is_method(result):
         raise _refused(f"the result of `{what}`", result)
+    return result
+
+
+def reversal(result: Any) -> Any:
+    """What ``reversed(x)`` gives (``_wfc_reversal``): a class's own ``__reversed__`` gives anything. An iterator
+    or a generator is what it should give (its items are checked where they come out); a routine is refused."""
+    if isinstance(result, _ROUTINES):
+        raise _refused("the result of `reversed(...)`", result)
     return result
 
 
@@ -401,6 +409,8 @@ class _Guard(ast.NodeTransformer):
             return ast.copy_location(_call("_wfc_items", node, ast.Constant(f"{name}(...)")), node)
         if isinstance(func, ast.Name) and name in _RESULT:
             return self._result(node, f"{name}(...)")
+        if isinstance(func, ast.Name) and name == "reversed":
+            return ast.copy_location(_call("_wfc_reversal", node), node)
         if (isinstance(func, ast.Name) and name == "str") or not _builtin(func):
             # made into text, or handed to a step, a workflow, an error, the log: data all through
             how = "made into text" if isinstance(func, ast.Name) and name == "str" else "handed to a call"
@@ -494,4 +504,5 @@ INTRINSICS: dict[str, Any] = {
     "_wfc_shown": shown,
     "_wfc_op": _op,
     "_wfc_looped": looped,
+    "_wfc_reversal": reversal,
 }
