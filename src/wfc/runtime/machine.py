@@ -230,7 +230,7 @@ def _yield_span(text: str) -> tuple[int, int] | None:
     stripped = text.strip()
     indent = len(text.encode()) - len(text.lstrip().encode())
     try:
-        tree = ast.parse(stripped)
+        tree = silently(lambda: ast.parse(stripped), "<unknown>")
     except SyntaxError:
         return None
     for node in ast.walk(tree):
