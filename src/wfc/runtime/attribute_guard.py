@@ -253,9 +253,11 @@ class _Guard(ast.NodeTransformer):
     def visit_Return(self, node: ast.Return) -> ast.AST:
         # a state's value (the workflow's result, a command's arguments): what leaves .wf code is data
         self.generic_visit(node)
-        if node.value is not None and _STATE.fullmatch(self.function) and not _machines(node.value):
-            shown = _call("_wfc_shown", node.value, ast.Constant("returned"))
-            node.value = ast.copy_location(shown, node.value)
+        value = node.value
+        if isinstance(value, ast.Constant | ast.IfExp):  # a branch's `True if (test) else False`: a bool
+            return node
+        if value is not None and _STATE.fullmatch(self.function) and not _machines(value):
+            node.value = ast.copy_location(_call("_wfc_shown", value, ast.Constant("returned")), value)
         return node
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
