@@ -143,7 +143,7 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
     kinds += ["return", "raise", "alias", "parallel", "race", "augyield", "walrus", "dictmut"]
     kinds += ["walrus_cond", "aug_unbound", "pause"]
     kinds += ["locals"] if ctx.use_locals else ["closure", "closure_branch", "genhelper"]
-    kinds += ["dictloop", "bigrange", "zipstrict"]
+    kinds += ["dictloop", "bigrange", "zipstrict", "tracedyield"]
     kind = draw(st.sampled_from(kinds))
     v = draw(st.sampled_from(VARS))
     e = draw(expressions())
@@ -162,11 +162,22 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
         # Two names for one list, across a suspension: both must still see each other's changes.
         return [f"al{tag} = trace", f"yield s({e})", f"al{tag}.append(('alias', {tag}))"]
     if kind == "parallel":
+        # Also written over several lines: a failure thrown in there is positioned as Python positions it.
+        split = draw(st.booleans())
+        head = [f"p{tag}, q{tag} = yield wfc.all_of(", f"    s({e}),", f"    f({v}),", ")"]
         return [
-            f"p{tag}, q{tag} = yield wfc.all_of(s({e}), f({v}))",
+            *(head if split else [f"p{tag}, q{tag} = yield wfc.all_of(s({e}), f({v}))"]),
             f"{v} = p{tag} + q{tag}",
             f"trace.append(({tag}, {v}))",
         ]
+    if kind == "tracedyield":
+        # A failure thrown in at a yield (one line or several) and the handler's traceback.format_exc(): the
+        # frames and their positions must be Python's, also for `yield from` (the command's own frame).
+        split = draw(st.booleans())
+        site = [f"    p{tag}, q{tag} = yield wfc.all_of(", f"        s({e}),", f"        f({v}),", "    )"]
+        if not split:
+            site = [f"    p{tag}, q{tag} = yield wfc.all_of(s({e}), f({v}))"]
+        return ["try:", *site, "except ValueError:", f"    trace.append(('tb', {tag}, active()))"]
     if kind == "race":
         return [
             f"w{tag}, r{tag} = yield wfc.any_of(wfc.sleep({draw(st.integers(1, 5))}), k({e}))",

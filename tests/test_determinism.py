@@ -94,7 +94,7 @@ def test_wfc201_time_through_aliases(tmp_path: Path) -> None:
     assert "reads the clock" in diags[0].message and "`time.time()`" in diags[0].message
     assert "wfc.now()" in (diags[0].hint or "")
     assert "`t.perf_counter()` (`time.perf_counter`)" in diags[1].message
-    assert "yield wfc.sleep" in (diags[4].hint or "")
+    assert "yield from wfc.sleep" in (diags[4].hint or "")
     assert all(d.severity is Severity.ERROR for d in diags)
 
 
@@ -524,7 +524,7 @@ def test_wfc215_step_call_not_yielded(tmp_path: Path) -> None:
         ("WFC215", "cmd.sleep(10)"),
         ("WFC215", "cmd.all_of("),
     )
-    assert diags[0].hint == "write `yield charge(x)`: calling a step only builds the command, `yield` runs it"
+    assert diags[0].hint == "write `yield from charge(x)`: calling a step only builds the command, `yield from` runs it"
 
 
 def test_wfc217_step_call_stored_but_never_run(tmp_path: Path) -> None:
@@ -569,7 +569,7 @@ def test_wfc217_step_call_stored_but_never_run(tmp_path: Path) -> None:
         ("WFC217", "waited = cmd.sleep(10)"),
         ("WFC217", "result = charge(6)"),
     )
-    assert diags[0].hint == "write `total = yield charge(x)` to run it and get its result"
+    assert diags[0].hint == "write `total = yield from charge(x)` to run it and get its result"
     assert "never yielded or passed on" in diags[0].message
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import wfc
+from wfc.compiler.python.rules import RULES
 
 ROOT = Path(__file__).parent.parent
 
@@ -61,3 +62,24 @@ def test_ir_doc_shows_the_real_table() -> None:
     doc = (ROOT / "docs" / "ir.md").read_text()
     assert format_table(wfc.compile(ir_example.collect)).rstrip() in doc
     assert (ROOT / "examples" / "ir_example.py").read_text().rstrip() in doc
+
+
+# A bare `yield cmd(...)`: still valid, but the docs teach `yield from` (it types the result: issue 13).
+_BARE_YIELD = re.compile(r"\byield (?!from\b)[A-Za-z_][\w.]*\(")
+# errors.md shows the code each error is about; language.md spells the .wf twins as the compiler writes them.
+_SHOWS_OTHER_CODE = {"errors.md", "language.md"}
+
+
+def test_the_docs_teach_yield_from() -> None:
+    found = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = doc.read_text()
+        for block in re.findall(r"```python\n(.*?)```", text, re.S):
+            found += [(doc.name, m.group()) for m in _BARE_YIELD.finditer(block)]
+        if doc.parent.name == "docs" and doc.name not in _SHOWS_OTHER_CODE:
+            prose = re.sub(r"```.*?```", "", text, flags=re.S)
+            found += [(doc.name, span) for span in re.findall(r"`([^`\n]+)`", prose) if _BARE_YIELD.search(span)]
+    assert not found, f"write `x = yield from cmd(...)` in the docs: {found}"
+    # and so do the determinism rules' hints (`{expr}` is the offending call)
+    hints = [rule.hint.replace("{expr}", "cmd()") for rule in RULES if rule.hint]
+    assert not [h for h in hints if _BARE_YIELD.search(h)], hints

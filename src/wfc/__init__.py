@@ -7,8 +7,8 @@ Write a workflow as a generator that yields steps::
 
     @wfc.workflow
     def checkout(order_id: str):
-        receipt = yield charge(order_id)
-        yield wfc.sleep(3600)
+        receipt = yield from charge(order_id)
+        yield from wfc.sleep(3600)
         return receipt
 
 ``wfc.compile(checkout)`` gives its state table; ``wfc.testing.run(checkout, "o-1")`` runs it in memory.
@@ -54,6 +54,7 @@ from wfc.runtime.records import HistoryRecord as HistoryRecord
 from wfc.runtime.records import Status as Status
 from wfc.runtime.records import WorkflowState as WorkflowState
 from wfc.runtime.runtime import Runtime as Runtime
+from wfc.runtime.statuses import set_status as set_status
 from wfc.runtime.step_context import StepContext as StepContext
 from wfc.runtime.step_context import step_context as step_context
 
@@ -91,6 +92,7 @@ __all__ = [
     "random",
     "register_error",
     "register_type",
+    "set_status",
     "sleep",
     "sleep_until",
     "step",

@@ -7,7 +7,8 @@ workflow at the line that raised (or at the ``yield`` a step failure was thrown 
 helpers it called. So:
 
 * :func:`normalize` rewrites a traceback as the workflow sees it: wfc's own frames are dropped (generated code
-  is compiled at the workflow's own file, lines and columns, so its frames already read as the workflow's);
+  is compiled at the workflow's own file, lines and columns, so its frames already read as the workflow's), all
+  but the command's ``__iter__`` that Python shows below a ``yield from``;
 * :func:`summary` and :func:`rebuild` turn a traceback into plain data (``[path, function, line]`` triples,
   which the codec persists with the exception) and back.
 
@@ -50,8 +51,14 @@ def _entries(tb: TracebackType | None) -> Iterator[TracebackType]:
         tb = tb.tb_next
 
 
+# ``Command.__iter__``: the one frame of wfc's that Python shows in a workflow's traceback. An exception thrown
+# in at ``x = yield from cmd`` passes through the command's own generator, so its traceback has that frame below
+# the workflow's (the machine adds it at such a ``yield``, see ``Machine._at_yield``); it is kept like the user's.
+_DELEGATION = (os.path.join(_WFC_DIR, "commands.py"), "__iter__")
+
+
 def _is_wfc(code: CodeType) -> bool:
-    return code.co_filename.startswith(_WFC_DIR)
+    return code.co_filename.startswith(_WFC_DIR) and (code.co_filename, code.co_name) != _DELEGATION
 
 
 def normalize(tb: TracebackType | None) -> TracebackType | None:
@@ -63,28 +70,29 @@ def normalize(tb: TracebackType | None) -> TracebackType | None:
     return out
 
 
-def _columns(entry: TracebackType) -> tuple[int, int] | None:
-    """The columns a printer underlines in this entry's line (``None``: none known)."""
+def _columns(entry: TracebackType) -> tuple[int, int, int] | None:
+    """The position a printer underlines in this entry, as ``(col, end_col, end_line)`` (``None``: none known)."""
     if entry.tb_lasti < 0:
         return None
     for k, (line, end_line, col, end_col) in enumerate(entry.tb_frame.f_code.co_positions()):
         if k == entry.tb_lasti // 2:
-            if line == end_line and col is not None and end_col is not None:
-                return col, end_col
+            if line is not None and end_line is not None and col is not None and end_col is not None:
+                return col, end_col, end_line
             return None
     return None
 
 
-_positioned: dict[tuple[str, str, int, int, int], tuple[FrameType, int]] = {}
+_positioned: dict[tuple[str, str, int, int, int, int], tuple[FrameType, int]] = {}
 
 
-def _frame_at(path: str, name: str, line: int, col: int, end_col: int) -> tuple[FrameType, int]:
-    """A frame of ``path``/``name`` and an instruction of it that sits at ``line``, columns ``col``-``end_col``:
-    made by raising from code compiled at that very place (so printers draw the same carets as the original)."""
-    key = (path, name, line, col, end_col)
+def _frame_at(path: str, name: str, line: int, col: int, end_col: int, end_line: int) -> tuple[FrameType, int]:
+    """A frame of ``path``/``name`` and an instruction of it that sits at ``line``-``end_line``, columns
+    ``col``-``end_col``: made by raising from code compiled at that very place (so printers draw the same carets
+    as the original)."""
+    key = (path, name, line, col, end_col, end_line)
     made = _positioned.get(key)
     if made is None:
-        where = {"lineno": line, "end_lineno": line, "col_offset": col, "end_col_offset": end_col}
+        where = {"lineno": line, "end_lineno": end_line, "col_offset": col, "end_col_offset": end_col}
         body = ast.Raise(exc=ast.Name("_wfc_e", ast.Load(), **where), cause=None, **where)
         fn = ast.FunctionDef(
             name="_wfc_frame",
@@ -113,7 +121,8 @@ def _frame_at(path: str, name: str, line: int, col: int, end_col: int) -> tuple[
 
 def summary(tb: TracebackType | None) -> list[list[str | int]]:
     """The frames of ``tb`` outside wfc as ``[path, function, line]``, with ``col, end_col`` appended where the
-    entry underlines part of its line (the innermost ``_MAX_FRAMES``)."""
+    entry's position is known, and its ``end_line`` too when that is another line (the innermost
+    ``_MAX_FRAMES``)."""
     out: list[list[str | int]] = []
     for e in _entries(tb):
         code = e.tb_frame.f_code
@@ -122,7 +131,8 @@ def summary(tb: TracebackType | None) -> list[list[str | int]]:
         item: list[str | int] = [code.co_filename, code.co_name, e.tb_lineno]
         columns = _columns(e)
         if columns is not None:
-            item.extend(columns)
+            col, end_col, end_line = columns
+            item.extend([col, end_col] if end_line == e.tb_lineno else [col, end_col, end_line])
         out.append(item)
     return out[-_MAX_FRAMES:]
 
@@ -135,16 +145,17 @@ def rebuild(frames: object) -> TracebackType | None:
     for item in reversed(frames[-_MAX_FRAMES:]):
         if not (
             isinstance(item, list)
-            and len(item) in (3, 5)
+            and len(item) in (3, 5, 6)
             and isinstance(item[0], str)
             and isinstance(item[1], str)
             and all(type(x) is int and x >= 0 for x in item[2:])
         ):
             continue
         path, name, line = item[0], item[1], item[2]
-        if len(item) == 5 and item[3] <= item[4] and line > 0:
+        end_line = item[5] if len(item) == 6 else line
+        if len(item) >= 5 and line > 0 and (item[3] <= item[4] or end_line > line) and end_line >= line:
             try:
-                frame, lasti = _frame_at(path, name, line, item[3], item[4])
+                frame, lasti = _frame_at(path, name, line, item[3], item[4], end_line)
             except (SyntaxError, ValueError):  # a position no code can have: keep the line, not the columns
                 frame, lasti = _frame(path, name), -1
         else:

@@ -276,7 +276,7 @@ def _outside(kind: str, name: str) -> WfcError:
         f"{kind} {name}() was called outside a running workflow: calling it only makes a command for a workflow "
         "to yield, so nothing would run",
         code="WFC406",
-        hint=f"inside a @wfc.workflow write `result = yield {name}(...)`; to run the function itself (a unit "
+        hint=f"inside a @wfc.workflow write `result = yield from {name}(...)`; to run the function itself (a unit "
         f"test, a script) call {name}.fn(...)",
     )
 

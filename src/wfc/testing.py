@@ -43,7 +43,7 @@ from wfc.commands import (
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError, WorkflowRuntimeError
-from wfc.runtime import context, tracebacks
+from wfc.runtime import context, intake, tracebacks
 from wfc.runtime.clock import FakeClock as FakeClock
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import LATE, SOON
@@ -61,12 +61,14 @@ EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 @attrs.frozen
 class Event:
     """An event a test sends: ``value`` (or ``error``, a message that makes the wait raise), ``at`` seconds after
-    the start of the run."""
+    the start of the run. With ``id``, a later event of the same id is dropped, as ``Runtime.send_event(...,
+    event_id=)`` drops it."""
 
     name: str
     value: Any = None
     error: str | None = None
     at: float = 0.0
+    id: str | None = None
 
 
 @attrs.frozen
@@ -88,6 +90,8 @@ class RunResult:
     calls: list[StepRecord] = attrs.field(factory=list)
     transitions: int = 0
     finished_at: dt.datetime = EPOCH
+    statuses: dict[str, Any] = attrs.field(factory=dict)
+    """What the workflow published with ``wfc.set_status`` (the last value per key), as ``Runtime.statuses``."""
 
     def unwrap(self) -> Any:
         if self.error is not None:
@@ -122,8 +126,25 @@ def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
         for name, value in events.items():
             values = value if isinstance(value, list) else [value]
             out.extend(v if isinstance(v, Event) else Event(name, v) for v in values)
-        return out
-    return list(events)
+        return _first_of_each_id(out)
+    return _first_of_each_id(list(events))
+
+
+def _first_of_each_id(events: list[Event]) -> list[Event]:
+    """The events the durable runtime keeps: of those sharing an ``id``, the first sent (earliest ``at``, then
+    the list's order); the others are dropped."""
+    for event in events:
+        if event.id is not None:
+            intake.check_event_id(event.id)
+    seen: set[str] = set()
+    out = []
+    for event in sorted(events, key=lambda e: e.at):
+        if event.id is not None:
+            if event.id in seen:
+                continue
+            seen.add(event.id)
+        out.append(event)
+    return out
 
 
 class _Runner:
@@ -154,6 +175,7 @@ class _Runner:
         self.calls: list[StepRecord] = []
         self.transitions = 0
         self.children = 0
+        self.contexts: list[context.TransitionContext] = []  # in order: what they published, last wins
 
     @property
     def now(self) -> dt.datetime:
@@ -185,7 +207,16 @@ class _Runner:
                 code="WFC408",
                 hint="an endless loop of steps? raise max_transitions= if this is intended",
             )
-        return context.TransitionContext(wf_id, seq, self.now)
+        ctx = context.TransitionContext(wf_id, seq, self.now, limit=self.limit)
+        self.contexts.append(ctx)
+        return ctx
+
+    def published(self, wf_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for ctx in self.contexts:
+            if ctx.workflow_id == wf_id and ctx.statuses:
+                out.update((k, convert.loads(v)) for k, v in ctx.statuses.items())
+        return out
 
     def _compiled(
         self, defn: WorkflowDef, args: tuple[Any, ...], kwargs: dict[str, Any], wf_id: str
@@ -219,6 +250,7 @@ class _Runner:
                     break
                 state, stored, _, _, name = resumed
                 redone = True
+                self.contexts[-1].statuses = None  # rolled back with the transition, as the durable runtime does
                 failure = to_exception(error_info(exc), step=name, attempts=1)
                 with context.transition(self._transition(wf_id, seq)) as ctx:
                     outcome = machine.resume(state, convert.loads_vars(stored), error=failure)
@@ -588,7 +620,12 @@ def _execute(
     finally:
         if own_db:
             connection.close()
-    result = RunResult(calls=runner.calls, transitions=runner.transitions, finished_at=runner.now)
+    result = RunResult(
+        calls=runner.calls,
+        transitions=runner.transitions,
+        finished_at=runner.now,
+        statuses=runner.published(workflow_id),
+    )
     if ok:
         result.value = value
     else:

@@ -100,7 +100,7 @@ def test_history(db: str) -> None:
 def test_send_event(db: str) -> None:
     sent = invoke("send-event", "gate", "go", "--value", "[1, 2]", "--db", db, "--json")
     assert sent.exit_code == 0 and json.loads(sent.stdout) == {"id": "gate", "event": "go", "value": [1, 2],
-                                                               "error": None}  # fmt: skip
+                                                               "error": None, "sent": True}  # fmt: skip
     with wfc.Runtime(db) as rt:
         rt.run_until_idle()
         assert rt.result("gate") == {"got": [1, 2]}
@@ -108,6 +108,22 @@ def test_send_event(db: str) -> None:
     assert finished.exit_code == 2 and finished.stderr.startswith("error[WFC421]: cannot send event 'go'")
     both = invoke("send-event", "gate", "go", "--value", "1", "--error", "no", "--db", db)
     assert both.exit_code == 2 and "give --value or --error, not both" in both.stderr
+
+
+def test_send_event_with_an_event_id_drops_a_second_delivery(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dedup.db'}"
+    assert invoke("start", f"{FLOWS}:gate", "--id", "g", "--db", url).exit_code == 0
+    first = invoke("send-event", "g", "go", "--value", "1", "--event-id", "evt_1", "--db", url)
+    assert first.exit_code == 0 and first.stdout == "sent go to g\n"
+    again = invoke("send-event", "g", "go", "--value", "2", "--event-id", "evt_1", "--db", url, "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["sent"] is False
+    with wfc.Runtime(url) as rt:
+        rt.run_until_idle()
+        assert rt.result("g") == {"got": 1}
+    late = invoke("send-event", "g", "go", "--value", "3", "--event-id", "evt_1", "--db", url)
+    assert late.exit_code == 0 and "dropped go for g: event id 'evt_1' was sent to it before" in late.stdout
+    bad = invoke("send-event", "g", "go", "--event-id", "", "--db", url)
+    assert bad.exit_code == 2 and "error[WFC402]: an event id must be a non-empty string" in bad.stderr
 
 
 def test_send_event_error_makes_the_wait_raise(tmp_path: Path) -> None:

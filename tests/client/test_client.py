@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,6 +130,30 @@ def test_by_name_equals_a_direct_start(served: tuple[wfc.Client, wfc.Runtime]) -
     assert client.result(key, timeout=5) == "hello kay"
 
 
+def test_an_instance_started_by_name_is_listed_and_shown_as_a_direct_start(
+    served: tuple[wfc.Client, wfc.Runtime],
+) -> None:
+    """By its name or key, before a worker admitted it (recorded under the reference it was started by) and
+    after (recorded under the workflow's key and name, as a direct start: so `wfc list --workflow`, the gauges and
+    `wfc migrate` find it)."""
+    from tests.client import app_flows
+
+    client, rt = served
+    ids = {client.start("greet", "n").id, client.start("tests.client.app_flows:greet", "k").id}
+    direct = rt.start(app_flows.greet, "d")
+
+    def listed(ref: Any) -> set[str]:
+        return {s.id for s in rt.list(workflow=ref).items}
+
+    for ref in (app_flows.greet, "greet", "tests.client.app_flows:greet"):
+        assert listed(ref) == ids | {direct}, ref
+    rt.run_until_idle()
+    for ref in (app_flows.greet, "greet", "tests.client.app_flows:greet"):
+        assert listed(ref) == ids | {direct}, ref
+    assert {client.status(i).workflow for i in ids} == {rt.status(direct).workflow} == {app_flows.greet.key}
+    assert listed("bill") == set()
+
+
 def test_ids_events_cancel_and_timeouts(served: tuple[wfc.Client, wfc.Runtime]) -> None:
     client, rt = served
     a = client.start("approval", "ann", id="ask-1")
@@ -163,6 +189,29 @@ def test_result_waits_for_a_worker_in_another_thread(served: tuple[wfc.Client, w
     finally:
         worker.stop()
         thread.join(30)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_result_is_woken_by_the_store_not_by_polling(kind: str, tmp_path: Path) -> None:
+    """A poll interval longer than the timeout: only the store's wake-up (a datagram on SQLite, NOTIFY on
+    PostgreSQL) can return the result in time, and the client reads the instance a few times, not in a loop."""
+    from tests.client import app_flows
+
+    from .. import pg
+
+    with contextlib.ExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'woken.db'}" if kind == "sqlite" else stack.enter_context(pg.schema_url())
+        rt = stack.enter_context(wfc.Runtime(url, workflows=[app_flows.greet]))
+        client = stack.enter_context(wfc.Client(url, poll_interval=600))
+        h = client.start("greet", "woken")
+        statements: list[str] = []
+        client.store.trace(statements.append)
+        threading.Timer(1.0, rt.run_until_idle).start()
+        started = time.monotonic()
+        assert client.result(h, timeout=60) == "hello woken"
+        assert time.monotonic() - started < 30
+        client.store.trace(None)
+    assert len(statements) < 40, statements  # a tight loop over 1s would run hundreds
 
 
 def test_a_workflow_no_worker_serves_waits_blocked(tmp_path: Path) -> None:

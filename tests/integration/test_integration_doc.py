@@ -1,5 +1,6 @@
 """docs/integration.md: every code block is a file of examples/ (embedded verbatim; tests/typecheck runs mypy
---strict on them), and each runs: fastapi_app in test_fastapi_app.py, tracing_setup.py here."""
+--strict on them), and each runs: fastapi_app in test_fastapi_app.py, django_app in test_django_app.py,
+tracing_setup.py here."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "integration.md").read_text()
-FILES = ["examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py", "examples/tracing_setup.py"]
+FILES = ["examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py",
+         "examples/django_app/shop/management/commands/wfc_worker.py", "examples/django_app/shop/views.py",
+         "examples/tracing_setup.py"]
 
 
 def test_every_code_block_is_an_example_file() -> None:

@@ -1,5 +1,5 @@
 """Workflows whose spans the tracing tests read: steps (one that fails once, an async one, a transactional one,
-each opening a span of its own), a child workflow, a sleep."""
+each opening a span of its own), a child workflow, a sleep, a wait for an event."""
 
 from __future__ import annotations
 
@@ -73,3 +73,9 @@ def on_a_worker(key: str) -> wfc.Workflow[int]:
     n = yield from fetch(key)  # an async step: on the worker's event loop
     yield from record(key)
     return n
+
+
+@wfc.workflow(name="trace_wait")
+def waits(key: str) -> wfc.Workflow[str]:
+    go = yield from wfc.wait_event("go")
+    return (yield from plain(f"{key}{go}"))

@@ -97,6 +97,8 @@ def checkout(order: str, skus: list[str]) -> wfc.Workflow[dict[str, object]]:
     assert_type(first, int | None)
     yield from wfc.sleep(dt.timedelta(minutes=1))
     assert_type(wfc.sleep(1), Sleep)
+    assert_type((yield from wfc.sleep(1)), None)
+    assert_type((yield from wfc.sleep_until(dt.datetime(2027, 1, 1, tzinfo=dt.UTC))), None)
     event = yield from wfc.wait_event("approved", timeout=60)
     assert_type(event, Any)
     quick = yield from charge(order, 5).options(retry=False, name="charge quickly")

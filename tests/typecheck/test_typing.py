@@ -4,6 +4,7 @@ use), and the examples the docs teach pass mypy --strict as written."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -16,10 +17,14 @@ HERE = Path(__file__).parent
 # Files whose Python examples are complete programs (docs that show fragments of a session are not listed).
 DOC_EXAMPLES = ["README.md", "docs/client.md"]
 # Example files the docs embed (python-workflows.md: tour.py; ir.md: ir_example.py; testing.md: testing_suite;
-# values.md: values.py; integration.md: tracing_setup.py, fastapi_app).
+# values.md: values.py; integration.md: tracing_setup.py, fastapi_app, django_app: django-stubs types it).
 EXAMPLES = ["examples/tour.py", "examples/orders.py", "examples/ir_example.py", "examples/testing_suite/shop.py",
             "examples/testing_suite/test_shop.py", "examples/values.py", "examples/tracing_setup.py",
-            "examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py", "examples/step_context.py"]
+            "examples/fastapi_app/workflows.py", "examples/fastapi_app/app.py", "examples/step_context.py",
+            "examples/published_status.py",
+            "examples/django_app/settings.py", "examples/django_app/urls.py", "examples/django_app/manage.py",
+            "examples/django_app/shop/workflows.py", "examples/django_app/shop/views.py",
+            "examples/django_app/shop/management/commands/wfc_worker.py"]
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
@@ -62,3 +67,41 @@ def test_an_expected_error_that_disappears_fails_both_checkers(tmp_path: Path) -
     exe = Path(sys.executable).parent / "basedpyright"
     pyright = _run(str(exe), "-p", str(tmp_path / "pyrightconfig.json"), "--pythonpath", sys.executable)
     assert pyright.returncode != 0 and "reportUnnecessaryTypeIgnoreComment" in pyright.stdout
+
+
+def _definition_problems(source: str) -> list[str]:
+    """What mypy --strict would reject in a docs fragment's own definitions, whatever the fragment leaves to the
+    prose around it (names defined elsewhere): a ``@wfc.*`` function with an unannotated parameter or return, or
+    a generator workflow annotated as anything but ``wfc.Workflow[T]``."""
+    out = []
+    for node in ast.walk(ast.parse(source)):  # parses fragments too (a `yield` outside a function)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if not any(ast.unparse(d).startswith("wfc.") for d in node.decorator_list):
+            continue
+        a = node.args
+        params = [*a.posonlyargs, *a.args, *a.kwonlyargs, *(p for p in (a.vararg, a.kwarg) if p)]
+        out += [f"{node.name}: parameter {p.arg} is not annotated" for p in params if p.annotation is None]
+        if node.returns is None:
+            out.append(f"{node.name}: no return annotation")
+        elif any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(node)) and not re.match(
+            r"(wfc\.)?Workflow\[", ast.unparse(node.returns)
+        ):
+            out.append(f"{node.name}: a generator workflow annotated {ast.unparse(node.returns)}")
+    return out
+
+
+def test_every_docs_fragment_annotates_its_workflows_and_steps() -> None:
+    """The docs' fragments (blocks that use names from the prose or an earlier block) cannot be checked alone; what
+    they define must still be what mypy --strict accepts, so a reader who copies one keeps a clean checker."""
+    found = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for i, block in enumerate(re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)):
+            found += [f"{doc.name} block {i}: {p}" for p in _definition_problems(block)]
+    assert not found, "\n".join(found)
+    assert _definition_problems("@wfc.workflow\ndef w(a):\n    return (yield from s(a))\n") == [
+        "w: parameter a is not annotated", "w: no return annotation",
+    ]  # fmt: skip
+    assert _definition_problems("@wfc.workflow\ndef w(a: int) -> int:\n    yield from s(a)\n") == [
+        "w: a generator workflow annotated int"
+    ]

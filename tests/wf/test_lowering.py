@@ -99,6 +99,10 @@ PAIRS = {
         "t = wfc.now()\nv = wfc.random()\nu = wfc.uuid4()\nwfc.log.error(f'{x}')\n"
         'yield shop.ship("o")',
     ),
+    "published statuses": (
+        'set_status("stage", {"n": n})\nshop.ship("o")\nset_status("stage", "shipped")',
+        "wfc.set_status('stage', {'n': n})\nyield shop.ship('o')\nwfc.set_status('stage', 'shipped')",
+    ),
     "child workflows": (
         'r = helper(1)\ns = shop.ship_and_notify("o", "e")\nreturn [r, s]',
         "r = yield helper(1)\ns = yield shop.ship_and_notify('o', 'e')\nreturn [r, s]",
@@ -151,6 +155,15 @@ def test_a_workflow_without_commands_compiles_and_runs() -> None:
     analysis = analyze_text("workflow pure(n: int) -> int {\n    return n * 2\n}\n")
     defn = definitions(analysis)["pure"]
     assert wfc.testing.run(defn, 21) == 42
+
+
+def test_a_wf_workflow_publishes_statuses_in_both_runners(tmp_path: Path) -> None:
+    defn = load_wf('set_status("stage", {"n": n})\nshop.ship("o")\nset_status("stage", "shipped")\nreturn n')
+    assert wfc.testing.execute(defn, {}, [], 3).statuses == {"stage": "shipped"}
+    with wfc.Runtime(f"sqlite:///{tmp_path / 'wf.db'}", workflows=[defn]) as rt:
+        wid = rt.start(defn, {}, [], 3)
+        assert rt.run_until_complete(wid) == 3
+        assert rt.statuses(wid) == {"stage": "shipped"}
 
 
 def test_positions_point_into_the_wf_file() -> None:

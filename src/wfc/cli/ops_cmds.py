@@ -279,7 +279,8 @@ def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str
     Its state (running, sleeping, waiting, completed, failed, canceled), the state
     it is suspended at, and each step, timer, event or child workflow it waits on,
     with attempts, due time and last error. --json prints the status object with
-    its "outstanding" list (and "result" once completed). --vars adds the live
+    its "outstanding" list (and "result" once completed). What the workflow
+    published with wfc.set_status is shown too ("statuses"). --vars adds the live
     variables its cursor holds, decoded without running any workflow code (values
     of classes that --app does not import show as their stored JSON form).
 
@@ -293,8 +294,10 @@ def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str
         st: Status = rt.status(instance_id)
         result = stored_value(rt, instance_id) if st.state is WorkflowState.COMPLETED else None
         variables = rt.query(instance_id) if show_vars else None
+        published = rt.statuses(instance_id)
     if as_json:
         data = jsonable(st)
+        data["statuses"] = jsonable(published)
         if st.state is WorkflowState.COMPLETED:
             data["result"] = jsonable(result)
         if variables is not None:
@@ -317,6 +320,8 @@ def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str
         grid.add_row("result", json.dumps(jsonable(result), ensure_ascii=False))
     if st.traceback:
         grid.add_row("failed at", tracebacks.where(st.traceback) or "")
+    for key, value in published.items():
+        grid.add_row(Text(f"status {key}"), Text(json.dumps(jsonable(value), ensure_ascii=False)))
     console = _console()
     console.print(grid)
     if st.outstanding:
@@ -529,29 +534,45 @@ def _failed_attempts(records: list[HistoryRecord]) -> Table | None:
 @click.argument("name")
 @click.option("--value", metavar="JSON", help="The event's value (JSON when it parses as JSON, else text).")
 @click.option("--error", metavar="MSG", help="Make the waiting wait_event raise, with this message.")
+@click.option(
+    "--event-id",
+    metavar="KEY",
+    help="The delivery's own id: an event with an id already sent to this instance is dropped (exit 0).",
+)
 @db_option
 @json_option
 @handle_errors
 def send_event(
-    instance_id: str, name: str, value: str | None, error: str | None, db_url: str, as_json: bool
+    instance_id: str,
+    name: str,
+    value: str | None,
+    error: str | None,
+    event_id: str | None,
+    db_url: str,
+    as_json: bool,
 ) -> None:
     """Send event NAME to instance ID.
 
     Its first wait_event(NAME) returns --value (or raises with --error), now if it
     is waiting, or later: an event sent before the wait is kept for it. An event for
-    an instance that has ended is an error (exit 2). --json prints {"id", "event"}.
+    an instance that has ended is an error (exit 2). With --event-id, sending is
+    idempotent: a second event of that id is dropped, also once the instance ended.
+    --json prints {"id", "event", "value", "error", "sent"}.
 
     \b
     Example:
       wfc send-event A-1 approval --value true --db sqlite:///wfc.db
       wfc send-event A-1 approval --error "rejected by finance"
+      wfc send-event A-1 paid --value '{"amount": 12}' --event-id evt_1Nq2
     """
     if value is not None and error is not None:
         raise CliError("give --value or --error, not both")
     payload = parse_value(value) if value is not None else None
     with open_runtime(db_url, existing=True) as rt, usage_errors():
-        rt.send_event(instance_id, name, payload, error)
+        sent = rt.send_event(instance_id, name, payload, error, event_id=event_id)
     if as_json:
-        print_json({"id": instance_id, "event": name, "value": payload, "error": error})
-    else:
+        print_json({"id": instance_id, "event": name, "value": payload, "error": error, "sent": sent})
+    elif sent:
         click.echo(f"sent {name} to {instance_id}")
+    else:
+        click.echo(f"dropped {name} for {instance_id}: event id {event_id!r} was sent to it before")

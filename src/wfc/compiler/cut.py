@@ -203,7 +203,7 @@ class Cutter:
             "WFC101",
             "`yield` inside this statement is not supported",
             node,
-            "yield steps only as whole statements: `x = yield step(...)`",
+            "yield steps only as whole statements: `x = yield from step(...)`",
         )
         return []
 
@@ -265,7 +265,7 @@ class Cutter:
                 "WFC113",
                 "`yield` in an augmented assignment to an attribute or item",
                 node,
-                f"assign the result first: `r = yield ...`, then `{target} {_AUG_OPS[type(node.op)]}= r`",
+                f"assign the result first: `r = yield from ...`, then `{target} {_AUG_OPS[type(node.op)]}= r`",
             )
             return []
         command = self._command(value)
@@ -301,7 +301,7 @@ class Cutter:
                 "WFC110",
                 "a bare `yield` has no command to run",
                 node,
-                "yield a step call, e.g. `yield send_email(user)`, or `yield wfc.sleep(60)`",
+                "yield a step call, e.g. `yield from send_email(user)`, or `yield from wfc.sleep(60)`",
             )
             return None
         if self.no_yield_in(value, "a yielded command"):
@@ -318,14 +318,14 @@ class Cutter:
             return (
                 "WFC107",
                 "yielding a tuple: several commands run together only through `wfc.all_of`",
-                "write `a, b = yield wfc.all_of(step_a(...), step_b(...))`",
+                "write `a, b = yield from wfc.all_of(step_a(...), step_b(...))`",
             )
         if isinstance(value, _NOT_COMMANDS):
             src = pycode.canonical(value)
             return (
                 "WFC107",
                 f"`{src}` is not a command",
-                "yield a step or workflow call (`yield charge(order)`), `wfc.sleep(...)`, `wfc.wait_event(...)`, "
+                "yield a step or workflow call (`yield from charge(order)`), `wfc.sleep(...)`, `wfc.wait_event(...)`, "
                 "`wfc.all_of(...)` or `wfc.any_of(...)`",
             )
         if isinstance(value, ast.Call):
@@ -376,7 +376,7 @@ class Cutter:
                     f"`yield` inside {where}",
                     n,
                     "yield steps only as whole statements: assign the result first "
-                    "(`r = yield step(...)`) and use `r`",
+                    "(`r = yield from step(...)`) and use `r`",
                 )
             if n is node or not isinstance(n, SCOPES):
                 stack.extend(ast.iter_child_nodes(n))

@@ -19,6 +19,7 @@ from wfc.dsl.codes import Reporter
 from wfc.dsl.names import (
     BUILTIN_ERRORS,
     BUILTINS,
+    EFFECTS,
     WFC_ERRORS,
     attribute_problem,
     did_you_mean,
@@ -56,6 +57,8 @@ class CommandChecker:
         self.expr(v, frozenset())  # type: ignore[arg-type]
         if isinstance(v, wf.Call) and resolve_callee(v.func, self.env, self.locals).kind != "builtin":
             return  # what is wrong with the call is reported already
+        if isinstance(v, wf.Call) and isinstance(v.func, wf.Name) and v.func.id in EFFECTS:
+            return  # a helper called for what it does (set_status)
         hint = "assign its value to a variable, or remove it"
         if isinstance(v, wf.Compare) and v.ops == ("==",):
             hint = "to assign, write `=` instead of `==`"

@@ -149,6 +149,7 @@ BUILTINS: dict[str, Builtin] = {
         _b("now", 0, 0, style="helper", python="now"),
         _b("random", 0, 0, style="helper", python="random"),
         _b("uuid", 0, 0, style="helper", python="uuid4"),
+        _b("set_status", 2, 2, style="helper", python="set_status"),
         _b("upper", 1, 1, style="str"),
         _b("lower", 1, 1, style="str"),
         _b("strip", 1, 1, style="str"),
@@ -159,6 +160,9 @@ BUILTINS: dict[str, Builtin] = {
         _b("endswith", 2, 2, style="str"),
     )
 }
+
+EFFECTS = frozenset({"set_status"})
+"""Built-ins called for what they do, not for a value: a statement of its own may be one."""
 
 LOWERING_NAMES = frozenset({"list", "str"})
 """Built-ins the lowered code calls on its own (``list(d.keys())``, ``str.upper(s)``): no variable may hide them."""
@@ -179,7 +183,8 @@ WFC_ERRORS = frozenset({"StepFailed", "Timeout", "WorkflowFailed"})
 """wfc's exception types, reached as ``wfc.StepFailed`` etc. in the lowered code."""
 
 HELPERS = frozenset(
-    {"sleep", "wait_event", "all_of", "any_of", "now", "random", "uuid4", "log", "RetryPolicy"} | WFC_ERRORS
+    {"sleep", "wait_event", "all_of", "any_of", "now", "random", "uuid4", "set_status", "log", "RetryPolicy"}
+    | WFC_ERRORS
 )
 """Everything the lowered code may reach through ``wfc.``."""
 

@@ -3,7 +3,9 @@
 Such a start writes the instance with no table hash and its start row holding the call as data
 (``{"args": [...], "kwargs": {...}}``). The first worker that serves the workflow and claims the row admits it,
 in the claim's transaction: it binds and checks the arguments against the workflow's signature and type hints
-(as ``Runtime.start`` does in the caller), records the current table and the bound variables, and starts it.
+(as ``Runtime.start`` does in the caller), records the current table, the bound variables and the workflow's key
+and name (the client wrote the reference it was given: from now on the instance is listed, migrated and shown
+as any other), and starts it.
 Arguments that do not fit fail the instance with the ``WFC405`` error a direct start would have raised, so the
 client sees why in ``status``/``result``. A worker that does not serve the workflow leaves it blocked (``WFC422``,
 "not part of this deployment"), waiting for one that does.
@@ -60,6 +62,9 @@ def admit(engine: Engine, leaf: LeafRow, inst: InstanceRow, redo: BaseException 
     engine.save_table(defn, table, now)
     store = cast(ControlStore, engine.store)  # every store a runtime opens is a ControlStore
     store.set_table_hash(inst.n, table.hash, now)
+    if (inst.workflow, inst.name) != (defn.key, defn.name):  # recorded as any start records it: listed, migrated
+        store.set_workflow(inst.n, defn.key, defn.name, now)
+        inst.workflow, inst.name = defn.key, defn.name
     store.set_cursor(leaf.key, leaf.state_id, vars_text)
     inst.table_hash = table.hash
     leaf.snapshot = vars_text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import json
 import threading
 import time
@@ -105,9 +106,12 @@ class Client:
                                           snapshot=snapshot))  # fmt: skip
         return Handle(iid, self)
 
-    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
-        """Send event ``name`` (a JSON-able ``value``, or an ``error`` message) to instance ``id``."""
-        self._rt.send_event(id, name, value, error)
+    def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
+        """Send event ``name`` (a JSON-able ``value``, or an ``error`` message) to instance ``id``; with
+        ``event_id``, a second event of that id is dropped (``False``; see :meth:`wfc.Runtime.send_event`)."""
+        return self._rt.send_event(id, name, value, error, event_id=event_id)
 
     def cancel(self, id: str) -> None:
         """Cancel instance ``id`` and its children (see :meth:`wfc.Runtime.cancel`)."""
@@ -115,6 +119,13 @@ class Client:
 
     def status(self, id: str) -> Status:
         return self._rt.status(id)
+
+    def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
+        """What instance ``id`` published under ``key`` (see :meth:`wfc.Runtime.get_status`)."""
+        return self._rt.get_status(id, key, default, timeout=timeout)
+
+    def statuses(self, id: str) -> dict[str, Any]:
+        return self._rt.statuses(id)
 
     def history(self, id: str) -> builtins.list[HistoryRecord]:
         return self._rt.history(id)
@@ -157,14 +168,37 @@ class AsyncClient:
     async def start(self, workflow: str, /, *args: Any, id: str | None = None, **kwargs: Any) -> Handle[Any]:
         return await asyncio.to_thread(self._call, self._client.start, workflow, *args, id=id, **kwargs)
 
-    async def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
-        await asyncio.to_thread(self._call, self._client.send_event, id, name, value, error)
+    async def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
+        sent: bool = await asyncio.to_thread(
+            self._call, functools.partial(self._client.send_event, event_id=event_id), id, name, value, error
+        )
+        return sent
 
     async def cancel(self, id: str) -> None:
         await asyncio.to_thread(self._call, self._client.cancel, id)
 
     async def status(self, id: str) -> Status:
         return await asyncio.to_thread(self._call, self._client.status, id)
+
+    async def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
+        """Waits without blocking the loop: reads between ``asyncio.sleep``s (see :meth:`Client.get_status`)."""
+        client = self._client
+        deadline = None if timeout is None else time.monotonic() + timeout
+        missing = object()
+        while True:
+            found = await asyncio.to_thread(self._call, client.get_status, id, key, missing)
+            if found is not missing:
+                return found
+            status = await self.status(id)
+            if status.state.value in FINISHED or (deadline is not None and time.monotonic() >= deadline):
+                return default
+            left = client.poll_interval if deadline is None else min(client.poll_interval, deadline - time.monotonic())
+            await asyncio.sleep(max(left, 0.0))
+
+    async def statuses(self, id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self._call, self._client.statuses, id)
 
     async def history(self, id: str) -> builtins.list[HistoryRecord]:
         return await asyncio.to_thread(self._call, self._client.history, id)

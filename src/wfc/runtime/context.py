@@ -33,6 +33,8 @@ class TransitionContext:
     now: dt.datetime
     logs: list[tuple[int, str, tuple[Any, ...]]] = attrs.field(factory=list)
     _rng: _random.Random | None = None
+    statuses: dict[str, str] | None = None  # wfc.set_status: encoded values, written with the transition
+    limit: int | None = None  # the runtime's max_value_size, for those values
 
     @property
     def rng(self) -> _random.Random:
@@ -74,7 +76,7 @@ def current() -> TransitionContext | None:
     return _current.get()
 
 
-def _require(what: str) -> TransitionContext:
+def require(what: str) -> TransitionContext:
     ctx = _current.get()
     if ctx is None:
         raise WfcError(
@@ -88,17 +90,17 @@ def _require(what: str) -> TransitionContext:
 
 def now() -> dt.datetime:
     """The current time as the workflow sees it (timezone-aware UTC); the same on every re-run of a transition."""
-    return _require("wfc.now()").now
+    return require("wfc.now()").now
 
 
 def random() -> float:
     """A float in [0, 1), deterministic per workflow and transition."""
-    return _require("wfc.random()").rng.random()
+    return require("wfc.random()").rng.random()
 
 
 def uuid4() -> _uuid.UUID:
     """A random (version 4) UUID, deterministic per workflow and transition."""
-    return _uuid.UUID(int=_require("wfc.uuid4()").rng.getrandbits(128), version=4)
+    return _uuid.UUID(int=require("wfc.uuid4()").rng.getrandbits(128), version=4)
 
 
 class WorkflowLogger:

@@ -23,7 +23,7 @@ from typing import Any
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
 from wfc.errors import WfcError, WorkflowFailed
-from wfc.runtime import admit, budget, control, fanout, fastcodec, steps, tracebacks
+from wfc.runtime import admit, budget, control, fanout, fastcodec, statuses, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
@@ -135,7 +135,7 @@ class Engine(Intake):
                 for r in results:
                     self._guarded(r.task.inst, r.task.leaf, functools.partial(self._complete, r))
                 if claim > 0:
-                    rows = self.store.claim(self.owner, now, claim)
+                    rows = self.store.claim(self.owner, now, claim, capacity)
                     self.claimed = len(rows)
                     for leaf, inst in rows:
                         self._claimed(leaf, inst)
@@ -450,7 +450,7 @@ class Engine(Intake):
             variables = convert.loads_vars(snapshot) if snapshot else {}
         if redo is not None:
             ok, err = False, redo
-        ctx = TransitionContext(inst.id, seq, to_datetime(at))  # type: ignore[arg-type]
+        ctx = TransitionContext(inst.id, seq, to_datetime(at), limit=self.limit)  # type: ignore[arg-type]
         self._logs.append(ctx)
         token = activate(ctx)
         try:
@@ -462,6 +462,8 @@ class Engine(Intake):
                 outcome = machine.resume(state_id, variables, error=err)
         finally:
             deactivate(token)
+        if ctx.statuses:
+            statuses.publish(self.store, inst.n, ctx, self.now)
         k = seq
         idle = 0  # suspensions in a row whose outcome was known at once without waiting for anything
         limits = self.limits
@@ -500,7 +502,7 @@ class Engine(Intake):
                     break
             else:
                 idle = 0
-            ctx = TransitionContext(inst.id, k, to_datetime(at))  # type: ignore[arg-type]
+            ctx = TransitionContext(inst.id, k, to_datetime(at), limit=self.limit)  # type: ignore[arg-type]
             self._logs.append(ctx)
             token = activate(ctx)
             try:
@@ -510,6 +512,8 @@ class Engine(Intake):
                     outcome = machine.resume(outcome.state, live, error=stop.error)
             finally:
                 deactivate(token)
+            if ctx.statuses:
+                statuses.publish(self.store, inst.n, ctx, self.now)
         if isinstance(outcome, Completed):
             self.finish(inst, k, True, outcome.value, at)
         elif isinstance(outcome, Failed):

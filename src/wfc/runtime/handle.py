@@ -20,7 +20,9 @@ class _Owner(Protocol):
     def result(self, id: str) -> Any: ...
     def status(self, id: str) -> Status: ...
     def cancel(self, id: str) -> Any: ...
-    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None: ...
+    def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool: ...
 
 
 class Handle(str, Generic[R]):
@@ -51,9 +53,11 @@ class Handle(str, Generic[R]):
         """Where the instance is now (see :class:`wfc.Status`)."""
         return self._require().status(self.id)
 
-    def send_event(self, name: str, value: Any = None, error: Any = None) -> None:
-        """Send event ``name`` to this instance."""
-        self._require().send_event(self.id, name, value, error)
+    def send_event(
+        self, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
+        """Send event ``name`` to this instance (``event_id``: see :meth:`wfc.Runtime.send_event`)."""
+        return self._require().send_event(self.id, name, value, error, event_id=event_id)
 
     def cancel(self) -> None:
         """Cancel this instance (and its children)."""

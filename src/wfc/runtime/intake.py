@@ -107,9 +107,15 @@ class Intake(Scheduler):
             "arguments, or Runtime.status(id) to see the existing instance",
         )
 
-    def send_event(self, instance_id: str, name: str, value: Any = None, error: Any = None) -> None:
+    def send_event(
+        self, instance_id: str, name: str, value: Any = None, error: Any = None, event_id: str | None = None
+    ) -> bool:
+        """Record the event (and deliver it to a wait that is there); ``False``: an event with ``event_id`` was
+        sent to this instance before, and this one is dropped (also once the instance has ended: a webhook
+        delivered twice must not fail the second time)."""
         if not isinstance(name, str) or not name:
             raise WfcError("an event needs a name (a non-empty string)", code="WFC402")
+        check_event_id(event_id)
         value_text = (
             steps.encode(value, self.limit, f"the value of event {name!r}") if value is not None else None
         )
@@ -126,14 +132,41 @@ class Intake(Scheduler):
                     f"cannot send event {name!r}: no workflow instance {instance_id!r}",
                     hint="check the id returned by Runtime.start()",
                 )
+            if event_id is not None and self.store.sent_event(inst.n, event_id):
+                return False
             if inst.state in FINISHED:
                 raise WorkflowFinished(
                     f"cannot send event {name!r}: workflow {instance_id!r} has {inst.state}",
                     hint="events go to running instances only; check Runtime.status(id) first",
                 )
-            event_id = self.store.insert_event(inst.n, name, value_text, message, now)
+            event_n = self.store.insert_event(inst.n, name, value_text, message, now, event_id)
             leaf = self.store.waiting_leaf(inst.n, name)
             if leaf is not None:
                 result, err = self.event_outcome(name, value_text, message)
-                self.store.consume_event(event_id, leaf.key)
+                self.store.consume_event(event_n, leaf.key)
                 self.store.deliver_external(leaf.key, result, err, now)
+        return True
+
+
+_MAX_EVENT_ID = 500  # characters: a webhook's delivery id or an idempotency key, never a payload
+
+
+def check_event_id(event_id: object) -> None:
+    if event_id is None:
+        return
+    problem = None
+    if not isinstance(event_id, str) or not event_id:
+        problem = f"an event id must be a non-empty string, not {event_id!r}"[:200]
+    elif len(event_id) > _MAX_EVENT_ID:
+        problem = f"an event id has at most {_MAX_EVENT_ID} characters (this one has {len(event_id)})"
+    else:
+        try:
+            event_id.encode()
+        except UnicodeEncodeError:
+            problem = f"the event id {event_id!r} is not valid text (it holds a lone surrogate)"
+    if problem is not None:
+        raise WfcError(
+            problem,
+            code="WFC402",
+            hint="pass the delivery's own id (a webhook's event id, an idempotency key) as a string",
+        )

@@ -17,7 +17,7 @@ import ast
 import linecache
 import os
 from collections.abc import Callable, Mapping
-from types import CellType, CodeType, FunctionType
+from types import CellType, CodeType, FrameType, FunctionType, TracebackType
 from typing import Any
 
 import attrs
@@ -90,6 +90,7 @@ class _Linked:
     throw: Callable[[dict[str, Any], BaseException], None] | None = None
     live: frozenset[str] = frozenset()
     op_region: str | None = None
+    delegates: bool = False  # the suspension is written `yield from cmd` (see _at_yield)
 
 
 @attrs.define
@@ -164,9 +165,9 @@ def _compile_at_source(
             end = getattr(node, "end_lineno", None)
             end_at = min(end, last) if end is not None else at
             end_line = max(origin[end_at - 1], line)
-            columns.place(node, at, line, end_at, end_line)
             node.lineno = line
             node.end_lineno = end_line  # type: ignore[attr-defined]
+            columns.place(node, at, line, end_at, end_line)  # may move a raise at a yield onto the yield's lines
     if metered:
         tree = budget.instrument(tree)
     if not real:
@@ -202,9 +203,10 @@ class _Columns:
         user, last = linecache.getline(self.path, line), linecache.getline(self.path, end_line)
         generated = self.generated[at - 1] if at <= len(self.generated) else ""
         if generated.strip() == _THROW_LINE and line == end_line:
-            span = _yield_span(user)
-            if span is not None:  # raised at the yield: Python's carets sit under the `yield` expression
-                node.col_offset, node.end_col_offset = span
+            site = _yield_site(self.path, line)
+            if site is not None:  # raised at the yield: Python's position is the `yield` expression's
+                node.lineno, node.end_lineno = site.line, site.end_line
+                node.col_offset, node.end_col_offset = site.col, site.end_col
                 return
         end_col = len(last.rstrip().encode())
         col = len(user) - len(user.lstrip())
@@ -223,21 +225,72 @@ class _Columns:
 _THROW_LINE = "raise _wfc_e"  # the code that raises an outcome's exception at a suspension's `yield`
 
 
-def _yield_span(text: str) -> tuple[int, int] | None:
-    """The columns (UTF-8 bytes, as code positions count) of the ``yield`` expression on a one-line statement:
-    where Python's traceback points for an exception thrown into the generator there. ``None`` when the line is
-    not a whole statement (one line of several) or holds no yield."""
-    stripped = text.strip()
-    indent = len(text.encode()) - len(text.lstrip().encode())
-    try:
-        tree = silently(lambda: ast.parse(stripped), "<unknown>")
-    except SyntaxError:
+@attrs.frozen
+class _YieldSite:
+    """Where the ``yield`` of a suspension's statement is in the workflow's file: Python's code positions of the
+    expression (lines 1-based, columns in UTF-8 bytes), and whether it is written ``yield from``."""
+
+    line: int
+    end_line: int
+    col: int
+    end_col: int
+    delegates: bool
+
+
+def _yield_site(path: str | None, line: int) -> _YieldSite | None:
+    """The yield of the statement that starts at ``line`` of ``path`` (``None``: the file cannot be read, or no
+    whole statement holding a yield starts there). A statement may span lines: it is parsed from its first line
+    until it is whole. The table is the same for ``yield`` and ``yield from``, so only the source tells them apart."""
+    if not path or line <= 0:
         return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Yield | ast.YieldFrom) and node.lineno == node.end_lineno == 1:
-            assert node.end_col_offset is not None
-            return indent + node.col_offset, indent + node.end_col_offset
+    text = ""
+    for k in range(line, line + 200):
+        nxt = linecache.getline(path, k)
+        if not nxt:
+            return None
+        text += nxt
+        stripped = text.lstrip()
+        try:
+            tree = silently(lambda: ast.parse(stripped), "<unknown>")  # noqa: B023 - called at once
+        except SyntaxError:
+            continue
+        indent = len(text.encode()) - len(stripped.encode())  # bytes cut from the first line
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Yield | ast.YieldFrom):
+                assert node.end_lineno is not None and node.end_col_offset is not None
+                return _YieldSite(
+                    line + node.lineno - 1,
+                    line + node.end_lineno - 1,
+                    node.col_offset + (indent if node.lineno == 1 else 0),
+                    node.end_col_offset + (indent if node.end_lineno == 1 else 0),
+                    isinstance(node, ast.YieldFrom),
+                )
+        return None
     return None
+
+
+_delegation: tuple[FrameType, int, int] | None = None
+
+
+def _delegation_entry() -> tuple[FrameType, int, int]:
+    """The traceback entry of ``Command.__iter__`` at its ``yield``, as an exception thrown into it gets: made once by
+    throwing into a real one, so path, line and columns are Python's own."""
+    global _delegation
+    if _delegation is None:
+        delegate = iter(Command[Any]())
+        next(delegate)
+        try:
+            delegate.throw(_Probe())
+        except _Probe as probe:
+            tb = probe.__traceback__
+            assert tb is not None and tb.tb_next is not None
+            _delegation = (tb.tb_next.tb_frame, tb.tb_next.tb_lasti, tb.tb_next.tb_lineno)
+    assert _delegation is not None
+    return _delegation
+
+
+class _Probe(Exception):
+    pass
 
 
 def _code_origin(code: ir.Code, fallback: int) -> list[int]:
@@ -432,6 +485,8 @@ class Machine:
                 linked.bind = state_fns.get((s.id, "bind"))
                 linked.throw = state_fns.get((s.id, "throw"))
                 linked.live = frozenset(op.live)
+                site = _yield_site(table.path, s.op_line or (s.pos.line if s.pos else 0))
+                linked.delegates = site is not None and site.delegates
             self.states[s.id] = linked
 
     # ---- running --------------------------------------------------------------------------------------------
@@ -651,6 +706,9 @@ def _at_yield(linked: _Linked, v: dict[str, Any], exc: BaseException) -> BaseExc
     if throw is None:
         return exc
     context, suppress = exc.__context__, exc.__suppress_context__
+    if linked.delegates:  # Python throws it into the command's generator first: its frame is the innermost
+        frame, lasti, line = _delegation_entry()
+        exc.__traceback__ = TracebackType(exc.__traceback__, frame, lasti, line)
     try:
         throw(v, exc)
     except BaseException as raised:

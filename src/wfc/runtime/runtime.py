@@ -31,6 +31,7 @@ from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
 from wfc.errors import Canceled, WfcError
 from wfc.runtime import attempts, liveness, query, serving, steps, tracebacks
+from wfc.runtime import statuses as published
 from wfc.runtime import tracing as tracing_mod
 from wfc.runtime.budget import DEFAULT_LIMITS, Interrupted, Limits, keyboard_interrupts
 from wfc.runtime.clock import Clock, SystemClock, to_datetime
@@ -134,6 +135,7 @@ class Runtime(Control):
         # OpenTelemetry spans (wfc.runtime.tracing): the global tracer provider when opentelemetry-api is
         # importable, a TracerProvider given here, or none (False).
         self.tracing = self.engine.tracing = tracing_mod.create(tracing)
+        self._unwatch = self.tracing.gauges(self.store, self.clock.now)  # instances by state, queue depth
         self._drive = threading.RLock()
         self._pending: list[StepResult] = []
         self._worker: Worker | None = None
@@ -191,6 +193,7 @@ class Runtime(Control):
         """Release this process's leases and close the database."""
         if self._closed:
             return
+        self._unwatch()
         worker = self._worker
         if worker is not None:
             worker.stop(now=True)
@@ -318,11 +321,19 @@ class Runtime(Control):
         self._kick()
         return Handle(iid, self)
 
-    def send_event(self, id: str, name: str, value: Any = None, error: Any = None) -> None:
+    def send_event(
+        self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
+    ) -> bool:
         """Send event ``name`` to instance ``id``: taken by its first ``wait_event(name)`` (now, or later: it is
-        kept). With ``error`` (a message), the wait raises instead."""
-        self.engine.send_event(id, name, value, error)
-        self._kick()
+        kept). With ``error`` (a message), the wait raises instead.
+
+        ``event_id`` (a webhook's delivery id, an idempotency key) makes sending idempotent: an event with an id
+        already sent to this instance is dropped, also after the instance ended, and this returns ``False``
+        (``True``: recorded). Ids are per instance; any other event of the same name is still delivered."""
+        sent = self.engine.send_event(id, name, value, error, event_id)
+        if sent:
+            self._kick()
+        return sent
 
     # ---- running ----------------------------------------------------------------------------------------------
 
@@ -488,6 +499,16 @@ class Runtime(Control):
             return {}
         return query.live_variables(query.snapshot_of(self.store.current(inst.n)))
 
+    def get_status(self, id: str, key: str, default: Any = None, *, timeout: float | None = 0.0) -> Any:
+        """The value instance ``id`` published under ``key`` with ``wfc.set_status`` (the last one set). While it
+        has published none, wait up to ``timeout`` seconds (``None``: until it does; woken by the store, not a
+        tight poll) and return ``default`` then, or at once if the instance ended without publishing it."""
+        return published.get_status(self.store, lambda: self._instance(id), key, default, timeout)
+
+    def statuses(self, id: str) -> dict[str, Any]:
+        """Everything instance ``id`` has published with ``wfc.set_status``, by key (``{}``: nothing yet)."""
+        return published.read_all(self.store, self._instance(id).n)
+
     def _status(self, inst: InstanceRow) -> Status:
         state = WorkflowState(inst.state)
         rows = [] if state.finished else self.store.current(inst.n)
@@ -572,9 +593,7 @@ class Runtime(Control):
         parent: str | None = None,
     ) -> Page:
         """Instances, newest first, optionally of one workflow / in one state / children of ``parent``."""
-        key = None
-        if workflow is not None:
-            key = workflow.key if isinstance(workflow, WorkflowDef) else self._workflow_key(workflow)
+        refs = None if workflow is None else self._workflow_refs(workflow)
         state_value = WorkflowState(state).value if state is not None else None
         parent_n = self._instance(parent).n if parent is not None else None
         if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 20):
@@ -583,20 +602,23 @@ class Runtime(Control):
             )
         before = int(cursor) if cursor else None
         rows = self.store.list_instances(
-            workflow=key, state=state_value, parent=parent_n, limit=limit + 1, before=before
+            workflow=refs, state=state_value, parent=parent_n, limit=limit + 1, before=before
         )
         more = len(rows) > limit
         rows = rows[:limit]
         items = tuple(self._status(r) for r in rows)
         return Page(items, str(rows[-1].n) if more and rows else None)
 
-    def _workflow_key(self, ref: str) -> str:
-        try:
-            return self.deployment.workflow(ref).key
-        except ConfigError:
-            return ref
-        except Exception:
-            return ref
+    def _workflow_refs(self, ref: WorkflowDef | str) -> tuple[str, ...]:
+        """What a workflow's instances may be recorded under: its key and its name (an instance started by name,
+        ``wfc.Client``, keeps the reference it was started by), and the reference given."""
+        defn = ref
+        if not isinstance(defn, WorkflowDef):
+            try:
+                defn = self.deployment.workflow(defn)
+            except Exception:  # not deployed here (a CLI without the app): the reference as given
+                return (str(ref),)
+        return tuple(dict.fromkeys(r for r in (defn.key, defn.name, ref if isinstance(ref, str) else None) if r))
 
     def history(self, id: str, *, archived: bool = False) -> builtins.list[HistoryRecord]:
         """One record per step, timer, event wait and child workflow, in the order they were issued. After a

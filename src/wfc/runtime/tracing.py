@@ -18,7 +18,10 @@ Attributes users filter by: ``wfc.workflow.name``, ``wfc.instance.id``, ``wfc.st
 Metrics (the global meter provider's meter ``wfc``), per step attempt, with ``wfc.workflow.name`` and
 ``wfc.step.name`` (and ``wfc.outcome`` once it ended): ``wfc.steps.started``, ``wfc.steps.completed``,
 ``wfc.steps.failed`` (the attempt failed: ``wfc.outcome`` ``retry`` or ``failed``) and the histogram
-``wfc.step.duration`` (seconds). The hooks are small on purpose (the engine calls :meth:`Tracing.transition`
+``wfc.step.duration`` (seconds); and two gauges read from the database at each collection
+(:mod:`wfc.runtime.gauges`): ``wfc.instances`` (instances not ended, by ``wfc.workflow.name`` and
+``wfc.instance.state``) and ``wfc.queue.depth`` (instances with work due now and not leased, by
+``wfc.workflow.name``). The hooks are small on purpose (the engine calls :meth:`Tracing.transition`
 around a transition, the step runner :meth:`Tracing.attempt` around an attempt, starting :meth:`Tracing.start`).
 """
 
@@ -26,8 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from wfc.runtime.store.protocol import Store
 
 _ATTEMPT_OUTCOME = {True: "ok", False: "failed"}
 
@@ -71,6 +76,14 @@ class Tracing:
         self, trace: str | None, workflow: str, instance_id: str, step: str, attempt: int
     ) -> Iterator[Attempt]:
         yield _NO_ATTEMPT
+
+    def gauges(self, store: Store, now: Callable[[], float]) -> Callable[[], None]:
+        """Report ``store``'s gauges until the function returned is called (the runtime's close)."""
+        return _nothing
+
+
+def _nothing() -> None:
+    pass
 
 
 NOOP = Tracing()
@@ -119,7 +132,7 @@ class _Otel(Tracing):
         from wfc import __version__
 
         self.trace = self._trace = trace
-        meter = metrics.get_meter("wfc", __version__)
+        self.meter = meter = metrics.get_meter("wfc", __version__)
         self.started = meter.create_counter(
             "wfc.steps.started", unit="{attempt}", description="step attempts started"
         )
@@ -193,3 +206,8 @@ class _Otel(Tracing):
             set_status_on_exception=False,
         ) as span:  # fmt: skip
             yield _Attempt(self, span, {"wfc.workflow.name": workflow, "wfc.step.name": step})
+
+    def gauges(self, store: Store, now: Callable[[], float]) -> Callable[[], None]:
+        from wfc.runtime import gauges
+
+        return gauges.watch(self.meter, store, now)

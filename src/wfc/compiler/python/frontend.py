@@ -129,7 +129,7 @@ class PythonFrontEnd:
                     "WFC102",
                     "`yield` inside a comprehension",
                     node,
-                    "build a list of commands and run them together: `yield wfc.all_of(*[step(x) for x in xs])`",
+                    "build a list of commands and run them together: `yield from wfc.all_of(*[step(x) for x in xs])`",
                 )
             elif isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
                 self._error(

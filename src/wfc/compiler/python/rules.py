@@ -47,7 +47,7 @@ RULES: tuple[Rule, ...] = (
         "WFC201",
         "sleep",
         "{what} blocks the process: a workflow must not wait in ordinary code",
-        "write `yield wfc.sleep(seconds)`: a durable timer that survives restarts and holds no thread",
+        "write `yield from wfc.sleep(seconds)`: a durable timer that survives restarts and holds no thread",
         ("time.sleep",),
     ),
     Rule(
@@ -211,7 +211,7 @@ RULES: tuple[Rule, ...] = (
         "concurrency",
         "{what} starts threads, processes or an event loop inside the workflow: the runtime cannot "
         "record or resume them",
-        "run work in parallel with `yield wfc.all_of(step_a(x), step_b(y))`; run blocking work in a step",
+        "run work in parallel with `yield from wfc.all_of(step_a(x), step_b(y))`; run blocking work in a step",
         ("threading.*", "_thread.*", "asyncio.*", "multiprocessing.*", "concurrent.futures.*"),
     ),
     Rule(
@@ -268,14 +268,14 @@ RULES: tuple[Rule, ...] = (
         "WFC215",
         "unyielded-command",
         "`{expr}` builds a command but nothing runs it: the result is thrown away",
-        "write `yield {expr}`: calling a step only builds the command, `yield` runs it",
+        "write `yield from {expr}`: calling a step only builds the command, `yield from` runs it",
     ),
     Rule(
         "WFC217",
         "stored-command",
         "`{name} = {expr}` keeps a command that nothing runs: `{name}` is never yielded or passed on, so the "
         "step does not run and `{name}` is not its result",
-        "write `{name} = yield {expr}` to run it and get its result",
+        "write `{name} = yield from {expr}` to run it and get its result",
     ),
     Rule(
         "WFC216",

@@ -65,10 +65,41 @@ NLEAF = len(LEAF_FIELDS)
 EVENT_COLS = "id, instance, name, value, error, sent_at, consumed_seq, consumed_pos"
 # Claimed rows carry their instance without its (possibly large) arguments and outcome.
 _INST_COLS_LIGHT = ", ".join(f"i.{c}" if c not in ("args", "result", "error") else "NULL" for c in INST_FIELDS)
-CLAIM = (
+_CLAIM_FROM = (
     f"SELECT {', '.join('h.' + c for c in LEAF_FIELDS)}, {_INST_COLS_LIGHT} FROM {{s}}history h "
+    "JOIN {s}instances i ON i.n = h.instance WHERE "
+)
+CLAIM = _CLAIM_FROM + "h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? ORDER BY h.ready_at LIMIT ?{claim_lock}"
+# A worker with fewer free step slots than rows it claims takes the rows that need a slot (an open step or
+# on_complete callback: it runs them outside the transaction, under a lease) and the others (starts, timers,
+# events, children, resolved rows: a transition runs them in the claim's own transaction) apart, so that it never
+# locks a step it cannot run (on PostgreSQL another worker with a free slot would skip it). The predicates are
+# the partial indexes' own (PostgreSQL's migration 7), written the same way so that the planner uses them:
+# whatever waits behind a backlog of due steps, finding it is an index range, not a scan of the backlog.
+SLOT_KINDS = "('step', 'on_complete')"
+SLOT_ROWS = f"status = 0 AND kind IN {SLOT_KINDS}"
+FREE_ROWS = f"(status = 1 OR (status = 0 AND kind NOT IN {SLOT_KINDS}))"
+CLAIM_SLOT = (
+    _CLAIM_FROM
+    + f"h.status = 0 AND h.kind IN {SLOT_KINDS} AND h.ready_at <= ? AND h.lease_until <= ? "
+    "ORDER BY h.ready_at LIMIT ?{claim_lock}"
+)
+CLAIM_FREE = (
+    _CLAIM_FROM
+    + f"(h.status = 1 OR (h.status = 0 AND h.kind NOT IN {SLOT_KINDS})) AND h.ready_at <= ? AND h.lease_until <= ? "
+    "ORDER BY h.ready_at LIMIT ?{claim_lock}"
+)
+# What the gauges read (wfc.runtime.gauges), each one statement over an index as small as what it counts: the
+# unfinished instances (the index on state; finished ones are not counted: that would read every instance ever
+# run), and the instances with work due now that no live lease holds (the claim's own partial index of open work).
+UNFINISHED = (
+    "SELECT coalesce(name, workflow), state, count(*) FROM {s}instances "
+    "WHERE state IN ('running', 'sleeping', 'waiting') GROUP BY coalesce(name, workflow), state"
+)
+DUE = (
+    "SELECT coalesce(i.name, i.workflow), count(DISTINCT h.instance) FROM {s}history h "
     "JOIN {s}instances i ON i.n = h.instance "
-    "WHERE h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? ORDER BY h.ready_at LIMIT ?{claim_lock}"
+    "WHERE h.status < 2 AND h.ready_at <= ? AND h.lease_until <= ? GROUP BY coalesce(i.name, i.workflow)"
 )
 KEY = "instance=? AND seq=? AND pos=?"
 RESOLVE = f"UPDATE {{s}}history SET status=?, result=?, error=?, attempts=?, finished_at=? WHERE {KEY} AND status<2"
@@ -238,14 +269,22 @@ class StoreBody:
         self._x("UPDATE {s}instances SET blocked=?, updated_at=? WHERE n=?", (message, now, n))
 
     def list_instances(
-        self, *, workflow: str | None, state: str | None, parent: int | None, limit: int, before: int | None
+        self,
+        *,
+        workflow: str | Sequence[str] | None,
+        state: str | None,
+        parent: int | None,
+        limit: int,
+        before: int | None,
     ) -> list[InstanceRow]:
         where: list[str] = []
         params: list[Any] = []
         if workflow is not None:
-            # A key (`module:qualname`) or a workflow's name: the name also works where its module is not imported.
-            where.append("(workflow=? OR name=?)")
-            params += [workflow, workflow]
+            # Keys (`module:qualname`) or names: a name also works where its module is not imported.
+            refs = [workflow] if isinstance(workflow, str) else list(workflow)
+            marks = ",".join("?" * len(refs))
+            where.append(f"(workflow IN ({marks}) OR name IN ({marks}))")
+            params += refs + refs
         for column, value in (("state", state), ("parent", parent)):
             if value is not None:
                 where.append(f"{column}=?")
@@ -259,6 +298,16 @@ class StoreBody:
         sql += " ORDER BY n DESC LIMIT ?"
         with self._reading():
             return [InstanceRow(*r) for r in self._x(sql, (*params, limit)).fetchall()]
+
+    def count_unfinished(self) -> list[tuple[str, str, int]]:
+        with self._reading():
+            rows = self._x(UNFINISHED).fetchall()
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def count_due(self, now: float) -> list[tuple[str, int]]:
+        with self._reading():
+            rows = self._x(DUE, (now, now)).fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     # ---- history rows / work -----------------------------------------------------------------------------------
 
@@ -386,10 +435,16 @@ class StoreBody:
             ).fetchall()
         return [LeafRow(*r) for r in rows]
 
-    def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
-        return [
-            (LeafRow(*r[:NLEAF]), InstanceRow(*r[NLEAF:])) for r in self._x(CLAIM, (now, now, limit)).fetchall()
-        ]
+    def claim(
+        self, owner: str, now: float, limit: int, slots: int | None = None
+    ) -> list[tuple[LeafRow, InstanceRow]]:
+        if slots is None or slots >= limit:  # every row claimed fits: one statement
+            rows = self._x(CLAIM, (now, now, limit)).fetchall()
+        else:
+            rows = self._x(CLAIM_FREE, (now, now, limit)).fetchall()
+            if slots > 0:
+                rows += self._x(CLAIM_SLOT, (now, now, slots)).fetchall()
+        return [(LeafRow(*r[:NLEAF]), InstanceRow(*r[NLEAF:])) for r in rows]
 
     def has_due(self, now: float) -> bool:
         with self._reading():
@@ -433,15 +488,37 @@ class StoreBody:
 
     # ---- events ------------------------------------------------------------------------------------------------
 
-    def insert_event(self, instance: int, name: str, value: str | None, error: str | None, now: float) -> int:
+    def insert_event(
+        self, instance: int, name: str, value: str | None, error: str | None, now: float, dedup: str | None = None
+    ) -> int:
         self._lock(instance)  # a transition suspending on this event commits first, or sees it
         event_id = self._insert_id(
-            "INSERT INTO {s}events (instance, name, value, error, sent_at) VALUES (?,?,?,?,?){returning_id}",
-            (instance, name, value, error, now),
+            "INSERT INTO {s}events (instance, name, value, error, sent_at, dedup) VALUES (?,?,?,?,?,?){returning_id}",
+            (instance, name, value, error, now, dedup),
         )
         if event_id is None:  # pragma: no cover - an INSERT without ON CONFLICT inserts or raises
             raise StoreError("an event was not recorded", code="WFC427", hint="this is a bug in wfc")
         return event_id
+
+    # ---- published statuses (wfc.set_status) -------------------------------------------------------------------
+
+    def set_statuses(self, instance: int, values: dict[str, str], now: float) -> None:
+        for key, value in values.items():
+            self._x(
+                "INSERT INTO {s}statuses (instance, key, value, updated_at) VALUES (?,?,?,?) "
+                "ON CONFLICT (instance, key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+                (instance, key, value, now),
+            )
+        self._wake()  # a reader waiting in get_status(..., timeout=) wakes with the commit
+
+    def statuses(self, instance: int) -> dict[str, str]:
+        with self._reading():
+            rows = self._x("SELECT key, value FROM {s}statuses WHERE instance=? ORDER BY key", (instance,)).fetchall()
+        return {str(k): str(v) for k, v in rows}
+
+    def sent_event(self, instance: int, dedup: str) -> bool:
+        self._lock(instance)  # two deliveries of one webhook: the second waits for the first's commit, then sees it
+        return self._x("SELECT 1 FROM {s}events WHERE instance=? AND dedup=?", (instance, dedup)).fetchone() is not None
 
     def take_event(self, instance: int, name: str, skip: int = 0) -> EventRow | None:
         row = self._x(

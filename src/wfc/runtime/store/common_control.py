@@ -145,6 +145,9 @@ class ControlBody(StoreBody):
     def set_table_hash(self, n: int, table_hash: str, now: float) -> None:
         self._x("UPDATE {s}instances SET table_hash=?, updated_at=? WHERE n=?", (table_hash, now, n))
 
+    def set_workflow(self, n: int, workflow: str, name: str, now: float) -> None:
+        self._x("UPDATE {s}instances SET workflow=?, name=?, updated_at=? WHERE n=?", (workflow, name, now, n))
+
     def revoke(self, instance: int, seq: int) -> int:
         self._lock(instance)
         cur = self._x(
@@ -191,7 +194,8 @@ class ControlBody(StoreBody):
             ).fetchall()
         ]
         for table, column in (("history", "instance"), ("events", "instance"), ("attempts", "instance"),
-                              ("lineage", "instance"), ("version_moves", "instance"), ("instances", "n")):  # fmt: skip
+                              ("lineage", "instance"), ("version_moves", "instance"), ("statuses", "instance"),
+                              ("instances", "n")):  # fmt: skip
             for where, params in self._any(column, ns):
                 self._x(f"DELETE FROM {{s}}{table} WHERE {where}", params)
         return len(ns)

@@ -159,7 +159,7 @@ class TxHandle(Protocol):
 
 class Store(Protocol):
     """Storage for the runtime. Every method except :meth:`transaction`, :meth:`close` and the read-only
-    ``get_*``/``list_*``/``history`` ones must be called inside :meth:`transaction`."""
+    ``get_*``/``list_*``/``count_*``/``history`` ones must be called inside :meth:`transaction`."""
 
     url: str
 
@@ -239,8 +239,26 @@ class Store(Protocol):
     ) -> None: ...
     def set_blocked(self, n: int, message: str | None, now: float) -> None: ...
     def list_instances(
-        self, *, workflow: str | None, state: str | None, parent: int | None, limit: int, before: int | None
-    ) -> list[InstanceRow]: ...
+        self,
+        *,
+        workflow: str | Sequence[str] | None,
+        state: str | None,
+        parent: int | None,
+        limit: int,
+        before: int | None,
+    ) -> list[InstanceRow]:
+        """Newest first; ``workflow``: the instances recorded under any of these keys or names."""
+        ...
+
+    def count_unfinished(self) -> list[tuple[str, str, int]]:
+        """``(workflow name, state, count)`` of the instances that have not ended (``running``, ``sleeping``,
+        ``waiting``), for the gauges (:mod:`wfc.runtime.gauges`): one statement over the index on state, read-only."""
+        ...
+
+    def count_due(self, now: float) -> list[tuple[str, int]]:
+        """``(workflow name, instances)``: the instances with work :meth:`claim` would take at ``now`` (due, no
+        live lease), per workflow; one statement over the partial index of open work, read-only."""
+        ...
 
     # ---- history rows / work ----
     def insert_leaf(self, row: LeafRow) -> None: ...
@@ -290,8 +308,12 @@ class Store(Protocol):
     def group(self, instance: int, seq: int) -> list[LeafRow]: ...
     def current(self, instance: int) -> list[LeafRow]: ...
     def history(self, instance: int) -> list[LeafRow]: ...
-    def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
-        """Due open rows and resolved rows, oldest first, not leased by a live lease."""
+    def claim(
+        self, owner: str, now: float, limit: int, slots: int | None = None
+    ) -> list[tuple[LeafRow, InstanceRow]]:
+        """Due open rows and resolved rows, oldest first, not leased by a live lease: up to ``limit``, of which
+        at most ``slots`` need a step slot (open ``step``/``on_complete`` rows; ``None``: no bound). On a store
+        shared by many workers the rows are locked until the commit, so a worker claims no step it cannot run."""
         ...
 
     def has_due(self, now: float) -> bool:
@@ -304,8 +326,21 @@ class Store(Protocol):
 
     # ---- events ----
     def insert_event(
-        self, instance: int, name: str, value: str | None, error: str | None, now: float
+        self, instance: int, name: str, value: str | None, error: str | None, now: float, dedup: str | None = None
     ) -> int: ...
+    def set_statuses(self, instance: int, values: dict[str, str], now: float) -> None:
+        """Publish encoded values under their keys (``wfc.set_status``), in the transition's transaction."""
+        ...
+
+    def statuses(self, instance: int) -> dict[str, str]:
+        """The instance's published values, encoded, by key (a consistent read)."""
+        ...
+
+    def sent_event(self, instance: int, dedup: str) -> bool:
+        """Whether an event with this deduplication id was sent to the instance (call it in the transaction that
+        would insert one: the instance's lock makes the check and the insert one step)."""
+        ...
+
     def take_event(self, instance: int, name: str, skip: int = 0) -> EventRow | None:
         """The oldest unconsumed event of that name after skipping ``skip`` of them."""
         ...
@@ -392,6 +427,10 @@ class ControlStore(Store, Protocol):
     def unfinished(self, workflow: str, table_hash: str) -> list[InstanceRow]: ...
     def set_cursor(self, key: Key, state_id: str | None, snapshot: str | None) -> None: ...
     def set_table_hash(self, n: int, table_hash: str, now: float) -> None: ...
+    def set_workflow(self, n: int, workflow: str, name: str, now: float) -> None:
+        """Record the workflow's key and name on an instance started by name, once a worker admitted it."""
+        ...
+
     def revoke(self, instance: int, seq: int) -> int:
         """Take away the leases of the open rows of a suspension: outcomes of attempts under way are ignored
         (the steps run again), so no process resumes the instance with a cursor it read before."""

@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 
 from wfc.runtime.errors import ConfigError
-from wfc.runtime.store.common import history_ddl
+from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 9
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -129,6 +129,30 @@ def _migration_6(x: Callable[[str], object]) -> None:
     x("ALTER TABLE instances ADD COLUMN IF NOT EXISTS trace TEXT")
 
 
+def _migration_7(x: Callable[[str], object]) -> None:
+    """The work queue split by whether a row needs a step slot, one partial index each: a worker with no free
+    slot finds the starts, timers and events due behind a backlog of due steps by an index range, and locks no
+    step it cannot run (``wfc.runtime.store.common.CLAIM_SLOT``/``CLAIM_FREE``, whose predicates these are). Not
+    on SQLite: its one writer locks nothing across claims (see ``SQLiteStore.claim``)."""
+    x(f"CREATE INDEX IF NOT EXISTS history_due_slot ON history (ready_at) WHERE {SLOT_ROWS}")
+    x(f"CREATE INDEX IF NOT EXISTS history_due_free ON history (ready_at) WHERE {FREE_ROWS}")
+
+
+def _migration_8(x: Callable[[str], object]) -> None:
+    """Events' deduplication ids (``send_event(..., event_id=)``): one per instance, found by an index as small
+    as the events that have one."""
+    x("ALTER TABLE events ADD COLUMN IF NOT EXISTS dedup TEXT")
+    x("CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events (instance, dedup) WHERE dedup IS NOT NULL")
+
+
+def _migration_9(x: Callable[[str], object]) -> None:
+    """Values a workflow publishes (``wfc.set_status``), the last one per key."""
+    x(
+        "CREATE TABLE IF NOT EXISTS statuses (instance BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+        "updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (instance, key))"
+    )
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -136,6 +160,9 @@ MIGRATIONS = [
     (4, "what each worker serves, and until when it is alive", _migration_4),
     (5, "failed step attempts", _migration_5),
     (6, "instances: the trace context of their spans", _migration_6),
+    (7, "the work queue's rows that need a step slot and the others, indexed apart", _migration_7),
+    (8, "events: deduplication ids", _migration_8),
+    (9, "statuses a workflow publishes", _migration_9),
 ]
 
 

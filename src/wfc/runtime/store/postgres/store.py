@@ -351,8 +351,10 @@ class PostgresStore(StoreBody):
             return self._x(RESOLVE, (status, result, error, attempts, now, *key)).rowcount == 1
         return self._x(RESOLVE_OWNED, (status, result, error, attempts, now, *key, owner)).rowcount == 1
 
-    def claim(self, owner: str, now: float, limit: int) -> list[tuple[LeafRow, InstanceRow]]:
-        out = super().claim(owner, now, limit)
+    def claim(
+        self, owner: str, now: float, limit: int, slots: int | None = None
+    ) -> list[tuple[LeafRow, InstanceRow]]:
+        out = super().claim(owner, now, limit, slots)
         locked = self._local.locked
         if locked is not None:
             locked.update(inst.n for _leaf, inst in out)  # FOR UPDATE OF h, i: held until the commit

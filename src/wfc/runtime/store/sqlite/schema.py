@@ -11,7 +11,7 @@ import sqlite_utils
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -150,6 +150,27 @@ def _migration_6(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE instances ADD COLUMN trace TEXT")
 
 
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Events' deduplication ids (``send_event(..., event_id=)``): one per instance, found by an index as small
+    as the events that have one."""
+    if "dedup" not in {c.name for c in db.table("events").columns}:
+        db.execute("ALTER TABLE events ADD COLUMN dedup TEXT")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events (instance, dedup) WHERE dedup IS NOT NULL")
+
+
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """Values a workflow publishes (``wfc.set_status``), the last one per key, clustered by instance."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS statuses (
+            instance INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (instance, key)
+        ) WITHOUT ROWID"""
+    )
+
+
 MIGRATIONS = [
     (
         1,
@@ -161,6 +182,8 @@ MIGRATIONS = [
     (4, "what each worker serves, and until when it is alive", _migration_4),
     (5, "failed step attempts", _migration_5),
     (6, "instances: the trace context of their spans", _migration_6),
+    (7, "events: deduplication ids", _migration_7),
+    (8, "statuses a workflow publishes", _migration_8),
 ]
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from wfc.runtime.dburl import redact
 from wfc.runtime.errors import ConfigError, DatabaseReplaced
 from wfc.runtime.store.common import CLAIM, KEY, LEAF_COLS, RESOLVE, RESOLVE_OWNED, Statements, StoreBody
-from wfc.runtime.store.protocol import InstanceRow, Key, chunks
+from wfc.runtime.store.protocol import InstanceRow, Key, LeafRow, chunks
 from wfc.runtime.store.sqlite.connection import TransactionHandle, parse_url, store_error
 from wfc.runtime.store.sqlite.schema import migrate
 from wfc.runtime.store.sqlite.wake import Listener, Waker
@@ -339,6 +339,14 @@ class SQLiteStore(StoreBody):
         else:
             cur = self.conn.execute(_RESOLVE_OWNED, (status, result, error, attempts, now, *key, owner))
         return cur.rowcount == 1
+
+    def claim(
+        self, owner: str, now: float, limit: int, slots: int | None = None
+    ) -> list[tuple[LeafRow, InstanceRow]]:
+        """``slots`` is not needed here: SQLite has one writer, so a claimed row locks nothing another worker
+        could run, and the engine leases no more steps than it has slots for. One statement over the one partial
+        index of open work (each more index would be another page written per step)."""
+        return super().claim(owner, now, limit)
 
     def extend(self, keys: Sequence[Key], owner: str, until: float) -> None:
         self.conn.executemany(
