@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from types import CodeType, FrameType, FunctionType, TracebackType
 from typing import Any
 
+from wfc._ast_lock import AST_LOCK
+
 _WFC_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _MAX_FRAMES = 100  # persisted per exception: the innermost ones, which say where it was raised
 _TEMPLATE: CodeType = (lambda: sys._getframe()).__code__
@@ -103,7 +105,9 @@ def _frame_at(path: str, name: str, line: int, col: int, end_col: int, end_line:
         )
         module = ast.fix_missing_locations(ast.Module([fn], []))
         scope: dict[str, Any] = {}
-        exec(compile(module, path, "exec", dont_inherit=True), scope)
+        with AST_LOCK:  # CPython 3.11 converts AST objects on one thread at a time only (wfc._ast_lock)
+            code_object = compile(module, path, "exec", dont_inherit=True)
+        exec(code_object, scope)
         code = scope["_wfc_frame"].__code__.replace(co_name=name, co_qualname=name)
         try:
             FunctionType(code, {})(RuntimeError())

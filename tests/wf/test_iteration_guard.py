@@ -227,6 +227,31 @@ def test_an_uncaught_refusal_fails_its_instance_and_the_others_complete(
         rt.close()
 
 
+def test_what_a_classs_own_reversed_gives(tmp_path: Path) -> None:
+    (tmp_path / "rev_iter.py").write_text(
+        "import dataclasses\nimport wfc\n\n@dataclasses.dataclass\nclass Odd:\n    n: int = 0\n"
+        "    def total(self):\n        return 1\n    def __reversed__(self):\n        return self.total\n\n"
+        "@dataclasses.dataclass\nclass Fine:\n    n: int = 0\n    def __reversed__(self):\n"
+        "        yield from [3, 2, 1]\n\n@wfc.step\ndef odd():\n    return Odd()\n\n"
+        "@wfc.step\ndef fine():\n    return Fine()\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        path = tmp_path / "rev.wf"
+        path.write_text(
+            'import "./rev_iter.py" as m\nworkflow odd() -> any {\n    x = m.odd()\n    r = reversed(x)\n'
+            '    return 1\n}\nworkflow fine() -> any {\n    x = m.fine()\n    r = reversed(x)\n'
+            "    return [v for v in r]\n}\n"
+        )
+        defs = wfc.dsl.load(path)
+        with pytest.raises(MethodNotAValue, match=r"the result of `reversed\(\.\.\.\)` is a method"):
+            wfc.testing.run(defs["odd"])
+        assert wfc.testing.run(defs["fine"]) == [3, 2, 1]  # a generator is what __reversed__ should give
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("rev_iter", None)
+
+
 def test_a_method_inside_an_applications_container_is_refused_where_it_would_show(tmp_path: Path) -> None:
     (tmp_path / "boxes_iter.py").write_text(
         "import dataclasses\nimport wfc\n\n@dataclasses.dataclass\nclass Box:\n    def total(self):\n        return 1\n    @property\n    def pair(self):\n"

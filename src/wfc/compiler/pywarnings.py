@@ -27,7 +27,8 @@ every later warning into a list nobody reads. :func:`quietly` changes nothing an
   ``catch_warnings`` never touches it) is replaced for the block by a router: a warning raised in this thread
   about the file is recorded, anything else goes at once, untouched, to the hook that was there, so another
   thread's warning is shown, recorded or raised exactly as without wfc. A lock runs wfc's own blocks one at a
-  time, so the hook is always restored in the order it was installed.
+  time, so the hook is always restored in the order it was installed (the same lock keeps wfc's AST conversions
+  apart, which CPython 3.11 cannot run on two threads at once: :mod:`wfc._ast_lock`).
 
 What Python itself makes process-wide stays so: a filter another thread puts in front *while* a block runs
 applies to the block too (the block then runs again, up to five times). ``tests/compiler/test_python_warnings.py``
@@ -43,10 +44,13 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from wfc._ast_lock import AST_LOCK
+
 _T = TypeVar("_T")
 _CATEGORIES = (SyntaxWarning, DeprecationWarning)
-# wfc's own blocks run one at a time: the router is always removed in the order it was installed
-_lock = threading.Lock()
+# wfc's own blocks run one at a time (the router is always removed in the order it was installed), and so do
+# its AST conversions, which CPython 3.11 cannot run on two threads at once (wfc._ast_lock)
+_lock = AST_LOCK
 _ATTEMPTS = 5
 
 

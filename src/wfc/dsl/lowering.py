@@ -56,15 +56,19 @@ def lower_workflow(decl: wf.WorkflowDecl, env: Env, key: str, module: wf.Module)
     )
 
 
+def _annotation(t: wf.TypeExpr) -> ast.expr:
+    text = python_source(t)
+    tree = pywarnings.silently(lambda: ast.parse(text, mode="eval"), "<unknown>")
+    assert isinstance(tree, ast.Expression)
+    return tree.body
+
+
 def python_function(decl: wf.WorkflowDecl, env: Env) -> ast.FunctionDef:
     """The twin as a Python function definition (for ``wfc compile --emit python`` and for reading)."""
     topy = ToPython(env, bound_names(decl) | {TEMP_VAR})
-    args = [
-        ast.arg(p.name, ast.parse(python_source(p.type), mode="eval").body if p.type is not None else None)
-        for p in decl.params
-    ]
+    args = [ast.arg(p.name, _annotation(p.type) if p.type is not None else None) for p in decl.params]
     defaults = [topy.expr(p.default) for p in decl.params if p.default is not None]
-    returns = ast.parse(python_source(decl.returns), mode="eval").body if decl.returns is not None else None
+    returns = _annotation(decl.returns) if decl.returns is not None else None
     fn = ast.FunctionDef(
         decl.name,
         ast.arguments([], args, None, [], [], None, defaults),

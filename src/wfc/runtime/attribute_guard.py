@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from types import FrameType
 from typing import Any
 
-from wfc._attributes import is_method, kind
+from wfc._attributes import _ROUTINES, is_method, kind
 from wfc.commands import register_error
 from wfc.errors import WorkflowRuntimeError
 
@@ -79,6 +79,14 @@ def value(result: Any, what: str) -> Any:
     """The result of an operator or a built-in (``_wfc_value``): ``what`` says which (``x + y``, ``min(...)``)."""
     if type(result) not in _PLAIN and is_method(result):
         raise _refused(f"the result of `{what}`", result)
+    return result
+
+
+def reversal(result: Any) -> Any:
+    """What ``reversed(x)`` gives (``_wfc_reversal``): a class's own ``__reversed__`` gives anything. An iterator
+    or a generator is what it should give (its items are checked where they come out); a routine is refused."""
+    if isinstance(result, _ROUTINES):
+        raise _refused("the result of `reversed(...)`", result)
     return result
 
 
@@ -161,6 +169,9 @@ def shown(v: Any, how: str = "made into text") -> Any:
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes})
 
 
+_OWN_FILES = {__file__, __file__.replace("attribute_guard", "budget")}  # wfc's frames between workflow and check
+
+
 def _of(obj: Any) -> str:
     if isinstance(obj, type):
         return f"the class `{obj.__name__}`"
@@ -169,7 +180,7 @@ def _of(obj: Any) -> str:
 
 def _refused(what: str, value: Any) -> MethodNotAValue:
     frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename == __file__:
+    while frame is not None and frame.f_code.co_filename in _OWN_FILES:
         frame = frame.f_back  # the workflow's own code: its file is the .wf file, its line the .wf line
     where = f" ({frame.f_code.co_filename}:{frame.f_lineno})" if frame is not None else ""
     return MethodNotAValue(
@@ -242,9 +253,11 @@ class _Guard(ast.NodeTransformer):
     def visit_Return(self, node: ast.Return) -> ast.AST:
         # a state's value (the workflow's result, a command's arguments): what leaves .wf code is data
         self.generic_visit(node)
-        if node.value is not None and _STATE.fullmatch(self.function) and not _machines(node.value):
-            shown = _call("_wfc_shown", node.value, ast.Constant("returned"))
-            node.value = ast.copy_location(shown, node.value)
+        value = node.value
+        if isinstance(value, ast.Constant | ast.IfExp):  # a branch's `True if (test) else False`: a bool
+            return node
+        if value is not None and _STATE.fullmatch(self.function) and not _machines(value):
+            node.value = ast.copy_location(_call("_wfc_shown", value, ast.Constant("returned")), value)
         return node
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
@@ -282,6 +295,41 @@ class _Guard(ast.NodeTransformer):
         if _machines(node.left):
             return node
         return self._result(node, f"x {_COMPARE[type(node.ops[0])]} y")
+
+    def _test(self, test: ast.expr) -> ast.expr:
+        """A condition: only its truth is used, so a comparison in it (or in its `and`/`or`/`not`) gives nothing
+        a name could hold, and is left unchecked (the common case: `if x < y`, a loop's test)."""
+        if isinstance(test, ast.Compare):
+            test.left = self.visit(test.left)
+            test.comparators = [self.visit(c) for c in test.comparators]
+            return test
+        if isinstance(test, ast.BoolOp):
+            test.values = [self._test(v) for v in test.values]
+            return test
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test.operand = self._test(test.operand)
+            return test
+        out = self.visit(test)
+        assert isinstance(out, ast.expr)
+        return out
+
+    def visit_If(self, node: ast.If) -> ast.AST:
+        node.test = self._test(node.test)
+        node.body = [self.visit(n) for n in node.body]
+        node.orelse = [self.visit(n) for n in node.orelse]
+        return node
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        node.test = self._test(node.test)
+        node.body = [self.visit(n) for n in node.body]
+        node.orelse = [self.visit(n) for n in node.orelse]
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        node.test = self._test(node.test)  # the machine's own `True if (test) else False` of a branch
+        node.body = self.visit(node.body)
+        node.orelse = self.visit(node.orelse)
+        return node
 
     def _result(self, node: ast.expr, what: str) -> ast.expr:
         return ast.copy_location(_call("_wfc_value", node, ast.Constant(what)), node)
@@ -356,13 +404,15 @@ class _Guard(ast.NodeTransformer):
         func = node.func
         name = func.id.removeprefix("_wfc_") if isinstance(func, ast.Name) else ""
         if isinstance(func, ast.Name) and func.id.startswith("_wfc_") and name in _OPERATORS:
-            return self._result(node, f"x {_OPERATORS[name]} y")  # the budget's +, *, **, <<, %
+            return node  # the budget's +, *, **, <<, % check their results themselves (wfc.runtime.budget)
         if isinstance(func, ast.Name) and func.id == "_wfc_loop":
             return ast.copy_location(_call("_wfc_looped", node), node)
         if isinstance(func, ast.Name) and name in _RESULT_ITEMS:
             return ast.copy_location(_call("_wfc_items", node, ast.Constant(f"{name}(...)")), node)
         if isinstance(func, ast.Name) and name in _RESULT:
             return self._result(node, f"{name}(...)")
+        if isinstance(func, ast.Name) and name == "reversed":
+            return ast.copy_location(_call("_wfc_reversal", node), node)
         if (isinstance(func, ast.Name) and name == "str") or not _builtin(func):
             # made into text, or handed to a step, a workflow, an error, the log: data all through
             how = "made into text" if isinstance(func, ast.Name) and name == "str" else "handed to a call"
@@ -456,4 +506,5 @@ INTRINSICS: dict[str, Any] = {
     "_wfc_shown": shown,
     "_wfc_op": _op,
     "_wfc_looped": looped,
+    "_wfc_reversal": reversal,
 }

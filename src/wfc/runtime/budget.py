@@ -4,7 +4,8 @@ A ``.wf`` author may be a platform's customer, so ``.wf`` code runs *metered*. W
 generated module is instrumented (:func:`instrument`): every loop iteration, every comprehension element and every
 state the machine enters costs one unit of *fuel*; operations that can build a huge value at C speed in one step
 (``+``, ``*``, ``**``, ``<<``, ``join``, ``replace``, consuming a ``range``) check the size of their result first and
-charge for C-level iteration. The table (and its hash) does not change: only the code linked from it.
+charge for C-level iteration. (The five operators it wraps also check that their result is no method, the rule of
+:mod:`wfc.runtime.attribute_guard`, which wraps every other operator itself.) The table (and its hash) does not change: only the code linked from it.
 
 Exhausting a budget raises :class:`Exceeded`, a :class:`BaseException` that workflow code cannot catch (``catch``
 lowers to ``except Exception``; the machine does not dispatch it to handlers): it ends the *instance*, failed with
@@ -284,28 +285,32 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
 _SMALL_BITS = 64
 
 
+_NUMBERS = (int, float)
+_checked = attribute_guard.value  # an operator's result is data, never a method (an application's __add__...)
+
+
 def _add(a: Any, b: Any) -> Any:
     ta = type(a)
-    if ta is int or ta is float:
+    if (ta is int or ta is float) and type(b) in _NUMBERS:
         return a + b
     sa = _size(a)
     if sa is not None:
         sb = _size(b)
         if sb is not None:
             _check_len(sa + sb)
-    return a + b
+    return _checked(a + b, "x + y")
 
 
 def _iadd(a: Any, b: Any) -> Any:
     ta = type(a)
-    if ta is int or ta is float:
+    if (ta is int or ta is float) and type(b) in _NUMBERS:
         return a + b
     sa = _size(a)
     if sa is not None:
         sb = _size(b) if not isinstance(b, range) else len(b)
         if sb is not None:
             _check_len(sa + sb)
-    return _INPLACE["iadd"](a, b)
+    return _checked(_INPLACE["iadd"](a, b), "x += y")
 
 
 def _repeat_size(a: Any, b: Any) -> None:
@@ -323,17 +328,17 @@ def _repeat_size(a: Any, b: Any) -> None:
 
 def _mul(a: Any, b: Any) -> Any:
     ta, tb = type(a), type(b)
-    if (ta is float or tb is float) or (
+    if (ta is float and tb in _NUMBERS) or (tb is float and ta in _NUMBERS) or (
         ta is int and tb is int and a.bit_length() + b.bit_length() <= _SMALL_BITS
     ):
         return a * b
     _repeat_size(a, b)
-    return a * b
+    return _checked(a * b, "x * y")
 
 
 def _imul(a: Any, b: Any) -> Any:
     _repeat_size(a, b)
-    return _INPLACE["imul"](a, b)
+    return _checked(_INPLACE["imul"](a, b), "x *= y")
 
 
 def _pow_size(a: Any, b: Any) -> None:
@@ -342,15 +347,16 @@ def _pow_size(a: Any, b: Any) -> None:
 
 
 def _pow(a: Any, b: Any) -> Any:
-    if type(a) is float or type(b) is float:
+    ta, tb = type(a), type(b)
+    if (ta is float and tb in _NUMBERS) or (tb is float and ta in _NUMBERS):
         return a**b
     _pow_size(a, b)
-    return a**b
+    return _checked(a**b, "x ** y")
 
 
 def _ipow(a: Any, b: Any) -> Any:
     _pow_size(a, b)
-    return _INPLACE["ipow"](a, b)
+    return _checked(_INPLACE["ipow"](a, b), "x **= y")
 
 
 def _lshift_size(a: Any, b: Any) -> None:
@@ -360,12 +366,12 @@ def _lshift_size(a: Any, b: Any) -> None:
 
 def _lshift(a: Any, b: Any) -> Any:
     _lshift_size(a, b)
-    return a << b
+    return _checked(a << b, "x << y")
 
 
 def _ilshift(a: Any, b: Any) -> Any:
     _lshift_size(a, b)
-    return _INPLACE["ilshift"](a, b)
+    return _checked(_INPLACE["ilshift"](a, b), "x <<= y")
 
 
 _PERCENT = re.compile(r"%[-#0 +]*(\d*)(?:\.(\d+))?")
@@ -378,16 +384,16 @@ def _widths(matches: Iterable[re.Match[str]]) -> int:
 
 def _mod(a: Any, b: Any) -> Any:
     if type(a) is not str:
-        return a % b
+        return _checked(a % b, "x % y")
     if "%" in a:
         _check_len(_widths(_PERCENT.finditer(a)))
-    return a % b
+    return a % b  # a str's % gives a str
 
 
 def _imod(a: Any, b: Any) -> Any:
     if isinstance(a, str) and "%" in a:
         _check_len(_widths(_PERCENT.finditer(a)))
-    return _INPLACE["imod"](a, b)
+    return _checked(_INPLACE["imod"](a, b), "x %= y")
 
 
 def _wide(value: Any, width: int) -> Any:

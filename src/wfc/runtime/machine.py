@@ -251,7 +251,7 @@ def _yield_site(path: str | None, line: int) -> _YieldSite | None:
         text += nxt
         stripped = text.lstrip()
         try:
-            tree = ast.parse(stripped)
+            tree = silently(lambda: ast.parse(stripped), "<unknown>")  # noqa: B023 - called at once
         except SyntaxError:
             continue
         indent = len(text.encode()) - len(stripped.encode())  # bytes cut from the first line
