@@ -1,0 +1,47 @@
+"""Workflows the dashboard's tests run (the browser tests' worker imports this file: ``--app``)."""
+
+from __future__ import annotations
+
+import wfc
+
+
+@wfc.step
+def prepare(order: str) -> dict[str, str]:
+    return {"order": order, "note": "<script>window.__xss = 1</script>"}
+
+
+@wfc.step
+def ship(order: str, how: str) -> str:
+    return f"{order} shipped by {how}"
+
+
+@wfc.step
+def explode(order: str) -> str:
+    raise ValueError(f"cannot pack {order}")
+
+
+@wfc.workflow
+def approval(order: str):
+    prepared = yield prepare(order)
+    how = yield wfc.wait_event("approved")
+    receipt = yield ship(order, how)
+    confirm = yield wfc.wait_event("confirmed")
+    return {"prepared": prepared, "receipt": receipt, "confirm": confirm}
+
+
+@wfc.workflow
+def broken(order: str):
+    try:
+        yield explode(order)
+    except KeyError:
+        return "never"
+    return "never either"
+
+
+@wfc.workflow
+def batch(orders: list[str]):
+    results = []
+    for order in orders:
+        result = yield approval(order)
+        results.append(result)
+    return results
