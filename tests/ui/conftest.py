@@ -53,8 +53,8 @@ def client(app: Any, **kwargs: Any) -> TestClient:
     return TestClient(app, base_url=kwargs.pop("base_url", "http://127.0.0.1"), **kwargs)
 
 
-def csrf_headers(c: TestClient) -> dict[str, str]:
-    return {"X-WFC-CSRF": c.get("/api/csrf").json()["csrf"]}
+def csrf_headers(c: TestClient, prefix: str = "") -> dict[str, str]:
+    return {"X-WFC-CSRF": c.get(prefix + "/api/csrf").json()["csrf"]}
 
 
 def free_port() -> int:

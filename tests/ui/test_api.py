@@ -207,3 +207,24 @@ def test_openapi_schema_names_every_api_route(url: str) -> None:
     routes.discard("/api/openapi.json")
     assert routes == documented
     json.dumps(schema)  # plain JSON
+
+
+def test_workflows_and_their_versions(rt: wfc.Runtime, clock: FakeClock, url: str) -> None:
+    _started(rt, clock)
+    with wfc.Client(url) as by_name:
+        by_name.start("broken", "c", id="by-name")  # recorded under its name until a worker admits it
+    with client(create_app(url, clock=clock)) as c:
+        listed = {w["workflow"]: w for w in c.get("/api/workflows").json()}
+        assert set(listed) == {
+            "tests.ui.flows:approval",
+            "tests.ui.flows:broken",
+            "tests.ui.flows:batch",
+            "broken",
+        }
+        approval = listed["tests.ui.flows:approval"]
+        assert approval["name"] == "approval" and approval["instances"] == 7  # 6 orders and the batch's child
+        [version] = approval["versions"]
+        assert version["states"] == {"waiting": 7} and len(version["table_hash"]) == 64
+        assert listed["broken"]["versions"][0]["table_hash"] == ""  # not admitted yet: no version
+        page = c.get("/workflows").text
+        assert page.count('class="wfc-graph"') == 3

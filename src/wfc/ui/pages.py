@@ -117,8 +117,8 @@ async def list_page(request: Request) -> HTMLResponse:
     workflows = await _thread(service.workflows)
     wanted = set(query["states"])
     options = "".join(
-        f'<option value="{e(w["workflow"])}"{" selected" if w["workflow"] == query["workflow"] else ""}>'
-        f"{e(w['workflow'])}</option>"
+        f'<option value="{e(w["name"])}"{" selected" if w["name"] == query["workflow"] else ""}>'
+        f"{e(w['name'])}</option>"
         for w in workflows
     )
     checks = "".join(
@@ -352,7 +352,7 @@ async def workflows_page(request: Request) -> HTMLResponse:
             graph = await _thread(service.graph, v["table_hash"])
             states = " ".join(f"{_state(s)} {n}" for s, n in sorted(v["states"].items()))
             drawing = layout.render_svg(graph) if graph is not None else '<p class="empty">not saved</p>'
-            link = _href(request, "/", workflow=w["workflow"])
+            link = _href(request, "/", workflow=w["name"])
             versions.append(
                 f'<details class="version"><summary><code>{e(v["table_hash"][:12] or "(not admitted)")}</code> · '
                 f'<a href="{link}">{v["instances"]} instances</a> {states}</summary>'

@@ -282,16 +282,22 @@ class Service:
         return hl, visits
 
     def workflows(self) -> list[dict[str, Any]]:
-        """Every workflow with a saved table version or an instance, its versions and their instances by state."""
+        """Every workflow with a saved table version or an instance: its key, its name (what the list filters by:
+        instances started by name record only the name), its versions and their instances by state."""
         with self._lock:
             saved = self.store.saved_tables()
             counted = self.store.version_counts()
+        owner = dict(saved)  # a version's workflow key, from the saved table
+        names = {owner.get(h, w): n for w, n, h, _s, _c in counted}
         out: dict[str, dict[str, Any]] = {}
-        versions: dict[tuple[str, str], dict[str, Any]] = {}
+        versions: dict[str, dict[str, Any]] = {}
 
         def version(workflow: str, table_hash: str) -> dict[str, Any]:
-            wf = out.setdefault(workflow, {"workflow": workflow, "versions": [], "instances": 0})
-            key = (workflow, table_hash)
+            name = names.get(workflow, workflow.rpartition(":")[2])
+            wf = out.setdefault(
+                workflow, {"workflow": workflow, "name": name, "versions": [], "instances": 0}
+            )
+            key = f"{workflow}\0{table_hash}"
             if key not in versions:
                 versions[key] = {"table_hash": table_hash, "instances": 0, "states": {}}
                 wf["versions"].append(versions[key])
@@ -299,11 +305,12 @@ class Service:
 
         for table_hash, workflow in saved:
             version(workflow, table_hash)
-        for workflow, table_hash, state, count in counted:
-            v = version(workflow, table_hash)
+        for workflow, _name, table_hash, state, count in counted:
+            key_of = owner.get(table_hash, workflow)
+            v = version(key_of, table_hash)
             v["instances"] += count
             v["states"][state] = v["states"].get(state, 0) + count
-            out[workflow]["instances"] += count
+            out[key_of]["instances"] += count
         return sorted(out.values(), key=lambda w: str(w["workflow"]))
 
     # ---- actions ----------------------------------------------------------------------------------------------

@@ -68,12 +68,15 @@ class BrowseBody(StoreBody):
         with self._reading():
             return {str(r[0]): int(r[1]) for r in self._x(sql, params).fetchall()}
 
-    def version_counts(self) -> list[tuple[str, str, str, int]]:
-        """``(workflow, table hash, state, instances)`` for every version instances run on."""
-        sql = "SELECT workflow, table_hash, state, count(*) FROM {s}instances GROUP BY workflow, table_hash, state"
+    def version_counts(self) -> list[tuple[str, str, str, str, int]]:
+        """``(workflow, name, table hash, state, instances)`` for every version instances run on."""
+        sql = (
+            "SELECT workflow, name, table_hash, state, count(*) FROM {s}instances "
+            "GROUP BY workflow, name, table_hash, state"
+        )
         with self._reading():
             rows: Sequence[Any] = self._x(sql).fetchall()
-        return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+        return [(str(r[0]), str(r[1] or r[0]), str(r[2]), str(r[3]), int(r[4])) for r in rows]
 
     def children_of(self, parent: int, limit: int) -> list[InstanceRow]:
         """The child instances of ``parent``, oldest first (by the ``instances (parent)`` index)."""

@@ -431,8 +431,9 @@ class ControlStore(Store, Protocol):
         """How many instances match ``f`` (its ``states`` ignored), per state."""
         ...
 
-    def version_counts(self) -> list[tuple[str, str, str, int]]:
-        """``(workflow, table hash, state, instances)`` of every version instances run on."""
+    def version_counts(self) -> list[tuple[str, str, str, str, int]]:
+        """``(workflow, name, table hash, state, instances)`` of every version instances run on (``workflow`` is
+        the name itself for an instance started by name, :class:`wfc.Client`)."""
         ...
 
     def children_of(self, parent: int, limit: int) -> list[InstanceRow]: ...
