@@ -45,3 +45,14 @@ def batch(orders: list[str]):
         result = yield approval(order)
         results.append(result)
     return results
+
+
+@wfc.workflow
+def approval_v2(order: str):
+    """``approval`` as its next version might be: one more step before shipping (the versions' diff test)."""
+    prepared = yield prepare(order)
+    how = yield wfc.wait_event("approved")
+    checked = yield prepare(how)
+    receipt = yield ship(order, how)
+    confirm = yield wfc.wait_event("confirmed")
+    return {"prepared": prepared, "receipt": receipt, "confirm": confirm, "checked": checked}

@@ -228,3 +228,24 @@ def test_workflows_and_their_versions(rt: wfc.Runtime, clock: FakeClock, url: st
         assert listed["broken"]["versions"][0]["table_hash"] == ""  # not admitted yet: no version
         page = c.get("/workflows").text
         assert page.count('class="wfc-graph"') == 3
+
+
+def test_versions_and_their_diff(rt: wfc.Runtime, clock: FakeClock, url: str) -> None:
+    from wfc.compiler import serialize
+    from wfc.compiler.driver import compile_workflow
+
+    _started(rt, clock)
+    old = compile_workflow(flows.approval)
+    new = compile_workflow(flows.approval_v2)
+    with rt.db():  # the next version of approval, saved as a worker that runs it would save it
+        rt.store.save_table(new.hash, flows.approval.key, serialize.to_json(new), clock.now() + 1)
+    with client(create_app(url, clock=clock)) as c:
+        approval = {w["workflow"]: w for w in c.get("/api/workflows").json()}[flows.approval.key]
+        assert [v["table_hash"] for v in approval["versions"]] == [old.hash, new.hash]
+        diff = c.get("/api/workflows/diff", params={"old": old.hash, "new": new.hash}).json()
+        kinds = {ch["kind"] for ch in diff["changes"]}
+        assert "added" in kinds and diff["text"].startswith(f"--- {old.hash[:12]}")
+        page = c.get("/workflows").text
+        assert page.count('class="node ') and "added</span>" in page and 'class="node step added"' in page
+        r = c.get("/api/workflows/diff", params={"old": "nope", "new": new.hash})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "WFC435"

@@ -149,6 +149,13 @@ async def api_workflows(request: Request) -> Any:
 
 
 @_api
+async def api_diff(request: Request) -> Any:
+    q = request.query_params
+    diff = await run(_service(request).diff, q.get("old", ""), q.get("new", ""))
+    return {"old": diff.old_hash, "new": diff.new_hash, "changes": diff.changes, "text": diff.render()}
+
+
+@_api
 async def api_csrf(request: Request) -> Any:
     return {"csrf": request.scope["state"]["csrf"], "read_only": _service(request).read_only}
 
@@ -279,6 +286,7 @@ def create_app(
         Route("/api/csrf", api_csrf),
         Route("/api/live", live.endpoint),
         Route("/api/workflows", api_workflows),
+        Route("/api/workflows/diff", api_diff),
         Route("/api/instances", api_list, methods=["GET"]),
         Route("/api/instances", api_start, methods=["POST"]),
         Route(f"/api/instances/{ident}/history", api_history),

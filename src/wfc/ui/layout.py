@@ -30,29 +30,42 @@ class Box:
 
 
 def _ranks(graph: Graph) -> dict[str, int]:
+    """Longest distance from the entry over the edges that do not close a loop. ``build_graph`` flags back edges
+    by a search that does not follow the exception edges of try regions, so a cycle through one (a handler that
+    continues its loop) is left; when no state is free, the first one in table order that something ranked
+    reaches is ranked anyway, and its edges from unranked states are drawn as back edges (they close that cycle)."""
     order = {n.id: i for i, n in enumerate(graph.nodes)}
     succ: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
+    preds: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
     indeg = dict.fromkeys(succ, 0)
     for e in graph.edges:
         if e.back or e.src not in succ or e.dst not in succ or e.src == e.dst:
             continue
         succ[e.src].append(e.dst)
+        preds[e.dst].append(e.src)
         indeg[e.dst] += 1
     rank = dict.fromkeys(succ, 0)
     ready = sorted((n for n, d in indeg.items() if d == 0), key=lambda n: (n != graph.entry, order[n]))
     seen: set[str] = set()
-    while ready:
+    while len(seen) < len(succ):
+        if not ready:
+            stuck = [n for n in succ if n not in seen]
+            reached = [n for n in stuck if any(p in seen for p in preds[n])] or stuck
+            forced = min(reached, key=order.__getitem__)
+            rank[forced] = max([0] + [rank[p] + 1 for p in preds[forced] if p in seen])
+            indeg[forced] = 0
+            ready.append(forced)
         n = ready.pop(0)
+        if n in seen:
+            continue
         seen.add(n)
         for m in succ[n]:
+            if m in seen:
+                continue  # an edge that closes a cycle: drawn as a back edge
             rank[m] = max(rank[m], rank[n] + 1)
             indeg[m] -= 1
             if indeg[m] == 0:
                 ready.append(m)
-    # A cycle the back edges did not break (exception edges into a loop): its states keep the rank found so far,
-    # one below the deepest state that reaches them.
-    for n in sorted(set(succ) - seen, key=order.__getitem__):
-        rank[n] = max([rank[n]] + [rank[p] + 1 for p in succ if n in succ[p] and p in seen])
     return rank
 
 
@@ -92,8 +105,14 @@ def _clip(text: str, limit: int = CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render_svg(graph: Graph, highlight: Highlight | None = None, visits: dict[str, int] | None = None) -> str:
-    """The graph as one ``<svg>`` element (no external references), coloured by ``highlight``."""
+def render_svg(
+    graph: Graph,
+    highlight: Highlight | None = None,
+    visits: dict[str, int] | None = None,
+    marks: dict[str, str] | None = None,
+) -> str:
+    """The graph as one ``<svg>`` element (no external references), coloured by ``highlight``; ``marks`` add a
+    class to nodes (a version diff: ``added``, ``changed``)."""
     hl = highlight or Highlight()
     counts = visits or {}
     boxes, width, height = layout(graph)
@@ -131,13 +150,13 @@ def render_svg(graph: Graph, highlight: Highlight | None = None, visits: dict[st
                 f'<text class="edge-label" x="{lx:.0f}" y="{ly:.0f}">{escape(_clip(e.label, 18))}</text>'
             )
     for n in graph.nodes:
-        out.append(_node(n, boxes[n.id], hl, counts.get(n.id, 0)))
+        out.append(_node(n, boxes[n.id], hl, counts.get(n.id, 0), (marks or {}).get(n.id)))
     out.append("</svg>")
     return "\n".join(out)
 
 
-def _node(n: Node, box: Box, hl: Highlight, visits: int) -> str:
-    classes = ["node", n.kind]
+def _node(n: Node, box: Box, hl: Highlight, visits: int, mark: str | None = None) -> str:
+    classes = ["node", n.kind] + ([mark] if mark else [])
     if n.id in hl.current:
         classes += ["current", hl.status]
     elif n.id in hl.visited:

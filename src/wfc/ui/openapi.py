@@ -173,6 +173,16 @@ def schema() -> dict[str, Any]:
                     "responses": {"200": _json({"type": "array", "items": obj})},
                 }
             },
+            "/api/workflows/diff": {
+                "get": {
+                    "summary": "wfc diff of two saved table versions: states unchanged, changed, added, removed",
+                    "parameters": [
+                        {"name": "old", "in": "query", "required": True, "schema": {"type": "string"}},
+                        {"name": "new", "in": "query", "required": True, "schema": {"type": "string"}},
+                    ],
+                    "responses": {"200": _json(obj), "400": _ERROR},
+                }
+            },
             "/api/csrf": {
                 "get": {
                     "summary": "The CSRF value POSTs send in X-WFC-CSRF",

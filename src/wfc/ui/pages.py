@@ -348,16 +348,41 @@ async def workflows_page(request: Request) -> HTMLResponse:
     out = []
     for w in workflows:
         versions = []
+        previous: str | None = None
         for v in w["versions"]:
             graph = await _thread(service.graph, v["table_hash"])
             states = " ".join(f"{_state(s)} {n}" for s, n in sorted(v["states"].items()))
-            drawing = layout.render_svg(graph) if graph is not None else '<p class="empty">not saved</p>'
+            marks: dict[str, str] = {}
+            changes = ""
+            if (
+                previous is not None
+                and graph is not None
+                and await _thread(service.graph, previous) is not None
+            ):
+                diff = await _thread(service.diff, previous, v["table_hash"])
+                marks = {c.new: c.kind for c in diff.changes if c.new and c.kind in ("added", "changed")}
+                counts = ", ".join(f"{len(diff.of_kind(k))} {k}" for k in ("changed", "added", "removed"))
+                removed = "".join(
+                    f"<li><code>{e(c.old)}</code> {e(c.label)}</li>" for c in diff.of_kind("removed")
+                )
+                changes = (
+                    f'<p class="diff">Against <code>{e(previous[:12])}</code>: {e(counts)} '
+                    '(<span class="mark added">added</span>, <span class="mark changed">changed</span>)</p>'
+                    + (f'<ul class="removed">Removed: {removed}</ul>' if removed else "")
+                )
+            drawing = (
+                layout.render_svg(graph, marks=marks)
+                if graph is not None
+                else '<p class="empty">not saved</p>'
+            )
             link = _href(request, "/", workflow=w["name"])
             versions.append(
-                f'<details class="version"><summary><code>{e(v["table_hash"][:12] or "(not admitted)")}</code> · '
-                f'<a href="{link}">{v["instances"]} instances</a> {states}</summary>'
-                f'<div class="graph-box">{drawing}</div></details>'
+                f'<details class="version" data-hash="{e(v["table_hash"])}"><summary><code>'
+                f'{e(v["table_hash"][:12] or "(not admitted)")}</code> · <a href="{link}">{v["instances"]} instances</a> '
+                f'{states}</summary>{changes}<div class="graph-box">{drawing}</div></details>'
             )
+            if graph is not None:
+                previous = v["table_hash"]
         out.append(f'<section class="workflow"><h2>{e(w["workflow"])}</h2>{"".join(versions)}</section>')
     body = "".join(out) or '<p class="empty">No workflow has run on this database yet.</p>'
     return respond(request, "workflows", body, "<h1>Workflows</h1>", None)

@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import attrs
 
 from wfc.commands import check_instance_id
-from wfc.compiler import serialize
+from wfc.compiler import ir, serialize
+from wfc.compiler.diff import TableDiff, diff_tables
 from wfc.compiler.graph import Graph, Highlight, build_graph
 from wfc.compiler.graph_path import final_state, highlight_path
 from wfc.errors import WfcError
@@ -130,6 +131,7 @@ class Service:
         self.read_only = runtime.read_only
         self._lock = threading.RLock()
         self._graphs: dict[str, Graph | None] = {}
+        self._tables: dict[str, ir.Table | None] = {}
 
     def call(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         with self._lock:
@@ -235,21 +237,40 @@ class Service:
 
     # ---- graphs -----------------------------------------------------------------------------------------------
 
-    def graph(self, table_hash: str) -> Graph | None:
-        """The graph of a table version saved in the store (``None``: not saved, e.g. not yet admitted)."""
+    def table(self, table_hash: str) -> ir.Table | None:
+        """A table version saved in the store (``None``: not saved, e.g. not admitted yet, or unreadable here)."""
         if table_hash == UNRESOLVED:
             return None
-        if table_hash not in self._graphs:
+        if table_hash not in self._tables:
             with self._lock:
                 saved = self.store.table_text(table_hash)
-            graph = None
+            table = None
             if saved is not None:
                 try:
-                    graph = build_graph(serialize.from_json(saved[1]))
+                    table = serialize.from_json(saved[1])
                 except Exception:  # a version this wfc cannot read: the page says so instead of failing
-                    graph = None
-            self._graphs[table_hash] = graph
+                    table = None
+            self._tables[table_hash] = table
+        return self._tables[table_hash]
+
+    def graph(self, table_hash: str) -> Graph | None:
+        """The graph of a saved table version, built from its structure (no code of it runs)."""
+        if table_hash not in self._graphs:
+            table = self.table(table_hash)
+            self._graphs[table_hash] = build_graph(table) if table is not None else None
         return self._graphs[table_hash]
+
+    def diff(self, old_hash: str, new_hash: str) -> TableDiff:
+        """``wfc diff``'s comparison of two saved versions."""
+        old, new = self.table(old_hash), self.table(new_hash)
+        if old is None or new is None:
+            missing = old_hash if old is None else new_hash
+            raise WfcError(
+                f"no saved table version {missing[:16]!r}",
+                code="WFC435",
+                hint="give the hashes GET /api/workflows lists",
+            )
+        return diff_tables(old, new)
 
     def highlight(
         self, graph: Graph, st: Status, records: list[HistoryRecord]
