@@ -56,3 +56,17 @@ def approval_v2(order: str):
     receipt = yield ship(order, how)
     confirm = yield wfc.wait_event("confirmed")
     return {"prepared": prepared, "receipt": receipt, "confirm": confirm, "checked": checked}
+
+
+@wfc.step
+def ask_payment(order: str) -> str:
+    from wfc.ui import webhook_url
+
+    return webhook_url("paid")  # handed to the payment provider, which POSTs to it once paid
+
+
+@wfc.workflow
+def paying(order: str):
+    yield ask_payment(order)
+    paid = yield wfc.wait_event("paid")
+    return paid

@@ -63,3 +63,13 @@ def test_the_docs_show_the_example_verbatim() -> None:
     for shot in ("list", "instance", "failed", "workflows"):
         assert f"(ui/{shot}.png)" in (root / "docs" / "ui.md").read_text()
         assert (root / "docs" / "ui" / f"{shot}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_docs_show_the_webhook_flow_verbatim() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent.parent
+    flows_text = (root / "tests" / "ui" / "flows.py").read_text()
+    start = flows_text.index("@wfc.step\ndef ask_payment")
+    snippet = flows_text[start:].rstrip()
+    assert f"```python\n{snippet}\n```" in (root / "docs" / "ui.md").read_text()

@@ -44,8 +44,23 @@ def check_binding(host: str, token: str | None) -> None:
     help="Access token every request must carry (open the page with ?token=TOKEN once, or send "
     "Authorization: Bearer TOKEN). Env: WFC_UI_TOKEN.",
 )
+@click.option(
+    "--webhook-secret",
+    envvar="WFC_UI_WEBHOOK_SECRET",
+    metavar="SECRET",
+    help="Serve POST /hooks/TOKEN for the single-use event URLs wfc.ui.webhook_url() signs with this "
+    "secret. Env: WFC_UI_WEBHOOK_SECRET.",
+)
 @handle_errors
-def ui(db_url: str, apps: tuple[str, ...], host: str, port: int, read_only: bool, token: str | None) -> None:
+def ui(
+    db_url: str,
+    apps: tuple[str, ...],
+    host: str,
+    port: int,
+    read_only: bool,
+    token: str | None,
+    webhook_secret: str | None,
+) -> None:
     """Serve the web dashboard and its HTTP API.
 
     Instances (filters, counts by state, live updates), each instance's graph
@@ -76,7 +91,9 @@ def ui(db_url: str, apps: tuple[str, ...], host: str, port: int, read_only: bool
         )
     import_apps(apps)
     with usage_errors():
-        app = create_app(db_url, read_only=read_only, token=token or None)
+        app = create_app(
+            db_url, read_only=read_only, token=token or None, webhook_secret=webhook_secret or None
+        )
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"wfc ui on http://{shown}:{port}/" + ("  (token required)" if token else ""), err=True)
     uvicorn.run(app, host=host, port=port, log_level=os.environ.get("WFC_UI_LOG", "warning"))

@@ -25,7 +25,7 @@ from wfc.errors import WfcError
 from wfc.runtime.clock import Clock
 from wfc.runtime.errors import UnknownInstance
 from wfc.runtime.runtime import Runtime
-from wfc.ui import live, openapi, pages
+from wfc.ui import live, openapi, pages, webhooks
 from wfc.ui.security import Gate
 from wfc.ui.service import Service, plain
 
@@ -216,6 +216,21 @@ async def api_fork(request: Request) -> Any:
     return {"id": out}
 
 
+@_api
+async def hook(request: Request) -> Any:
+    """``POST /hooks/TOKEN``: a webhook delivery (:mod:`wfc.ui.webhooks`)."""
+    secret: str = request.app.state.webhook_secret
+    instance_id, event, nonce = webhooks.read_token(secret, request.path_params["token"])
+    raw = await request.body()
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        value = raw.decode("utf-8", errors="replace")
+    sent = await run(_service(request).send_event, instance_id, event, value, None, f"webhook:{nonce}")
+    request.app.state.hub.poke()
+    return {"sent": sent}
+
+
 async def api_openapi(request: Request) -> Response:
     return JSONResponse(openapi.schema())
 
@@ -244,6 +259,7 @@ def create_app(
     workflows: Iterable[WorkflowDef] | None = None,
     tick: float = 2.0,
     clock: Clock | None = None,
+    webhook_secret: str | None = None,
 ) -> Starlette:
     """The dashboard over the database at ``url`` as an ASGI app (Starlette): mount it in a service
     (``Mount("/wfc", app=create_app(url, token=...))``) or serve it (``uvicorn``; ``wfc ui``).
@@ -254,7 +270,8 @@ def create_app(
     ``@wfc.workflow`` imported), used to decode values of the application's classes. ``runtime``: an open
     :class:`wfc.Runtime` to use instead of ``url`` (not closed with the app). ``tick``: seconds between the live
     pages' checks for changes that no wake-up announces (an instance ending). ``clock``: the workers' clock
-    (tests: ``wfc.testing.FakeClock``), for the times actions record."""
+    (tests: ``wfc.testing.FakeClock``), for the times actions record. ``webhook_secret``: serve ``POST
+    /hooks/TOKEN`` for the URLs :func:`wfc.ui.webhook_url` signs with it (none: no webhooks)."""
     if (url is None) == (runtime is None):
         raise WfcError("create_app() takes a database URL or a runtime", code="WFC402")
     owned = runtime is None
@@ -299,11 +316,14 @@ def create_app(
         Route(f"/api/instances/{ident}", api_status),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    if webhook_secret:
+        routes.append(Route("/hooks/{token}", hook, methods=["POST"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = service
     app.state.hub = hub
     app.state.tick = float(tick)
-    app.add_middleware(Gate, token=token)
+    app.state.webhook_secret = webhook_secret
+    app.add_middleware(Gate, token=token, hooks=bool(webhook_secret))
     return app
 
 

@@ -49,9 +49,7 @@ def _ranks(graph: Graph) -> dict[str, int]:
     seen: set[str] = set()
     while len(seen) < len(succ):
         if not ready:
-            stuck = [n for n in succ if n not in seen]
-            reached = [n for n in stuck if any(p in seen for p in preds[n])] or stuck
-            forced = min(reached, key=order.__getitem__)
+            forced = _cycle_entry(succ, preds, seen, order)
             rank[forced] = max([0] + [rank[p] + 1 for p in preds[forced] if p in seen])
             indeg[forced] = 0
             ready.append(forced)
@@ -67,6 +65,31 @@ def _ranks(graph: Graph) -> dict[str, int]:
             if indeg[m] == 0:
                 ready.append(m)
     return rank
+
+
+def _cycle_entry(
+    succ: dict[str, list[str]], preds: dict[str, list[str]], seen: set[str], order: dict[str, int]
+) -> str:
+    """Where to break the cycles that stop the ranking: a state whose unranked predecessors all lie on a cycle
+    with it (a first state of a strongly connected group that nothing else unranked leads into), so that only
+    edges closing a cycle are reversed; the first such in table order, preferring one that something ranked
+    reaches."""
+    rest = [n for n in succ if n not in seen]
+
+    def reach(start: str) -> set[str]:
+        found: set[str] = set()
+        todo = [start]
+        while todo:
+            for m in succ[todo.pop()]:
+                if m not in seen and m not in found:
+                    found.add(m)
+                    todo.append(m)
+        return found
+
+    reaches = {n: reach(n) for n in rest}
+    entries = [n for n in rest if all(p in seen or (n in reaches[p] and p in reaches[n]) for p in preds[n])]
+    entries = entries or rest  # (cannot happen: a first group of the condensation always has one)
+    return min(entries, key=lambda n: (not any(p in seen for p in preds[n]), order[n]))
 
 
 def layout(graph: Graph) -> tuple[dict[str, Box], float, float]:

@@ -5,6 +5,8 @@
   sets (HttpOnly, SameSite=Strict; the token is then dropped from the address). Compared in constant time.
 * **Host check** without a token: only ``localhost``/``127.0.0.1``/``[::1]`` are served, so a page of another site
   whose name resolves to 127.0.0.1 (DNS rebinding) cannot read the dashboard or its CSRF value.
+* **Webhooks** (``POST /hooks/TOKEN``, only when the app has a webhook secret) pass without token, host check or
+  CSRF header: the signed, single-use URL is the credential (:mod:`wfc.ui.webhooks`).
 * **CSRF**: every POST needs the ``X-WFC-CSRF`` header with the dashboard's CSRF value (in each page's
   ``<meta name="wfc-csrf">``; ``GET /api/csrf``), unless it carries the token in its ``Authorization`` header, which
   no browser sends on its own. A form of another site cannot set a header, and a script of another site cannot
@@ -39,9 +41,10 @@ def csrf_value(token: str | None, secret: str) -> str:
 
 
 class Gate:
-    def __init__(self, app: ASGIApp, *, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, *, token: str | None, hooks: bool = False) -> None:
         self.app = app
         self.token = token
+        self.hooks = hooks
         self.csrf = csrf_value(token, secrets.token_hex(16))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -50,6 +53,9 @@ class Gate:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         scope.setdefault("state", {})["csrf"] = self.csrf
+        if self.hooks and scope["method"] == "POST" and _route_path(scope).startswith("/hooks/"):
+            await self.app(scope, receive, send)  # a webhook URL is its own credential (wfc.ui.webhooks)
+            return
         bearer = False
         if self.token is None:
             host = headers.get("host", "").lower()
@@ -103,6 +109,12 @@ class Gate:
         if not given or self.token is None:
             return False
         return hmac.compare_digest(given.encode(), self.token.encode())
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "") or ""
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _cookie(header: str) -> str | None:
