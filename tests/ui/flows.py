@@ -70,3 +70,19 @@ def paying(order: str):
     yield ask_payment(order)
     paid = yield wfc.wait_event("paid")
     return paid
+
+
+FLAKY_CALLS: list[int] = []
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=3, initial_backoff=1.0, jitter=0.0))
+def unreliable(order: str) -> str:
+    FLAKY_CALLS.append(1)
+    if len(FLAKY_CALLS) % 3:
+        raise ConnectionError(f"attempt {len(FLAKY_CALLS) % 3} lost")
+    return f"{order} done"
+
+
+@wfc.workflow
+def retried(order: str):
+    return (yield unreliable(order))

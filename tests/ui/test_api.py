@@ -252,3 +252,14 @@ def test_versions_and_their_diff(rt: wfc.Runtime, clock: FakeClock, url: str) ->
         assert page.count('class="node ') and "added</span>" in page and 'class="node step added"' in page
         r = c.get("/api/workflows/diff", params={"old": "nope", "new": new.hash})
         assert r.status_code == 400 and r.json()["error"]["code"] == "WFC435"
+
+
+def test_retries_show_on_the_timeline(rt: wfc.Runtime, clock: FakeClock, url: str) -> None:
+    flows.FLAKY_CALLS.clear()
+    rt.start(flows.retried, "r", id="retried-1")
+    assert rt.run_until_complete("retried-1") == "r done"
+    with client(create_app(url, clock=clock)) as c:
+        [record] = c.get("/api/instances/retried-1/history").json()
+        assert record["attempts"] == 3 and len(record["failed_attempts"]) == 2
+        page = c.get("/instances/retried-1").text
+        assert page.count('class="tick"') == 2 and "attempt 2: ConnectionError: attempt 2 lost" in page

@@ -171,11 +171,16 @@ def test_the_dashboard_in_chromium(url: str, worker: Any, browser: Any, tmp_path
             page.fill('#send-event input[name="name"]', "approved")
             page.fill('#send-event input[name="value"]', '"cargo bike"')
             page.locator("#send-event button").click()
-            _until(lambda: rt.status("order-1").state_id not in (None, waiting_at), "order-1 to move on")
-            moved_to = rt.status("order-1").state_id
-            page.locator(f'.wfc-graph .node.current[data-state="{moved_to}"]').wait_for(timeout=15_000)
-            assert "wait_event('confirmed')" in page.locator(".wfc-graph .node.current").text_content()
-            assert "order 1 shipped by cargo bike" in page.locator(".history").inner_text()
+            # the page follows (each change pushed): the step the event let run, then the next wait
+            page.locator(".history", has_text="order 1 shipped by cargo bike").wait_for(timeout=15_000)
+            current = page.locator(".wfc-graph .node.current")
+            page.locator(".wfc-graph .node.current", has_text="wait_event('confirmed')").wait_for(
+                timeout=15_000
+            )
+            assert (
+                current.count() == 1 and current.get_attribute("data-state") == rt.status("order-1").state_id
+            )
+            assert rt.status("order-1").outstanding[0].name == "confirmed"
             assert page.evaluate("window.__same_page") is True
 
             # cancel one (confirmed)
@@ -195,6 +200,16 @@ def test_the_dashboard_in_chromium(url: str, worker: Any, browser: Any, tmp_path
             assert page.locator("section.workflow").count() == 3
             page.locator("details.version summary").first.click()
             _shot(page, "workflows", tmp_path)
+
+            # start one from the workflows page (confirmed): the page opens it and follows it to its first wait
+            form = page.locator('section.workflow:has(h2:text-is("tests.ui.flows:approval")) form.start')
+            form.locator('input[name="args"]').fill('["from the page"]')
+            form.locator('input[name="id"]').fill("page-1")
+            form.locator("button").click()
+            page.wait_for_url("**/instances/page-1")
+            page.locator(".wfc-graph .node.current.running").first.wait_for(timeout=15_000)
+            _until(lambda: rt.status("page-1").state == "waiting", "page-1 to wait")
+            assert rt.status("page-1").workflow == "approval"
             assert errors == [], errors
     finally:
         rt.close()

@@ -71,5 +71,6 @@ def test_the_docs_show_the_webhook_flow_verbatim() -> None:
     root = Path(__file__).parent.parent.parent
     flows_text = (root / "tests" / "ui" / "flows.py").read_text()
     start = flows_text.index("@wfc.step\ndef ask_payment")
-    snippet = flows_text[start:].rstrip()
+    end = flows_text.index("    return paid\n", start) + len("    return paid")
+    snippet = flows_text[start:end]
     assert f"```python\n{snippet}\n```" in (root / "docs" / "ui.md").read_text()

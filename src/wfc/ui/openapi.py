@@ -187,7 +187,9 @@ def schema() -> dict[str, Any]:
                 "post": {
                     "summary": "A webhook delivery: sends the body (JSON, else text) as the event its single-use URL "
                     "(wfc.ui.webhook_url) names; a second delivery is dropped (sent: false). Needs no token or CSRF.",
-                    "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                     "responses": {
                         "200": _json({"type": "object", "properties": {"sent": {"type": "boolean"}}}),
                         "403": _ERROR,

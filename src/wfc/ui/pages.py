@@ -312,6 +312,10 @@ def _history(history: list[dict[str, Any]]) -> str:
             left = (at(r["scheduled_at"]) - at(start)) / span * 100
             right = (at(r["finished_at"]) - at(start)) / span * 100 if r["finished_at"] else 100.0
             bar = f'<div class="bar {e(r["status"])}" data-l="{left:.1f}" data-w="{max(right - left, 0.6):.1f}"></div>'
+            for a in r["failed_attempts"]:  # each failed attempt (a retry follows it) as a tick on the bar
+                if a["finished_at"]:
+                    where = (at(a["finished_at"]) - at(start)) / span * 100
+                    bar += f'<i class="tick" data-l="{where:.1f}" title="attempt {a["attempt"]} failed"></i>'
         trace = ""
         if r["traceback"]:
             trace = f'<details><summary>traceback</summary><pre class="traceback">{e(r["traceback"])}</pre></details>'
@@ -383,6 +387,19 @@ async def workflows_page(request: Request) -> HTMLResponse:
             )
             if graph is not None:
                 previous = v["table_hash"]
-        out.append(f'<section class="workflow"><h2>{e(w["workflow"])}</h2>{"".join(versions)}</section>')
+        start = ""
+        if not service.read_only:
+            api = _base(request) + "/api/instances"
+            start = (
+                f'<form class="start" data-action="{e(api)}" data-confirm="Start {e(w["name"])}?" data-go="id">'
+                f'<input type="hidden" name="workflow" value="{e(w["name"])}">'
+                '<label>Arguments (a JSON array) <input name="args" data-json data-optional size="28" '
+                "placeholder='[\"order-1\"]'></label>"
+                '<label>Id (optional) <input name="id" data-optional size="14"></label>'
+                '<button type="submit">Start</button></form>'
+            )
+        out.append(
+            f'<section class="workflow"><h2>{e(w["workflow"])}</h2>{start}{"".join(versions)}</section>'
+        )
     body = "".join(out) or '<p class="empty">No workflow has run on this database yet.</p>'
     return respond(request, "workflows", body, "<h1>Workflows</h1>", None)

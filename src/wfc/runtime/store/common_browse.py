@@ -4,9 +4,9 @@ stores share, over the seam of :mod:`wfc.runtime.store.common`.
 Pages are keyset pages over the instances' key ``n`` (newest first): a page costs its rows, not its offset, at
 100,000 instances as at 10. Each filter is one that an index serves or that the backward scan of the primary key
 checks cheaply: workflow and state by ``instances (workflow, state)`` and ``instances (state)``, parent by
-``instances (parent)``, an id prefix by the unique index on ``id`` (a range in the binary order of text, which
-SQLite uses; PostgreSQL compares under ``COLLATE "C"`` so that the range means the same under any database
-collation), a time range on the scanned rows.
+``instances (parent)``, an id prefix as a range in the binary order of text (SQLite's order: its unique index on
+``id`` serves it; PostgreSQL compares under ``COLLATE "C"``, so the range means the same under any database
+collation, on the scanned rows), a time range on the scanned rows.
 """
 
 from __future__ import annotations

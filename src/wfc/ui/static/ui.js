@@ -27,7 +27,9 @@
     if (!live || !window.EventSource) return;
     const dot = document.getElementById("live-dot");
     const source = new EventSource(live);
-    source.onopen = () => dot.classList.add("on");
+    // On (re)connecting, fetch once: a change between rendering the page and opening the stream (or while it
+    // was down) was compared against nothing.
+    source.onopen = () => { dot.classList.add("on"); refresh(); };
     source.onerror = () => dot.classList.remove("on");
     source.addEventListener("change", () => { refresh(); });
   }
@@ -37,6 +39,7 @@
     const out = {};
     for (const el of form.elements) {
       if (!el.name) continue;
+      if (el.hasAttribute("data-optional") && el.value === "") continue;
       let value = el.value;
       if (el.hasAttribute("data-json")) {
         if (value === "") { value = null; } else {
@@ -129,9 +132,9 @@
       g.addEventListener("keydown", (ev) => { if (ev.key === "Enter") select(g.dataset.state); });
     });
     document.querySelectorAll(".graph-box").forEach(panZoom);
-    document.querySelectorAll(".bar").forEach((bar) => {
+    document.querySelectorAll(".bar, .tick").forEach((bar) => {
       bar.style.left = bar.dataset.l + "%";
-      bar.style.width = bar.dataset.w + "%";
+      if (bar.dataset.w) bar.style.width = bar.dataset.w + "%";
     });
     if (selected) { const s = selected; selected = null; select(s); }
   }
