@@ -17,6 +17,7 @@ from wfc.cli.graph_cmd import graph
 from wfc.cli.ops_cmds import history, list_, send_event, start, status, worker
 from wfc.cli.run_cmds import run
 from wfc.cli.schedule_cmds import schedule
+from wfc.cli.ui_cmd import ui
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -38,6 +39,7 @@ cli.add_command(completion)
 cli.add_command(graph)
 cli.add_command(run)
 cli.add_command(schedule)
+cli.add_command(ui)
 for _command in (history, list_, send_event, start, status, worker):
     cli.add_command(_command)
 for _command in CONTROL_COMMANDS:

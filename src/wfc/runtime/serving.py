@@ -72,7 +72,13 @@ def unserved(inst: InstanceRow, live: list[tuple[str, str]]) -> str | None:
             serves: Any = json.loads(text)
         except ValueError:
             continue
-        hashes = serves.get(inst.workflow) if isinstance(serves, dict) else None
+        if not isinstance(serves, dict):
+            continue
+        # An instance started by name (wfc.Client) records the name, not the key: its version's hash, which names
+        # one compiled table, is served under the key.
+        if inst.table_hash and any(isinstance(h, list) and inst.table_hash in h for h in serves.values()):
+            return None
+        hashes = serves.get(inst.workflow)
         if isinstance(hashes, list):
             if inst.table_hash in hashes:
                 return None

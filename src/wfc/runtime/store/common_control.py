@@ -4,14 +4,15 @@ every transition; each that may make work claimable by another process asks for 
 
 from __future__ import annotations
 
-from wfc.runtime.store.common import INST_COLS, LEAF_COLS, StoreBody
+from wfc.runtime.store.common import INST_COLS, LEAF_COLS
+from wfc.runtime.store.common_browse import BrowseBody
 from wfc.runtime.store.protocol import HELD, InstanceRow, Key, LeafRow
 
 _FINISHED = "('completed', 'failed', 'canceled')"
 
 
-class ControlBody(StoreBody):
-    """:class:`~wfc.runtime.store.common.StoreBody` with the statements of ``ControlStore``."""
+class ControlBody(BrowseBody):
+    """:class:`~wfc.runtime.store.common.StoreBody` with the statements of ``ControlStore`` (and browsing's)."""
 
     # ---- fan-out windows ---------------------------------------------------------------------------------------
 

@@ -149,6 +149,20 @@ class EventRow:
     consumed_pos: int | None = None
 
 
+@attrs.frozen
+class Filter:
+    """What a list of instances is narrowed to (each field ``None``/empty: not narrowed). ``workflow``: a key
+    (``module:qualname``) or a workflow's name; ``states``: any of these; ``created_from``/``created_to``: the
+    creation time's half-open range ``[from, to)`` in epoch seconds."""
+
+    workflow: str | None = None
+    states: tuple[str, ...] = ()
+    parent: int | None = None
+    id_prefix: str | None = None
+    created_from: float | None = None
+    created_to: float | None = None
+
+
 class TxHandle(Protocol):
     """What a ``@wfc.transaction`` step receives: ``execute`` and friends on the store's own connection."""
 
@@ -472,6 +486,22 @@ class ControlStore(Store, Protocol):
         ...
 
     def unpark_instance(self, n: int, seq: int, now: float) -> None: ...
+
+    # ---- browsing (the dashboard: wfc.runtime.store.common_browse) ----
+    def browse_instances(self, f: Filter, limit: int, before: int | None = None) -> list[InstanceRow]:
+        """Up to ``limit`` instances matching ``f`` with a key below ``before``, newest (highest key) first."""
+        ...
+
+    def count_states(self, f: Filter) -> dict[str, int]:
+        """How many instances match ``f`` (its ``states`` ignored), per state."""
+        ...
+
+    def version_counts(self) -> list[tuple[str, str, str, str, int]]:
+        """``(workflow, name, table hash, state, instances)`` of every version instances run on (``workflow`` is
+        the name itself for an instance started by name, :class:`wfc.Client`)."""
+        ...
+
+    def children_of(self, parent: int, limit: int) -> list[InstanceRow]: ...
 
     # ---- watching and cleanup ----
     def rows_from(self, instance: int, seq: int) -> list[LeafRow]: ...

@@ -36,6 +36,7 @@ from wfc.runtime.store.protocol import InstanceRow, Key, LeafRow
 
 # PostgreSQL's fragments of the shared templates (wfc.runtime.store.common).
 FRAGMENTS = {
+    "{text_order}": ' COLLATE "C"',  # ranges over text in binary order, whatever the database collation
     # the history row and its instance's row, skipping rows another transaction holds
     "{claim_lock}": " FOR UPDATE OF h, i SKIP LOCKED",
     "{purge_lock}": " FOR UPDATE OF i SKIP LOCKED",

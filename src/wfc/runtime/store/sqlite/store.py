@@ -32,6 +32,7 @@ from wfc.runtime.store.sqlite.wake import Listener, Waker
 
 # SQLite's fragments of the shared templates (wfc.runtime.store.common).
 FRAGMENTS = {
+    "{text_order}": "",  # text compares in binary order
     "{claim_lock}": "",  # the single writer: a claim is serialized with every other write
     "{purge_lock}": "",
     "{row_lock}": "",  # the single writer: a read in a write transaction is already exclusive
