@@ -32,7 +32,7 @@ def test_calling_a_step_or_workflow_outside_a_workflow_is_a_clear_error(kind: st
         defn(3)
     assert info.value.code == "WFC406"
     assert "nothing would run" in str(info.value)
-    assert f"yield {defn.name}(...)" in (info.value.hint or "") and ".fn(...)" in (info.value.hint or "")
+    assert f"yield from {defn.name}(...)" in (info.value.hint or "") and ".fn(...)" in (info.value.hint or "")
 
 
 def test_a_step_called_by_a_step_is_refused_in_both_runners(rt: wfc.Runtime) -> None:
