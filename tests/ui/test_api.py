@@ -151,7 +151,9 @@ def test_actions(rt: wfc.Runtime, clock: FakeClock, url: str) -> None:
         assert r.json() == {"id": "order-2b"}
 
         r = c.post(
-            "/api/instances", json={"workflow": "approval", "args": ["by-name"], "id": "named-1"}, headers=h
+            "/api/instances",
+            json={"workflow": "tests.ui.flows:approval", "args": ["by-name"], "id": "named-1"},
+            headers=h,
         )
         assert r.status_code == 201 and r.json() == {"id": "named-1"}
         rt.run_until_idle()

@@ -209,7 +209,7 @@ def test_the_dashboard_in_chromium(url: str, worker: Any, browser: Any, tmp_path
             page.wait_for_url("**/instances/page-1")
             page.locator(".wfc-graph .node.current.running").first.wait_for(timeout=15_000)
             _until(lambda: rt.status("page-1").state == "waiting", "page-1 to wait")
-            assert rt.status("page-1").workflow == "approval"
+            assert rt.status("page-1").workflow == "tests.ui.flows:approval"  # recorded under its key once admitted
             assert errors == [], errors
     finally:
         rt.close()
