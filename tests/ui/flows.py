@@ -66,9 +66,9 @@ def ask_payment(order: str) -> str:
 
 
 @wfc.workflow
-def paying(order: str):
-    yield ask_payment(order)
-    paid = yield wfc.wait_event("paid")
+def paying(order: str) -> wfc.Workflow[object]:
+    yield from ask_payment(order)
+    paid = yield from wfc.wait_event("paid")
     return paid
 
 
