@@ -12,6 +12,8 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +54,18 @@ def schema_url(prefix: str = "t") -> Iterator[str]:
         yield f"{base}{sep}schema={schema}"
     finally:
         drop(base, schema)
+
+
+def store_urls(prefix: str) -> Any:
+    """A ``url`` fixture giving each test both stores in turn: a SQLite file in its tmp directory, then a
+    PostgreSQL schema of its own (``prefix``)."""
+
+    @pytest.fixture(params=["sqlite", "postgresql"])
+    def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+        if request.param == "sqlite":
+            yield f"sqlite:///{tmp_path / f'{prefix}.db'}"
+            return
+        with schema_url(prefix) as schema:
+            yield schema
+
+    return url

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,7 @@ from wfc.testing import Event, FakeClock
 from .. import pg
 from . import status_flows as flows
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 's.db'}"
-        return
-    with pg.schema_url("status") as schema_url:
-        yield schema_url
+url = pg.store_urls("status")
 
 
 def test_statuses_move_with_the_workflow_in_both_runners(url: str) -> None:
@@ -167,3 +159,12 @@ def test_the_documented_example_runs_as_documented(tmp_path: Path) -> None:
         rt.send_event(wid, "reviewed", True)
         assert rt.run_until_complete(wid) == in_memory.value
         assert rt.statuses(wid) == in_memory.statuses
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan")])
+def test_a_bad_wait_is_a_clear_error(url: str, bad: float) -> None:
+    with wfc.Runtime(url) as rt:
+        wid = rt.start(flows.quiet)
+        with pytest.raises(wfc.WfcError) as wait:
+            rt.get_status(wid, "k", timeout=bad)
+        assert wait.value.code == "WFC402" and "timeout must be a number of seconds >= 0" in str(wait.value)

@@ -230,3 +230,22 @@ def test_the_documented_example(url: str) -> None:
             assert rt.result("every-minute@2026-12-07T08:00:00Z") == "report for ping"
     finally:
         schedules._DECLARED.pop("weekly-report", None)  # no other test's worker installs it
+
+
+def test_a_misplaced_or_doubled_declaration_is_a_clear_error() -> None:
+    from wfc.runtime import schedules
+
+    with pytest.raises(wfc.WfcError) as misplaced:
+        wfc.schedule(every=60)(flows.stamp)  # type: ignore[arg-type]
+    assert misplaced.value.code == "WFC402" and "goes above @wfc.workflow" in str(misplaced.value)
+    with pytest.raises(wfc.WfcError) as bad:
+        wfc.schedule("not cron")(flows.report)
+    assert "cron expression 'not cron' is not valid" in str(bad.value)
+    try:
+        wfc.schedule(every=60, name="doubled")(flows.report)
+        with pytest.raises(wfc.WfcError) as doubled:
+            wfc.schedule(every=60, name="doubled")(flows.long_job)
+        assert doubled.value.code == "WFC402" and "two workflows declare schedule 'doubled'" in str(doubled.value)
+    finally:
+        schedules._DECLARED.pop("doubled", None)
+    assert "doubled" not in schedules._DECLARED

@@ -88,3 +88,18 @@ def own_timeout_error() -> wfc.Workflow[object]:
         return "wrongly a step timeout"
     except TimeoutError as exc:
         return ("its own", str(exc))
+
+
+@wfc.transaction
+def record(db: object, label: str) -> str:
+    return label
+
+
+@wfc.workflow
+def limits_a_child_or_a_transaction(which: str) -> wfc.Workflow[object]:
+    try:
+        if which == "child":
+            return (yield from retried("c").options(timeout=1))
+        return (yield from record("t").options(timeout=1))
+    except wfc.WfcError as exc:
+        return (exc.code, str(exc))

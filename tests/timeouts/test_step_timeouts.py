@@ -96,3 +96,14 @@ def test_wfc_testing_applies_the_same_limits() -> None:
     assert wfc.testing.run(flows.retried, "m") == "m on attempt 3"
     assert wfc.testing.run(flows.per_call, 0.01) == "too slow"
     assert wfc.testing.run(flows.own_timeout_error) == ("its own", "the step's own")
+
+
+@pytest.mark.parametrize("which", ["child", "transaction"])
+def test_a_child_or_a_transaction_takes_no_timeout(url: str, which: str) -> None:
+    expected = (
+        "WFC402",
+        "timeout= bounds a step's attempts; a child workflow or a @wfc.transaction takes none\n"
+        "  = hint: a transaction runs inside the transition; bound the work it waits for instead",
+    )
+    assert _run(url, False, flows.limits_a_child_or_a_transaction, which) == expected
+    assert wfc.testing.run(flows.limits_a_child_or_a_transaction, which) == expected

@@ -13,6 +13,7 @@ client sees why in ``status``/``result``. A worker that does not serve the workf
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, cast
 
 from wfc import convert
@@ -27,6 +28,20 @@ if TYPE_CHECKING:
 
 UNRESOLVED = ""
 """The table hash of an instance started by name and not yet admitted by a worker."""
+
+
+def check_json_arguments(what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Arguments of a start by name (``wfc.Client``, a schedule) must be JSON values: the worker, not the caller,
+    structures them into the workflow's types. ``WFC405`` naming ``what`` otherwise."""
+    try:
+        json.dumps([args, kwargs], allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise WfcError(
+            f"the arguments of {what} must be JSON values: {exc}",
+            code="WFC405",
+            hint="pass str, int, float, bool, None, lists and dicts; the worker structures them into the "
+            "workflow's declared types (a dict into an attrs class or dataclass, an ISO string into a datetime)",
+        ) from None
 
 
 def call_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:

@@ -17,7 +17,6 @@ import asyncio
 import builtins
 import contextlib
 import functools
-import json
 import threading
 import time
 import uuid
@@ -25,7 +24,7 @@ from typing import Any
 
 from wfc.commands import check_instance_id
 from wfc.errors import WfcError
-from wfc.runtime.admit import call_text, insert_named_start
+from wfc.runtime.admit import call_text, check_json_arguments, insert_named_start
 from wfc.runtime.clock import Clock
 from wfc.runtime.dburl import redact
 from wfc.runtime.errors import DuplicateId, WaitTimeout
@@ -35,17 +34,6 @@ from wfc.runtime.runtime import Runtime
 
 FINISHED = ("completed", "failed", "canceled")
 
-
-def _json_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    try:
-        json.dumps([args, kwargs], allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise WfcError(
-            f"the arguments of workflow {name!r} started by name must be JSON values: {exc}",
-            code="WFC405",
-            hint="pass str, int, float, bool, None, lists and dicts; the worker structures them into the "
-            "workflow's declared types (a dict into an attrs class or dataclass, an ISO string into a datetime)",
-        ) from None
 
 
 class Client:
@@ -86,7 +74,7 @@ class Client:
         if not isinstance(workflow, str) or not workflow:
             raise WfcError("Client.start() takes the workflow's name (a non-empty string)", code="WFC402")
         check_instance_id(id)
-        _json_arguments(workflow, args, kwargs)
+        check_json_arguments(f"workflow {workflow!r} started by name", args, kwargs)
         iid = id or uuid.uuid4().hex
         now = self._rt.clock.now()
         store = self.store

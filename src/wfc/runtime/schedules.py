@@ -40,7 +40,7 @@ import cronsim
 
 from wfc.commands import WorkflowDef
 from wfc.errors import WfcError
-from wfc.runtime.admit import call_text, insert_named_start
+from wfc.runtime.admit import call_text, check_json_arguments, insert_named_start
 from wfc.runtime.clock import to_datetime
 from wfc.runtime.store.protocol import ControlStore, ScheduleRow
 
@@ -151,15 +151,7 @@ def make_row(
         raise _bad(f"catch_up= is one of {', '.join(CATCH_UP)}, not {catch_up!r}", "the default is 'latest'")
     arguments = tuple(args)
     options = dict(kwargs or {})
-    try:
-        json.dumps([arguments, options], allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise WfcError(
-            f"the arguments of schedule {name!r} must be JSON values: {exc}",
-            code="WFC405",
-            hint="pass str, int, float, bool, None, lists and dicts; the worker structures them into the "
-            "workflow's declared types",
-        ) from None
+    check_json_arguments(f"schedule {name!r}", arguments, options)
     row = ScheduleRow(
         name, key, call_text(arguments, options), cron, None if every is None else float(every), timezone,
         overlap, catch_up, 0, None, None, None, now, now,
