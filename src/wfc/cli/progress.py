@@ -166,7 +166,10 @@ def clock(when: dt.datetime | None) -> str:
     """A time of day in the local zone (``14:03:07``), with the date when it is not today."""
     if when is None:
         return ""
-    local = when.astimezone()
+    try:
+        local = when.astimezone()
+    except OverflowError:  # the earliest or latest datetime (a clamped out-of-range time) in a zone past it
+        return f"{when:%Y-%m-%d %H:%M:%S} UTC"
     today = dt.datetime.now().astimezone().date()
     return f"{local:%H:%M:%S}" if local.date() == today else f"{local:%Y-%m-%d %H:%M:%S}"
 

@@ -426,7 +426,13 @@ class Engine(Intake):
         hot: dict[str, Any] | None = None,
     ) -> None:
         """Resume the workflow at ``state_id`` (``None``: its entry) and run it to its next stop. ``name``: the
-        command resumed, to which a failure to persist the new variables is reported."""
+        command resumed, to which a failure to persist the new variables is reported.
+
+        ``at`` is when the outcome happened (a timer's due time, an event's arrival); the transition runs at the
+        later of that and now. A worker that was down wakes a timer late: the code after it runs now, so its
+        ``wfc.now()`` is now and the timers it sets count from now, as a Python generator resumed late would
+        (a timeout raced against a step starts when the step can start, never already expired)."""
+        at = max(at, self.now)
         with self.tracing.transition(inst.trace, inst.name, inst.id, seq):
             self._advance(inst, machine, seq, state_id, snapshot, ok, value, err, at, redo, name, hot)
 
