@@ -168,7 +168,8 @@ def test_ids_events_cancel_and_timeouts(served: tuple[wfc.Client, wfc.Runtime]) 
     assert a.result() == "ann: no"
     b = client.start("approval", "bob")
     rt.run_until_idle()
-    b.cancel()
+    assert b.cancel() == "requested"
+    rt.run_until_idle()  # wfc.Canceled at its yield ends it
     with pytest.raises(wfc.Canceled):
         client.result(b, timeout=5)
     with pytest.raises(wfc.WfcError, match="JSON"):

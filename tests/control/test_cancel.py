@@ -1,4 +1,5 @@
-"""rt.cancel(): steps, timers, event waits and children canceled at once; on_complete told; races."""
+"""rt.cancel(force=True): steps, timers, event waits and children canceled at once; on_complete told; races (the
+graceful cancel, wfc.Canceled at the yield, is test_graceful_cancel.py and tests/twin/test_cancel.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def test_cancel_a_waiting_workflow(rt: wfc.Runtime) -> None:
     wid = rt.start(flows.steps_then_wait, on_complete=flows.on_done, context="ctx")
     rt.run_until_idle()
     assert rt.status(wid).state is wfc.WorkflowState.WAITING
-    rt.cancel(wid)
+    rt.cancel(wid, force=True)
     status = rt.status(wid)
     assert status.state is wfc.WorkflowState.CANCELED and status.outstanding == ()
     assert status.error is not None and "canceled" in status.error
@@ -41,7 +42,7 @@ def test_cancel_a_sleeping_workflow_cancels_its_timer(rt: wfc.Runtime, clock: Fa
     wid = rt.start(flows.waits_a_day)
     rt.run_until_idle()
     assert rt.status(wid).state is wfc.WorkflowState.SLEEPING
-    rt.cancel(wid)
+    rt.cancel(wid, force=True)
     clock.advance(2 * 24 * 3600)
     assert rt.run_until_idle() == 0
     assert [(r.kind, r.status) for r in rt.history(wid)] == [("step", "completed"), ("sleep", "canceled")]
@@ -50,7 +51,7 @@ def test_cancel_a_sleeping_workflow_cancels_its_timer(rt: wfc.Runtime, clock: Fa
 
 def test_cancel_before_the_first_transition(rt: wfc.Runtime) -> None:
     wid = rt.start(flows.chain, 3)
-    rt.cancel(wid)
+    rt.cancel(wid, force=True)
     assert rt.run_until_idle() == 0
     assert rt.status(wid).state is wfc.WorkflowState.CANCELED and rt.history(wid) == []
     assert flows.CALLS == []
@@ -60,7 +61,7 @@ def test_cancel_of_a_finished_workflow_is_an_error(rt: wfc.Runtime) -> None:
     wid = rt.start(flows.chain, 1)
     rt.run_until_complete(wid)
     with pytest.raises(AlreadyFinished, match="it has completed") as info:
-        rt.cancel(wid)
+        rt.cancel(wid, force=True)
     assert info.value.code == "WFC433"
     assert rt.status(wid).state is wfc.WorkflowState.COMPLETED
     rt.cancel(other := rt.start(flows.steps_then_wait))
@@ -80,7 +81,7 @@ def test_a_running_step_finishes_but_its_result_is_discarded(rt: wfc.Runtime) ->
                 break
             threading.Event().wait(0.01)
         assert flows.CALLS == [("gated", "x")]  # the step is running
-        rt.cancel(wid)
+        rt.cancel(wid, force=True)
         flows.GATE.set()  # it finishes after the cancel
         for _ in range(500):
             if rt.history(wid)[0].finished_at is not None:
@@ -102,7 +103,7 @@ def test_cancel_during_a_retry_backoff(clock: FakeClock) -> None:
         rt.run_until_idle()  # attempt 1 fails; attempt 2 is due in 60 s
         (waiting,) = rt.status(wid).outstanding
         assert waiting.attempts == 1 and waiting.last_error is not None
-        rt.cancel(wid)
+        rt.cancel(wid, force=True)
         clock.advance(3600)
         assert rt.run_until_idle() == 0
         assert flows.CALLS == [("flaky", "k")]  # no second attempt
@@ -116,7 +117,7 @@ def test_canceling_a_parent_cancels_its_children(rt: wfc.Runtime) -> None:
     status = rt.status(wid)
     assert sorted(status.children) == [f"{wid}/1.0", f"{wid}/1.1"]
     assert {c.id for c in rt.list(parent=wid)} == set(status.children)
-    rt.cancel(wid)
+    rt.cancel(wid, force=True)
     for child in rt.list(parent=wid):
         assert child.state is wfc.WorkflowState.CANCELED
     assert rt.run_until_idle() == 0
@@ -164,7 +165,7 @@ def test_an_event_arriving_while_the_workflow_is_canceled(tmp_path: object) -> N
                     t.start()
                 start.wait()
                 try:
-                    rt.cancel(wid)
+                    rt.cancel(wid, force=True)
                 except AlreadyFinished:
                     assert rt.result(wid)[2] in range(10)  # the event won the race and the workflow ended
                 for t in threads:

@@ -39,7 +39,7 @@ def test_help_shows_an_example(name: str) -> None:
 
 
 def test_cancel(db: str) -> None:
-    done = invoke("cancel", "wait", "--db", db)
+    done = invoke("cancel", "wait", "--force", "--db", db)  # the graceful kind: test_graceful_cancel.py
     assert done.exit_code == 0 and done.stdout == "canceled wait\n"
     again = invoke("cancel", "wait", "--db", db, "--json")
     assert again.exit_code == 1 and again.stderr.startswith(
@@ -83,7 +83,7 @@ def test_watch_prints_a_line_per_change_and_json_lines(db: str) -> None:
     assert [d["record"]["seq"] for d in data if d["kind"] == "step"] == [1, 2, 3]
     finished = invoke("watch", "done", "--db", db)
     assert finished.exit_code == 0 and "done: completed" in finished.stdout
-    invoke("cancel", "wait", "--db", db)
+    invoke("cancel", "wait", "--force", "--db", db)
     assert invoke("watch", "wait", "--db", db).exit_code == 1  # it was canceled
 
 

@@ -75,7 +75,9 @@ def test_worker_wakes_up_for_events_and_timers(tmp_path: Path) -> None:
         wait_for(lambda: rt.status(sid).finished, timeout=3)
         worker.stop()
         thread.join(10)
-        assert rt.result(wid) == "yes" and rt.result(sid) == "0.2"
+        assert rt.result(wid) == "yes"
+        # the code after the timer runs when the worker woke for it: at its due time or a moment after
+        assert 0.2 <= float(rt.result(sid)) < 1.0
 
 
 def _serve(db: Path) -> subprocess.Popen[str]:

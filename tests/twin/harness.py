@@ -3,7 +3,7 @@ same input and events, and describe what each observed in the same terms, so a t
 and every instance's whole history (each record of ``Runtime.history(id)``, field by field), with how each
 instance ended.
 
-Events are :class:`wfc.testing.Event` s: the durable run sends each at its ``at`` offset of the fake clock (those
+Events are :class:`wfc.testing.Event` s and :class:`wfc.testing.Cancel` s: the durable run sends each at its ``at`` offset of the fake clock (those
 at 0 right after the start), running everything due in between, as the in-memory runner's virtual time does; an
 event for a child workflow (``to=``) is sent only while that instance runs, the rule ``wfc.testing`` follows.
 
@@ -22,8 +22,9 @@ from typing import Any
 import attrs
 
 import wfc
+import wfc.runtime.errors
 import wfc.testing
-from wfc.testing import Event, FakeClock
+from wfc.testing import Cancel, Event, FakeClock
 
 ID = "test"
 
@@ -85,7 +86,7 @@ LIMIT = 1 << 20
 
 
 def in_memory(
-    workflow: Any, *args: Any, events: Sequence[Event] = (), limit: int = LIMIT, **kwargs: Any
+    workflow: Any, *args: Any, events: Sequence[Event | Cancel] = (), limit: int = LIMIT, **kwargs: Any
 ) -> Observed:
     try:
         result = wfc.testing.execute(
@@ -102,7 +103,7 @@ def in_memory(
 
 
 def durable(
-    workflow: Any, *args: Any, events: Iterable[Event] = (), limit: int = LIMIT, **kwargs: Any
+    workflow: Any, *args: Any, events: Iterable[Event | Cancel] = (), limit: int = LIMIT, **kwargs: Any
 ) -> Observed:
     clock = FakeClock()
     t0 = clock.now()
@@ -138,8 +139,14 @@ def durable(
         return Observed(outcome, _steps_of(histories), _instances(histories, states))
 
 
-def _send(rt: wfc.Runtime, wid: str, event: Event) -> None:
+def _send(rt: wfc.Runtime, wid: str, event: Event | Cancel) -> None:
     target = event.to or wid
+    if isinstance(event, Cancel):  # refused for an instance not running: wfc.testing ignores those
+        try:
+            rt.cancel(target, force=event.force)
+        except (wfc.runtime.errors.AlreadyFinished, wfc.runtime.errors.UnknownInstance):
+            pass
+        return
     if target != wid:  # a child: only while it runs (wfc.testing's rule; send_event refuses the others)
         try:
             if rt.status(target).finished:
@@ -171,7 +178,7 @@ def _exists(rt: wfc.Runtime, iid: str) -> bool:
 
 
 def both(
-    workflow: Any, *args: Any, events: Sequence[Event] = (), limit: int = LIMIT, **kwargs: Any
+    workflow: Any, *args: Any, events: Sequence[Event | Cancel] = (), limit: int = LIMIT, **kwargs: Any
 ) -> Observed:
     """Run in both runners, assert they agree record for record, and return what they observed."""
     want = in_memory(workflow, *args, events=events, limit=limit, **kwargs)

@@ -76,27 +76,41 @@ _APP_HELP = (
 
 @click.command()
 @click.argument("instance_id", metavar="ID")
+@click.option("--force", is_flag=True, help="End it at once: no more of its code runs (no cleanup).")
 @db_option
 @json_option
 @handle_errors
-def cancel(instance_id: str, db_url: str, as_json: bool) -> None:
-    """Cancel a running, sleeping or waiting instance at once.
+def cancel(instance_id: str, force: bool, db_url: str, as_json: bool) -> None:
+    """Cancel a running, sleeping or waiting instance.
 
-    Its pending steps, timers, event waits and child workflows are canceled; a step
-    already running finishes but its result is discarded; its on_complete handler
-    is called with a "canceled" completion. Canceling an instance that has ended is
-    an error (WFC433, exit 1). --json prints {"id", "state"}.
+    What it waits on is canceled (a step already running finishes, its result
+    discarded; child workflows end at once) and wfc.Canceled is raised at its
+    current yield: its `except wfc.Canceled` and `finally` blocks run their
+    cleanup, by whichever worker serves it, and it ends "canceled". Asking again
+    while the cleanup runs changes nothing; --force ends it at once (also one that
+    has not started or is blocked). Its on_complete handler is called with a
+    "canceled" completion. Canceling an instance that has ended is an error
+    (WFC433, exit 1). --json prints {"id", "state", "cancel_requested"}.
 
     \b
-    Example:
+    Examples:
       wfc cancel A-1 --db sqlite:///wfc.db
+      wfc cancel A-1 --force --db sqlite:///wfc.db
     """
     with open_runtime(db_url, existing=True) as rt, usage_errors():
-        rt.cancel(instance_id)
+        outcome = rt.cancel(instance_id, force=force)
+        state = str(rt.status(instance_id).state)
     if as_json:
-        print_json({"id": instance_id, "state": "canceled"})
-    else:
+        print_json({"id": instance_id, "state": state, "cancel_requested": outcome != "canceled"})
+    elif outcome == "canceled":
         click.echo(f"canceled {instance_id}")
+    elif outcome == "requested":
+        click.echo(
+            f"cancel requested for {instance_id}: it runs its cleanup when a worker serves it "
+            f"(`wfc status {instance_id}` shows when it ends; --force ends it at once)"
+        )
+    else:
+        click.echo(f"cancel already asked for {instance_id}: its cleanup runs on (--force ends it at once)")
 
 
 # ---- restart / fork ---------------------------------------------------------------------------------------------

@@ -95,9 +95,10 @@ class Client:
         ``event_id``, a second event of that id is dropped (``False``; see :meth:`wfc.Runtime.send_event`)."""
         return self._rt.send_event(id, name, value, error, event_id=event_id)
 
-    def cancel(self, id: str) -> None:
-        """Cancel instance ``id`` and its children (see :meth:`wfc.Runtime.cancel`)."""
-        self._rt.cancel(id)
+    def cancel(self, id: str, *, force: bool = False) -> str:
+        """Cancel instance ``id``: ``wfc.Canceled`` at its ``yield`` (its cleanup runs), or with ``force`` at
+        once (see :meth:`wfc.Runtime.cancel`)."""
+        return self._rt.cancel(id, force=force)
 
     def status(self, id: str) -> Status:
         return self._rt.status(id)
@@ -191,8 +192,9 @@ class AsyncClient:
         )
         return sent
 
-    async def cancel(self, id: str) -> None:
-        await asyncio.to_thread(self._call, self._client.cancel, id)
+    async def cancel(self, id: str, *, force: bool = False) -> str:
+        outcome: str = await asyncio.to_thread(self._call, functools.partial(self._client.cancel, force=force), id)
+        return outcome
 
     async def status(self, id: str) -> Status:
         return await asyncio.to_thread(self._call, self._client.status, id)

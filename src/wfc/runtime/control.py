@@ -26,10 +26,12 @@ from wfc.runtime.errors import AlreadyFinished, DuplicateId, RestartError, Unkno
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.records import Completion
 from wfc.runtime.store.protocol import (
+    CANCEL,
     CHILD,
     EVENT,
     FINISHED,
     ON_COMPLETE,
+    RESOLVED,
     SLEEP,
     START,
     STEP,
@@ -65,7 +67,11 @@ def _instance(store: ControlStore, instance_id: str, what: str) -> InstanceRow:
 # ---- cancel -----------------------------------------------------------------------------------------------------
 
 
-def cancel(engine: Scheduler, instance_id: str, now: float) -> None:
+def cancel(engine: Scheduler, instance_id: str, now: float, *, force: bool = False) -> str:
+    """Cancel instance ``instance_id``: gracefully (``wfc.Canceled`` raised at its current ``yield``, so its
+    handlers and ``finally`` blocks run their cleanup) or, with ``force``, at once. Returns what happened:
+    ``"canceled"`` (ended at once), ``"requested"``, or ``"already requested"`` (the cleanup runs on: it is not
+    interrupted again unless forced)."""
     store = store_of(engine)
     with store.transaction():
         inst = _instance(store, instance_id, "cancel")
@@ -75,7 +81,54 @@ def cancel(engine: Scheduler, instance_id: str, now: float) -> None:
                 + ("was canceled" if inst.state == "canceled" else f"has {inst.state}"),
                 hint="only running, sleeping or waiting instances can be canceled; Runtime.status(id) says which",
             )
+        if not force:
+            if store.cancel_requested(inst.n) is not None:
+                return "already requested"
+            if _interrupt(engine, inst, now):
+                return "requested"
         cancel_instance(engine, inst, now)
+        return "canceled"
+
+
+def _interrupt(engine: Scheduler, inst: InstanceRow, now: float) -> bool:
+    """Deliver a graceful cancel to ``inst``'s current suspension: its open rows are canceled (a step being run
+    finishes, its outcome refused; child workflows are canceled at once) and a ``cancel`` row, resolved with
+    ``wfc.Canceled``, takes their place: the next cycle resumes the workflow at that ``yield`` with the error.
+    ``False`` when there is no ``yield`` to raise at (the instance has not started, or it is blocked): then it
+    ends at once."""
+    store = store_of(engine)
+    if inst.blocked is not None:
+        return False
+    seq = store.last_seq(inst.n)
+    group = store.group(inst.n, seq) if seq > 0 else []
+    if not group or group[0].kind == ON_COMPLETE:
+        return False
+    store.request_cancel(inst.n, now)
+    taken = store.group_events(inst.n, seq)
+    rows = store.cancel_open(inst.n, seq, now)
+    if taken:  # no wait of the interrupted suspension won: what they took stays for the next wait
+        store.give_back_events(inst.n, seq, sorted(taken))
+    cancel_children(engine, inst, [r for r in rows if r.kind == CHILD], now)
+    first = group[0]
+    error = Canceled(f"workflow {inst.id!r} was canceled")
+    store.insert_leaf(
+        LeafRow(
+            inst.n,
+            seq,
+            max(r.pos for r in group) + 1,
+            "",
+            CANCEL,
+            "cancel",
+            status=RESOLVED,
+            error=convert.dumps_failure(error),
+            ready_at=now,
+            scheduled_at=now,
+            finished_at=now,
+            state_id=first.state_id,
+            snapshot=first.snapshot,
+        )
+    )
+    return True
 
 
 def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float) -> None:

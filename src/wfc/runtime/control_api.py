@@ -74,13 +74,20 @@ class Control:
 
     # ---- cancel, restart, fork --------------------------------------------------------------------------------
 
-    def cancel(self, id: str) -> None:
-        """Cancel instance ``id`` at once: its pending steps, timers, event waits and child workflows are
-        canceled; a step already running finishes but its result is discarded; its ``on_complete`` receives a
-        ``canceled`` completion, and a parent waiting for it gets :class:`wfc.Canceled` at its ``yield``.
-        Canceling an instance that has ended raises ``WFC433``."""
-        control.cancel(self.engine, id, self.clock.now())
+    def cancel(self, id: str, *, force: bool = False) -> str:
+        """Cancel instance ``id``. What it waits on (pending steps, timers, event waits) is canceled — a step
+        already running finishes, its result discarded; child workflows it waits on are canceled at once — and
+        :class:`wfc.Canceled` is raised at its current ``yield``: ``except wfc.Canceled`` and ``finally`` blocks
+        run, and may run cleanup steps. The instance ends ``canceled`` when ``wfc.Canceled`` ends it (a
+        workflow that catches it and returns has chosen to complete). A second ``cancel`` while the cleanup
+        runs does nothing; ``force=True`` ends the instance at once, running no more of its code (also an
+        instance that has not started or is blocked). Its ``on_complete`` receives a ``canceled`` completion,
+        and a parent waiting for it gets :class:`wfc.Canceled` at its ``yield``. Canceling an instance that has
+        ended raises ``WFC433``. Returns ``"canceled"`` (ended at once), ``"requested"`` or ``"already
+        requested"``."""
+        outcome = control.cancel(self.engine, id, self.clock.now(), force=force)
         self._kick()
+        return outcome
 
     def restart(self, id: str, from_step: int | str) -> str:
         """Run instance ``id`` again from step ``from_step`` — its number in :meth:`history` (``seq``; ``0`` is

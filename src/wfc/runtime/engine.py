@@ -22,7 +22,7 @@ from typing import Any
 
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
-from wfc.errors import WfcError, WorkflowFailed
+from wfc.errors import Canceled, WfcError, WorkflowFailed
 from wfc.runtime import admit, budget, control, fanout, fastcodec, statuses, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
@@ -540,19 +540,27 @@ class Engine(Intake):
                 ok, error = False, exc
         else:
             error = value
+        state = "completed" if ok else "failed"
+        if isinstance(error, Canceled) and store.cancel_requested(inst.n) is not None:
+            state = "canceled"  # asked to cancel, it ran its cleanup and let wfc.Canceled end it
         if not ok:
             assert error is not None
             trace = tracebacks.format_traceback(error)  # with the workflow's own lines
             tracebacks.attach(error, trace)
             err_text = encode_error(error)
-            log.error(
-                "workflow instance %s (%s) failed: %s", inst.id, inst.workflow, error_info(error).describe(),
-                extra={"instance_id": inst.id, "workflow": inst.workflow, "step": None, "attempt": None,
-                       "kind": "workflow_failed", "traceback": trace},
-            )  # fmt: skip
-        state = "completed" if ok else "failed"
+            if state == "canceled":
+                log.info("workflow instance %s (%s) was canceled", inst.id, inst.workflow,
+                         extra={"instance_id": inst.id, "workflow": inst.workflow, "step": None, "attempt": None,
+                                "kind": "workflow_canceled", "traceback": trace})  # fmt: skip
+            else:
+                log.error(
+                    "workflow instance %s (%s) failed: %s", inst.id, inst.workflow, error_info(error).describe(),
+                    extra={"instance_id": inst.id, "workflow": inst.workflow, "step": None, "attempt": None,
+                           "kind": "workflow_failed", "traceback": trace},
+                )  # fmt: skip
         self.tracing.outcome(state)
         store.finish_instance(inst.n, state, result_text, err_text, at)
+        store.close_deadline(inst.n, at)
         inst.state = state
         parent = inst.parent_key
         if parent is not None:
@@ -565,6 +573,8 @@ class Engine(Intake):
         if inst.on_complete is not None:
             if ok:
                 completion = Completion("completed", value)
+            elif state == "canceled":
+                completion = Completion("canceled", error=error_info(error).describe())  # type: ignore[arg-type]
             else:
                 completion = Completion("failed", error=error_info(error).describe())  # type: ignore[arg-type]
             self.schedule_on_complete(inst, seq + 1, completion, at)

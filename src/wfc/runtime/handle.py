@@ -19,7 +19,7 @@ class _Owner(Protocol):
 
     def result(self, id: str) -> Any: ...
     def status(self, id: str) -> Status: ...
-    def cancel(self, id: str) -> Any: ...
+    def cancel(self, id: str, *, force: bool = False) -> Any: ...
     def send_event(
         self, id: str, name: str, value: Any = None, error: Any = None, *, event_id: str | None = None
     ) -> bool: ...
@@ -59,9 +59,10 @@ class Handle(str, Generic[R]):
         """Send event ``name`` to this instance (``event_id``: see :meth:`wfc.Runtime.send_event`)."""
         return self._require().send_event(self.id, name, value, error, event_id=event_id)
 
-    def cancel(self) -> None:
-        """Cancel this instance (and its children)."""
-        self._require().cancel(self.id)
+    def cancel(self, *, force: bool = False) -> str:
+        """Cancel this instance: ``wfc.Canceled`` at its ``yield`` (its cleanup runs), or with ``force`` at once
+        (see :meth:`wfc.Runtime.cancel`)."""
+        return str(self._require().cancel(self.id, force=force))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (str, (self.id,))

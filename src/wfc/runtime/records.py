@@ -55,7 +55,8 @@ class Status:
     serves its workflow or version (from the workers' registry), ``WFC436: ...`` when work of it has been due for
     a long time and nothing claimed it (a worker that lacks its workflow would have made it ``blocked``).
     ``traceback``: where a failed instance failed (its workflow code's own file and line, and the step's or
-    child's traceback it did not catch)."""
+    child's traceback it did not catch). ``cancel_requested``: when a graceful ``cancel`` was asked for (the
+    instance runs its cleanup until ``wfc.Canceled`` ends it)."""
 
     id: str
     workflow: str
@@ -71,6 +72,7 @@ class Status:
     blocked: str | None = None
     stalled: str | None = None
     traceback: str | None = None
+    cancel_requested: dt.datetime | None = None
 
     @property
     def finished(self) -> bool:

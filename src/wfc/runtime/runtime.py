@@ -45,7 +45,7 @@ from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, Workfl
 from wfc.runtime.schedules_api import ScheduleControl
 from wfc.runtime.steps import StepResult
 from wfc.runtime.store import open_store
-from wfc.runtime.store.protocol import CANCELED, CHILD, DONE, START, InstanceRow, Key, LeafRow
+from wfc.runtime.store.protocol import CANCEL, CANCELED, CHILD, DONE, START, InstanceRow, Key, LeafRow
 from wfc.runtime.versions import Deployment
 from wfc.runtime.worker import Worker
 
@@ -556,6 +556,7 @@ class Runtime(Control, ScheduleControl):
             blocked=inst.blocked,
             stalled=None if inst.blocked else self._stalled(inst, rows),
             traceback=failure_traceback,
+            cancel_requested=None if state.finished else to_datetime(self.store.cancel_requested(inst.n)),
         )
 
     def _stalled(self, inst: InstanceRow, rows: builtins.list[LeafRow]) -> str | None:
@@ -752,7 +753,9 @@ def _record(
         args = () if args is None else (args,)
     status = "pending"
     error = trace = None
-    if row.status == DONE:
+    if row.status == DONE and row.kind == CANCEL:
+        status, error = "completed", _describe(row.error) if row.error else None  # the request, delivered
+    elif row.status == DONE:
         status = "completed" if row.error is None else "failed"
         if row.error is not None:
             error, trace = _describe(row.error), _traceback(row.error)

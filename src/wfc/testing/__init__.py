@@ -57,6 +57,20 @@ class Event:
 
 
 @attrs.frozen
+class Cancel:
+    """A cancel a test sends ``at`` seconds after the start of the run to instance ``to`` (``None``: the workflow
+    under test; a child by its durable id, as :class:`Event`), as ``Runtime.cancel(id, force=force)``:
+    ``wfc.Canceled`` raised at the instance's current ``yield`` (what it waits on canceled first), or with
+    ``force`` the instance ended at once. At one moment it comes after the events sent then and before what
+    else is due; a cancel while a graceful one runs its cleanup does nothing, one to an instance not running
+    is ignored (``Runtime.cancel`` refuses it)."""
+
+    at: float = 0.0
+    to: str | None = None
+    force: bool = False
+
+
+@attrs.frozen
 class StepRecord:
     """One attempt of one step call."""
 
@@ -109,7 +123,7 @@ class RunResult:
         return [c.name for c in self.calls]
 
 
-def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
+def _events(events: Mapping[str, Any] | Iterable[Event | Cancel] | None) -> list[Event]:
     if events is None:
         return []
     if isinstance(events, Mapping):
@@ -118,7 +132,7 @@ def _events(events: Mapping[str, Any] | Iterable[Event] | None) -> list[Event]:
             values = value if isinstance(value, list) else [value]
             out.extend(v if isinstance(v, Event) else Event(name, v) for v in values)
         return _first_of_each_id(out)
-    return _first_of_each_id(list(events))
+    return _first_of_each_id([e for e in events if not isinstance(e, Cancel)])
 
 
 def _first_of_each_id(events: list[Event]) -> list[Event]:
@@ -180,7 +194,7 @@ def _execute(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     *,
-    events: Mapping[str, Any] | Iterable[Event] | None = None,
+    events: Mapping[str, Any] | Iterable[Event | Cancel] | None = None,
     start: dt.datetime = EPOCH,
     retry: RetryPolicy | None = None,
     db: Any = None,
@@ -196,6 +210,11 @@ def _execute(
     from wfc.testing._runner import Runner
 
     fakes = _mocks(mocks)
+    if events is not None and not isinstance(events, Mapping):
+        events = list(events)
+    cancels: list[Cancel] = []
+    if events is not None and not isinstance(events, Mapping):
+        cancels = [e for e in events if isinstance(e, Cancel)]
     sent = _events(events)
     calls: list[StepRecord] = []
 
@@ -207,6 +226,7 @@ def _execute(
     tracer = _tracing.create(tracing)
     runner = Runner(
         events=sent,
+        cancels=cancels,
         start=start,
         retry=retry,
         db=connection,
@@ -232,7 +252,9 @@ def _execute(
     finally:
         if own_db:
             connection.close()
-    unknown = sorted({e.to for e in sent if e.to is not None and e.to not in runner.instances})
+    unknown = sorted(
+        {to for to in [*(e.to for e in sent), *(c.to for c in cancels)] if to is not None and to not in runner.instances}
+    )
     if unknown:
         raise WfcError(
             f"events were sent to {', '.join(map(repr, unknown))}, an instance this run never started",
@@ -276,7 +298,7 @@ def run(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> Any:
     """Run ``workflow(*args, **kwargs)`` to completion in memory; return its result or raise its exception.
 
     Keyword options (not passed to the workflow): ``events`` (``{"approved": True}`` or a list of
-    :class:`Event`), ``start`` (the virtual start time), ``retry`` (the default retry policy), ``db`` (the
+    :class:`Event` and :class:`Cancel`), ``start`` (the virtual start time), ``retry`` (the default retry policy), ``db`` (the
     handle ``@wfc.transaction`` steps receive; default an in-memory SQLite connection), ``persist`` (round-trip
     live variables through the codec, default on), ``max_transitions``, ``mocks`` (``{step: fake}``: the fake
     runs in the step's place, retried like it; its calls are recorded under the step's name), ``max_value_size``

@@ -57,6 +57,7 @@ class Inst:
     consumed: set[int] = attrs.field(factory=set)
     reserved: set[int] = attrs.field(factory=set)
     statuses: dict[str, Any] = attrs.field(factory=dict)  # wfc.set_status, as committed transitions left them
+    cancel_requested: bool = False  # a graceful Cancel was applied: wfc.Canceled ending it ends it "canceled"
 
     def history(self) -> list[HistoryRecord]:
         return [_record(r, self.id, self.attempts.get((r.seq, r.pos))) for r in self.rows]

@@ -37,13 +37,13 @@ from wfc.commands import (
     RetryPolicy,
     WorkflowDef,
 )
-from wfc.errors import WfcError, WorkflowRuntimeError
+from wfc.errors import Canceled, WfcError, WorkflowRuntimeError
 from wfc.runtime import context, steps, tracebacks, tracing
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import LATE, Seen, build, decide, flatten
 from wfc.runtime.link import machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended
-from wfc.runtime.store.protocol import CANCELED, CHILD, DONE, EVENT, OPEN, STEP, TX, LeafRow
+from wfc.runtime.store.protocol import CANCEL, CANCELED, CHILD, DONE, EVENT, OPEN, STEP, TX, LeafRow
 from wfc.runtime.typecheck import check_result
 from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Wake, prepare
 from wfc.testing._leaves import start as start_leaf
@@ -54,6 +54,7 @@ class Runner:
         self,
         *,
         events: list[Any],
+        cancels: list[Any],
         start: dt.datetime,
         retry: RetryPolicy | None,
         db: Any,
@@ -68,6 +69,8 @@ class Runner:
         self.mocks = mocks
         self.limit = max_value_size
         self.events = sorted(events, key=lambda e: e.at)  # an event's index is the order it was sent in
+        self.cancels = sorted(cancels, key=lambda c: c.at)  # wfc.testing.Cancel, each applied once
+        self.applied: set[int] = set()
         self.start = start
         self.base = start.timestamp()
         self.t = self.base  # the virtual clock, as the durable runtime's clock reads it (seconds since the epoch)
@@ -158,10 +161,61 @@ class Runner:
         except GeneratorExit:
             inst.state, inst.finished = "canceled", self.t
             raise
+        except _Forced:  # Cancel(force=True): ended at once, no more of its code run
+            inst.state, inst.finished = "canceled", self.t
+            self.tracer.outcome("canceled")
+            return False, Canceled(f"workflow {inst.id!r} was canceled")
         if not ok:  # as the durable runtime ends an instance: where it failed, in the workflow's own code too
             tracebacks.attach(value, tracebacks.format_traceback(value))
-        inst.state, inst.finished = ("completed" if ok else "failed"), self.t
+        inst.state, inst.finished = end_state(inst, ok, value), self.t
         return ok, value
+
+    # ---- cancels ---------------------------------------------------------------------------------------------
+
+    def _cancels_for(self, inst: Inst) -> list[tuple[int, Any]]:
+        return [
+            (i, c)
+            for i, c in enumerate(self.cancels)
+            if i not in self.applied
+            and (c.to == inst.id or (c.to is None and inst.id == self.top_id))
+            and self.base + c.at >= inst.started
+        ]
+
+    def next_cancel(self, inst: Inst) -> float:
+        """When the next cancel for ``inst`` is sent (``inf``: never)."""
+        pending = self._cancels_for(inst)
+        return max(self.base + pending[0][1].at, self.t) if pending else INF
+
+    def _interrupt(self, inst: Inst, group: Group) -> bool:
+        """Apply the cancels for ``inst`` sent by now, as ``Runtime.cancel`` does; ``True`` when a graceful one
+        interrupted ``group`` (its result is then ``wfc.Canceled``). A forced one raises :class:`_Forced`."""
+        for i, cancel in self._cancels_for(inst):
+            if self.base + cancel.at > self.t:
+                break
+            self.applied.add(i)
+            if cancel.force:
+                raise _Forced
+            if inst.cancel_requested:
+                continue  # the cleanup runs on: it is not interrupted again unless forced
+            inst.cancel_requested = True
+            at = self.stamp
+            for leaf in group.leaves:
+                if leaf.event is not None:  # no wait won: what they took stays for the next wait
+                    inst.reserved.discard(leaf.event)
+                    row = leaf.row
+                    row.status, row.result, row.error, row.attempts = CANCELED, None, None, 0
+                    if leaf.gen is None:
+                        continue
+                if leaf.gen is not None:
+                    self._cancel(leaf)
+            error = Canceled(f"workflow {inst.id!r} was canceled")
+            first = group.leaves[0].row
+            row = LeafRow(0, first.seq, len(group.leaves), "", CANCEL, "cancel", status=DONE, state_id=first.state_id)
+            row.error, row.ready_at, row.scheduled_at, row.finished_at = convert.dumps_failure(error), at, at, at
+            inst.rows.append(row)
+            group.result, group.pending = Outcome(False, error), False
+            return True
+        return False
 
     def finish(self, inst: Inst, value: Any) -> tuple[bool, Any]:
         """As the durable runtime ends an instance: the return value checked against its hint (converted), then
@@ -237,7 +291,7 @@ class Runner:
                         else:
                             assert isinstance(outcome, Failed)
                             done = (False, outcome.error)
-                        self.tracer.outcome("completed" if done[0] else "failed")
+                        self.tracer.outcome(end_state(inst, *done))
                         return done
             if redo is not None:
                 del inst.rows[mark[0] :]
@@ -316,7 +370,7 @@ class Runner:
 
     def _native_end(self, inst: Inst, ok: bool, value: Any) -> tuple[bool, Any]:
         done = self.finish(inst, value) if ok else (False, value)
-        self.tracer.outcome("completed" if done[0] else "failed")
+        self.tracer.outcome(end_state(inst, *done))
         return done
 
     # ---- suspensions -----------------------------------------------------------------------------------------
@@ -369,7 +423,11 @@ class Runner:
         leaves = group.leaves
         try:
             while True:
-                yield min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF)
+                yield min(
+                    min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF), self.next_cancel(inst)
+                )
+                if self._interrupt(inst, group):
+                    return group.result
                 now = self.t
                 while True:
                     due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= now]
@@ -492,6 +550,18 @@ class Runner:
         else:
             group.result = Outcome(False, group.leaves[decision.plan[1]].value)
         group.pending = False
+
+
+class _Forced(Exception):
+    """A forced cancel ends the instance where it waits (raised out of its wait, caught by ``run_workflow``)."""
+
+
+def end_state(inst: Inst, ok: bool, value: Any) -> str:
+    """How an instance that ended ends, as the durable runtime records it: ``canceled`` when a cancel was asked
+    for and ``wfc.Canceled`` ended it."""
+    if ok:
+        return "completed"
+    return "canceled" if inst.cancel_requested and isinstance(value, Canceled) else "failed"
 
 
 def _command_name(cmd: Command) -> str:

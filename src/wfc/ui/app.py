@@ -188,9 +188,13 @@ async def api_event(request: Request) -> Any:
 
 @_api
 async def api_cancel(request: Request) -> Any:
-    await run(_service(request).cancel, request.path_params["id"])
+    body = await _json_body(request)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise WfcError("force must be true or false", code="WFC402")
+    outcome = await run(_service(request).cancel, request.path_params["id"], force)
     request.app.state.hub.poke()
-    return {"canceled": True}
+    return {"canceled": outcome == "canceled", "outcome": outcome}
 
 
 def _from_step(body: dict[str, Any]) -> int | str:

@@ -153,7 +153,12 @@ def schema() -> dict[str, Any]:
                 ),
                 {"type": "object", "properties": {"sent": {"type": "boolean"}}},
             ),
-            "/api/instances/{id}/cancel": _action("Cancel it (wfc.Runtime.cancel)", None, obj),
+            "/api/instances/{id}/cancel": _action(
+                "Cancel it (wfc.Runtime.cancel): wfc.Canceled at its yield, its cleanup runs; body "
+                '{"force": true} ends it at once',
+                None,
+                obj,
+            ),
             "/api/instances/{id}/restart": _action(
                 "Restart it from a step (wfc.Runtime.restart)",
                 _body({"from_step": {"type": ["integer", "string"]}}, ["from_step"]),

@@ -388,10 +388,11 @@ class Service:
         with self._lock:
             return self.rt.send_event(instance_id, name, value, error, event_id=event_id)
 
-    def cancel(self, instance_id: str) -> None:
+    def cancel(self, instance_id: str, force: bool = False) -> str:
+        """``wfc.Canceled`` at its ``yield`` (its cleanup runs), or with ``force`` ended at once."""
         self._writable()
         with self._lock:
-            self.rt.cancel(instance_id)
+            return self.rt.cancel(instance_id, force=force)
 
     def restart(self, instance_id: str, from_step: int | str) -> str:
         self._writable()

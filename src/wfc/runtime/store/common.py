@@ -268,6 +268,17 @@ class StoreBody:
     def set_blocked(self, n: int, message: str | None, now: float) -> None:
         self._x("UPDATE {s}instances SET blocked=?, updated_at=? WHERE n=?", (message, now, n))
 
+    def cancel_requested(self, n: int) -> float | None:
+        row = self._x("SELECT cancel_requested FROM {s}instances WHERE n=?", (n,)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def close_deadline(self, n: int, now: float) -> None:
+        self._x(
+            "UPDATE {s}history SET status=3, finished_at=? WHERE instance=? AND seq=0 AND kind='deadline' "
+            "AND status=0",
+            (now, n),
+        )
+
     def list_instances(
         self,
         *,

@@ -71,10 +71,18 @@ class ControlBody(BrowseBody):
         self._lock(n)
         self._x(
             "UPDATE {s}instances SET state=?, table_hash=?, result=NULL, error=NULL, finished_at=NULL, "
-            "blocked=NULL, updated_at=? WHERE n=?",
+            "blocked=NULL, cancel_requested=NULL, updated_at=? WHERE n=?",
             (state, table_hash, now, n),
         )
         self._wake()
+
+    def request_cancel(self, n: int, now: float) -> bool:
+        self._lock(n)
+        cur = self._x(
+            "UPDATE {s}instances SET cancel_requested=?, updated_at=? WHERE n=? AND cancel_requested IS NULL",
+            (now, now, n),
+        )
+        return bool(cur.rowcount == 1)
 
     def add_lineage(self, instance: int, seq: int, origin: int, origin_seq: int, kind: str, now: float) -> None:
         self._x(

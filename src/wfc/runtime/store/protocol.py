@@ -65,6 +65,8 @@ SLEEP = "sleep"
 EVENT = "event"
 CHILD = "child"
 ON_COMPLETE = "on_complete"
+CANCEL = "cancel"  # a cancel request delivered at the suspension it interrupts (wfc.runtime.control)
+DEADLINE = "deadline"  # a workflow's timeout: a timer at suspension 0 that cancels the instance when due
 
 
 Key = tuple[int, int, int]
@@ -252,6 +254,14 @@ class Store(Protocol):
         self, n: int, state: str, result: str | None, error: str | None, now: float
     ) -> None: ...
     def set_blocked(self, n: int, message: str | None, now: float) -> None: ...
+    def cancel_requested(self, n: int) -> float | None:
+        """When a graceful cancel of instance ``n`` was asked for (``None``: never, or it was restarted since)."""
+        ...
+
+    def close_deadline(self, n: int, now: float) -> None:
+        """The instance ended: its timeout (a ``deadline`` row at suspension 0), if open, is canceled."""
+        ...
+
     def list_instances(
         self,
         *,
@@ -445,7 +455,12 @@ class ControlStore(Store, Protocol):
         ...
 
     def reopen(self, n: int, state: str, table_hash: str, now: float) -> None:
-        """A finished instance runs again: state and version set, result, error and blocks cleared."""
+        """A finished instance runs again: state and version set, result, error, blocks and a cancel request
+        cleared."""
+        ...
+
+    def request_cancel(self, n: int, now: float) -> bool:
+        """Record a graceful cancel of instance ``n``; ``False`` when one is already recorded."""
         ...
 
     def add_lineage(

@@ -12,7 +12,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -178,6 +178,12 @@ def _migration_9(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS schedules_next ON schedules (next_at) WHERE paused = 0")
 
 
+def _migration_10(db: sqlite_utils.Database) -> None:
+    """Instances: when a graceful cancel was asked for (``Runtime.cancel``: the workflow runs its cleanup)."""
+    if "cancel_requested" not in {c.name for c in db.table("instances").columns}:
+        db.execute("ALTER TABLE instances ADD COLUMN cancel_requested REAL")
+
+
 MIGRATIONS = [
     (
         1,
@@ -192,6 +198,7 @@ MIGRATIONS = [
     (7, "events: deduplication ids", _migration_7),
     (8, "statuses a workflow publishes", _migration_8),
     (9, "schedules", _migration_9),
+    (10, "instances: graceful cancel requests", _migration_10),
 ]
 
 

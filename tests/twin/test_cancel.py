@@ -1,0 +1,161 @@
+"""A cancel reaches the workflow: ``wfc.Canceled`` is raised at its current ``yield`` once what it waits on is
+canceled, so ``except wfc.Canceled`` and ``finally`` run cleanup steps; it ends ``canceled`` when the error ends
+it. The same in both runners, record for record (``wfc.testing.Cancel`` / ``Runtime.cancel``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import wfc
+from wfc.testing import Cancel, Event
+
+from .harness import both
+
+
+@wfc.step
+def work(n: int) -> int:
+    return n
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=5, initial_backoff=10.0, backoff_base=1.0, jitter=0.0))
+def flaky(n: int) -> int:
+    raise ConnectionError(f"down {n}")
+
+
+@wfc.step
+def cleanup(what: str) -> str:
+    return f"undone {what}"
+
+
+@wfc.workflow
+def sleeper_with_cleanup(n: int) -> Any:
+    log = []
+    try:
+        yield from work(n)
+        yield from wfc.sleep(100)
+        return "finished"
+    except wfc.Canceled:
+        undone = yield from cleanup("booking")
+        log.append(undone)
+        raise
+    finally:
+        log.append("finally")
+        wfc.set_status("log", log)
+
+
+@wfc.workflow
+def cleanup_that_waits() -> Any:
+    try:
+        yield from wfc.wait_event("never")
+    finally:
+        yield from wfc.sleep(50)  # a cleanup that itself waits: a second cancel does not interrupt it
+        yield from cleanup("slowly")
+
+
+@wfc.workflow
+def catches_and_returns() -> Any:
+    try:
+        yield from wfc.wait_event("go")
+    except wfc.Canceled as exc:
+        return f"stopped: {type(exc).__name__}"
+    return "went"
+
+
+@wfc.workflow
+def races_and_fans_out() -> Any:
+    try:
+        yield from wfc.any_of(wfc.sleep(30), wfc.all_of(flaky(1), wfc.wait_event("a"), work(2)))
+    except wfc.Canceled:
+        again = yield from wfc.wait_event("a", timeout=5)  # the event the canceled wait took is still there
+        return ["canceled", again]
+    return "no"
+
+
+@wfc.workflow
+def child_job(n: int) -> Any:
+    try:
+        yield from wfc.sleep(100)
+    except wfc.Canceled:
+        yield from cleanup(f"child {n}")
+        raise
+    return n
+
+
+@wfc.workflow
+def parent_of_child() -> Any:
+    try:
+        return (yield from child_job(7))
+    except wfc.Canceled as exc:
+        done = yield from cleanup("parent")
+        return ["child canceled", str(exc).split(":")[0], done]
+
+
+@wfc.workflow
+def waits_for_a_child() -> Any:
+    try:
+        yield from child_job(1)
+    finally:
+        yield from cleanup("parent")
+
+
+def test_cleanup_runs_and_the_instance_ends_canceled() -> None:
+    seen = both(sleeper_with_cleanup, 3, events=[Cancel(at=5)])
+    assert seen.outcome[:2] == ("error", "Canceled")
+    [(_, state, records)] = seen.instances
+    assert state == "canceled"
+    assert [(r[2], r[6]) for r in records] == [
+        ("step", "completed"), ("sleep", "canceled"), ("cancel", "completed"), ("step", "completed"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_the_plain_generator_sees_the_same(native: bool) -> None:
+    run = wfc.testing.execute(sleeper_with_cleanup, 3, events=[Cancel(at=5)], native=native)
+    assert isinstance(run.error, wfc.Canceled) and run.states["test"] == "canceled"
+    assert run.statuses == {"log": ["undone booking", "finally"]}
+
+
+def test_a_second_cancel_does_not_interrupt_the_cleanup_and_force_ends_it() -> None:
+    seen = both(cleanup_that_waits, events=[Cancel(at=1), Cancel(at=10)])
+    assert seen.outcome[:2] == ("error", "Canceled") and seen.instances[0][1] == "canceled"
+    assert "cleanup" in seen.steps
+    forced = both(cleanup_that_waits, events=[Cancel(at=1), Cancel(at=10, force=True)])
+    assert forced.outcome[:2] == ("error", "Canceled") and forced.instances[0][1] == "canceled"
+    assert forced.steps == ()
+
+
+def test_force_runs_no_more_code() -> None:
+    seen = both(sleeper_with_cleanup, 3, events=[Cancel(at=5, force=True)])
+    assert seen.outcome[:2] == ("error", "Canceled") and seen.steps == ("work",)
+
+
+def test_a_workflow_that_catches_the_cancel_and_returns_completes() -> None:
+    seen = both(catches_and_returns, events=[Cancel(at=2), Event("go", at=3)])
+    assert seen.outcome == ("ok", "stopped: Canceled") and seen.instances[0][1] == "completed"
+
+
+def test_a_cancel_after_the_end_is_ignored() -> None:
+    seen = both(catches_and_returns, events=[Event("go", at=1), Cancel(at=2)])
+    assert seen.outcome == ("ok", "went")
+
+
+def test_a_race_interrupted_gives_its_events_back_and_stops_its_retries() -> None:
+    seen = both(races_and_fans_out, events=[Event("a", "A", at=1), Cancel(at=15)])
+    assert seen.outcome == ("ok", ["canceled", "A"])
+    assert seen.steps.count("flaky") == 2  # attempts at 0 and 10; the retry due at 20 never runs
+
+
+def test_a_canceled_parent_cancels_its_child_at_once() -> None:
+    seen = both(waits_for_a_child, events=[Cancel(at=5)])
+    states = {iid: state for iid, state, _ in seen.instances}
+    assert states == {"test": "canceled", "test/1": "canceled"}
+    assert seen.steps == ("cleanup",)  # the parent's; the child was ended where it waited
+
+
+def test_a_canceled_child_runs_its_cleanup_and_its_parent_sees_canceled() -> None:
+    seen = both(parent_of_child, events=[Cancel(at=5, to="test/1")])
+    assert seen.outcome == ("ok", ["child canceled", "workflow 'test/1' was canceled", "undone parent"])
+    states = {iid: state for iid, state, _ in seen.instances}
+    assert states == {"test": "completed", "test/1": "canceled"}
