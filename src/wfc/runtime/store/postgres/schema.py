@@ -14,7 +14,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -160,6 +160,13 @@ def _migration_10(x: Callable[[str], object]) -> None:
     x("CREATE INDEX IF NOT EXISTS schedules_next ON schedules (next_at) WHERE paused = 0")
 
 
+def _migration_11(x: Callable[[str], object]) -> None:
+    """Children started without waiting (``wfc.start_child``): an instance's close policy; the child instance a
+    history row names (a child's id may be chosen)."""
+    x("ALTER TABLE instances ADD COLUMN IF NOT EXISTS close_policy TEXT")
+    x("ALTER TABLE history ADD COLUMN IF NOT EXISTS child TEXT")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -171,6 +178,7 @@ MIGRATIONS = [
     (8, "events: deduplication ids", _migration_8),
     (9, "statuses a workflow publishes", _migration_9),
     (10, "schedules", _migration_10),
+    (11, "started children: close policy, child ids on history rows", _migration_11),
 ]
 
 

@@ -12,7 +12,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -178,6 +178,15 @@ def _migration_9(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS schedules_next ON schedules (next_at) WHERE paused = 0")
 
 
+def _migration_10(db: sqlite_utils.Database) -> None:
+    """Children started without waiting (``wfc.start_child``): an instance's close policy; the child instance a
+    history row names (a child's id may be chosen)."""
+    if "close_policy" not in {c.name for c in db.table("instances").columns}:
+        db.execute("ALTER TABLE instances ADD COLUMN close_policy TEXT")
+    if "child" not in {c.name for c in db.table("history").columns}:
+        db.execute("ALTER TABLE history ADD COLUMN child TEXT")
+
+
 MIGRATIONS = [
     (
         1,
@@ -192,6 +201,7 @@ MIGRATIONS = [
     (7, "events: deduplication ids", _migration_7),
     (8, "statuses a workflow publishes", _migration_8),
     (9, "schedules", _migration_9),
+    (10, "started children: close policy, child ids on history rows", _migration_10),
 ]
 
 
