@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from wfc import convert
 from wfc.commands import ChildHandle
 from wfc.errors import WfcError
+from wfc.runtime import tracebacks
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.store.protocol import FINISHED, InstanceRow, Key, LeafRow, Store
 
@@ -70,7 +71,7 @@ def outcome(child: InstanceRow) -> tuple[bool, Any, str | None, str | None]:
         value = None if child.result is None else convert.loads(child.result)
         return True, value, child.result, None
     error = convert.loads(child.error) if child.error else RuntimeError(f"child {child.id} {child.state}")
-    failure = to_exception(error_info(error), step=child.name, attempts=1)
+    failure = to_exception(error_info(error, traceback=tracebacks.of(error)), step=child.name, attempts=1)
     text = convert.dumps_failure(failure)
     return False, convert.loads(text), None, text
 

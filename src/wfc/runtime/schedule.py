@@ -200,6 +200,8 @@ class Scheduler:
             else:
                 if window is not None and row.kind in fanout.WINDOWED:
                     window = fanout.admit(row, window)
+                    if row.lease_owner == HELD and row.kind == CHILD:
+                        row.started_at = None  # it starts when released
                 handoff = self._maybe_lease(row)
                 store.insert_leaf(row)
                 open_rows.append(row)

@@ -31,8 +31,9 @@ class ControlBody(BrowseBody):
         # A held child call waits for its child, not for a time: it stays without a due time.
         ready = None if leaf.kind == "child" else now
         self._x(
-            "UPDATE {s}history SET ready_at=?, lease_owner=NULL, lease_until=0 WHERE instance=? AND seq=? AND pos=?",
-            (ready, instance, seq, leaf.pos),
+            "UPDATE {s}history SET ready_at=?, lease_owner=NULL, lease_until=0, started_at=? "
+            "WHERE instance=? AND seq=? AND pos=?",
+            (ready, now if leaf.kind == "child" else leaf.started_at, instance, seq, leaf.pos),
         )
         self._wake()
         leaf.ready_at, leaf.lease_owner, leaf.lease_until = ready, None, 0.0
