@@ -17,14 +17,17 @@ Write a workflow as a generator that yields steps::
 from __future__ import annotations
 
 from wfc import testing as testing
+from wfc.commands import ChildHandle as ChildHandle
 from wfc.commands import Command as Command
 from wfc.commands import RetryPolicy as RetryPolicy
 from wfc.commands import Workflow as Workflow
 from wfc.commands import all_of as all_of
 from wfc.commands import any_of as any_of
+from wfc.commands import join as join
 from wfc.commands import register_error as register_error
 from wfc.commands import sleep as sleep
 from wfc.commands import sleep_until as sleep_until
+from wfc.commands import start_child as start_child
 from wfc.commands import wait_event as wait_event
 from wfc.compiler.driver import compile_workflow as compile
 from wfc.convert import register_type as register_type
@@ -68,6 +71,7 @@ __all__ = [
     "AttemptRecord",
     "BudgetExceeded",
     "Canceled",
+    "ChildHandle",
     "Client",
     "Command",
     "CompileError",
@@ -92,6 +96,7 @@ __all__ = [
     "all_of",
     "any_of",
     "compile",
+    "join",
     "log",
     "now",
     "random",
@@ -101,6 +106,7 @@ __all__ = [
     "set_status",
     "sleep",
     "sleep_until",
+    "start_child",
     "step",
     "step_context",
     "testing",

@@ -196,6 +196,10 @@ class CallOptions:
     run_at: dt.datetime | None = None
     inline: bool | None = None
     timeout: float | None = None
+    id: str | None = None
+    """A child workflow's instance id (default: ``<parent id>/<seq>[.<path>]``)."""
+    detached: bool | None = None
+    """A started child workflow that keeps running when its parent ends (default: it is canceled then)."""
 
 
 _NO_OPTIONS = CallOptions()
@@ -267,10 +271,22 @@ class _Callable(Command[R]):
         run_at: dt.datetime | None = None,
         inline: bool | None = None,
         timeout: float | dt.timedelta | None = None,
+        id: str | None = None,
+        detached: bool | None = None,
     ) -> Self:
         """A copy of this call with options set for this call only (``timeout``: a step's time limit per
-        attempt, see ``@wfc.step``)."""
+        attempt, see ``@wfc.step``; ``id``: a child workflow's instance id; ``detached``: a started child
+        workflow outlives its parent)."""
         old = self.opts
+        if (id is not None or detached is not None) and not isinstance(self, ChildCall):
+            raise WfcError(
+                "id= and detached= are options of a child workflow call, not of a step",
+                code="WFC402",
+                hint="a step has no instance of its own; `child(x).options(id=\"order-42\")` names a child",
+            )
+        check_instance_id(id)
+        if detached is not None and not isinstance(detached, bool):
+            raise WfcError(f"detached must be True or False, not {detached!r:.40}", code="WFC402")
         if timeout is not None and not (isinstance(self, StepCall) and self.step.kind == "step"):
             raise WfcError(
                 "timeout= bounds a step's attempts; a child workflow or a @wfc.transaction takes none",
@@ -284,6 +300,8 @@ class _Callable(Command[R]):
             run_at=_check_run_at(run_at) if run_at is not None else old.run_at,
             inline=inline if inline is not None else old.inline,
             timeout=check_timeout(timeout) if timeout is not None else old.timeout,
+            id=id if id is not None else old.id,
+            detached=detached if detached is not None else old.detached,
         )
         if not isinstance(new.retry, RetryPolicy | bool | None):
             msg = f"retry must be a wfc.RetryPolicy, True or False, not {type(new.retry).__name__}"
@@ -392,6 +410,16 @@ class WorkflowDef(Generic[P, R]):
             raise TypeError(f"workflow {self.name}(): {exc}") from None
         return ChildCall(self, args, kwargs, CallOptions())
 
+    def options(
+        self, *, id: str | None = None, name: str | None = None, detached: bool | None = None
+    ) -> ConfiguredWorkflow[P, R]:
+        """This workflow with options for the calls made through it: ``child.options(id="order-42")(order)``
+        (a called child) or ``wfc.start_child(child.options(id="order-42", detached=True), order)``."""
+        check_instance_id(id)
+        if detached is not None and not isinstance(detached, bool):
+            raise WfcError(f"detached must be True or False, not {detached!r:.40}", code="WFC402")
+        return ConfiguredWorkflow(self, CallOptions(name=name, id=id, detached=detached))
+
     def closure_values(self) -> dict[str, Any]:
         """Free variables of a workflow defined inside a function: its code reads them like globals."""
         out: dict[str, Any] = {}
@@ -411,6 +439,27 @@ class WorkflowDef(Generic[P, R]):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, WorkflowDef) and other.key == self.key
+
+
+@attrs.frozen
+class ConfiguredWorkflow(Generic[P, R]):
+    """A workflow with call options (:meth:`WorkflowDef.options`): calling it makes a :class:`ChildCall` with
+    them."""
+
+    workflow: WorkflowDef[P, R]
+    opts: CallOptions
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> ChildCall[R]:
+        call = self.workflow(*args, **kwargs)
+        return attrs.evolve(call, opts=self.opts)
+
+    @property
+    def name(self) -> str:
+        return self.workflow.name
+
+    @property
+    def key(self) -> str:
+        return self.workflow.key
 
 
 @attrs.frozen
@@ -435,6 +484,73 @@ class ChildCall(_Callable[R]):
     @property
     def display_name(self) -> str:
         return self.opts.name or self.workflow.name
+
+
+@attrs.frozen
+class ChildHandle(Generic[R]):
+    """A child workflow started with :func:`start_child`: ``id`` is its instance id (``rt.status(handle.id)``
+    works on it), ``workflow`` its workflow's key, ``name`` the name its records show. A plain value: keep it in
+    a variable across any number of suspensions (it is persisted with them) and pass it to :func:`join`."""
+
+    id: str
+    workflow: str
+    name: str
+    detached: bool = False
+
+
+@attrs.frozen
+class StartChild(Command[ChildHandle[R]]):
+    """Start a child workflow and go on at once: the result is its :class:`ChildHandle`."""
+
+    call: ChildCall[R]
+
+    @property
+    def display_name(self) -> str:
+        return self.call.display_name
+
+
+@attrs.frozen
+class Join(Command[R]):
+    """Wait for a started child workflow to end: its result, or its failure raised (as a called child's)."""
+
+    handle: ChildHandle[R]
+
+    @property
+    def display_name(self) -> str:
+        return f"join {self.handle.name}"
+
+
+def start_child(
+    workflow: Callable[P, ChildCall[R]] | ChildCall[R], /, *args: P.args, **kwargs: P.kwargs
+) -> StartChild[R]:
+    """``handle = yield from wfc.start_child(child, *args, **kwargs)``: start a child workflow durably and go on
+    at once, with its :class:`ChildHandle`; ``result = yield from wfc.join(handle)`` waits for it later.
+    ``child.options(id=..., detached=True)`` names it and lets it outlive its parent (else it is canceled when
+    the parent ends); a call already made is taken as it is: ``wfc.start_child(child(x).options(id=...))``."""
+    if isinstance(workflow, ChildCall):
+        if args or kwargs:
+            raise TypeError("start_child() takes a child call or a workflow and its arguments, not both")
+        return StartChild(workflow)
+    if not isinstance(workflow, WorkflowDef | ConfiguredWorkflow):
+        raise WfcError(
+            f"start_child() takes a workflow, not {type(workflow).__name__}",
+            code="WFC403",
+            hint="pass the @wfc.workflow itself and its arguments: `wfc.start_child(ship, order)`",
+        )
+    return StartChild(workflow(*args, **kwargs))
+
+
+def join(handle: ChildHandle[R]) -> Join[R]:
+    """``result = yield from wfc.join(handle)``: wait for a child workflow :func:`start_child` started (at once if
+    it has ended); its failure raises here. A join that loses a race (``any_of(wfc.join(h), wfc.sleep(60))``)
+    leaves the child running: join it again later."""
+    if not isinstance(handle, ChildHandle):
+        raise WfcError(
+            f"join() takes the handle wfc.start_child() returned, not {type(handle).__name__}",
+            code="WFC403",
+            hint="`handle = yield from wfc.start_child(child, x)` ... `result = yield from wfc.join(handle)`",
+        )
+    return Join(handle)
 
 
 @attrs.frozen

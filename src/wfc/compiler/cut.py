@@ -54,7 +54,10 @@ _NOT_COMMANDS = (
     ast.GeneratorExp,
     ast.Lambda,
 )
-_COMMAND_FACTORIES = (commands.all_of, commands.any_of, commands.sleep, commands.sleep_until, commands.wait_event)
+_COMMAND_FACTORIES = (
+    commands.all_of, commands.any_of, commands.sleep, commands.sleep_until, commands.wait_event,
+    commands.start_child, commands.join,
+)  # fmt: skip
 _UNSNAPSHOTTABLE = {"map", "filter", "open"}
 
 
@@ -329,7 +332,12 @@ class Cutter:
                 "`wfc.all_of(...)` or `wfc.any_of(...)`",
             )
         if isinstance(value, ast.Call):
-            target = self.resolve(value.func)
+            func = value.func
+            # `child.options(id=...)(x)`: a call of the workflow with options
+            if (isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute)
+                    and func.func.attr == "options"):  # fmt: skip
+                func = func.func.value
+            target = self.resolve(func)
             if isinstance(target, commands.StepDef | commands.WorkflowDef) or target in _COMMAND_FACTORIES:
                 return None
             if inspect.isgeneratorfunction(target):

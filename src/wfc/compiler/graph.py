@@ -26,13 +26,15 @@ from wfc.compiler import ir
 from wfc.compiler.shapes import LANE_LIMIT, command_shape
 
 NodeKind = Literal[
-    "start", "code", "step", "child", "sleep", "event", "all_of", "any_of",
+    "start", "code", "step", "child", "sleep", "event", "all_of", "any_of", "start_child", "join",
     "branch", "loop", "return", "raise", "leave", "finally_end",
 ]  # fmt: skip
 EdgeKind = Literal["normal", "exception", "finally", "completion"]
 Status = Literal["running", "finished", "failed"]
 
-SUSPENSIONS: frozenset[str] = frozenset({"step", "child", "sleep", "event", "all_of", "any_of"})
+SUSPENSIONS: frozenset[str] = frozenset(
+    {"step", "child", "sleep", "event", "all_of", "any_of", "start_child", "join"}
+)
 MAX_LABEL = 48
 _INTERNAL = "_wfc_"
 
@@ -56,7 +58,7 @@ class Node:
 
     @property
     def caption(self) -> str:
-        kind = {"all_of": "all_of", "any_of": "any_of", "finally_end": "end finally", "loop": "loop"}.get(
+        kind = {"finally_end": "end finally", "start_child": "start child"}.get(
             self.kind, self.kind
         )
         if self.entry and self.kind != "start":

@@ -164,7 +164,7 @@ class Branch(_Op):
         return [f"branch {self.test.source} ? {self.if_true} : {self.if_false}"]
 
 
-COMMAND_KINDS = ("step", "child", "sleep", "event", "all_of", "any_of")
+COMMAND_KINDS = ("step", "child", "sleep", "event", "all_of", "any_of", "start_child", "join")
 """What a suspension can wait for (:attr:`CommandShape.kind`)."""
 
 

@@ -22,6 +22,8 @@ _SHAPES: dict[str, tuple[str, str]] = {
     "code": ("box", "#ffffff"),
     "step": ("box", "#e8f1fb"),
     "child": ("box", "#e8f1fb"),
+    "start_child": ("box", "#e8f1fb"),
+    "join": ("cds", "#e8f1fb"),
     "sleep": ("box", "#fdf3e1"),
     "event": ("cds", "#fdf3e1"),
     "all_of": ("box", "#eaf6ea"),

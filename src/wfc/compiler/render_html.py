@@ -44,6 +44,8 @@ _NODE_LEGEND = [
     ("start", "the workflow's entry"),
     ("step", "a step call: the workflow suspends until it completes"),
     ("child", "a child workflow call (double border)"),
+    ("start child", "a child workflow started without waiting (wfc.start_child): the workflow goes on at once"),
+    ("join", "waiting for a started child workflow to end (wfc.join)"),
     ("sleep", "a durable timer"),
     ("event", "waiting for an external event"),
     ("all_of / any_of", "parallel commands; one cell per lane, or “× N” for a comprehension fan-out"),

@@ -24,6 +24,8 @@ _BY_NAME: dict[str, str] = {
     "wait_event": "event",
     "all_of": "all_of",
     "any_of": "any_of",
+    "start_child": "start_child",
+    "join": "join",
 }
 LANE_LIMIT = 32
 
@@ -53,7 +55,13 @@ def command_shape(source: str, namespace: Mapping[str, Any]) -> ir.CommandShape:
         options = True
     if not isinstance(expr, ast.Call):
         return ir.CommandShape("step", call=ast.unparse(expr), options=options)
-    callee, value = _callee(expr.func, namespace)
+    func = expr.func
+    # `child.options(id=...)(x)`: the workflow called with options
+    while (isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute)
+           and func.func.attr == "options"):  # fmt: skip
+        func = func.func.value
+        options = True
+    callee, value = _callee(func, namespace)
     kind = _command_kind(callee, value)
     shape = ir.CommandShape(kind, callee, ast.unparse(expr), options)
     if kind in ("all_of", "any_of"):

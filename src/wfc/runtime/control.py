@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 
 from wfc import convert
 from wfc.errors import Canceled, WfcError
-from wfc.runtime import lineage
+from wfc.runtime import children, lineage
 from wfc.runtime.errors import AlreadyFinished, DuplicateId, RestartError, UnknownInstance
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.records import Completion
@@ -140,7 +140,8 @@ def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float) -> None:
     store.finish_instance(inst.n, "canceled", None, convert.dumps_failure(error), now)
     inst.state = "canceled"
     cancel_children(engine, inst, [r for r in rows if r.kind == CHILD], now)
-    parent = inst.parent_key
+    children.close(engine, inst, now)  # the children it started, unless detached
+    parent = children.delivery_key(store, inst)
     if parent is not None:  # a no-op when the parent's call is no longer open (the parent is canceled too)
         failure = to_exception(error_info(error), step=inst.name, attempts=1)
         store.deliver_external(parent, None, convert.dumps_failure(failure), now)
@@ -153,7 +154,7 @@ def cancel_children(engine: Scheduler, inst: InstanceRow, rows: list[LeafRow], n
     """Cancel the child workflows started by ``rows`` (child calls of ``inst`` that are no longer wanted)."""
     store = store_of(engine)
     for row in rows:
-        child = store.get_instance(child_id(inst.id, row))
+        child = store.get_instance(row.child or child_id(inst.id, row))
         if child is not None and child.parent == inst.n and child.state not in FINISHED:
             cancel_instance(engine, child, now)
 

@@ -23,7 +23,7 @@ from typing import Any
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
 from wfc.errors import Canceled, WfcError, WorkflowFailed
-from wfc.runtime import admit, budget, control, fanout, fastcodec, statuses, steps, tracebacks
+from wfc.runtime import admit, budget, children, control, fanout, fastcodec, statuses, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
@@ -526,6 +526,13 @@ class Engine(Intake):
         elif isinstance(outcome, Failed):
             self.finish(inst, k, False, outcome.error, at)
 
+    def _starts_children(self, inst: InstanceRow) -> bool:
+        """Whether ``inst``'s table has a ``start_child`` (only then can it leave children running)."""
+        try:
+            return children.starts_children(self.machine(inst).table)
+        except _Blocked:
+            return True
+
     def finish(self, inst: InstanceRow, seq: int, ok: bool, value: Any, at: float) -> None:
         """The instance ended: record its result or error, tell its parent, schedule ``on_complete``."""
         store = self.store
@@ -562,7 +569,9 @@ class Engine(Intake):
         store.finish_instance(inst.n, state, result_text, err_text, at)
         store.close_deadline(inst.n, at)
         inst.state = state
-        parent = inst.parent_key
+        if self._starts_children(inst):
+            children.close(self, inst, at)  # the children it started and did not detach end with it
+        parent = children.delivery_key(store, inst)
         if parent is not None:
             if ok:
                 store.deliver_external(parent, result_text, None, at)

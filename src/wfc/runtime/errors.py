@@ -108,7 +108,21 @@ class WaitTimeout(WorkflowRuntimeError):
     code = "WFC431"
 
 
-for _cls in (ValueTooLarge, UnknownStep, UnknownWorkflow, UnknownVersion):
+class ChildIdInUse(WorkflowRuntimeError):
+    """A child workflow given an id (``.options(id=...)``) that an instance already has, or that another child
+    of the same suspension takes (``WFC414``): raised at the parent's ``yield``."""
+
+    code = "WFC414"
+
+
+class NotAChild(WorkflowRuntimeError):
+    """``wfc.join(handle)`` of a handle that names no child this instance started (``WFC415``), or joined by
+    two commands of one suspension at once."""
+
+    code = "WFC415"
+
+
+for _cls in (ValueTooLarge, UnknownStep, UnknownWorkflow, UnknownVersion, ChildIdInUse, NotAChild):
     register_error(_cls)  # re-raised with their own type at a workflow's yield
 
 

@@ -1,9 +1,10 @@
 """Fan-outs (``all_of``/``any_of``) under a window, and what happens when a group's leaf gets its outcome.
 
-* **A workflow's window.** ``@wfc.workflow(max_parallelism=N)``: of one suspension's steps, at most ``N`` are due
-  or running at once. The rest are written *held* (see :data:`~wfc.runtime.store.protocol.HELD`) and each
-  finished step releases the next, lowest index first — a sliding window, no batch barrier. Held rows live in the
-  database, so the window holds across worker processes. Timers, event waits and child workflows are not counted.
+* **A workflow's window.** ``@wfc.workflow(max_parallelism=N)``: of one suspension's steps and child workflow
+  calls, at most ``N`` are due or running at once. The rest are written *held* (see
+  :data:`~wfc.runtime.store.protocol.HELD`) and each that finishes releases the next, lowest index first — a
+  sliding window, no batch barrier; a held child call's instance is created when it is released. Held rows live
+  in the database, so the window holds across worker processes. Timers and event waits are not counted.
 * **The runtime's pool.** ``Runtime(max_parallelism=N)`` bounds the steps one runtime runs at once (its workers'
   leases); that is the worker's business (:mod:`wfc.runtime.worker`).
 * **Deciding without reading the group.** A step that succeeds inside a tree of ``all_of`` only cannot decide it
@@ -18,6 +19,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from wfc.runtime.store.protocol import CHILD, HELD, OPEN, STEP, TX, ControlStore, InstanceRow, LeafRow
+
+WINDOWED = (STEP, TX, CHILD)
+"""The rows a workflow's window counts: steps, transactional steps and child workflow calls."""
 
 if TYPE_CHECKING:
     from wfc.runtime.schedule import Scheduler
@@ -38,8 +42,10 @@ def still_pending(engine: Scheduler, inst: InstanceRow, leaf: LeafRow, ok: bool)
     decide it). ``False`` means "decide it the long way"."""
     store = cast(ControlStore, engine.store)
     now = engine.now
-    if leaf.kind in (STEP, TX):
-        store.release_held(inst.n, leaf.seq, now)
+    if leaf.kind in WINDOWED:
+        released = store.release_held(inst.n, leaf.seq, now)
+        if released is not None and released.kind == CHILD:
+            engine.start_released(inst, released, now)
     if not ok:
         return False  # a failure decides every tree (all_of fails; any_of takes its earliest outcome)
     shape = store.group_shape(inst.n, leaf.seq)

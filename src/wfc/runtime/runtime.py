@@ -714,8 +714,8 @@ def _traceback(error_text: str) -> str | None:
 
 
 def _outstanding(inst: InstanceRow, row: LeafRow) -> Outstanding:
-    child = None
-    if row.kind == CHILD:
+    child = row.child
+    if row.kind == CHILD and child is None:
         child = f"{inst.id}/{row.seq}" + (f".{row.path}" if row.path else "")
     note = row.error if row.error is not None and not row.error.startswith("{") else None
     note, trace = tracebacks.split_note(note) if note is not None else (None, None)
@@ -786,9 +786,8 @@ def _record(
         started_at=to_datetime(row.started_at),
         finished_at=to_datetime(row.finished_at),
         state_id=row.state_id,
-        child_id=f"{owner_id}/{row.seq}" + (f".{row.path}" if row.path else "")
-        if row.kind == CHILD and owner_id is not None
-        else None,
+        child_id=row.child
+        or (f"{owner_id}/{row.seq}" + (f".{row.path}" if row.path else "") if row.kind == CHILD and owner_id else None),
         traceback=trace,
         failed_attempts=kept,
         failed_attempts_omitted=omitted,

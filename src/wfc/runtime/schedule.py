@@ -18,14 +18,16 @@ from wfc.commands import (
     STEPS,
     ChildCall,
     Command,
+    Join,
     Sleep,
+    StartChild,
     StepCall,
     WaitEvent,
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError
-from wfc.runtime import budget, fanout, steps, tracing
-from wfc.runtime.errors import StoreConflict, StoreError
+from wfc.runtime import budget, children, fanout, steps, tracing
+from wfc.runtime.errors import ChildIdInUse, NotAChild, StoreConflict, StoreError
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen, build, decide, dump_shape, flatten
 from wfc.runtime.records import Completion
@@ -37,10 +39,14 @@ from wfc.runtime.store.protocol import (
     CHILD,
     DONE,
     EVENT,
+    FINISHED,
+    HELD,
+    JOIN,
     ON_COMPLETE,
     OPEN,
     SLEEP,
     START,
+    START_CHILD,
     STEP,
     TX,
     InstanceRow,
@@ -68,6 +74,7 @@ class _Leaf:
     stop: Stop | None = None
     event_id: int | None = None
     child: tuple[WorkflowDef, Any, str] | None = None
+    policy: str | None = None  # a started child's close policy
 
 
 class _Undo(Exception):
@@ -118,12 +125,13 @@ class Scheduler:
         on_complete: str | None = None,
         context: str | None = None,
         trace: str | None = None,
+        close_policy: str | None = None,
     ) -> int | None:
         """Insert an instance and its start row (``None`` if the id exists). ``parent``: the parent's history row
         waiting for this child. ``trace``: the trace context its spans continue."""
         row = InstanceRow(
             0, iid, defn.key, name, table_hash, "running", now, now, on_complete=on_complete, context=context,
-            trace=trace,
+            trace=trace, close_policy=close_policy,
         )
         if parent is not None:
             row.parent, row.parent_seq, row.parent_pos = parent
@@ -156,12 +164,16 @@ class Scheduler:
         single = len(leaves) == 1 and leaves[0][0] == ""
         seen: list[Seen | None] = [None] * len(leaves)
         taken: dict[str, int] = {}
+        ids: set[str] = set()  # child ids this suspension takes
         plans: list[_Leaf] = []
         for i, (path, cmd) in enumerate(leaves):
             # Preparing a leaf of a tree has no effect (inline transactional steps run only as a lone command; an
             # event is only looked at here): every leaf is looked at, then the tree decided once, so events sent
             # before the race compete in the order they were sent.
-            plan = self._prepare(inst, defn, k, path, cmd, at, single, taken)
+            if isinstance(cmd, ChildCall | StartChild | Join):
+                plan = self._prepare_family(inst, k, i, path, cmd, at, ids)
+            else:
+                plan = self._prepare(inst, defn, k, path, cmd, at, single, taken)
             plans.append(plan)
             if plan.stop is not None:
                 seen[i] = Seen(plan.stop.ok, (at, SOON if plan.event_id is None else plan.event_id, i))
@@ -180,31 +192,23 @@ class Scheduler:
                 store.insert_leaf(row)
                 if plan.event_id is not None:
                     store.consume_event(plan.event_id, row.key)
+                if plan.child is not None:  # a started child: it runs from now on
+                    self._start(inst, row, plan, at)
             elif decision is not None:  # not used: an event it looked at stays for the next wait
                 row.status, row.finished_at, row.result, row.error, row.attempts = CANCELED, at, None, None, 0
                 store.insert_leaf(row)
             else:
-                if window is not None and row.kind in (STEP, TX):
+                if window is not None and row.kind in fanout.WINDOWED:
                     window = fanout.admit(row, window)
+                    if row.lease_owner == HELD and row.kind == CHILD:
+                        row.started_at = None  # it starts when released
                 handoff = self._maybe_lease(row)
                 store.insert_leaf(row)
                 open_rows.append(row)
                 if handoff:
                     self.out.append(Task(row, inst, variables if single else None))
-                if plan.child is not None:
-                    child, table, child_vars = plan.child
-                    child_id = f"{inst.id}/{k}" + (f".{path}" if (path := row.path) else "")
-                    self.save_table(child, table, at)
-                    self.create(
-                        child_id,
-                        child,
-                        table.hash,
-                        child_vars,
-                        at,
-                        name=row.name,
-                        parent=row.key,
-                        trace=self.tracing.current() or inst.trace,  # the parent's transition span
-                    )
+                if plan.child is not None and row.lease_owner != HELD:  # a held child starts when released
+                    self._start(inst, row, plan, at)
         if decision is not None:
             if decision.ok:
                 return Stop(True, build(decision.plan, lambda j: plans[j].stop.value))  # type: ignore[union-attr]
@@ -213,6 +217,28 @@ class Scheduler:
             return Stop(False, error=failed.error)
         self.update_state(inst, open_rows, at)
         return None
+
+    def _start(self, inst: InstanceRow, row: LeafRow, plan: _Leaf, at: float) -> None:
+        """Create the child instance of a child call or ``start_child`` row."""
+        assert plan.child is not None and row.child is not None
+        child, table, child_vars = plan.child
+        self.save_table(child, table, at)
+        self.create(
+            row.child,
+            child,
+            table.hash,
+            child_vars,
+            at,
+            name=row.name,
+            parent=row.key,
+            trace=self.tracing.current() or inst.trace,  # the parent's transition span
+            close_policy=plan.policy,
+        )
+
+    def start_released(self, inst: InstanceRow, row: LeafRow, at: float) -> None:
+        """A held child call of a fan-out's window was released: start its child now, from the row's stored
+        arguments (the same code path as a restart's)."""
+        children.start_released(self, inst, row, at)
 
     def _admit(self, inst: InstanceRow, leaves: list[tuple[str, Command]]) -> None:
         """The platform's limits on a suspension's width and on child workflows (raises budget.Exceeded)."""
@@ -225,7 +251,7 @@ class Scheduler:
                 "process the items in batches (a loop of smaller all_of calls, or a child workflow per batch); "
                 "the platform sets the limit: Limits(fanout=...)",
             )
-        children = sum(1 for _, cmd in leaves if type(cmd) is ChildCall)
+        children = sum(1 for _, cmd in leaves if type(cmd) is ChildCall or type(cmd) is StartChild)
         if not children or (limits.child_depth is None and limits.descendants is None):
             return
         root, depth = inst, 0
@@ -313,8 +339,8 @@ class Scheduler:
     ) -> _Leaf:
         if isinstance(cmd, StepCall):
             return self._prepare_step(inst, defn, k, path, cmd, at, single)
-        if isinstance(cmd, ChildCall):
-            return self._prepare_child(inst, k, path, cmd, at)
+        if isinstance(cmd, ChildCall | StartChild | Join):
+            return self._prepare_family(inst, k, 0, path, cmd, at, set())
         if isinstance(cmd, Sleep):
             row = LeafRow(
                 inst.n, k, 0, path, SLEEP, cmd.display_name, ready_at=at + cmd.seconds, scheduled_at=at
@@ -404,6 +430,56 @@ class Scheduler:
             return _Leaf(row, Stop(False, error=r.error))
         return _Leaf(row)
 
+    def _prepare_family(
+        self, inst: InstanceRow, k: int, pos: int, path: str, cmd: ChildCall | StartChild | Join, at: float,
+        ids: set[str],
+    ) -> _Leaf:  # fmt: skip
+        """A child call, a ``start_child`` (done at once: its result is the handle) or a ``join``."""
+        if isinstance(cmd, Join):
+            return self._prepare_join(inst, k, pos, path, cmd, at, ids)
+        call = cmd.call if isinstance(cmd, StartChild) else cmd
+        plan = self._prepare_child(inst, k, path, call, at)
+        row = plan.row
+        chosen = call.opts.id
+        row.child = chosen if chosen is not None else f"{inst.id}/{k}" + (f".{path}" if path else "")
+        if plan.stop is None and (row.child in ids or (chosen is not None and self.store.get_instance(chosen))):
+            error = ChildIdInUse(
+                f"cannot start child workflow {row.name!r} as {row.child!r}: an instance has that id already",
+                hint="give each child its own id (e.g. from the item it works on), or leave id= out",
+            )
+            return self._failed(row, to_exception(error_info(error), step=row.name, attempts=0))
+        ids.add(row.child)
+        if isinstance(cmd, StartChild) and plan.stop is None:
+            detached = bool(call.opts.detached)
+            plan.policy = children.ABANDON if detached else children.CANCEL
+            handle = children.handle_of(row.child, call.workflow.key, row.name, detached)
+            row.kind, row.result = START_CHILD, convert.dumps(handle)
+            plan.stop = Stop(True, handle)
+        return plan
+
+    def _prepare_join(
+        self, inst: InstanceRow, k: int, pos: int, path: str, cmd: Join, at: float, ids: set[str]
+    ) -> _Leaf:
+        handle = cmd.handle
+        row = LeafRow(inst.n, k, 0, path, JOIN, cmd.display_name, step=handle.workflow, scheduled_at=at)
+        row.child, row.args = handle.id, convert.dumps([handle])
+        mark = "\0join:" + handle.id  # no instance id has a NUL
+        twice = mark in ids
+        child = None if twice else self.store.attach_join(handle.id, inst.n, (inst.n, k, pos))
+        if child is None:
+            error = NotAChild(
+                f"cannot join {handle.id!r}: "
+                + ("it is joined twice in one suspension" if twice else "this workflow started no child of that id"),
+                hint="join a handle wfc.start_child() returned in this workflow, once at a time",
+            )
+            return self._failed(row, to_exception(error_info(error), step=row.name, attempts=0))
+        ids.add(mark)
+        row.started_at = child.created_at
+        if child.state in FINISHED:
+            ok, value, row.result, row.error = children.outcome(child)
+            return _Leaf(row, Stop(True, value) if ok else Stop(False, error=value))
+        return _Leaf(row)
+
     def _prepare_child(self, inst: InstanceRow, k: int, path: str, cmd: ChildCall, at: float) -> _Leaf:
         name = cmd.display_name
         row = LeafRow(inst.n, k, 0, path, CHILD, name, step=cmd.workflow.key, scheduled_at=at, started_at=at)
@@ -434,7 +510,7 @@ class Scheduler:
         if open_rows and not any(
             r.kind in (STEP, TX, START) and (r.ready_at or 0.0) <= at for r in open_rows
         ):
-            state = "waiting" if any(r.kind in (EVENT, CHILD) for r in open_rows) else "sleeping"
+            state = "waiting" if any(r.kind in (EVENT, CHILD, JOIN) for r in open_rows) else "sleeping"
         if state != inst.state:
             self.store.set_state(inst.n, state, at)
             inst.state = state

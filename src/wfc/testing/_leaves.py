@@ -18,18 +18,29 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from wfc import convert
-from wfc.commands import ChildCall, Command, Sleep, StepCall, WaitEvent, WorkflowDef
+from wfc.commands import (
+    ChildCall,
+    ChildHandle,
+    Command,
+    Join,
+    Sleep,
+    StartChild,
+    StepCall,
+    WaitEvent,
+    WorkflowDef,
+)
 from wfc.errors import StepFailed, Timeout, WfcError
 from wfc.runtime import attempts as attempt_log
 from wfc.runtime import steps, tracebacks
 from wfc.runtime.engine import encode_error
+from wfc.runtime.errors import ChildIdInUse, NotAChild
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen
 from wfc.runtime.records import HistoryRecord
 from wfc.runtime.retry import resolve_retry
 from wfc.runtime.runtime import _record
 from wfc.runtime.step_context import StepContext, running
-from wfc.runtime.store.protocol import CHILD, DONE, EVENT, SLEEP, STEP, TX, LeafRow
+from wfc.runtime.store.protocol import CHILD, DONE, EVENT, JOIN, SLEEP, START_CHILD, STEP, TX, LeafRow
 from wfc.runtime.typecheck import check_arguments
 
 if TYPE_CHECKING:
@@ -58,6 +69,8 @@ class Inst:
     reserved: set[int] = attrs.field(factory=set)
     statuses: dict[str, Any] = attrs.field(factory=dict)  # wfc.set_status, as committed transitions left them
     cancel_requested: bool = False  # a graceful Cancel was applied: wfc.Canceled ending it ends it "canceled"
+    parent: str | None = None  # a started child: the instance that started it
+    detached: bool = False
 
     def history(self) -> list[HistoryRecord]:
         return [_record(r, self.id, self.attempts.get((r.seq, r.pos))) for r in self.rows]
@@ -79,6 +92,19 @@ class Leaf:
     child: Inst | None = None
     late: bool = False  # its outcome came after the decision (at the decision's moment)
     late_attempts: list[tuple[float, int, str | None]] = attrs.field(factory=list)  # retried: (time, n, note)
+    start: Any = None  # a start_child's (workflow, variables, detached), started once the decision uses it
+    held: bool = False  # held by the workflow's max_parallelism window
+
+
+@attrs.define(eq=False)
+class Task:
+    """A started child workflow (``wfc.start_child``): its instance and generator, driven by the runner in the
+    background, or by a ``join`` leaf while one waits for it; its end once it ended."""
+
+    inst: Inst
+    gen: Wake | None
+    wake: float
+    end: tuple[bool, Any] | None = None
 
 
 @attrs.frozen
@@ -115,21 +141,42 @@ def prepare(runner: Runner, inst: Inst, leaf: Leaf) -> None:
                 row.kwargs = runner.encode(dict(cmd.kwargs), "the arguments of step {!r}", cmd.display_name)
         except WfcError as exc:
             fail_at_once(runner, leaf, to_exception(error_info(exc), step=cmd.display_name, attempts=0))
-    elif isinstance(cmd, ChildCall):
-        name = cmd.display_name
-        row.kind, row.name, row.step, row.started_at = CHILD, name, cmd.workflow.key, row.scheduled_at
+    elif isinstance(cmd, Join):
+        prepare_join(runner, inst, leaf, cmd)
+    elif isinstance(cmd, ChildCall | StartChild):
+        call = cmd.call if isinstance(cmd, StartChild) else cmd
+        name = call.display_name
+        row.kind, row.name, row.step, row.started_at = CHILD, name, call.workflow.key, row.scheduled_at
+        chosen = call.opts.id
+        row.child = chosen if chosen is not None else f"{inst.id}/{row.seq}" + (f".{row.path}" if row.path else "")
         try:
-            row.args = runner.encode(list(cmd.args), "the arguments of workflow {!r}", name)
-            if cmd.kwargs:
-                row.kwargs = runner.encode(dict(cmd.kwargs), "the arguments of workflow {!r}", name)
-            variables = check_arguments(cmd.workflow, tuple(cmd.args), dict(cmd.kwargs))
+            row.args = runner.encode(list(call.args), "the arguments of workflow {!r}", name)
+            if call.kwargs:
+                row.kwargs = runner.encode(dict(call.kwargs), "the arguments of workflow {!r}", name)
+            variables = check_arguments(call.workflow, tuple(call.args), dict(call.kwargs))
             text = steps.check_size(
                 convert.dumps_vars(variables), runner.limit, "the arguments of workflow {!r}", name
             )
         except WfcError as exc:
             fail_at_once(runner, leaf, to_exception(error_info(exc), step=name, attempts=0))
             return
+        taken = runner.taken_ids(row.seq, inst)
+        if row.child in taken or (chosen is not None and chosen in runner.instances):
+            error = ChildIdInUse(
+                f"cannot start child workflow {name!r} as {row.child!r}: an instance has that id already",
+                hint="give each child its own id (e.g. from the item it works on), or leave id= out",
+            )
+            fail_at_once(runner, leaf, to_exception(error_info(error), step=name, attempts=0))
+            return
+        taken.add(row.child)
         leaf.value = convert.roundtrip_vars(variables, text) if runner.persist else variables
+        if isinstance(cmd, StartChild):
+            detached = bool(call.opts.detached)
+            handle = ChildHandle(row.child, call.workflow.key, name, detached)
+            row.kind, row.result = START_CHILD, convert.dumps(handle)
+            row.status, row.finished_at = DONE, row.scheduled_at
+            leaf.start = (call.workflow, leaf.value, detached)
+            leaf.seen, leaf.value = Seen(True, soon), (runner.stored(handle, row.result))
     elif isinstance(cmd, Sleep):
         row.kind, row.name, row.ready_at = SLEEP, cmd.display_name, row.scheduled_at + cmd.seconds
         if cmd.seconds <= 0:
@@ -150,6 +197,67 @@ def prepare(runner: Runner, inst: Inst, leaf: Leaf) -> None:
             leaf.seen, leaf.ok, leaf.value = Seen(False, soon), False, expired
     else:
         fail_at_once(runner, leaf, WfcError(f"unknown command {cmd!r}", code="WFC403"))
+
+def prepare_join(runner: Runner, inst: Inst, leaf: Leaf, cmd: Join) -> None:
+    handle, row = cmd.handle, leaf.row
+    row.kind, row.name, row.step, row.child = JOIN, cmd.display_name, handle.workflow, handle.id
+    row.args = convert.dumps([handle])
+    task = runner.tasks.get(handle.id)
+    taken = runner.taken_ids(row.seq, inst)
+    mark = "\0join:" + handle.id
+    if task is None or task.inst.parent != inst.id or mark in taken:
+        error = NotAChild(
+            f"cannot join {handle.id!r}: "
+            + ("it is joined twice in one suspension" if mark in taken else "this workflow started no child of that id"),
+            hint="join a handle wfc.start_child() returned in this workflow, once at a time",
+        )
+        fail_at_once(runner, leaf, to_exception(error_info(error), step=row.name, attempts=0))
+        return
+    taken.add(mark)
+    row.started_at = task.inst.started
+    if task.inst.state != "running":
+        out = child_end(runner, task.inst, row, task.end)
+        row.finished_at = row.scheduled_at
+        leaf.seen, leaf.ok, leaf.value = Seen(out.ok, (runner.t, SOON, leaf.index)), out.ok, out.value
+
+
+def child_end(runner: Runner, child: Inst, row: LeafRow, end: tuple[bool, Any] | None) -> Outcome:
+    """A child's end as its parent's row receives it (a called child's or a join's)."""
+    row.status, row.finished_at = DONE, runner.stamp
+    ok, value = end if end is not None else (False, None)
+    if child.state == "canceled" and end is None:
+        from wfc.errors import Canceled
+
+        ok, value = False, Canceled(f"workflow {child.id!r} was canceled")
+    if ok:
+        row.result = runner.encode(value, "the result of workflow {}", child.name)
+        return Outcome(True, value)
+    assert isinstance(value, BaseException)
+    failure = to_exception(error_info(value, traceback=tracebacks.of(value)), step=child.name, attempts=1)
+    row.error = encode_error(failure)
+    return Outcome(False, convert.loads(row.error) if runner.persist else failure)
+
+
+def join(runner: Runner, leaf: Leaf, task: Task) -> Wake:
+    """Wait for a started child: drive it here (as a called child's leaf does) while this join waits; a join
+    canceled (a race lost) gives it back to the background, running."""
+    runner.background.remove(task)
+    assert task.gen is not None
+    try:
+        while True:
+            try:
+                wake = task.gen.send(None)
+            except StopIteration as stop:
+                task.gen, task.end = None, stop.value
+                runner.ended(task)
+                return child_end(runner, task.inst, leaf.row, task.end)
+            task.wake = wake
+            yield wake
+    except GeneratorExit:
+        if task.gen is not None:
+            runner.background.append(task)
+        raise
+
 
 def fail_at_once(runner: Runner, leaf: Leaf, failure: BaseException) -> None:
     leaf.row.error, leaf.row.status, leaf.row.finished_at = (
@@ -209,6 +317,8 @@ def start(runner: Runner, inst: Inst, k: int, leaf: Leaf) -> Wake:
         return step(runner, inst, k, leaf, cmd)
     if isinstance(cmd, ChildCall):
         return child(runner, inst, leaf)
+    if isinstance(cmd, Join):
+        return join(runner, leaf, runner.tasks[cmd.handle.id])
     if isinstance(cmd, Sleep):
         return sleep(runner, leaf, cmd)
     assert isinstance(cmd, WaitEvent)
@@ -334,4 +444,4 @@ def _timeout(name: str, timeout: float) -> Timeout:
     return Timeout(f"event {name!r} did not arrive within {timeout:g}s")
 
 
-__all__ = ["Group", "Inst", "Leaf", "Outcome", "Wake", "prepare", "start"]
+__all__ = ["Group", "Inst", "Leaf", "Outcome", "Task", "Wake", "prepare", "start"]

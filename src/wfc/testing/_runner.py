@@ -43,9 +43,9 @@ from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import LATE, Seen, build, decide, flatten
 from wfc.runtime.link import machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended
-from wfc.runtime.store.protocol import CANCEL, CANCELED, CHILD, DONE, EVENT, OPEN, STEP, TX, LeafRow
+from wfc.runtime.store.protocol import CANCEL, CANCELED, CHILD, DONE, EVENT, JOIN, OPEN, STEP, TX, LeafRow
 from wfc.runtime.typecheck import check_result
-from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Wake, prepare
+from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Task, Wake, prepare
 from wfc.testing._leaves import start as start_leaf
 
 
@@ -84,6 +84,9 @@ class Runner:
         self.record_call = record  # StepRecord for RunResult.calls
         self.instances: dict[str, Inst] = {}
         self.top_id = "test"
+        self.tasks: dict[str, Task] = {}  # started children by id
+        self.background: list[Task] = []  # started children no join drives now
+        self._taken: tuple[str, int, set[str]] = ("", -1, set())
 
     @property
     def now(self) -> dt.datetime:
@@ -111,10 +114,15 @@ class Runner:
     # ---- the whole run -------------------------------------------------------------------------------------
 
     def drive(self, gen: Wake, top: Inst) -> Any:
-        """Run the top-level instance to its end; raise ``WFC408`` if it waits for something that never comes."""
+        """Run the top-level instance to its end; raise ``WFC408`` if it waits for something that never comes.
+        Started children no join drives move in the background, after the instances that wait at the same moment
+        (their rows are claimed after those); detached ones still running when the top ends run on to their end
+        or to a wait that never ends."""
         try:
             wake = next(gen)
             while True:
+                if self._background(wake):
+                    continue
                 if math.isinf(wake):
                     raise WfcError(
                         f"the workflow waits for an event the test never sends ({self.waiting(top)})",
@@ -124,7 +132,54 @@ class Runner:
                 self.t = max(self.t, wake)
                 wake = gen.send(None)
         except StopIteration as stop:
+            while self._background(INF):
+                pass
             return stop.value
+
+    def _background(self, before: float) -> bool:
+        """Move the started child due first, if it is due before ``before``; ``True`` if one moved."""
+        due = min(self.background, key=lambda task: task.wake, default=None)
+        if due is None or due.wake >= before or math.isinf(due.wake):
+            return False
+        self.t = max(self.t, due.wake)
+        assert due.gen is not None
+        try:
+            due.wake = due.gen.send(None)
+        except StopIteration as stop:
+            due.gen, due.end = None, stop.value
+            self.background.remove(due)
+            self.ended(due)
+        return True
+
+    def start_task(self, parent: Inst, leaf: Leaf) -> None:
+        """Start the child a ``start_child`` leaf asked for: an instance of its own, moving in the background."""
+        workflow, variables, detached = leaf.start
+        child = self.new_instance(leaf.row.child or "", workflow, leaf.row.name, self.tracer.current() or parent.trace)
+        child.parent, child.detached = parent.id, detached
+        task = Task(child, self.run_workflow(child, variables), self.t)
+        self.tasks[child.id] = task
+        self.background.append(task)
+
+    def ended(self, task: Task) -> None:
+        """A started child ended (its own end: its started children end with it)."""
+
+    def close_children(self, inst: Inst) -> None:
+        """``inst`` ended: the children it started and did not detach are canceled, as the durable runtime does."""
+        for task in list(self.background):
+            child = task.inst
+            if child.parent == inst.id and not child.detached and task.gen is not None:
+                self.background.remove(task)
+                gen, task.gen = task.gen, None
+                gen.close()
+                if child.state == "running":  # canceled before it first moved
+                    child.state, child.finished = "canceled", self.t
+                    self.close_children(child)
+
+    def taken_ids(self, seq: int, inst: Inst) -> set[str]:
+        """The child ids suspension ``seq`` of ``inst`` takes (two children of one suspension cannot share one)."""
+        if self._taken[0] != inst.id or self._taken[1] != seq:
+            self._taken = (inst.id, seq, set())
+        return self._taken[2]
 
     def waiting(self, inst: Inst) -> str:
         names = []
@@ -160,14 +215,17 @@ class Runner:
             ok, value = yield from run(inst, variables)
         except GeneratorExit:
             inst.state, inst.finished = "canceled", self.t
+            self.close_children(inst)
             raise
         except _Forced:  # Cancel(force=True): ended at once, no more of its code run
             inst.state, inst.finished = "canceled", self.t
+            self.close_children(inst)
             self.tracer.outcome("canceled")
             return False, Canceled(f"workflow {inst.id!r} was canceled")
         if not ok:  # as the durable runtime ends an instance: where it failed, in the workflow's own code too
             tracebacks.attach(value, tracebacks.format_traceback(value))
         inst.state, inst.finished = end_state(inst, ok, value), self.t
+        self.close_children(inst)
         return ok, value
 
     # ---- cancels ---------------------------------------------------------------------------------------------
@@ -394,19 +452,48 @@ class Runner:
                     leaf.seen = None
                     row = leaf.row
                     row.status, row.result, row.error, row.attempts = OPEN, None, None, 0
+                elif leaf.start is not None:
+                    self.start_task(inst, leaf)
             self._close(inst, group, decision)
             return group
+        window = inst.defn.max_parallelism if len(pairs) > 1 else None
         for leaf in group.leaves:
+            if leaf.start is not None:
+                self.start_task(inst, leaf)
             if leaf.seen is None:
-                cmd = leaf.cmd
-                if isinstance(cmd, ChildCall):  # started by the suspension that waits for it, in its span
-                    child_id = f"{inst.id}/{k}" + (f".{leaf.row.path}" if leaf.row.path else "")
-                    trace = self.tracer.current() or inst.trace
-                    leaf.child = self.new_instance(child_id, cmd.workflow, cmd.display_name, trace)
-                leaf.gen = start_leaf(self, inst, k, leaf)
-                leaf.wake = self.t
+                if window is not None and leaf.row.kind in WINDOWED:
+                    if window <= 0:
+                        leaf.held = True  # started when a running one of the window ends
+                        if leaf.row.kind == CHILD:
+                            leaf.row.started_at = None
+                        continue
+                    window -= 1
+                self._start_leaf(inst, k, leaf)
         group.pending = True
         return group
+
+    def _start_leaf(self, inst: Inst, k: int, leaf: Leaf) -> None:
+        cmd = leaf.cmd
+        if isinstance(cmd, ChildCall):  # started by the suspension that waits for it, in its span
+            trace = self.tracer.current() or inst.trace
+            leaf.child = self.new_instance(leaf.row.child or "", cmd.workflow, cmd.display_name, trace)
+        leaf.gen = start_leaf(self, inst, k, leaf)
+        leaf.wake = self.t
+
+    def _release(self, inst: Inst, group: Group, ended: list[Leaf]) -> None:
+        """Each ended step or child of a window starts the next held leaf, lowest index first (fanout.py)."""
+        for leaf in ended:
+            if leaf.row.kind not in WINDOWED:
+                continue
+            held = next((h for h in group.leaves if h.held), None)
+            if held is None:
+                return
+            held.held = False
+            if held.row.kind in (STEP, TX):
+                held.row.ready_at = self.stamp  # as release_held makes it due
+            else:
+                held.row.started_at = self.stamp
+            self._start_leaf(inst, held.row.seq, held)
 
     # ---- waiting for a group ---------------------------------------------------------------------------------
 
@@ -433,9 +520,10 @@ class Runner:
                     due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= now]
                     if not due:
                         break
-                    plain = [leaf for leaf in due if leaf.row.kind not in (CHILD, TX)]
+                    plain = [leaf for leaf in due if leaf.row.kind not in (CHILD, JOIN, TX)]
                     if plain:
                         ended = [leaf for leaf in plain if self._resume(leaf)]
+                        self._release(inst, group, ended)
                         if ended and self._deliver(inst, group, ended):
                             return group.result
                     elif self._claimed(inst, group, due):
@@ -451,9 +539,10 @@ class Runner:
         transactional step's outcome decides at once, a child's end waits on the parent's record until the round
         is over. ``True`` when the tree is decided."""
         ended = False
-        for leaf in sorted(due, key=lambda leaf: leaf.row.kind == CHILD):  # the instance's own rows come first
+        for leaf in sorted(due, key=lambda leaf: leaf.row.kind in (CHILD, JOIN)):  # the instance's own rows first
             if leaf.gen is not None and self._resume(leaf):
                 ended = True
+                self._release(inst, group, [leaf])
                 if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
                     return True
         return ended and self._deliver(inst, group, [], after_steps=True)
@@ -463,7 +552,7 @@ class Runner:
         time in rank order) and decide the tree; ``True`` when it is decided (the rest come after it).
         ``after_steps``: delivered after every step of the moment reported (its failed attempts count)."""
         later = sorted(
-            (leaf for leaf in ended if leaf.row.kind != CHILD and leaf.event is None),
+            (leaf for leaf in ended if leaf.row.kind not in (CHILD, JOIN) and leaf.event is None),
             key=lambda leaf: leaf.seen.order,  # type: ignore[union-attr]
         )
         hidden = {leaf.index for leaf in later}
@@ -562,6 +651,9 @@ def end_state(inst: Inst, ok: bool, value: Any) -> str:
     if ok:
         return "completed"
     return "canceled" if inst.cancel_requested and isinstance(value, Canceled) else "failed"
+
+
+WINDOWED = (STEP, TX, CHILD)  # what a workflow's max_parallelism window counts (wfc.runtime.fanout)
 
 
 def _command_name(cmd: Command) -> str:

@@ -379,11 +379,15 @@ COMMAND_FACTORIES: tuple[str, ...] = (
     "wfc.wait_event",
     "wfc.all_of",
     "wfc.any_of",
+    "wfc.start_child",
+    "wfc.join",
     "wfc.commands.sleep",
     "wfc.commands.sleep_until",
     "wfc.commands.wait_event",
     "wfc.commands.all_of",
     "wfc.commands.any_of",
+    "wfc.commands.start_child",
+    "wfc.commands.join",
 )
 
 # Types whose instances are sets, and annotations that declare a set (WFC210).

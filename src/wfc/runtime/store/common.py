@@ -40,7 +40,7 @@ HISTORY_COLUMNS = (
     ("kwargs", "TEXT"), ("retry", "TEXT"), ("result", "TEXT"), ("error", "TEXT"), ("attempts", "INTEGER"),
     ("ready_at", "real"), ("lease_owner", "TEXT"), ("lease_until", "real"), ("scheduled_at", "real"),
     ("started_at", "real"), ("finished_at", "real"), ("state_id", "TEXT"), ("snapshot", "TEXT"), ("shape", "TEXT"),
-    ("blocked", "TEXT"),
+    ("blocked", "TEXT"), ("child", "TEXT"),
 )  # fmt: skip
 LEAF_FIELDS = tuple(name for name, _type in HISTORY_COLUMNS)
 
@@ -59,6 +59,7 @@ LEAF_COLS = ", ".join(LEAF_FIELDS)
 INST_FIELDS = (
     "n", "id", "workflow", "name", "table_hash", "state", "created_at", "updated_at", "parent", "parent_seq",
     "parent_pos", "on_complete", "context", "args", "result", "error", "finished_at", "blocked", "trace",
+    "close_policy",
 )  # fmt: skip
 INST_COLS = ", ".join(INST_FIELDS)
 NLEAF = len(LEAF_FIELDS)
@@ -258,6 +259,26 @@ class StoreBody:
     def set_state(self, n: int, state: str, now: float) -> None:
         self._x("UPDATE {s}instances SET state=?, updated_at=? WHERE n=?", (state, now, n))
 
+    def attach_join(self, child_id: str, parent: int, key: Key) -> InstanceRow | None:
+        # The update locks the child's row (PostgreSQL): a child ending at the same time either ended before (the
+        # read below sees it) or reads this key after its own update of the row (wfc.runtime.children).
+        cur = self._x(
+            "UPDATE {s}instances SET parent_seq=?, parent_pos=? WHERE id=? AND parent=? AND close_policy IS NOT NULL",
+            (key[1], key[2], child_id, parent),
+        )
+        if cur.rowcount != 1:
+            return None
+        row = self._x(f"SELECT {INST_COLS} FROM {{s}}instances WHERE id=?", (child_id,)).fetchone()
+        return InstanceRow(*row) if row else None
+
+    def started_children(self, parent: int) -> list[InstanceRow]:
+        rows = self._x(
+            f"SELECT {INST_COLS} FROM {{s}}instances WHERE parent=? AND close_policy='cancel' "
+            "AND state IN ('running', 'sleeping', 'waiting') ORDER BY n",
+            (parent,),
+        ).fetchall()
+        return [InstanceRow(*r) for r in rows]
+
     def finish_instance(self, n: int, state: str, result: str | None, error: str | None, now: float) -> None:
         self._x(
             "UPDATE {s}instances SET state=?, result=?, error=?, finished_at=?, updated_at=? WHERE n=?",
@@ -333,6 +354,7 @@ class StoreBody:
             and row.finished_at is None
             and row.shape is None
             and row.blocked is None
+            and row.child is None
         ):
             self._x(_INSERT_NEW_LEAF, _new_leaf_params(row))
         else:

@@ -16,20 +16,28 @@ class ControlBody(BrowseBody):
 
     # ---- fan-out windows ---------------------------------------------------------------------------------------
 
-    def release_held(self, instance: int, seq: int, now: float) -> bool:
+    def release_held(self, instance: int, seq: int, now: float) -> LeafRow | None:
         self._lock(instance)
         # The partial index holds only held rows: a lookup, where the primary key would scan the whole group
         # (SQLite's planner cannot tell, so it is named; the literal lets the index's condition apply).
-        cur = self._x(
-            "UPDATE {s}history SET ready_at=?, lease_owner=NULL, lease_until=0 WHERE instance=? AND seq=? AND "
-            "pos=(SELECT pos FROM {s}history {held_index}WHERE instance=? AND seq=? "
-            f"AND lease_owner='{HELD}' AND status=0 ORDER BY pos LIMIT 1)",
-            (now, instance, seq, instance, seq),
+        row = self._x(
+            f"SELECT {LEAF_COLS} FROM {{s}}history {{held_index}}WHERE instance=? AND seq=? "
+            f"AND lease_owner='{HELD}' AND status=0 ORDER BY pos LIMIT 1",
+            (instance, seq),
+        ).fetchone()
+        if row is None:
+            return None
+        leaf = LeafRow(*row)
+        # A held child call waits for its child, not for a time: it stays without a due time.
+        ready = None if leaf.kind == "child" else now
+        self._x(
+            "UPDATE {s}history SET ready_at=?, lease_owner=NULL, lease_until=0, started_at=? "
+            "WHERE instance=? AND seq=? AND pos=?",
+            (ready, now if leaf.kind == "child" else leaf.started_at, instance, seq, leaf.pos),
         )
-        if cur.rowcount == 1:
-            self._wake()
-            return True
-        return False
+        self._wake()
+        leaf.ready_at, leaf.lease_owner, leaf.lease_until = ready, None, 0.0
+        return leaf
 
     def group_running(self, instance: int, seq: int, now: float) -> bool:
         row = self._x(

@@ -64,6 +64,8 @@ TX = "tx"
 SLEEP = "sleep"
 EVENT = "event"
 CHILD = "child"
+START_CHILD = "start_child"
+JOIN = "join"
 ON_COMPLETE = "on_complete"
 CANCEL = "cancel"  # a cancel request delivered at the suspension it interrupts (wfc.runtime.control)
 DEADLINE = "deadline"  # a workflow's timeout: a timer at suspension 0 that cancels the instance when due
@@ -94,6 +96,7 @@ class InstanceRow:
     finished_at: float | None = None
     blocked: str | None = None
     trace: str | None = None  # the W3C trace context its spans continue (wfc.runtime.tracing), if traced
+    close_policy: str | None = None  # a started child: "cancel" with its parent's end, "abandon" (detached)
 
     @property
     def parent_key(self) -> Key | None:
@@ -133,6 +136,7 @@ class LeafRow:
     snapshot: str | None = None
     shape: str | None = None
     blocked: str | None = None
+    child: str | None = None  # the child instance of a child, start_child or join row (None: the derived id)
 
     @property
     def key(self) -> Key:
@@ -253,6 +257,13 @@ class Store(Protocol):
     def finish_instance(
         self, n: int, state: str, result: str | None, error: str | None, now: float
     ) -> None: ...
+    def attach_join(self, child_id: str, parent: int, key: Key) -> InstanceRow | None:
+        """Point started child ``child_id`` of instance ``parent`` at the join row ``key`` (its end is delivered
+        there) and return it as it is now; ``None`` when ``parent`` started no child of that id."""
+        ...
+    def started_children(self, parent: int) -> list[InstanceRow]:
+        """The children ``parent`` started (not detached) that are still running."""
+        ...
     def set_blocked(self, n: int, message: str | None, now: float) -> None: ...
     def cancel_requested(self, n: int) -> float | None:
         """When a graceful cancel of instance ``n`` was asked for (``None``: never, or it was restarted since)."""
@@ -438,8 +449,8 @@ class ControlStore(Store, Protocol):
     def instance_state(self, instance_id: str) -> str | None: ...
 
     # ---- fan-out windows ----
-    def release_held(self, instance: int, seq: int, now: float) -> bool:
-        """Make the lowest held row of suspension ``seq`` due now; ``False`` when none is held."""
+    def release_held(self, instance: int, seq: int, now: float) -> LeafRow | None:
+        """Make the lowest held row of suspension ``seq`` due now and return it; ``None`` when none is held."""
         ...
 
     def group_running(self, instance: int, seq: int, now: float) -> bool:

@@ -14,7 +14,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -165,6 +165,13 @@ def _migration_11(x: Callable[[str], object]) -> None:
     x("ALTER TABLE instances ADD COLUMN IF NOT EXISTS cancel_requested DOUBLE PRECISION")
 
 
+def _migration_12(x: Callable[[str], object]) -> None:
+    """Children started without waiting (``wfc.start_child``): an instance's close policy; the child instance a
+    history row names (a child's id may be chosen)."""
+    x("ALTER TABLE instances ADD COLUMN IF NOT EXISTS close_policy TEXT")
+    x("ALTER TABLE history ADD COLUMN IF NOT EXISTS child TEXT")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -177,6 +184,7 @@ MIGRATIONS = [
     (9, "statuses a workflow publishes", _migration_9),
     (10, "schedules", _migration_10),
     (11, "instances: graceful cancel requests", _migration_11),
+    (12, "started children: close policy, child ids on history rows", _migration_12),
 ]
 
 

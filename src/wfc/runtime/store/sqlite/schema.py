@@ -12,7 +12,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -184,6 +184,15 @@ def _migration_10(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE instances ADD COLUMN cancel_requested REAL")
 
 
+def _migration_11(db: sqlite_utils.Database) -> None:
+    """Children started without waiting (``wfc.start_child``): an instance's close policy; the child instance a
+    history row names (a child's id may be chosen)."""
+    if "close_policy" not in {c.name for c in db.table("instances").columns}:
+        db.execute("ALTER TABLE instances ADD COLUMN close_policy TEXT")
+    if "child" not in {c.name for c in db.table("history").columns}:
+        db.execute("ALTER TABLE history ADD COLUMN child TEXT")
+
+
 MIGRATIONS = [
     (
         1,
@@ -199,6 +208,7 @@ MIGRATIONS = [
     (8, "statuses a workflow publishes", _migration_8),
     (9, "schedules", _migration_9),
     (10, "instances: graceful cancel requests", _migration_10),
+    (11, "started children: close policy, child ids on history rows", _migration_11),
 ]
 
 
