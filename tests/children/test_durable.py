@@ -56,8 +56,14 @@ def test_canceling_a_parent_cancels_the_children_it_started(url: str) -> None:
     with wfc.Runtime(url, clock=_clock()) as rt:
         wid = rt.start(flows.start_then_join, 1)
         rt.run_until_idle()
-        rt.cancel(wid)
+        rt.cancel(wid)  # wfc.Canceled at its join: the parent ends, and the child it started with it
+        rt.run_until_idle()
+        assert rt.status(wid).state is wfc.WorkflowState.CANCELED
         assert rt.status(f"{wid}/1").state is wfc.WorkflowState.CANCELED
+        other = rt.start(flows.start_then_join, 2)
+        rt.run_until_idle()
+        rt.cancel(other, force=True)  # at once, the child too
+        assert rt.status(f"{other}/1").state is wfc.WorkflowState.CANCELED
 
 
 def test_chosen_ids_and_a_taken_one(url: str) -> None:
