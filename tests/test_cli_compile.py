@@ -162,3 +162,4 @@ def test_completion_script(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["completion", "bash"])
     assert result.exit_code == 0 and "_WFC_COMPLETE" in result.output
     assert runner.invoke(cli, ["completion", "tcsh"]).exit_code == 2
+

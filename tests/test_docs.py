@@ -26,7 +26,7 @@ def test_public_api_is_pinned() -> None:
         assert hasattr(wfc, name), name
     expected = {
         "Canceled", "CompileError", "Diagnostic", "RetryPolicy", "StepFailed", "Timeout", "WfcError",
-        "WorkflowFailed", "all_of", "any_of", "compile", "log", "now", "random", "register_error",
+        "WorkflowFailed", "WorkflowTimeout", "all_of", "any_of", "compile", "log", "now", "random", "register_error",
         "register_type", "sleep", "sleep_until", "step", "step_context", "StepContext", "testing", "transaction", "uuid4",
         "wait_event", "workflow", "ChildHandle", "start_child", "join",
     }

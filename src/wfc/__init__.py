@@ -42,6 +42,7 @@ from wfc.errors import StepTimeout as StepTimeout
 from wfc.errors import Timeout as Timeout
 from wfc.errors import WfcError as WfcError
 from wfc.errors import WorkflowFailed as WorkflowFailed
+from wfc.errors import WorkflowTimeout as WorkflowTimeout
 from wfc.runtime.budget import BudgetExceeded as BudgetExceeded
 from wfc.runtime.budget import Limits as Limits
 from wfc.runtime.client import AsyncClient as AsyncClient
@@ -93,6 +94,7 @@ __all__ = [
     "Workflow",
     "WorkflowFailed",
     "WorkflowState",
+    "WorkflowTimeout",
     "all_of",
     "any_of",
     "compile",

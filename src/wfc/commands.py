@@ -399,6 +399,7 @@ class WorkflowDef(Generic[P, R]):
     retry: RetryOption = None
     max_parallelism: int | None = None
     syntax: Any = None
+    timeout: float | None = None  # seconds from its start: then it is canceled with wfc.WorkflowTimeout
     cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> ChildCall[R]:

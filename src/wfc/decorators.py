@@ -20,6 +20,7 @@ from wfc.commands import (
     StepDef,
     StepKind,
     WorkflowDef,
+    check_seconds,
     check_timeout,
     register_step,
     register_workflow,
@@ -202,7 +203,11 @@ def transaction(
 
 
 def _make_workflow(
-    fn: Callable[..., Any], name: str | None, retry: RetryOption, max_parallelism: int | None
+    fn: Callable[..., Any],
+    name: str | None,
+    retry: RetryOption,
+    max_parallelism: int | None,
+    timeout: float | None = None,
 ) -> WorkflowDef[..., Any]:
     if not callable(fn) or not hasattr(fn, "__code__"):
         raise WfcError(f"@wfc.workflow decorates a generator function, not {fn!r}", code="WFC402")
@@ -220,6 +225,7 @@ def _make_workflow(
         frontend="python",
         retry=retry,
         max_parallelism=max_parallelism,
+        timeout=timeout,
     )
     return register_workflow(defn)
 
@@ -230,7 +236,11 @@ def workflow(fn: Callable[P, Generator[Any, Any, R]], /) -> WorkflowDef[P, R]: .
 def workflow(fn: Callable[P, R], /) -> WorkflowDef[P, R]: ...  # a workflow with no steps
 @overload
 def workflow(
-    *, name: str | None = None, retry: RetryOption = None, max_parallelism: int | None = None
+    *,
+    name: str | None = None,
+    retry: RetryOption = None,
+    max_parallelism: int | None = None,
+    timeout: float | dt.timedelta | None = None,
 ) -> WorkflowDecorator: ...
 
 
@@ -241,13 +251,17 @@ def workflow(
     name: str | None = None,
     retry: RetryOption = None,
     max_parallelism: int | None = None,
+    timeout: float | dt.timedelta | None = None,
 ) -> WorkflowDef[..., Any] | WorkflowDecorator:
     """A workflow: a generator function that yields steps. wfc compiles it to a state machine. A plain function
     (no ``yield``) is a workflow with no steps: it runs in one transition (as a child, say, that only computes).
 
     ``retry`` is the default retry policy of its steps; ``max_parallelism`` caps how many of its steps run at
-    once. Check it with ``wfc check``; run it with ``wfc.testing.run`` in tests and ``wfc.Runtime`` for real.
+    once; ``timeout`` (seconds or a timedelta) is a durable deadline from each instance's start: when it passes,
+    the instance is canceled with :class:`wfc.WorkflowTimeout` raised at its current ``yield`` (its cleanup
+    runs). Check it with ``wfc check``; run it with ``wfc.testing.run`` in tests and ``wfc.Runtime`` for real.
     """
+    seconds = None if timeout is None else check_seconds(timeout, "a workflow's timeout")
     if fn is not None:
-        return _make_workflow(fn, name, retry, max_parallelism)
-    return _decorator(lambda f: _make_workflow(f, name, retry, max_parallelism))  # type: ignore[no-any-return]
+        return _make_workflow(fn, name, retry, max_parallelism, seconds)
+    return _decorator(lambda f: _make_workflow(f, name, retry, max_parallelism, seconds))  # type: ignore[no-any-return]

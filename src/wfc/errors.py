@@ -173,6 +173,12 @@ class Canceled(WfcError):
     """The workflow, or the step being waited on, was canceled."""
 
 
+class WorkflowTimeout(Canceled, Timeout):
+    """A workflow ran past its own ``timeout`` (``@wfc.workflow(timeout=...)`` or ``Runtime.start(...,
+    timeout=...)``): raised at its current ``yield`` as a cancel is, so its cleanup runs; it ends ``canceled``.
+    ``except wfc.Canceled`` and ``except wfc.Timeout`` both catch it."""
+
+
 class WorkflowRuntimeError(WfcError):
     """The runtime refused to do something (``WFC4xx``): the message says what and the hint how to fix it."""
 

@@ -20,7 +20,7 @@ import uuid
 from typing import TYPE_CHECKING, cast
 
 from wfc import convert
-from wfc.errors import Canceled, WfcError
+from wfc.errors import Canceled, WfcError, WorkflowTimeout
 from wfc.runtime import children, lineage
 from wfc.runtime.errors import AlreadyFinished, DuplicateId, RestartError, UnknownInstance
 from wfc.runtime.failures import error_info, to_exception
@@ -28,6 +28,8 @@ from wfc.runtime.records import Completion
 from wfc.runtime.store.protocol import (
     CANCEL,
     CHILD,
+    DEADLINE,
+    DONE,
     EVENT,
     FINISHED,
     ON_COMPLETE,
@@ -90,7 +92,21 @@ def cancel(engine: Scheduler, instance_id: str, now: float, *, force: bool = Fal
         return "canceled"
 
 
-def _interrupt(engine: Scheduler, inst: InstanceRow, now: float) -> bool:
+def time_out(engine: Scheduler, inst: InstanceRow, leaf: LeafRow, now: float) -> None:
+    """Instance ``inst``'s ``deadline`` row is due (inside a cycle's transaction): it is canceled as by a graceful
+    ``cancel``, with :class:`wfc.WorkflowTimeout` (at once when there is no ``yield`` to raise it at)."""
+    store = store_of(engine)
+    at = leaf.ready_at if leaf.ready_at is not None else now
+    if not store.resolve(leaf.key, None, DONE, None, None, 0, at) or inst.state in FINISHED:
+        return
+    seconds = at - leaf.scheduled_at
+    error = WorkflowTimeout(f"workflow {inst.id!r} timed out after {seconds:g}s")
+    if store.cancel_requested(inst.n) is None and _interrupt(engine, inst, now, error):
+        return
+    cancel_instance(engine, inst, now, error)
+
+
+def _interrupt(engine: Scheduler, inst: InstanceRow, now: float, error: Canceled | None = None) -> bool:
     """Deliver a graceful cancel to ``inst``'s current suspension: its open rows are canceled (a step being run
     finishes, its outcome refused; child workflows are canceled at once) and a ``cancel`` row, resolved with
     ``wfc.Canceled``, takes their place: the next cycle resumes the workflow at that ``yield`` with the error.
@@ -110,7 +126,8 @@ def _interrupt(engine: Scheduler, inst: InstanceRow, now: float) -> bool:
         store.give_back_events(inst.n, seq, sorted(taken))
     cancel_children(engine, inst, [r for r in rows if r.kind == CHILD], now)
     first = group[0]
-    error = Canceled(f"workflow {inst.id!r} was canceled")
+    if error is None:
+        error = Canceled(f"workflow {inst.id!r} was canceled")
     store.insert_leaf(
         LeafRow(
             inst.n,
@@ -131,13 +148,15 @@ def _interrupt(engine: Scheduler, inst: InstanceRow, now: float) -> bool:
     return True
 
 
-def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float) -> None:
+def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float, error: Canceled | None = None) -> None:
     """End ``inst`` as canceled, with its running children (inside a transaction)."""
     store = store_of(engine)
     seq = store.last_seq(inst.n)
     rows = store.cancel_open(inst.n, seq, now) if seq >= 0 else []
-    error = Canceled(f"workflow {inst.id!r} was canceled")
+    if error is None:
+        error = Canceled(f"workflow {inst.id!r} was canceled")
     store.finish_instance(inst.n, "canceled", None, convert.dumps_failure(error), now)
+    store.close_deadline(inst.n, now)
     inst.state = "canceled"
     cancel_children(engine, inst, [r for r in rows if r.kind == CHILD], now)
     children.close(engine, inst, now)  # the children it started, unless detached
@@ -146,7 +165,7 @@ def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float) -> None:
         failure = to_exception(error_info(error), step=inst.name, attempts=1)
         store.deliver_external(parent, None, convert.dumps_failure(failure), now)
     if inst.on_complete is not None:
-        completion = Completion("canceled", error=f"Canceled: {error}")
+        completion = Completion("canceled", error=f"{type(error).__name__}: {error}")
         store.insert_leaf(engine.on_complete_row(inst, seq + 1, completion, now))
 
 
@@ -172,7 +191,8 @@ def restart(
     with store.transaction():
         inst = _instance(store, instance_id, "fork" if fork else "restart")
         origin, seq = lineage.find_step(store, inst.n, from_step)
-        rows = [r for r in store.group(origin, seq) if r.kind != ON_COMPLETE]
+        # a cancel request and a timeout belong to the run that had them: the new run starts without them
+        rows = [r for r in store.group(origin, seq) if r.kind not in (ON_COMPLETE, CANCEL, DEADLINE)]
         owner = inst if origin == inst.n else store.get_instance_n(origin)
         table_hash = lineage.version_at(store, origin, seq, owner.table_hash if owner else inst.table_hash)
         origin_id = owner.id if owner else inst.id

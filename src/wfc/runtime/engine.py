@@ -41,6 +41,7 @@ from wfc.runtime.records import Completion
 from wfc.runtime.schedule import Stop
 from wfc.runtime.steps import StepResult, Task
 from wfc.runtime.store.protocol import (
+    DEADLINE,
     DONE,
     EVENT,
     ON_COMPLETE,
@@ -215,6 +216,9 @@ class Engine(Intake):
                 self.capacity -= 1
                 leaf.lease_owner = self.owner
                 self.out.append(Task(leaf, inst))
+            return
+        if kind == DEADLINE:
+            self._guarded(inst, leaf, lambda redo: control.time_out(self, inst, leaf, self.now))
             return
         if kind == START and inst.table_hash == admit.UNRESOLVED:  # started by name (wfc.Client)
             self._guarded(inst, leaf, lambda redo: admit.admit(self, leaf, inst, redo))

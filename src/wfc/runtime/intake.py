@@ -39,6 +39,7 @@ class Intake(Scheduler):
         instance_id: str | None = None,
         on_complete: Any = None,
         context: Any = None,
+        timeout: float | None = None,
     ) -> str:
         defn = self.deployment.workflow(workflow)
         table = self.deployment.current(defn)
@@ -67,6 +68,7 @@ class Intake(Scheduler):
                 on_complete=on_complete_key,
                 context=context_text,
                 trace=trace,
+                timeout=timeout,
             )
             if n is None:
                 existing = self.store.get_instance(iid)

@@ -28,7 +28,7 @@ from typing import Any, TypeVar, overload
 from typing_extensions import ParamSpec
 
 from wfc import convert
-from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id
+from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id, check_seconds
 from wfc.errors import Canceled, WfcError
 from wfc.runtime import attempts, liveness, query, serving, steps, tracebacks
 from wfc.runtime import schedules as ticks
@@ -313,12 +313,19 @@ class Runtime(Control, ScheduleControl):
         ``str``). A given ``id`` makes this idempotent.
 
         Arguments are checked against the workflow's type hints (``WFC405``). ``on_complete``: a ``@wfc.step`` or
-        ``@wfc.transaction`` called as ``on_complete(workflow_id, completion, context)`` once it ends.
+        ``@wfc.transaction`` called as ``on_complete(workflow_id, completion, context)`` once it ends. ``timeout``
+        (seconds or a timedelta; unless the workflow has a parameter of that name) overrides the workflow's own
+        ``@wfc.workflow(timeout=)``: when it passes, the instance is canceled with :class:`wfc.WorkflowTimeout`.
         """
         id, on_complete, context = kwargs.pop("id", None), kwargs.pop("on_complete", None), kwargs.pop("context", None)
         check_instance_id(id)
+        timeout = None
+        if "timeout" in kwargs and not (
+            isinstance(workflow, WorkflowDef) and "timeout" in workflow.signature.parameters
+        ):
+            timeout = check_seconds(kwargs.pop("timeout"), "a workflow's timeout")
         iid = self.engine.start(
-            workflow, args, kwargs, instance_id=id, on_complete=on_complete, context=context
+            workflow, args, kwargs, instance_id=id, on_complete=on_complete, context=context, timeout=timeout
         )
         self._kick()
         return Handle(iid, self)
@@ -597,6 +604,9 @@ class Runtime(Control, ScheduleControl):
         if inst.state == "failed":
             raise convert.loads(inst.error)  # type: ignore[arg-type]
         if inst.state == "canceled":
+            stored = convert.loads(inst.error) if inst.error else None
+            if isinstance(stored, Canceled):  # what ended it: a cancel, or its timeout (wfc.WorkflowTimeout)
+                raise stored
             raise Canceled(f"workflow {id!r} was canceled")
         raise NotFinished(
             f"workflow {id!r} has not finished (it is {inst.state})",

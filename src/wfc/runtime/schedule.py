@@ -37,6 +37,7 @@ from wfc.runtime.steps import StepResult, Task
 from wfc.runtime.store.protocol import (
     CANCELED,
     CHILD,
+    DEADLINE,
     DONE,
     EVENT,
     FINISHED,
@@ -126,9 +127,11 @@ class Scheduler:
         context: str | None = None,
         trace: str | None = None,
         close_policy: str | None = None,
+        timeout: float | None = None,
     ) -> int | None:
         """Insert an instance and its start row (``None`` if the id exists). ``parent``: the parent's history row
-        waiting for this child. ``trace``: the trace context its spans continue."""
+        waiting for this child. ``trace``: the trace context its spans continue. ``timeout`` (else the
+        workflow's own): a ``deadline`` row at suspension 0, due then, that cancels the instance."""
         row = InstanceRow(
             0, iid, defn.key, name, table_hash, "running", now, now, on_complete=on_complete, context=context,
             trace=trace, close_policy=close_policy,
@@ -141,6 +144,12 @@ class Scheduler:
         self.store.insert_leaf(
             LeafRow(n, 0, 0, "", START, name, ready_at=now, scheduled_at=now, snapshot=vars_text)
         )
+        if timeout is None:
+            timeout = defn.timeout
+        if timeout is not None:
+            self.store.insert_leaf(
+                LeafRow(n, 0, 1, "", DEADLINE, f"timeout {timeout:g}s", ready_at=now + timeout, scheduled_at=now)
+            )
         return n
 
     # ---- suspensions ------------------------------------------------------------------------------------------

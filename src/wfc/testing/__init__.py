@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from wfc.commands import RetryPolicy, StepDef, WorkflowDef
+from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_seconds
 from wfc.errors import WfcError
 from wfc.runtime import intake
 from wfc.runtime import tracing as _tracing
@@ -174,6 +174,7 @@ _OPTIONS = (
     "mocks",
     "max_value_size",
     "tracing",
+    "timeout",
 )
 
 
@@ -205,6 +206,7 @@ def _execute(
     mocks: Mapping[Any, Callable[..., Any]] | None = None,
     max_value_size: int = 1 << 20,
     tracing: Any = True,
+    timeout: float | dt.timedelta | None = None,
 ) -> RunResult:
     from wfc import convert
     from wfc.testing._runner import Runner
@@ -247,7 +249,8 @@ def _execute(
         if persist and not native:
             variables = convert.roundtrip_vars(variables, text)
         with tracer.start(defn.name, workflow_id) as trace:
-            top = runner.new_instance(workflow_id, defn, defn.name, trace)
+            seconds = None if timeout is None else check_seconds(timeout, "a workflow's timeout")
+            top = runner.new_instance(workflow_id, defn, defn.name, trace, seconds)
         ok, value = runner.drive(runner.run_workflow(top, variables), top)
     finally:
         if own_db:
@@ -304,7 +307,8 @@ def run(workflow: WorkflowDef, *args: Any, **kwargs: Any) -> Any:
     runs in the step's place, retried like it; its calls are recorded under the step's name), ``max_value_size``
     (as the runtime's: arguments, results and live variables over it fail as they do there), ``tracing`` (as
     ``Runtime(tracing=...)``: ``True`` spans to the global tracer provider when ``opentelemetry-api`` is
-    installed, ``False`` none, or a ``TracerProvider``).
+    installed, ``False`` none, or a ``TracerProvider``), ``timeout`` (as ``Runtime.start(..., timeout=)``: the
+    workflow's own timeout for this run).
     """
     return execute(workflow, *args, **kwargs).unwrap()
 

@@ -68,6 +68,7 @@ class Inst:
     consumed: set[int] = attrs.field(factory=set)
     reserved: set[int] = attrs.field(factory=set)
     statuses: dict[str, Any] = attrs.field(factory=dict)  # wfc.set_status, as committed transitions left them
+    deadline: LeafRow | None = None  # its timeout's row (DEADLINE), while it has one
     cancel_requested: bool = False  # a graceful Cancel was applied: wfc.Canceled ending it ends it "canceled"
     parent: str | None = None  # a started child: the instance that started it
     detached: bool = False

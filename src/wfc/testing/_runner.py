@@ -37,13 +37,25 @@ from wfc.commands import (
     RetryPolicy,
     WorkflowDef,
 )
-from wfc.errors import Canceled, WfcError, WorkflowRuntimeError
+from wfc.errors import Canceled, WfcError, WorkflowRuntimeError, WorkflowTimeout
 from wfc.runtime import context, steps, tracebacks, tracing
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import LATE, Seen, build, decide, flatten
 from wfc.runtime.link import machine_for
 from wfc.runtime.machine import Completed, Failed, Suspended
-from wfc.runtime.store.protocol import CANCEL, CANCELED, CHILD, DONE, EVENT, JOIN, OPEN, STEP, TX, LeafRow
+from wfc.runtime.store.protocol import (
+    CANCEL,
+    CANCELED,
+    CHILD,
+    DEADLINE,
+    DONE,
+    EVENT,
+    JOIN,
+    OPEN,
+    STEP,
+    TX,
+    LeafRow,
+)
 from wfc.runtime.typecheck import check_result
 from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Task, Wake, prepare
 from wfc.testing._leaves import start as start_leaf
@@ -187,10 +199,24 @@ class Runner:
             names += [f"wait_event({r.name!r})" for r in i.rows if r.kind == EVENT and r.status == OPEN]
         return ", ".join(names) or "nothing"
 
-    def new_instance(self, iid: str, defn: WorkflowDef, name: str, trace: str | None) -> Inst:
+    def new_instance(
+        self, iid: str, defn: WorkflowDef, name: str, trace: str | None, timeout: float | None = None
+    ) -> Inst:
         inst = Inst(iid, defn, name, trace, started=self.t)
         self.instances[iid] = inst
+        timeout = defn.timeout if timeout is None else timeout
+        if timeout is not None:  # as the durable runtime's deadline row, at suspension 0
+            inst.deadline = LeafRow(0, 0, 1, "", DEADLINE, f"timeout {timeout:g}s", ready_at=self.t + timeout)
+            inst.deadline.scheduled_at = self.t
+            inst.rows.append(inst.deadline)
         return inst
+
+    def _ended(self, inst: Inst) -> None:
+        """``inst`` ended: the children it started are canceled, its open timeout too."""
+        self.close_children(inst)
+        deadline = inst.deadline
+        if deadline is not None and deadline.status == OPEN:
+            deadline.status, deadline.finished_at = CANCELED, self.stamp
 
     def transition(self, inst: Inst, seq: int) -> context.TransitionContext:
         self.transitions += 1
@@ -215,17 +241,17 @@ class Runner:
             ok, value = yield from run(inst, variables)
         except GeneratorExit:
             inst.state, inst.finished = "canceled", self.t
-            self.close_children(inst)
+            self._ended(inst)
             raise
-        except _Forced:  # Cancel(force=True): ended at once, no more of its code run
+        except _Forced as forced:  # Cancel(force=True), or a timeout during a cleanup: ended at once
             inst.state, inst.finished = "canceled", self.t
-            self.close_children(inst)
+            self._ended(inst)
             self.tracer.outcome("canceled")
-            return False, Canceled(f"workflow {inst.id!r} was canceled")
+            return False, forced.error
         if not ok:  # as the durable runtime ends an instance: where it failed, in the workflow's own code too
             tracebacks.attach(value, tracebacks.format_traceback(value))
         inst.state, inst.finished = end_state(inst, ok, value), self.t
-        self.close_children(inst)
+        self._ended(inst)
         return ok, value
 
     # ---- cancels ---------------------------------------------------------------------------------------------
@@ -240,9 +266,27 @@ class Runner:
         ]
 
     def next_cancel(self, inst: Inst) -> float:
-        """When the next cancel for ``inst`` is sent (``inf``: never)."""
+        """When the next cancel for ``inst`` is sent, or its timeout passes (``inf``: never)."""
         pending = self._cancels_for(inst)
-        return max(self.base + pending[0][1].at, self.t) if pending else INF
+        first = max(self.base + pending[0][1].at, self.t) if pending else INF
+        deadline = inst.deadline
+        if deadline is not None and deadline.status == OPEN:
+            first = min(first, max(deadline.ready_at or 0.0, self.t))
+        return first
+
+    def _timed_out(self, inst: Inst, group: Group) -> bool:
+        """The timeout of ``inst`` passed: canceled as a cancel does, with ``wfc.WorkflowTimeout`` (at once when it
+        already runs a cleanup)."""
+        deadline = inst.deadline
+        if deadline is None or deadline.status != OPEN or (deadline.ready_at or 0.0) > self.t:
+            return False
+        deadline.status, deadline.finished_at = DONE, deadline.ready_at
+        seconds = (deadline.ready_at or 0.0) - deadline.scheduled_at
+        error = WorkflowTimeout(f"workflow {inst.id!r} timed out after {seconds:g}s")
+        if inst.cancel_requested:
+            raise _Forced(error)
+        self._raise_at(inst, group, error)
+        return True
 
     def _interrupt(self, inst: Inst, group: Group) -> bool:
         """Apply the cancels for ``inst`` sent by now, as ``Runtime.cancel`` does; ``True`` when a graceful one
@@ -252,28 +296,32 @@ class Runner:
                 break
             self.applied.add(i)
             if cancel.force:
-                raise _Forced
+                raise _Forced(Canceled(f"workflow {inst.id!r} was canceled"))
             if inst.cancel_requested:
                 continue  # the cleanup runs on: it is not interrupted again unless forced
-            inst.cancel_requested = True
-            at = self.stamp
-            for leaf in group.leaves:
-                if leaf.event is not None:  # no wait won: what they took stays for the next wait
-                    inst.reserved.discard(leaf.event)
-                    row = leaf.row
-                    row.status, row.result, row.error, row.attempts = CANCELED, None, None, 0
-                    if leaf.gen is None:
-                        continue
-                if leaf.gen is not None:
-                    self._cancel(leaf)
-            error = Canceled(f"workflow {inst.id!r} was canceled")
-            first = group.leaves[0].row
-            row = LeafRow(0, first.seq, len(group.leaves), "", CANCEL, "cancel", status=DONE, state_id=first.state_id)
-            row.error, row.ready_at, row.scheduled_at, row.finished_at = convert.dumps_failure(error), at, at, at
-            inst.rows.append(row)
-            group.result, group.pending = Outcome(False, error), False
+            self._raise_at(inst, group, Canceled(f"workflow {inst.id!r} was canceled"))
             return True
-        return False
+        return self._timed_out(inst, group)
+
+    def _raise_at(self, inst: Inst, group: Group, error: Canceled) -> None:
+        """A graceful cancel of ``inst`` waiting on ``group``: what it waits on is canceled, a ``cancel`` record
+        written, and ``error`` is the group's outcome (raised at the ``yield``)."""
+        inst.cancel_requested = True
+        at = self.stamp
+        for leaf in group.leaves:
+            if leaf.event is not None:  # no wait won: what they took stays for the next wait
+                inst.reserved.discard(leaf.event)
+                row = leaf.row
+                row.status, row.result, row.error, row.attempts = CANCELED, None, None, 0
+                if leaf.gen is None:
+                    continue
+            if leaf.gen is not None:
+                self._cancel(leaf)
+        first = group.leaves[0].row
+        row = LeafRow(0, first.seq, len(group.leaves), "", CANCEL, "cancel", status=DONE, state_id=first.state_id)
+        row.error, row.ready_at, row.scheduled_at, row.finished_at = convert.dumps_failure(error), at, at, at
+        inst.rows.append(row)
+        group.result, group.pending = Outcome(False, error), False
 
     def finish(self, inst: Inst, value: Any) -> tuple[bool, Any]:
         """As the durable runtime ends an instance: the return value checked against its hint (converted), then
@@ -643,6 +691,10 @@ class Runner:
 
 class _Forced(Exception):
     """A forced cancel ends the instance where it waits (raised out of its wait, caught by ``run_workflow``)."""
+
+    def __init__(self, error: Canceled) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def end_state(inst: Inst, ok: bool, value: Any) -> str:

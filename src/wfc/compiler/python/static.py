@@ -77,7 +77,8 @@ class StaticModule:
             k: v
             for k, v in sorted(self.namespace.items())
             if not k.startswith("_")
-            and (isinstance(v, StepDef | WorkflowDef) or (isinstance(v, type) and issubclass(v, Exception)))
+            # type(v), not isinstance: a lazy proxy (Django's settings) raises when asked for its __class__
+            and (issubclass(type(v), StepDef | WorkflowDef) or (issubclass(type(v), type) and issubclass(v, Exception)))
             and k != RUNTIME_NAMES
         }
 
@@ -86,7 +87,7 @@ class StaticModule:
         out = [
             v
             for v in self.namespace.values()
-            if isinstance(v, WorkflowDef) and v.fn is not None and v.fn.__module__ == self.name
+            if issubclass(type(v), WorkflowDef) and v.fn is not None and v.fn.__module__ == self.name
         ]
         return sorted(out, key=lambda w: w.fn.__code__.co_firstlineno if w.fn else 0)
 
