@@ -309,8 +309,14 @@ def test_children_and_cancel(rt: wfc.Runtime) -> None:
     assert rt.run_until_complete(rt.start(flows.parent, 4)) == (0, 1, 2, 3)  # all_of(*children): a tuple
     wid = rt.start(flows.waiter, ["never"])
     rt.run_until_idle()
-    rt.cancel(wid)
+    rt.cancel(wid)  # wfc.Canceled at its yield: the next transition ends it
+    assert rt.status(wid).cancel_requested is not None and not rt.status(wid).finished
+    rt.run_until_idle()
     assert rt.status(wid).state.value == "canceled"
+    other = rt.start(flows.waiter, ["never"])
+    rt.run_until_idle()
+    rt.cancel(other, force=True)
+    assert rt.status(other).state.value == "canceled"
 
 
 def test_restart_from_a_step(rt: wfc.Runtime) -> None:
