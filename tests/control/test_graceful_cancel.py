@@ -115,3 +115,7 @@ def test_the_cli_asks_for_a_cancel_and_forces_one(tmp_path: Path) -> None:
         assert rt.status(other).state is wfc.WorkflowState.CANCELED
     done = cli("cancel", wid)
     assert done.returncode == 0 and "already asked" in done.stdout, done.stdout
+    shown = cli("history", wid).stdout.splitlines()
+    [wait] = [line for line in shown if " event " in line]
+    [request] = [line for line in shown if " cancel " in line]
+    assert "canceled" in wait and f"raised Canceled: workflow '{wid}' was canceled" in request, shown

@@ -466,7 +466,8 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
     if as_json:
         print_json(records)
         return
-    rows = {r.key: r for r in snap.rows if r.depth == 0} if snap else {}
+    # (a cancel record shares its number with the yield it interrupted: the command's row is the one kept)
+    rows = {r.key: r for r in snap.rows if r.depth == 0 and r.kind != "cancel"} if snap else {}
     table = Table(box=None, header_style="bold dim")
     for column in ("#", "kind", "name", "arguments", "outcome", "tries", "started", "finished"):
         table.add_column(column, overflow="fold", no_wrap=column in ("#", "kind", "tries"))
@@ -476,7 +477,9 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
         args = ", ".join(
             [_short(a, 30) for a in r.args] + [f"{k}={_short(v, 30)}" for k, v in r.kwargs.items()]
         )
-        if r.status == "completed":
+        if r.kind == "cancel":  # the request, delivered at the yield it shares its number with
+            outcome = Text(f"raised {r.error}" if r.error else "cancel requested", style="yellow")
+        elif r.status == "completed":
             outcome = Text(_short(r.result) if r.kind != "sleep" else "done", style="green")
         elif r.status == "failed":
             at = tracebacks.where(r.traceback)
