@@ -19,30 +19,11 @@ from tests.twin.harness import (
     _all_instances,
     _outcome_of_error,
     _same_instances,
-    _send,
     _steps_of,
+    drive,
 )
 from tests.twin.harness import _instances as instances_of
 from wfc.testing import Event, FakeClock
-
-
-def drive(rt: wfc.Runtime, clock: FakeClock, wid: str, pending: list[Event], t0: float) -> bool:
-    """Run ``wid`` until it ends, moving the clock to each next due time or event; ``False`` if it is stuck."""
-    while True:
-        while pending and pending[0].at + t0 <= clock.now():
-            _send(rt, wid, pending.pop(0))
-        rt.run_until_idle()
-        status = rt.status(wid)
-        if status.finished:
-            return True
-        assert not status.blocked, status.blocked
-        due = rt.store.next_due(clock.now())
-        if pending and (due is None or pending[0].at + t0 <= due):
-            clock.set(pending[0].at + t0)
-        elif due is not None:
-            clock.set(due)
-        else:
-            return False
 
 
 def observe(rt: wfc.Runtime, wid: str) -> Observed:

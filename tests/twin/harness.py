@@ -114,25 +114,8 @@ def durable(
             wid = rt.start(workflow, *args, id=ID, **kwargs)
         except wfc.WfcError as exc:
             return Observed(_outcome_of_error(exc), ())
-        while True:
-            while pending and pending[0].at + t0 <= clock.now():
-                _send(rt, wid, pending.pop(0))
-            rt.run_until_idle()
-            status = rt.status(wid)
-            if status.finished:
-                # detached children run on after their parent: wfc.testing runs them to their end too
-                while (due := rt.store.next_due(clock.now())) is not None:
-                    clock.set(max(due, clock.now()))
-                    rt.run_until_idle()
-                break
-            assert not status.blocked, status.blocked
-            due = rt.store.next_due(clock.now())
-            if pending and (due is None or pending[0].at + t0 <= due):
-                clock.set(pending[0].at + t0)
-            elif due is not None:
-                clock.set(due)
-            else:
-                return Observed(("stuck",), ())  # waits for an event never sent
+        if not drive(rt, clock, wid, pending, t0):
+            return Observed(("stuck",), ())  # waits for an event never sent
         if any(e.to is not None and not _exists(rt, e.to) for e in events):
             return Observed(("unknown instance",), ())
         try:
@@ -141,6 +124,30 @@ def durable(
             outcome = _outcome_of_error(exc)
         histories, states = _all_instances(rt, wid)
         return Observed(outcome, _steps_of(histories), _instances(histories, states))
+
+
+def drive(rt: wfc.Runtime, clock: FakeClock, wid: str, pending: list[Any], t0: float) -> bool:
+    """Run ``wid`` until it ends, sending each of ``pending`` (events, cancels) at its offset from ``t0`` and
+    moving the clock to each next due time; ``False`` if it waits for something never sent."""
+    while True:
+        while pending and pending[0].at + t0 <= clock.now():
+            _send(rt, wid, pending.pop(0))
+        rt.run_until_idle()
+        status = rt.status(wid)
+        if status.finished:
+            # detached children run on after their parent: wfc.testing runs them to their end too
+            while (due := rt.store.next_due(clock.now())) is not None:
+                clock.set(max(due, clock.now()))
+                rt.run_until_idle()
+            return True
+        assert not status.blocked, status.blocked
+        due = rt.store.next_due(clock.now())
+        if pending and (due is None or pending[0].at + t0 <= due):
+            clock.set(pending[0].at + t0)
+        elif due is not None:
+            clock.set(due)
+        else:
+            return False
 
 
 def _send(rt: wfc.Runtime, wid: str, event: Event | Cancel) -> None:
