@@ -168,9 +168,11 @@ def test_actions(rt: wfc.Runtime, clock: FakeClock, url: str) -> None:
             ("/api/instances/order-3/restart", {"from_step": 1.5}),
             ("/api/instances", {"workflow": ""}),
             ("/api/instances", {"workflow": "x", "args": {}}),
+            ("/api/instances/order-3/cancel", {"force": "yes"}),
         ]:
             r = c.post(path, json=body, headers=h)
             assert r.status_code == 400 and r.json()["error"]["code"] == "WFC402", (path, r.text)
+        assert "force must be true or false" in r.json()["error"]["message"]
         r = c.post(
             "/api/instances/order-3/events", content=b"[1]", headers=h | {"content-type": "application/json"}
         )
