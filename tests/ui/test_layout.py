@@ -1,19 +1,26 @@
 """The server-side graph layout (wfc.ui.layout) on generated workflows — nested loops, try/except/finally,
 break/continue/return — and on a long one: boxes never overlap, the entry is on top, every edge but a loop's back
-edge goes down, try-region boxes hold their states, and the SVG is well-formed XML whatever the source text."""
+edge goes down, the code after a loop sits below its body, a try region's box holds its states and nothing else
+(two region boxes are nested or apart), no edge runs through a state, and the SVG is well-formed XML whatever the
+source text."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+import wfc.ui
 from wfc.compiler.driver import compile_workflow
 from wfc.compiler.graph import Graph, build_graph
-from wfc.ui.layout import H, W, layout, render_svg
+from wfc.errors import WfcError
+from wfc.ui import ranking
+from wfc.ui.geometry import Rect
+from wfc.ui.layout import H, W, draw, layout, render_svg
 
 from ..programgen import load_module, programs
 
@@ -48,6 +55,62 @@ def check_layout(graph: Graph) -> None:
         for n in _members(graph, g.get("data-region") or ""):
             p = boxes[n]
             assert x <= p.x and p.x + W <= x + w and y <= p.y and p.y + H <= y + h, (g.get("data-region"), n)
+    drawing = draw(graph)
+    for c in graph.clusters:  # nothing else inside a region's box
+        rect = drawing.regions.get(c.id)
+        if rect is None:
+            continue
+        inside = set(_members(graph, c.id))
+        for n, p in drawing.boxes.items():
+            if n not in inside:
+                assert not _meets(rect, Rect(p.x, p.y, p.x + W, p.y + H)), f"{n} lies in region {c.id}"
+    for a, b in itertools.combinations(drawing.regions.values(), 2):
+        assert _nested_or_apart(a, b), (a, b)
+    for i, points in drawing.routes.items():  # no edge through a state (not even its own ends' boxes)
+        e = graph.edges[i]
+        assert all(x0 == x1 or y0 == y1 for (x0, y0), (x1, y1) in itertools.pairwise(points)), points
+        for n, p in drawing.boxes.items():
+            box = Rect(p.x + 1, p.y + 1, p.x + W - 1, p.y + H - 1)
+            for seg in itertools.pairwise(points):
+                assert not _crosses(seg, box), f"edge {e.src} -> {e.dst} runs through {n}"
+    # The code after a loop sits below the whole loop body.
+    back = ranking.back_edges(graph)
+    rank = ranking.ranks(graph, back)
+    preds: dict[str, set[str]] = {n.id: set() for n in graph.nodes}
+    for e in graph.edges:
+        preds[e.dst].add(e.src)
+    bodies: dict[str, set[str]] = {}
+    for i in back:
+        e = graph.edges[i]
+        body, todo = bodies.setdefault(e.dst, {e.dst}), [e.src]
+        while todo:
+            n = todo.pop()
+            if n not in body:
+                body.add(n)
+                todo.extend(preds[n])
+    for head, body in bodies.items():
+        deepest = max(rank[n] for n in body)
+        for k, e in enumerate(graph.edges):
+            if k not in back and e.src in body and e.dst not in body:
+                assert rank[e.dst] > deepest, f"{e.dst}, after the loop at {head}, is beside its body"
+
+
+def _meets(a: Rect, b: Rect) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def _nested_or_apart(a: Rect, b: Rect) -> bool:
+    def holds(o: Rect, i: Rect) -> bool:
+        return o.x0 <= i.x0 and i.x1 <= o.x1 and o.y0 <= i.y0 and i.y1 <= o.y1
+
+    return holds(a, b) or holds(b, a) or not _meets(a, b)
+
+
+def _crosses(seg: tuple[tuple[float, float], tuple[float, float]], box: Rect) -> bool:
+    (x0, y0), (x1, y1) = seg
+    if x0 == x1:
+        return box.x0 < x0 < box.x1 and min(y0, y1) < box.y1 and box.y0 < max(y0, y1)
+    return box.y0 < y0 < box.y1 and min(x0, x1) < box.x1 and box.x0 < max(x0, x1)
 
 
 def _members(graph: Graph, cluster: str) -> list[str]:
@@ -124,3 +187,40 @@ def test_a_long_workflow_with_loops_and_try_regions(program_dir: Path) -> None:
     check_layout(graph)
     svg = render_svg(graph)
     assert svg.count('class="cluster"') == len(graph.clusters)
+    keep = os.environ.get("WFC_UI_SCREENSHOTS")
+    if keep:  # docs/ui/long-graph.svg: this drawing, with the dashboard's style sheet inside
+        css = (Path(wfc.ui.__file__).parent / "static" / "ui.css").read_text(encoding="utf-8")
+        styled = svg.replace("<defs>", f"<style>{css}</style><rect width='100%' height='100%' fill='#fff'/><defs>", 1)
+        Path(keep, "long-graph.svg").write_text(styled, encoding="utf-8")
+
+
+def _shipped_workflows() -> list[tuple[str, object]]:
+    """Every workflow in the repository's examples, wfc.stdlib and the tests' flow modules, .py and .wf."""
+    from wfc.cli.common import load_workflows
+    from wfc.cli.graph_cmd import graph_of
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = ("examples/**/*.py", "examples/**/*.wf", "src/wfc/stdlib/*.py", "tests/**/*flows*.py")
+    files = sorted(p for pattern in patterns for p in root.glob(pattern))
+    out = []
+    for path in files:
+        try:
+            defns = load_workflows(path, execute_imports=False)
+        except Exception:  # a module that is not a workflow file (a helper, an app)
+            continue
+        for d in defns:
+            try:
+                out.append((f"{path.relative_to(root)}:{d.name}", graph_of(d)))
+            except WfcError:  # a flow the tests keep broken on purpose
+                continue
+    return out
+
+
+def test_every_shipped_workflow_lays_out_cleanly() -> None:
+    shipped = _shipped_workflows()
+    assert len(shipped) >= 60, len(shipped)  # the glob still finds the repository's workflows
+    for name, graph in shipped:
+        try:
+            check_layout(graph)  # type: ignore[arg-type]
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from exc

@@ -1,12 +1,19 @@
 """A server-side SVG drawing of a workflow's :class:`~wfc.compiler.graph.Graph`, without Graphviz.
 
-A layered layout (the Sugiyama scheme, simplified): back edges — those :func:`~wfc.compiler.graph.build_graph`
-flagged as closing a loop — are left out of the ranking, so a loop does not stretch the drawing and the entry is
-at the top; each state's rank is its longest distance from the entry over the other edges; states of one rank
-are ordered by the mean position of their predecessors (one sweep down, which untangles most crossings of
-structured code), table order breaking ties. Back edges are drawn as curves on the right of the states they
-join; try regions are dashed boxes around their states. Every text is escaped: state titles are source text.
-Each node is a ``<g class="node ..." data-state="ID">`` so the page can make it clickable and highlight it.
+A layered layout that keeps the shape of structured code:
+
+* **Rows** come from :mod:`~wfc.ui.ranking`: the entry on top, every edge that does not close a loop pointing
+  down, the code after a loop below its body, a handler below its try region.
+* **Columns** are packed region by region. A try region is laid out first as a block of its own (its states,
+  and its nested regions as smaller blocks), then placed in the enclosing region like one wide state spanning
+  its rows. Every item goes where its predecessors are, shifted sideways only as far as it must to clear what is
+  already there. So a region's box holds exactly its states — no other state ever falls inside it, and two boxes
+  are nested or apart — and a straight run of code stays one column.
+* **Edges** are routed by :mod:`~wfc.ui.routing` through the empty bands between rows and the free lanes
+  between columns: no edge crosses a state.
+
+Every text is escaped (state titles are source text). Each node is a ``<g class="node ..." data-state="ID">``
+so the page can make it clickable and highlight it.
 """
 
 from __future__ import annotations
@@ -15,113 +22,168 @@ from html import escape
 
 import attrs
 
-from wfc.compiler.graph import Graph, Highlight, Node
+from wfc.compiler.graph import Cluster, Graph, Highlight, Node
+from wfc.ui import ranking, routing
+from wfc.ui.geometry import GX, GY, PAD, Box, Drawing, H, Rect, W
 
-W, H = 210, 46  # a node's box
-GX, GY = 34, 40  # gaps between boxes and between ranks
-PAD = 20
+PX = 12  # a region's box: room on each side of what it holds
+TOP_STEP, BOTTOM_STEP = 18, 8  # a region's box: room above (its label) and below, per nesting level
 CHARS = 30  # characters of a title that fit in a box
 
 
-@attrs.frozen
-class Box:
-    x: float
-    y: float
+@attrs.define
+class _Block:
+    """A region laid out on its own: positions relative to its left edge, and the rows it spans."""
+
+    width: float
+    r0: int
+    r1: int
+    nodes: dict[str, float]
+    regions: dict[str, tuple[float, float]]
 
 
-def _ranks(graph: Graph) -> dict[str, int]:
-    """Longest distance from the entry over the edges that do not close a loop. ``build_graph`` flags back edges
-    by a search that does not follow the exception edges of try regions, so a cycle through one (a handler that
-    continues its loop) is left; when no state is free, the first one in table order that something ranked
-    reaches is ranked anyway, and its edges from unranked states are drawn as back edges (they close that cycle)."""
-    order = {n.id: i for i, n in enumerate(graph.nodes)}
-    succ: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
+def draw(graph: Graph) -> Drawing:
+    """Where everything goes: state boxes, region boxes, row bands and edge routes."""
+    back = ranking.back_edges(graph)
+    rank = ranking.ranks(graph, back)
     preds: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
-    indeg = dict.fromkeys(succ, 0)
-    for e in graph.edges:
-        if e.back or e.src not in succ or e.dst not in succ or e.src == e.dst:
+    for i, e in enumerate(graph.edges):
+        if i not in back and e.src in preds and e.dst in preds and e.src != e.dst:
+            preds[e.dst].append(e.src)
+    order = {n.id: i for i, n in enumerate(graph.nodes)}
+    root = _pack(graph, None, rank, preds, order)
+    spans = {c: _span(graph, c.id, rank) for c in graph.clusters}
+    top_level: dict[str, int] = {}
+    bottom_level: dict[str, int] = {}
+    for c in reversed(_by_depth(graph)):  # innermost first: a region's level counts the regions inside it
+        span = spans[c]
+        if span is None:
             continue
-        succ[e.src].append(e.dst)
-        preds[e.dst].append(e.src)
-        indeg[e.dst] += 1
-    rank = dict.fromkeys(succ, 0)
-    ready = sorted((n for n, d in indeg.items() if d == 0), key=lambda n: (n != graph.entry, order[n]))
-    seen: set[str] = set()
-    while len(seen) < len(succ):
-        if not ready:
-            forced = _cycle_entry(succ, preds, seen, order)
-            rank[forced] = max([0] + [rank[p] + 1 for p in preds[forced] if p in seen])
-            indeg[forced] = 0
-            ready.append(forced)
-        n = ready.pop(0)
-        if n in seen:
+        inner = [(d.id, s) for d in graph.children(c.id) if (s := spans[d]) is not None]
+        top_level[c.id] = 1 + max((top_level[d] for d, s in inner if s[0] == span[0]), default=0)
+        bottom_level[c.id] = 1 + max((bottom_level[d] for d, s in inner if s[1] == span[1]), default=0)
+    rows = max(rank.values(), default=0) + 1
+    above = [0.0] * (rows + 1)
+    below = [0.0] * (rows + 1)
+    for c in graph.clusters:
+        span = spans[c]
+        if span is not None:
+            above[span[0]] = max(above[span[0]], 6 + TOP_STEP * top_level[c.id])
+            below[span[1]] = max(below[span[1]], 4 + BOTTOM_STEP * bottom_level[c.id])
+    tops: list[float] = []
+    y = PAD + 14 + above[0]  # room for a back edge that enters the first row
+    for r in range(rows):
+        tops.append(y)
+        y += H + max(GY, 24 + below[r] + above[r + 1])
+    boxes = {n: Box(PAD + x, tops[rank[n]]) for n, x in root.nodes.items()}
+    regions: dict[str, Rect] = {}
+    for c in graph.clusters:
+        span = spans[c]
+        if span is None or c.id not in root.regions:
             continue
-        seen.add(n)
-        for m in succ[n]:
-            if m in seen:
-                continue  # an edge that closes a cycle: drawn as a back edge
-            rank[m] = max(rank[m], rank[n] + 1)
-            indeg[m] -= 1
-            if indeg[m] == 0:
-                ready.append(m)
-    return rank
+        x0, x1 = root.regions[c.id]
+        regions[c.id] = Rect(
+            PAD + x0,
+            tops[span[0]] - 6 - TOP_STEP * top_level[c.id],
+            PAD + x1,
+            tops[span[1]] + H + 4 + BOTTOM_STEP * bottom_level[c.id],
+        )
+    bands = [
+        (
+            tops[r] + H + below[r],
+            (tops[r + 1] - above[r + 1]) if r + 1 < rows else tops[r] + H + below[r] + 36,
+        )
+        for r in range(rows)
+    ]
+    routes = routing.route(graph, back, rank, boxes, regions, {c.id: s for c, s in spans.items() if s}, bands)
+    right = max([b.x + W for b in boxes.values()] + [r.x1 for r in regions.values()], default=W)
+    right = max([right] + [x for pts in routes.values() for x, _ in pts])
+    bottom = bands[-1][1] if bands else PAD + H
+    return Drawing(boxes, regions, routes, right + PAD + 8, bottom + PAD)
 
 
-def _cycle_entry(
-    succ: dict[str, list[str]], preds: dict[str, list[str]], seen: set[str], order: dict[str, int]
-) -> str:
-    """Where to break the cycles that stop the ranking: a state whose unranked predecessors all lie on a cycle
-    with it (a first state of a strongly connected group that nothing else unranked leads into), so that only
-    edges closing a cycle are reversed; the first such in table order, preferring one that something ranked
-    reaches."""
-    rest = [n for n in succ if n not in seen]
+def _by_depth(graph: Graph) -> list[Cluster]:
+    parent = {c.id: c.parent for c in graph.clusters}
 
-    def reach(start: str) -> set[str]:
-        found: set[str] = set()
-        todo = [start]
-        while todo:
-            for m in succ[todo.pop()]:
-                if m not in seen and m not in found:
-                    found.add(m)
-                    todo.append(m)
-        return found
+    def depth(c: str | None) -> int:
+        d = 0
+        while c is not None:
+            c, d = parent.get(c), d + 1
+        return d
 
-    reaches = {n: reach(n) for n in rest}
-    entries = [n for n in rest if all(p in seen or (n in reaches[p] and p in reaches[n]) for p in preds[n])]
-    entries = entries or rest  # (cannot happen: a first group of the condensation always has one)
-    return min(entries, key=lambda n: (not any(p in seen for p in preds[n]), order[n]))
+    return sorted(graph.clusters, key=lambda c: depth(c.id))
+
+
+def _span(graph: Graph, cluster: str, rank: dict[str, int]) -> tuple[int, int] | None:
+    rows = [rank[n.id] for n in graph.members(cluster)]
+    for child in graph.children(cluster):
+        inner = _span(graph, child.id, rank)
+        if inner is not None:
+            rows += list(inner)
+    return (min(rows), max(rows)) if rows else None
+
+
+def _pack(
+    graph: Graph,
+    container: str | None,
+    rank: dict[str, int],
+    preds: dict[str, list[str]],
+    order: dict[str, int],
+) -> _Block:
+    """Lay out ``container``'s states and nested regions (``None``: the whole graph) as one block."""
+    items: list[tuple[int, int, _Block, str | None]] = []
+    for child in graph.children(container):
+        block = _pack(graph, child.id, rank, preds, order)
+        if block.nodes:
+            items.append((block.r0, min(order[n] for n in block.nodes), block, child.id))
+    for n in graph.members(container):
+        items.append((rank[n.id], order[n.id], _Block(W, rank[n.id], rank[n.id], {n.id: 0.0}, {}), None))
+    items.sort(key=lambda item: (item[0], item[1]))
+    nodes: dict[str, float] = {}
+    regions: dict[str, tuple[float, float]] = {}
+    placed: list[tuple[float, float, int, int]] = []
+    for _, _, block, region in items:
+        wishes = [
+            nodes[p] - inner
+            for n, inner in block.nodes.items()
+            for p in preds[n]
+            if p in nodes and p not in block.nodes
+        ]
+        x = _fit(placed, block, sum(wishes) / len(wishes) if wishes else 0.0)
+        placed.append((x, x + block.width, block.r0, block.r1))
+        nodes.update({n: x + inner for n, inner in block.nodes.items()})
+        regions.update({c: (x + a, x + b) for c, (a, b) in block.regions.items()})
+        if region is not None:
+            regions[region] = (x, x + block.width)
+    if not placed:
+        return _Block(0.0, 0, 0, {}, {})
+    left = min(p[0] for p in placed)
+    width = max(p[1] for p in placed) - left
+    pad = PX if container is not None else 0.0
+    return _Block(
+        width + 2 * pad,
+        min(p[2] for p in placed),
+        max(p[3] for p in placed),
+        {n: x - left + pad for n, x in nodes.items()},
+        {c: (a - left + pad, b - left + pad) for c, (a, b) in regions.items()},
+    )
+
+
+def _fit(placed: list[tuple[float, float, int, int]], block: _Block, wish: float) -> float:
+    """The left edge nearest ``wish`` where ``block`` clears everything placed on the rows it spans."""
+    near = [p for p in placed if p[2] <= block.r1 and block.r0 <= p[3]]
+    candidates = [wish] + [p[1] + GX for p in near] + [p[0] - GX - block.width for p in near]
+
+    def free(x: float) -> bool:
+        return all(x + block.width + GX <= p[0] + 1e-6 or p[1] + GX <= x + 1e-6 for p in near)
+
+    return min((c for c in candidates if free(c)), key=lambda c: (abs(c - wish), -c))
 
 
 def layout(graph: Graph) -> tuple[dict[str, Box], float, float]:
     """Each node's top-left corner, and the drawing's width and height."""
-    rank = _ranks(graph)
-    order = {n.id: i for i, n in enumerate(graph.nodes)}
-    preds: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
-    for e in graph.edges:
-        if not e.back and e.dst in preds and e.src in preds:
-            preds[e.dst].append(e.src)
-    layers: dict[int, list[str]] = {}
-    for n in sorted(rank, key=order.__getitem__):
-        layers.setdefault(rank[n], []).append(n)
-    position: dict[str, float] = {}
-    for r in sorted(layers):
-
-        def key(n: str) -> tuple[float, int]:
-            above = [position[p] for p in preds[n] if p in position]
-            return (sum(above) / len(above) if above else float(order[n]), order[n])
-
-        layers[r].sort(key=key)
-        for i, n in enumerate(layers[r]):
-            position[n] = float(i)
-    widest = max((len(v) for v in layers.values()), default=1)
-    width = widest * (W + GX) - GX + 2 * PAD + 60  # room on the right for back edges
-    boxes: dict[str, Box] = {}
-    for r, members in layers.items():
-        offset = (widest - len(members)) * (W + GX) / 2
-        for i, n in enumerate(members):
-            boxes[n] = Box(PAD + offset + i * (W + GX), PAD + r * (H + GY))
-    height = (max(layers, default=0) + 1) * (H + GY) - GY + 2 * PAD
-    return boxes, width, height
+    d = draw(graph)
+    return d.boxes, d.width, d.height
 
 
 def _clip(text: str, limit: int = CHARS) -> str:
@@ -138,42 +200,44 @@ def render_svg(
     class to nodes (a version diff: ``added``, ``changed``)."""
     hl = highlight or Highlight()
     counts = visits or {}
-    boxes, width, height = layout(graph)
+    d = draw(graph)
+    back = ranking.back_edges(graph)
     out = [
-        f'<svg class="wfc-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(graph.name)} state graph">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>',
+        f'<svg class="wfc-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {d.width:.0f} {d.height:.0f}" '
+        f'width="{d.width:.0f}" height="{d.height:.0f}" role="img" aria-label="{escape(graph.name)} state graph">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
+        'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/>'
+        "</marker></defs>",
     ]
-    out += _clusters(graph, boxes)
-    for e in graph.edges:
-        if e.src not in boxes or e.dst not in boxes:
+    for c in _by_depth(graph):  # outermost first, so inner boxes draw on top
+        rect = d.regions.get(c.id)
+        if rect is not None:
+            room = max(int((rect.x1 - rect.x0 - 12) / 6), 8)
+            out.append(
+                f'<g class="cluster" data-region="{escape(c.id)}"><rect x="{rect.x0:.0f}" y="{rect.y0:.0f}" '
+                f'width="{rect.x1 - rect.x0:.0f}" height="{rect.y1 - rect.y0:.0f}" rx="6"/>'
+                f'<text x="{rect.x0 + 6:.0f}" y="{rect.y0 + 12:.0f}">{escape(_clip(c.label, min(room, 40)))}</text></g>'
+            )
+    for i, e in enumerate(graph.edges):
+        points = d.routes.get(i)
+        if not points:
             continue
-        a, b = boxes[e.src], boxes[e.dst]
         classes = (
             ["edge", e.kind]
-            + (["back"] if e.back else [])
+            + (["back"] if i in back else [])
             + (["visited"] if e.key in hl.visited_edges else [])
         )
-        if e.back or b.y <= a.y:
-            x1, y1 = a.x + W, a.y + H / 2
-            x2, y2 = b.x + W, b.y + H / 2
-            bend = max(x1, x2) + 40 + abs(y1 - y2) / 12
-            d = f"M{x1:.0f},{y1:.0f} C{bend:.0f},{y1:.0f} {bend:.0f},{y2:.0f} {x2 + 2:.0f},{y2:.0f}"
-            lx, ly = bend - 6, (y1 + y2) / 2
-        else:
-            x1, y1 = a.x + W / 2, a.y + H
-            x2, y2 = b.x + W / 2, b.y
-            mid = (y1 + y2) / 2
-            d = f"M{x1:.0f},{y1:.0f} C{x1:.0f},{mid:.0f} {x2:.0f},{mid:.0f} {x2:.0f},{y2 - 2:.0f}"
-            lx, ly = (x1 + x2) / 2 + 4, mid
-        out.append(f'<path class="{" ".join(classes)}" d="{d}" marker-end="url(#arrow)"/>')
+        out.append(
+            f'<path class="{" ".join(classes)}" d="{routing.path_data(points)}" marker-end="url(#arrow)"/>'
+        )
         if e.label:
+            (x, y), (_, y2) = points[0], points[1]
+            ly = y + 11 if y2 >= y else y - 4
             out.append(
-                f'<text class="edge-label" x="{lx:.0f}" y="{ly:.0f}">{escape(_clip(e.label, 18))}</text>'
+                f'<text class="edge-label" x="{x + 4:.0f}" y="{ly:.0f}">{escape(_clip(e.label, 14))}</text>'
             )
     for n in graph.nodes:
-        out.append(_node(n, boxes[n.id], hl, counts.get(n.id, 0), (marks or {}).get(n.id)))
+        out.append(_node(n, d.boxes[n.id], hl, counts.get(n.id, 0), (marks or {}).get(n.id)))
     out.append("</svg>")
     return "\n".join(out)
 
@@ -202,39 +266,4 @@ def _node(n: Node, box: Box, hl: Highlight, visits: int, mark: str | None = None
 
 _ROUND = frozenset({"start", "return", "raise"})
 
-
-def _clusters(graph: Graph, boxes: dict[str, Box]) -> list[str]:
-    """Try regions as dashed boxes around their states (and the regions inside them), outermost first."""
-    out: list[str] = []
-
-    def members(cluster: str) -> list[Box]:
-        found = [boxes[n.id] for n in graph.members(cluster) if n.id in boxes]
-        for child in graph.children(cluster):
-            found += members(child.id)
-        return found
-
-    def depth(cluster: str | None) -> int:
-        d = 0
-        while cluster is not None:
-            cluster = next((c.parent for c in graph.clusters if c.id == cluster), None)
-            d += 1
-        return d
-
-    for c in sorted(graph.clusters, key=lambda c: depth(c.id)):
-        inside = members(c.id)
-        if not inside:
-            continue
-        pad = 14 - 4 * min(depth(c.id) - 1, 2)
-        x0 = min(b.x for b in inside) - pad
-        y0 = min(b.y for b in inside) - pad - 8
-        x1 = max(b.x for b in inside) + W + pad
-        y1 = max(b.y for b in inside) + H + pad
-        out.append(
-            f'<g class="cluster" data-region="{escape(c.id)}"><rect x="{x0:.0f}" y="{y0:.0f}" '
-            f'width="{x1 - x0:.0f}" height="{y1 - y0:.0f}" rx="6"/>'
-            f'<text x="{x0 + 6:.0f}" y="{y0 + 11:.0f}">{escape(_clip(c.label, 40))}</text></g>'
-        )
-    return out
-
-
-__all__ = ["layout", "render_svg"]
+__all__ = ["H", "W", "draw", "layout", "render_svg"]
