@@ -32,7 +32,9 @@ def admit(row: LeafRow, window: int) -> int:
     left."""
     if window > 0:
         return window - 1
-    row.ready_at, row.lease_owner, row.lease_until = None, HELD, 0.0
+    # A held row is never due (no ready_at) and holds no lease, so its lease_until keeps the time it would have
+    # been due (run_after, run_at): released earlier, it waits for that time (release_held).
+    row.ready_at, row.lease_owner, row.lease_until = None, HELD, row.ready_at or 0.0
     return 0
 
 

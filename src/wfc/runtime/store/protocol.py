@@ -450,7 +450,8 @@ class ControlStore(Store, Protocol):
 
     # ---- fan-out windows ----
     def release_held(self, instance: int, seq: int, now: float) -> LeafRow | None:
-        """Make the lowest held row of suspension ``seq`` due now and return it; ``None`` when none is held."""
+        """Make the lowest held row of suspension ``seq`` due — now, or at the later time it was written with — and
+        return it; ``None`` when none is held."""
         ...
 
     def group_running(self, instance: int, seq: int, now: float) -> bool:
