@@ -757,7 +757,19 @@ def _same_identity(kind: str, old: Any, new: Any) -> None:
     second product silently ran the first one's closure): refuse the second. Registering the same definition
     again, or the module's new code after a reload (another code object, the same qualname), replaces it."""
     old_fn, new_fn = getattr(old, "fn", None), getattr(new, "fn", None)
-    if old is new or old_fn is None or new_fn is None or old_fn is new_fn:
+    if old is new or old_fn is None or new_fn is None:
+        return
+    if old_fn is new_fn:
+        # One function wrapped twice under two names (``wfc.workflow(name="a")(f)`` and ``name="b"``): both get
+        # the function's key, so instances of either would run with the options of whichever came last.
+        if getattr(old, "name", None) != getattr(new, "name", None) and _still_used(old):
+            raise WfcError(
+                f"{old_fn.__qualname__} is registered as two {kind}s, {old.name!r} and {new.name!r}, under one key "
+                f"({new.key}): instances name a definition by its key, so both would run as the one defined last",
+                code="WFC411",
+                hint=f"give each {kind} its own function (a def that calls a shared helper), or define one and "
+                "vary it with .options(...) at the call",
+            )
         return
     factory = old_fn.__code__ is new_fn.__code__  # one def statement run twice: two closures
     renamed = old_fn.__qualname__ != new_fn.__qualname__  # two functions given one name=

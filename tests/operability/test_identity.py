@@ -158,3 +158,36 @@ def test_a_workflow_defined_in_a_parametrized_test_is_replaced_each_run(run: int
 
     assert wfc.testing.run(local_flow, run) == (run, run * 10)
     assert tuple(rt.run_until_complete(rt.start(local_flow, run))) == (run, run * 10)
+
+
+def _shared_body(n: int):  # one function, wrapped as two workflows below
+    got = yield _shared_step(n)
+    return got
+
+
+def _shared(n: int) -> int:
+    return n
+
+
+_shared_step = wfc.step(_shared)
+
+
+def test_one_function_wrapped_as_two_named_workflows_is_refused() -> None:
+    # Both would get the function's key, so an instance of the first ran with the second's options.
+    first = wfc.workflow(name="shared_a", max_parallelism=2)(_shared_body)
+    KEPT.append(first)
+    with pytest.raises(WfcError, match=r"registered as two workflows, 'shared_a' and 'shared_b'") as info:
+        KEPT.append(wfc.workflow(name="shared_b", retry=wfc.RetryPolicy(max_attempts=1))(_shared_body))
+    assert info.value.code == "WFC411" and "own function" in (info.value.hint or "")
+    KEPT.append(wfc.workflow(name="shared_a", max_parallelism=2)(_shared_body))  # the same name again: a re-register
+
+
+def _plain(n: int) -> int:
+    return n
+
+
+def test_one_function_wrapped_as_two_named_steps_is_refused() -> None:
+    KEPT.append(wfc.step(name="shared_x")(_plain))
+    with pytest.raises(WfcError, match=r"registered as two steps") as info:
+        KEPT.append(wfc.step(name="shared_y", timeout=5)(_plain))
+    assert info.value.code == "WFC411"
