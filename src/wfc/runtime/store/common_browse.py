@@ -3,7 +3,8 @@ stores share, over the seam of :mod:`wfc.runtime.store.common`.
 
 Pages are keyset pages over the instances' key ``n`` (newest first): a page costs its rows, not its offset, at
 100,000 instances as at 10. Each filter is one that an index serves or that the backward scan of the primary key
-checks cheaply: workflow and state by ``instances (workflow, state)`` and ``instances (state)``, parent by
+checks cheaply: workflow and state by ``instances (workflow, state)`` (counts also by ``instances (name,
+workflow, state)``) and ``instances (state)``, parent by
 ``instances (parent)``, an id prefix as a range in the binary order of text (SQLite's order: its unique index on
 ``id`` serves it; PostgreSQL compares under ``COLLATE "C"``, so the range means the same under any database
 collation, on the scanned rows), a time range on the scanned rows.
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+import attrs
 
 from wfc.runtime.store.common import INST_COLS, StoreBody
 from wfc.runtime.store.protocol import Filter, InstanceRow
@@ -24,7 +27,9 @@ def _where(f: Filter, with_states: bool = True) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if f.workflow is not None:
-        where.append("(workflow=? OR name=?)")
+        # (a page walks the key backwards and checks this on its rows: {unindexed} keeps SQLite's planner from
+        # collecting every match through the two indexes and sorting them, 50x slower for a page of 100)
+        where.append("(workflow=? OR {unindexed}name=?)")
         params += [f.workflow, f.workflow]
     if with_states and f.states:
         where.append("state IN (" + ", ".join("?" for _ in f.states) + ")")
@@ -60,7 +65,20 @@ class BrowseBody(StoreBody):
             return [InstanceRow(*r) for r in self._x(sql, (*params, limit)).fetchall()]
 
     def count_states(self, f: Filter) -> dict[str, int]:
-        where, params = _where(f, with_states=False)
+        if f.workflow is not None:
+            # "workflow = X OR name = X" would read the table; as two counts, each reads one index only
+            # (instances (workflow, state) and instances (name, workflow, state)), a row counted once.
+            rest, rest_params = _where(attrs.evolve(f, workflow=None), with_states=False)
+            by_key = ["workflow=?", *rest], [f.workflow, *rest_params]
+            by_name = ["name=?", "workflow<>?", *rest], [f.workflow, f.workflow, *rest_params]
+            out: dict[str, int] = {}
+            for where, params in (by_key, by_name):
+                for state, n in self._count(where, params).items():
+                    out[state] = out.get(state, 0) + n
+            return out
+        return self._count(*_where(f, with_states=False))
+
+    def _count(self, where: list[str], params: list[Any]) -> dict[str, int]:
         sql = "SELECT state, count(*) FROM {s}instances"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -14,7 +14,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -172,6 +172,12 @@ def _migration_12(x: Callable[[str], object]) -> None:
     x("ALTER TABLE history ADD COLUMN IF NOT EXISTS child TEXT")
 
 
+def _migration_13(x: Callable[[str], object]) -> None:
+    """Instances by stable name: the dashboard's counts under a workflow filter match the name too, and read
+    this index instead of the table."""
+    x("CREATE INDEX IF NOT EXISTS instances_name_state ON instances (name, workflow, state)")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -185,6 +191,7 @@ MIGRATIONS = [
     (10, "schedules", _migration_10),
     (11, "instances: graceful cancel requests", _migration_11),
     (12, "started children: close policy, child ids on history rows", _migration_12),
+    (13, "instances by stable name, for counts under a workflow filter", _migration_13),
 ]
 
 

@@ -42,6 +42,7 @@ FRAGMENTS = {
     "{purge_lock}": " FOR UPDATE OF i SKIP LOCKED",
     "{row_lock}": " FOR UPDATE",
     "{skip_lock}": " FOR UPDATE SKIP LOCKED",
+    "{unindexed}": "",
     "{held_index}": "",
     "{returning_n}": " RETURNING n",
     "{returning_id}": " RETURNING id",

@@ -37,6 +37,7 @@ FRAGMENTS = {
     "{purge_lock}": "",
     "{row_lock}": "",  # the single writer: a read in a write transaction is already exclusive
     "{skip_lock}": "",
+    "{unindexed}": "+",  # a unary plus: the term is checked on the rows, not looked up in an index
     "{held_index}": "INDEXED BY history_held ",  # the planner cannot tell the partial index serves the lookup
     "{returning_n}": "",  # cursor.lastrowid
     "{returning_id}": "",
