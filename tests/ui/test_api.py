@@ -4,6 +4,7 @@ history and live variables; the actions; errors as ``{error: {code, message, hin
 from __future__ import annotations
 
 import json
+import re
 
 import wfc
 from wfc.testing import FakeClock
@@ -267,4 +268,13 @@ def test_retries_show_on_the_timeline(rt: wfc.Runtime, clock: FakeClock, url: st
         [record] = c.get("/api/instances/retried-1/history").json()
         assert record["attempts"] == 3 and len(record["failed_attempts"]) == 2
         page = c.get("/instances/retried-1").text
-        assert page.count('class="tick"') == 2 and "attempt 2: ConnectionError: attempt 2 lost" in page
+        assert "attempt 2: ConnectionError: attempt 2 lost" in page
+        # one segment per failed attempt, in order, each titled with its error; then the last attempt, completed
+        segments = re.findall(r'<div class="bar ([a-z ]+)" data-l="([0-9.]+)" data-w="([0-9.]+)" title="([^"]*)"', page)
+        failed = [s for s in segments if s[0] == "attempt failed"]
+        assert [t.split(":")[0].split(" failed")[0] for *_, t in failed] == ["attempt 1", "attempt 2"]
+        assert "ConnectionError" in failed[1][3]
+        assert segments[-1][0] == "completed" and segments[-1][3].startswith("backoff and attempt 3: completed")
+        lefts = [float(s[1]) for s in segments]
+        assert lefts == sorted(lefts) and float(segments[-1][1]) + float(segments[-1][2]) <= 100.1
+        assert "Timeline <small" in page  # the axis's length in the heading

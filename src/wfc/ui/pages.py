@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse
 from wfc.errors import WfcError
 from wfc.ui import layout
 from wfc.ui.service import STATES, Service, plain
+from wfc.ui.timeline import Axis
 
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
 
@@ -277,7 +278,8 @@ def _instance_live(
             f"<tr><th>{e(k)}</th><td><pre>{e(_json(v))}</pre></td></tr>" for k, v in variables.items()
         )
         out.append(f'<section><h2>Live variables</h2><table class="vars">{rows}</table></section>')
-    out.append(_history(history))
+    now = None if st["finished_at"] else request.app.state.service.rt.clock.now()
+    out.append(_history(history, now))
     if st["children"]:
         rows = "".join(
             f'<li><a href="{_instance_href(request, c["id"])}">{e(c["id"])}</a> {e(c["workflow"])} {_state(c["state"])}</li>'
@@ -287,18 +289,12 @@ def _instance_live(
     return "".join(out)
 
 
-def _history(history: list[dict[str, Any]]) -> str:
+def _history(history: list[dict[str, Any]], now: float | None = None) -> str:
+    """``now``: for an instance not ended, the axis runs to the present, so what is still open shows its age."""
     if not history:
         return '<section><h2>History</h2><p class="empty">Nothing yet.</p></section>'
-    times = [r[k] for r in history for k in ("scheduled_at", "finished_at") if r[k]]
-    start, end = (min(times), max(times)) if times else ("", "")
+    axis = Axis(history, now)
     rows = []
-    import datetime as dt
-
-    def at(text: str) -> float:
-        return dt.datetime.fromisoformat(text).timestamp()
-
-    span = (at(end) - at(start)) if times else 0.0
     for r in history:
         outcome = (
             r["error"]
@@ -307,15 +303,7 @@ def _history(history: list[dict[str, Any]]) -> str:
             if r["status"] in ("completed", "canceled")
             else ""
         )
-        bar = ""
-        if span > 0 and r["scheduled_at"]:
-            left = (at(r["scheduled_at"]) - at(start)) / span * 100
-            right = (at(r["finished_at"]) - at(start)) / span * 100 if r["finished_at"] else 100.0
-            bar = f'<div class="bar {e(r["status"])}" data-l="{left:.1f}" data-w="{max(right - left, 0.6):.1f}"></div>'
-            for a in r["failed_attempts"]:  # each failed attempt (a retry follows it) as a tick on the bar
-                if a["finished_at"]:
-                    where = (at(a["finished_at"]) - at(start)) / span * 100
-                    bar += f'<i class="tick" data-l="{where:.1f}" title="attempt {a["attempt"]} failed"></i>'
+        bar = axis.row(r)
         trace = ""
         if r["traceback"]:
             trace = f'<details><summary>traceback</summary><pre class="traceback">{e(r["traceback"])}</pre></details>'
@@ -335,7 +323,7 @@ def _history(history: list[dict[str, Any]]) -> str:
         )
     head = (
         "<tr><th>Seq</th><th>State</th><th>Kind</th><th>Name</th><th>Status</th><th>Attempts</th><th>Args</th>"
-        "<th>Result / error</th><th>Duration</th><th>Timeline</th></tr>"
+        f"<th>Result / error</th><th>Duration</th><th>{axis.header()}</th></tr>"
     )
     return (
         f'<section><h2>History <small id="history-filter"></small></h2><table class="history"><thead>{head}'
