@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, cast
 from wfc import convert
 from wfc.errors import Canceled, WfcError, WorkflowTimeout
 from wfc.runtime import children, lineage
-from wfc.runtime.errors import AlreadyFinished, DuplicateId, RestartError, UnknownInstance
+from wfc.runtime.errors import AlreadyFinished, DuplicateId, NotAChild, RestartError, UnknownInstance
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.records import Completion
 from wfc.runtime.store.protocol import (
@@ -32,10 +32,12 @@ from wfc.runtime.store.protocol import (
     DONE,
     EVENT,
     FINISHED,
+    JOIN,
     ON_COMPLETE,
     RESOLVED,
     SLEEP,
     START,
+    START_CHILD,
     STEP,
     TX,
     ControlStore,
@@ -276,10 +278,25 @@ def _reissue(
         elif old.kind == EVENT:
             timeout = convert.loads(old.args) if old.args else None
             row.ready_at = None if timeout is None else now + float(timeout)
+        if old.kind == START_CHILD:
+            row.child = _restarted_child_id(store, target, old, row, origin_id)
+        elif old.kind == JOIN:
+            row.child = old.child  # the handle's child, joined again
         store.insert_leaf(row)
         out.append(row)
         if old.kind == CHILD:
             _restart_child(engine, target, old, row, now, origin_id)
+        elif old.kind == START_CHILD:
+            # started again (a new child, its own id), the row done at once with the new handle, as a
+            # start_child is; the old run's child is the old run's (canceled with it unless detached)
+            handle = convert.loads(old.result) if old.result else None
+            detached = bool(getattr(handle, "detached", False))
+            policy = children.ABANDON if detached else children.CANCEL
+            _restart_child(engine, target, old, row, now, origin_id, close_policy=policy)
+            new = children.handle_of(row.child or "", old.step or "", old.name, detached)
+            store.deliver_external(row.key, convert.dumps(new), None, now)
+        elif old.kind == JOIN:
+            _rejoin(engine, target, row, now)
         elif old.kind == EVENT:
             event = store.take_event(target.n, old.name, taken.get(old.name, 0))
             if event is not None:
@@ -290,8 +307,51 @@ def _reissue(
     return out
 
 
+def _restarted_child_id(
+    store: ControlStore, target: InstanceRow, old: LeafRow, row: LeafRow, origin_id: str
+) -> str:
+    """The id of the child a re-issued ``start_child`` starts: the default one of its new row, or the id the
+    workflow chose (``.options(id=...)``) when no instance has it any more."""
+    default = child_id(origin_id, old)
+    if old.child is None or old.child == default:
+        return child_id(target.id, row)
+    if store.get_instance(old.child) is not None:
+        raise RestartError(
+            f"cannot start child workflow {old.name!r} again as {old.child!r}: the earlier run's child has that id",
+            hint="restart from a step before or after the start_child, or let the child's id default (leave id= "
+            "out, or make it from something that changes per run)",
+        )
+    return old.child
+
+
+def _rejoin(engine: Scheduler, target: InstanceRow, row: LeafRow, now: float) -> None:
+    """A re-issued ``join``: point the child at the new row again, its outcome delivered at once if it ended; a
+    child the instance did not start (a fork joining its origin's child) gives its outcome if it ended, else
+    the join raises WFC415 at the ``yield`` — never a wait that nothing ends."""
+    store = store_of(engine)
+    child = store.attach_join(row.child or "", target.n, row.key) if row.child else None
+    if child is None and row.child:
+        other = store.get_instance(row.child)
+        if other is not None and other.state in FINISHED:
+            child = other
+        else:
+            error = NotAChild(
+                f"cannot join {row.child!r} after a fork: it is a child of the instance forked from, still running",
+                hint="fork from a step before the start_child, so the fork starts a child of its own",
+            )
+            failure = to_exception(error_info(error), step=row.name, attempts=0)
+            store.deliver_external(row.key, None, convert.dumps_failure(failure), now)
+            return
+    if child is not None:
+        row.started_at = child.created_at
+        if child.state in FINISHED:
+            _ok, _value, result, error_text = children.outcome(child)
+            store.deliver_external(row.key, result, error_text, now)
+
+
 def _restart_child(
-    engine: Scheduler, target: InstanceRow, old: LeafRow, row: LeafRow, now: float, origin_id: str
+    engine: Scheduler, target: InstanceRow, old: LeafRow, row: LeafRow, now: float, origin_id: str,
+    close_policy: str | None = None,
 ) -> None:
     """Start the child workflow of a re-issued child call: on the current code when this deployment has it
     (its arguments checked again), else as the old child started (its version and arguments)."""
@@ -299,7 +359,7 @@ def _restart_child(
     from wfc.runtime.typecheck import check_arguments
 
     store = store_of(engine)
-    new_id = child_id(target.id, row)
+    new_id = row.child or child_id(target.id, row)
     try:
         defn = engine.deployment.workflow(old.step or "")
         table = engine.deployment.current(defn)
@@ -320,7 +380,7 @@ def _restart_child(
         row_key = (target.n, row.seq, row.pos)
         child = InstanceRow(
             0, new_id, previous.workflow, previous.name, previous.table_hash, "running", now, now,
-            parent=row_key[0], parent_seq=row_key[1], parent_pos=row_key[2],
+            parent=row_key[0], parent_seq=row_key[1], parent_pos=row_key[2], close_policy=close_policy,
         )  # fmt: skip
         n = store.insert_instance(child)
         if n is not None:
@@ -339,7 +399,9 @@ def _restart_child(
             )
         return
     engine.save_table(defn, table, now)
-    engine.create(new_id, defn, table.hash, vars_text, now, name=old.name, parent=row.key)
+    engine.create(
+        new_id, defn, table.hash, vars_text, now, name=old.name, parent=row.key, close_policy=close_policy
+    )
 
 
 __all__ = ["cancel", "cancel_children", "cancel_instance", "child_id", "restart"]
