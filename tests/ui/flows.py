@@ -86,3 +86,21 @@ def unreliable(order: str) -> str:
 @wfc.workflow
 def retried(order: str):
     return (yield unreliable(order))
+
+
+@wfc.step
+def ask_scoped_payment(order: str, attempt: int) -> object:
+    from wfc.ui import webhook
+
+    return webhook("paid")  # a URL for this wait only: its delivery is the event hook.event
+
+
+@wfc.workflow
+def paying_once_per_link(order: str) -> wfc.Workflow[object]:
+    for attempt in range(3):  # a payment link that expires is replaced by a new one
+        hook = yield from ask_scoped_payment(order, attempt)
+        try:
+            return (yield from wfc.wait_event(hook.event, timeout=60))
+        except wfc.Timeout:
+            continue
+    return "no payment"

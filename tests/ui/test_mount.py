@@ -74,3 +74,14 @@ def test_the_docs_show_the_webhook_flow_verbatim() -> None:
     end = flows_text.index("    return paid\n", start) + len("    return paid")
     snippet = flows_text[start:end]
     assert f"```python\n{snippet}\n```" in (root / "docs" / "ui.md").read_text()
+
+
+
+def test_the_docs_show_the_scoped_webhook_flow_verbatim() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent.parent
+    flows_text = (root / "tests" / "ui" / "flows.py").read_text()
+    start = flows_text.index("@wfc.step\ndef ask_scoped_payment")
+    end = flows_text.index('    return "no payment"\n', start) + len('    return "no payment"')
+    assert f"```python\n{flows_text[start:end]}\n```" in (root / "docs" / "ui.md").read_text()

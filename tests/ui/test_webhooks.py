@@ -60,3 +60,32 @@ def test_without_a_secret_there_are_no_webhooks(rt: wfc.Runtime, url: str, clock
     with pytest.raises(wfc.WfcError) as err:
         webhook_url("paid", instance_id="pay-1", base="https://x")  # no secret anywhere
     assert err.value.code == "WFC402"
+
+
+def test_a_scoped_webhook_is_taken_only_by_its_own_wait(
+    rt: wfc.Runtime, url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first link expires (its wait times out) and a second is handed out; the provider then POSTs the first
+    # link late. With webhook_url("paid") the second wait would take that stale payment; with webhook("paid")
+    # it goes to an event nothing waits for, and only the second link's POST ends the wait.
+    monkeypatch.setenv("WFC_UI_WEBHOOK_SECRET", "hook-secret")
+    monkeypatch.setenv("WFC_UI_URL", "https://ops.example.com/wfc")
+    rt.start(flows.paying_once_per_link, "o", id="link-1")
+    rt.run_until_idle()
+    clock.advance(61)
+    rt.run_until_idle()
+    links = [r.result for r in rt.history("link-1") if r.name == "ask_scoped_payment"]
+    assert len(links) == 2 and links[0].event != links[1].event and links[0].event.startswith("paid#")
+    app = create_app(url, clock=clock, webhook_secret="hook-secret")
+    with client(app, base_url="https://provider.example.net") as c:
+        late = c.post(links[0].url.removeprefix("https://ops.example.com/wfc"), json={"amount": 1})
+        assert late.status_code == 200 and late.json() == {"sent": True}  # accepted, and kept for its own wait
+        rt.run_until_idle()
+        assert rt.status("link-1").state == "waiting"  # not taken by the second link's wait
+        r = c.post(links[1].url.removeprefix("https://ops.example.com/wfc"), json={"amount": 2})
+        assert r.status_code == 200 and r.json() == {"sent": True}
+        again = c.post(links[1].url.removeprefix("https://ops.example.com/wfc"), json={"amount": 3})
+        assert again.json() == {"sent": False}  # single-use
+    rt.run_until_idle()
+    assert rt.result("link-1") == {"amount": 2}
+    assert wfc.testing.run(flows.paying_once_per_link, "o") == "no payment"  # every link expired, in memory

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wfc.ui.webhooks import webhook_url
+from wfc.ui.webhooks import Webhook, webhook, webhook_url
 
 if TYPE_CHECKING:
     from wfc.ui.app import create_app
@@ -27,4 +27,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'wfc.ui' has no attribute {name!r}")
 
 
-__all__ = ["create_app", "webhook_url"]
+__all__ = ["Webhook", "create_app", "webhook", "webhook_url"]

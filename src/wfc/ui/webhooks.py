@@ -3,7 +3,8 @@ event to one instance, at most once — the equivalent of ``wait_event("paid", w
 
 A step makes the URL (``webhook_url("paid")``: the running step's instance, the event's name, a random nonce,
 signed with the dashboard's webhook secret) and hands it out; the workflow then waits with
-``wfc.wait_event("paid")``. ``POST /hooks/TOKEN`` on the dashboard checks the signature (constant time) and
+``wfc.wait_event("paid")``. ``webhook("paid")`` scopes the URL to one wait: its event's name carries the nonce
+(``paid#NONCE``), and the workflow waits for ``hook.event``. ``POST /hooks/TOKEN`` on the dashboard checks the signature (constant time) and
 sends the body (JSON; anything else as text) as the event with ``event_id="webhook:NONCE"``: a second delivery
 of the same URL is dropped (``{"sent": false}``, still ``200``, so the sender stops retrying). A URL is
 unguessable (128 random bits and an HMAC-SHA256), single-use, and scoped to its instance and event name; it needs
@@ -21,6 +22,8 @@ import hmac
 import json
 import os
 import secrets
+
+import attrs
 
 from wfc.errors import WfcError
 
@@ -56,12 +59,41 @@ def read_token(secret: str, token: str) -> tuple[str, str, str]:
     return instance_id, event, nonce
 
 
+@attrs.frozen
+class Webhook:
+    """A webhook for one wait (:func:`webhook`): hand ``url`` out, then ``wait_event(hook.event)``. The event's
+    name is the name asked for with the URL's nonce after a ``#``, so only the wait given it takes the delivery —
+    a late POST to an earlier URL (after its wait timed out) is not taken by a later wait for the same kind of
+    event. A persisted value: keep it in a variable across suspensions."""
+
+    url: str
+    event: str
+
+
+def webhook(
+    event: str, *, instance_id: str | None = None, base: str | None = None, secret: str | None = None
+) -> Webhook:
+    """A single-use URL scoped to one wait, and the event name to wait for: ``hook = webhook("paid")`` in a step
+    that returns it, then ``yield from wfc.wait_event(hook.event)`` in the workflow. Arguments as for
+    :func:`webhook_url`."""
+    if not isinstance(event, str) or not event:
+        raise WfcError("webhook() needs the event's name", code="WFC402")
+    nonce = secrets.token_hex(16)
+    scoped = f"{event}#{nonce}"
+    return Webhook(_url(scoped, instance_id, base, secret, nonce), scoped)
+
+
 def webhook_url(
     event: str, *, instance_id: str | None = None, base: str | None = None, secret: str | None = None
 ) -> str:
     """A single-use URL that sends ``event`` to an instance when POSTed to. Inside a step, the instance is the
     step's own (``wfc.step_context().workflow_id``). ``base``: the dashboard's address as the sender reaches it
-    (default ``$WFC_UI_URL``); ``secret``: the dashboard's webhook secret (default ``$WFC_UI_WEBHOOK_SECRET``)."""
+    (default ``$WFC_UI_URL``); ``secret``: the dashboard's webhook secret (default ``$WFC_UI_WEBHOOK_SECRET``).
+    Any wait for ``event`` takes its delivery; :func:`webhook` makes one that only its own wait takes."""
+    return _url(event, instance_id, base, secret, None)
+
+
+def _url(event: str, instance_id: str | None, base: str | None, secret: str | None, nonce: str | None) -> str:
     if instance_id is None:
         from wfc.runtime.step_context import step_context
 
@@ -76,7 +108,7 @@ def webhook_url(
         )
     if not isinstance(event, str) or not event:
         raise WfcError("webhook_url() needs the event's name", code="WFC402")
-    return base.rstrip("/") + "/hooks/" + make_token(secret, instance_id, event)
+    return base.rstrip("/") + "/hooks/" + make_token(secret, instance_id, event, nonce)
 
 
-__all__ = ["SECRET_ENV", "URL_ENV", "make_token", "read_token", "webhook_url"]
+__all__ = ["SECRET_ENV", "URL_ENV", "Webhook", "make_token", "read_token", "webhook", "webhook_url"]
