@@ -324,14 +324,18 @@ class Store(Protocol):
     def retry_later(
         self, key: Key, owner: str | None, attempts: int, ready_at: float, error: str
     ) -> bool: ...
-    def record_attempt(self, key: Key, attempt: int, at: float, error: str, traceback: str | None) -> None:
-        """Keep failed attempt number ``attempt`` of row ``key`` (recorded again: replaced), and drop the attempt
-        this one pushes out of those kept (``wfc.runtime.attempts.dropped``)."""
+    def record_attempt(
+        self, key: Key, attempt: int, started: float, at: float, error: str, traceback: str | None
+    ) -> None:
+        """Keep failed attempt number ``attempt`` of row ``key``, which ran from ``started`` to ``at`` (recorded
+        again: replaced), and drop the attempt this one pushes out of those kept
+        (``wfc.runtime.attempts.dropped``)."""
         ...
 
-    def list_attempts(self, instance: int) -> list[tuple[int, int, int, float, str, str | None]]:
-        """The kept failed attempts of an instance's rows, ``(seq, pos, attempt, finished_at, error, traceback)``
-        ordered by row and attempt (read-only)."""
+    def list_attempts(self, instance: int) -> list[tuple[int, int, int, float | None, float, str, str | None]]:
+        """The kept failed attempts of an instance's rows, ``(seq, pos, attempt, started_at, finished_at, error,
+        traceback)`` ordered by row and attempt (read-only); ``started_at`` is ``None`` for an attempt recorded
+        before the schema kept it."""
         ...
 
     def park(self, key: Key, message: str) -> None: ...

@@ -14,7 +14,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13  # i10: 13 is the attempts' started_at (see the marked block below)
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -172,6 +172,15 @@ def _migration_12(x: Callable[[str], object]) -> None:
     x("ALTER TABLE history ADD COLUMN IF NOT EXISTS child TEXT")
 
 
+# ---- i10 (issue 10, attempts' start times): one migration; the integrator renumbers it at merge ---------------
+def _migration_13(x: Callable[[str], object]) -> None:
+    """Failed attempts: when each started (its end was kept already); ``NULL`` for those recorded before."""
+    x("ALTER TABLE attempts ADD COLUMN IF NOT EXISTS started_at DOUBLE PRECISION")
+
+
+# ---- end of i10 ---------------------------------------------------------------------------------------------
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -185,6 +194,7 @@ MIGRATIONS = [
     (10, "schedules", _migration_10),
     (11, "instances: graceful cancel requests", _migration_11),
     (12, "started children: close policy, child ids on history rows", _migration_12),
+    (13, "failed attempts: when each started", _migration_13),  # i10
 ]
 
 

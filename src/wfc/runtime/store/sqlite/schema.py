@@ -12,7 +12,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12  # i10: 12 is the attempts' started_at (see the marked block below)
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -193,6 +193,16 @@ def _migration_11(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE history ADD COLUMN child TEXT")
 
 
+# ---- i10 (issue 10, attempts' start times): one migration; the integrator renumbers it at merge ---------------
+def _migration_12(db: sqlite_utils.Database) -> None:
+    """Failed attempts: when each started (its end was kept already); ``NULL`` for those recorded before."""
+    if "started_at" not in {c.name for c in db.table("attempts").columns}:
+        db.execute("ALTER TABLE attempts ADD COLUMN started_at REAL")
+
+
+# ---- end of i10 ---------------------------------------------------------------------------------------------
+
+
 MIGRATIONS = [
     (
         1,
@@ -209,6 +219,7 @@ MIGRATIONS = [
     (9, "schedules", _migration_9),
     (10, "instances: graceful cancel requests", _migration_10),
     (11, "started children: close policy, child ids on history rows", _migration_11),
+    (12, "failed attempts: when each started", _migration_12),  # i10
 ]
 
 
