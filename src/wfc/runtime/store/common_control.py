@@ -28,8 +28,9 @@ class ControlBody(BrowseBody):
         if row is None:
             return None
         leaf = LeafRow(*row)
-        # A held child call waits for its child, not for a time: it stays without a due time.
-        ready = None if leaf.kind == "child" else now
+        # A held child call waits for its child, not for a time: it stays without a due time. A held step is due
+        # now or at its own due time (run_after, run_at), kept in lease_until while it is held (fanout.admit).
+        ready = None if leaf.kind == "child" else max(now, leaf.lease_until or 0.0)
         self._x(
             "UPDATE {s}history SET ready_at=?, lease_owner=NULL, lease_until=0, started_at=? "
             "WHERE instance=? AND seq=? AND pos=?",

@@ -407,7 +407,8 @@ class Store(Protocol):
 # history of an instance, so cancel, restart and fork cost the same at step 10 and step 10,000.
 #
 # * **Held rows**: a step of a fan-out beyond its workflow's ``max_parallelism`` is written *held* (open, no due
-#   time, ``lease_owner = HELD``) and released, lowest index first, as each running step of its group finishes.
+#   time, ``lease_owner = HELD``, its own due time — a ``run_after`` — in ``lease_until``) and released, lowest
+#   index first, as each running step of its group finishes: due then, or at its own due time if that is later.
 # * **Lineage**: a restart or a fork does not copy history. ``lineage`` says "this instance's rows from ``seq``
 #   on continue the history of ``origin`` before ``origin_seq``"; :mod:`wfc.runtime.lineage` reads it.
 # * **Version moves**: each migration of an instance, so a restart from before it runs the version it had then.
@@ -454,7 +455,8 @@ class ControlStore(Store, Protocol):
 
     # ---- fan-out windows ----
     def release_held(self, instance: int, seq: int, now: float) -> LeafRow | None:
-        """Make the lowest held row of suspension ``seq`` due now and return it; ``None`` when none is held."""
+        """Make the lowest held row of suspension ``seq`` due (now, or at its own later due time) and return it;
+        ``None`` when none is held."""
         ...
 
     def group_running(self, instance: int, seq: int, now: float) -> bool:
