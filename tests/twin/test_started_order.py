@@ -2,13 +2,17 @@
 must lose the mark): how far a started child (``wfc.start_child``, not joined) moves at the moment its parent
 runs on and ends.
 
-The durable runtime works in cycles: each claims every row due, so a child's start row, written by its parent's
-transition, is claimed in the same cycle as the parent's next row, and the child moves while the parent does —
-here its step runs (and is then canceled with the parent's end: ``canceled`` with 1 attempt). ``wfc.testing``
-moves a started child only before the parent's next wake-up, not at a tie, so a parent whose work all happens at
-one moment ends first and the child never moves (no records). With a plain step right after the start the runners
-agree (the parent's step outcome ends it in the very cycle the child's start is claimed); with a transactional
-step in between the durable child gets one cycle more. Found by the generated twin test with
+The durable runtime works in cycles, each one transaction: first the outcomes of the steps leased by the cycle
+before (in lease order), then a claim of every row due (transactional steps run and start rows make their
+instance's first transition there); a step row a transition writes is leased to the same process at once and runs
+before the next cycle. Traced for ``starts_then_a_transaction`` below: cycle 1 runs the parent's start (writing the
+child's start row and the parent's ``noted`` row); cycle 2 claims both: ``noted`` runs and the parent leases its
+``seven``, the child starts and leases its own ``seven``; cycle 3 delivers the parent's ``seven`` (the parent ends
+and cancels the child) and then the child's (it ran: ``canceled`` with 1 attempt). ``wfc.testing`` has no cycles
+within a moment: a started child moves only before its parent's next wake-up, not at a tie, so the parent runs
+``noted`` and ``seven`` and ends first, and the child never moves (no records). With a plain step right after the
+start the runners agree (cycle 2 delivers the parent's step and ends it before the child's start is claimed).
+Matching needs the in-memory runner to order the work of one moment by the cycle that made it due. Found by the generated twin test with
 ``WFC_TWIN_STARTED=1`` (tests/concurrentgen.py); see docs/testing.md, "Differences that remain"."""
 
 from __future__ import annotations
