@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import wfc
@@ -209,3 +211,42 @@ def tx_fails(db: Any, key: str, failures: int) -> int:
 @wfc.workflow
 def tx_retried(key: str, failures: int) -> Any:
     return (yield tx_fails(key, failures))
+
+
+CLOCKS: dict[str, Any] = {}
+"""A key's fake clock: what a slow attempt's work takes is spent on it (``takes_time_then_fails``)."""
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=4, initial_backoff=1.0, max_backoff=1.0))
+def takes_time_then_fails(key: str, failures: int, seconds: float) -> int:
+    """Each attempt works ``seconds`` (on the key's fake clock), failing ``failures`` times."""
+    clock = CLOCKS.get(key)
+    if clock is not None:
+        clock.advance(seconds)
+    return fail_n_times.fn(key, failures)
+
+
+@wfc.workflow
+def slow_retried(key: str, failures: int, seconds: float) -> Any:
+    return (yield takes_time_then_fails(key, failures, seconds))
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=3, initial_backoff=0.0))
+async def async_slow_fails(key: str, failures: int, seconds: float) -> int:
+    """An async step whose attempts each take ``seconds`` of real time, failing ``failures`` times."""
+    await asyncio.sleep(seconds)
+    return fail_n_times.fn(key, failures)
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=3, initial_backoff=0.0))
+def sync_slow_fails(key: str, failures: int, seconds: float) -> int:
+    """A plain step whose attempts each take ``seconds`` of real time, failing ``failures`` times."""
+    time.sleep(seconds)
+    return fail_n_times.fn(key, failures)
+
+
+@wfc.workflow
+def slow_in_a_worker(key: str, seconds: float) -> Any:
+    a = yield async_slow_fails(key + "-async", 1, seconds)
+    b = yield sync_slow_fails(key + "-sync", 1, seconds)
+    return [a, b]

@@ -64,6 +64,7 @@ def _check_kept(record: wfc.HistoryRecord, key: str, failed: int) -> None:
         assert a.traceback is not None and f'File "{FLOWS_FILE}", line {RAISE_LINE}, in fail_n_times' in a.traceback
         assert a.finished_at is not None and record.scheduled_at is not None
         assert a.finished_at >= record.scheduled_at
+        assert a.started_at is not None and record.scheduled_at <= a.started_at <= a.finished_at
     times = [a.finished_at for a in record.failed_attempts]
     assert times == sorted(times) and len(set(times)) == len(times)  # backoff between attempts
 
@@ -99,7 +100,7 @@ def test_unlimited_attempts_keep_a_bounded_log(url: str) -> None:
         assert inst is not None
         stored = rt.store.list_attempts(inst.n)
         assert [a[2] for a in stored] == [1, 2, 3, 298, 299, 300]  # never more than six rows
-        for _seq, _pos, _attempt, _at, error, trace in stored:
+        for _seq, _pos, _attempt, _started, _at, error, trace in stored:
             assert len(error) <= attempts.ERROR_LIMIT + 1 and error.endswith("…")
             assert trace is not None and len(trace) <= attempts.TRACEBACK_LIMIT + 2
             # the innermost frames are kept, and the start of the message

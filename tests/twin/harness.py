@@ -61,8 +61,8 @@ def record(r: Any) -> tuple[Any, ...]:
         {k: _value(v) for k, v in r.kwargs.items()}, r.status, _value(r.result),
         None if r.error is None else _addresses(r.error), r.attempts, r.scheduled_at, r.started_at, r.finished_at,
         r.state_id, r.child_id, None if r.traceback is None else _addresses(r.traceback),
-        tuple((a.attempt, _addresses(a.error), a.traceback and _addresses(a.traceback), a.finished_at)
-              for a in r.failed_attempts),
+        tuple((a.attempt, _addresses(a.error), a.traceback and _addresses(a.traceback), a.started_at,
+               a.finished_at) for a in r.failed_attempts),
         r.failed_attempts_omitted,
     )  # fmt: skip
 

@@ -451,7 +451,8 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
     One row per command, in the order they were issued: its number (the suspension,
     and its place inside all_of/any_of), kind, name, arguments, outcome, attempts and
     times; then the steps' failed attempts (also those a later attempt made good):
-    when each ended, what it raised and where (--debug: each traceback in full).
+    when each started and ended, what it raised and where (--debug: each traceback
+    in full).
     --json prints the list of records (arguments, result, error and failed_attempts).
 
     \b
@@ -508,24 +509,24 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
 
 
 def _failed_attempts(records: list[HistoryRecord]) -> Table | None:
-    """The failed attempts of every step (also those that then succeeded): which, when, what it raised and where
-    (``--debug`` adds their tracebacks); ``None`` when no attempt failed."""
+    """The failed attempts of every step (also those that then succeeded): which, when it started and ended, what it
+    raised and where (``--debug`` adds their tracebacks); ``None`` when no attempt failed."""
     failing = [r for r in records if r.failed_attempts]
     if not failing:
         return None
     table = Table(title="failed attempts", title_justify="left", box=None, header_style="bold dim")
-    for column in ("#", "name", "attempt", "finished", "error"):
+    for column in ("#", "name", "attempt", "started", "finished", "error"):
         table.add_column(column, overflow="fold", no_wrap=column in ("#", "attempt"))
     for r in failing:
         key = f"{r.seq}" + (f".{r.path}" if r.path else "")
         for i, a in enumerate(r.failed_attempts):
             if r.failed_attempts_omitted and i == FIRST:  # the dropped ones were between the first and the last
                 n = r.failed_attempts_omitted
-                table.add_row("", "", "…", "", Text(f"{n} more failed attempt{'s' if n != 1 else ''} not kept",
-                                                    style="dim"))  # fmt: skip
+                table.add_row("", "", "…", "", "", Text(f"{n} more failed attempt{'s' if n != 1 else ''} not kept",
+                                                        style="dim"))  # fmt: skip
             at = tracebacks.where(a.traceback)
-            table.add_row(key if i == 0 else "", r.name if i == 0 else "", str(a.attempt), clock(a.finished_at),
-                          Text(a.error + (f" (at {at})" if at else ""), style="red"))  # fmt: skip
+            table.add_row(key if i == 0 else "", r.name if i == 0 else "", str(a.attempt), clock(a.started_at),
+                          clock(a.finished_at), Text(a.error + (f" (at {at})" if at else ""), style="red"))  # fmt: skip
     return table
 
 

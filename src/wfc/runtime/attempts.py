@@ -3,7 +3,7 @@
 A step retried for months (``max_attempts=None``) must not grow without bound, so of a row's failed attempts the
 store keeps the **first** :data:`FIRST` and the **last** :data:`LAST` in full and drops the ones in between as
 newer ones fail (the first say how it started failing, the last how it fails now); the attempt numbers say how
-many were dropped. Each kept attempt has its error (``ValueError: bad``, at most :data:`ERROR_LIMIT` characters)
+many were dropped. Each kept attempt has when it started and ended, its error (``ValueError: bad``, at most :data:`ERROR_LIMIT` characters)
 and its traceback (at most :data:`TRACEBACK_LIMIT` characters: its innermost frames, where it failed, and the
 start of the exception's text), so a row's attempts take at most about 30 kB whatever their number.
 
@@ -26,8 +26,9 @@ LAST = 3
 ERROR_LIMIT = 1_000
 TRACEBACK_LIMIT = 4_000
 
-Attempt = tuple[int, float, str, str | None]
-"""A failed attempt as stored: (number, when it ended, error, traceback)."""
+Attempt = tuple[int, float | None, float, str, str | None]
+"""A failed attempt as stored: (number, when it started, when it ended, error, traceback); the start is ``None``
+for an attempt recorded before the schema kept it."""
 
 
 def capped(error: str, traceback: str | None) -> tuple[str, str | None]:
@@ -56,8 +57,8 @@ def keep(attempts: Sequence[Attempt]) -> list[Attempt]:
 def records(attempts: Iterable[Attempt]) -> tuple[tuple[AttemptRecord, ...], int]:
     """One row's kept attempts as records, oldest first, and how many failed attempts were dropped between them."""
     out = tuple(
-        AttemptRecord(number, error, traceback, to_datetime(at))
-        for number, at, error, traceback in sorted(attempts, key=lambda a: a[0])
+        AttemptRecord(number, error, traceback, to_datetime(at), to_datetime(started))
+        for number, started, at, error, traceback in sorted(attempts, key=lambda a: a[0])
     )
     return out, (out[-1].attempt - len(out) if out else 0)
 

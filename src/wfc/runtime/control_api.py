@@ -120,8 +120,8 @@ class Control:
                 ids[r.instance] = origin.id if origin is not None else None  # type: ignore[assignment]
         failed: dict[tuple[int, int, int], builtins.list[Attempt]] = {}
         for n in ids:
-            for seq, pos, attempt, at, error, trace in self.store.list_attempts(n):
-                failed.setdefault((n, seq, pos), []).append((attempt, at, error, trace))
+            for seq, pos, attempt, started, at, error, trace in self.store.list_attempts(n):
+                failed.setdefault((n, seq, pos), []).append((attempt, started, at, error, trace))
         records = [_record(r, ids[r.instance], failed.get(r.key)) for r in rows if r.kind != "start"]
         # Only the first row of a suspension stores its cursor; its siblings (the other commands of an all_of or
         # any_of) report the same state.

@@ -301,7 +301,8 @@ class Engine(Intake):
         """Keep a failed attempt's error and traceback with its row (``wfc.runtime.attempts``)."""
         assert r.failed is not None
         error, trace = r.failed
-        self.store.record_attempt(leaf.key, r.attempts, r.finished_at, error, trace)
+        started = r.started_at if r.started_at is not None else r.finished_at
+        self.store.record_attempt(leaf.key, r.attempts, started, r.finished_at, error, trace)
 
     def _stored(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
         """Deliver an outcome already recorded on the row (an event, a child's end, a parked result)."""

@@ -29,12 +29,15 @@ if TYPE_CHECKING:
 
 def admit(row: LeafRow, window: int) -> int:
     """Count a new step of a fan-out against its window; hold it when the window is full. Returns the window
-    left."""
+    left.
+
+    A held row keeps its own due time (a ``run_after``/``run_at`` delay) in ``lease_until``, which no lease uses
+    while it is held (no claim or due-time query looks at a row without ``ready_at``): released, it is due at that
+    time or at once, whichever is later — as ``wfc.testing`` runs it."""
     if window > 0:
         return window - 1
-    # A held row is never due (no ready_at) and holds no lease, so its lease_until keeps the time it would have
-    # been due (run_after, run_at): released earlier, it waits for that time (release_held).
-    row.ready_at, row.lease_owner, row.lease_until = None, HELD, row.ready_at or 0.0
+    due = row.ready_at if row.ready_at is not None else 0.0
+    row.ready_at, row.lease_owner, row.lease_until = None, HELD, due
     return 0
 
 

@@ -87,12 +87,14 @@ class Status:
 @attrs.frozen
 class AttemptRecord:
     """One failed attempt of a step: its number (from 1), what it raised (``ValueError: bad``), its traceback (the
-    step's own frames) and when it ended. See :attr:`HistoryRecord.failed_attempts`."""
+    step's own frames), when it ended and when it started (``None`` for an attempt recorded by a wfc that did not
+    keep it). See :attr:`HistoryRecord.failed_attempts`."""
 
     attempt: int
     error: str
     traceback: str | None = None
     finished_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
 
 
 @attrs.frozen
@@ -106,8 +108,8 @@ class HistoryRecord:
     ``traceback``: the failed (last) attempt's traceback, in the step's own code.
 
     ``failed_attempts``: the step's attempts that failed (also when a later one succeeded), oldest first, each with
-    its error and traceback. Kept bounded (a step retried for months does not grow its record): the first three and
-    the last three in full, and ``failed_attempts_omitted`` counts those left out between them."""
+    its error, traceback, start and end. Kept bounded (a step retried for months does not grow its record): the
+    first three and the last three in full, and ``failed_attempts_omitted`` counts those left out between them."""
 
     seq: int
     path: str

@@ -427,7 +427,8 @@ class Scheduler:
             r = self.run_tx(row, inst)
             row.attempts, row.started_at = r.attempts, at
             if r.failed is not None:  # a lone command: the row will be (inst, k, 0)
-                self.store.record_attempt((inst.n, k, 0), r.attempts, r.finished_at, *r.failed)
+                started = r.started_at if r.started_at is not None else r.finished_at
+                self.store.record_attempt((inst.n, k, 0), r.attempts, started, r.finished_at, *r.failed)
             if r.ok:
                 row.result = r.text
                 return _Leaf(row, Stop(True, r.value))
@@ -553,6 +554,7 @@ class Scheduler:
         attempt = leaf.attempts + 1
         with self.tracing.attempt(inst.trace, inst.name, inst.id, leaf.name, attempt) as span:
             result = self._tx_attempt(task, step, attempt, span)
+            result.started_at = self.now  # a transaction's attempt runs at the cycle's time
             span.outcome(steps.outcome_of(result))
         return result
 

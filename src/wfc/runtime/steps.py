@@ -54,7 +54,8 @@ class Task:
 class StepResult:
     """The outcome of one attempt. Exactly one of: ``ok`` (``value``/``text``), ``retry_at`` (with ``note``, the
     attempt's error) or a final failure (``error``/``error_text``). ``missing``: the step is not deployed here.
-    ``failed``: a failed attempt's error and traceback, as its row's attempts keep them (``wfc.runtime.attempts``)."""
+    ``failed``: a failed attempt's error and traceback, as its row's attempts keep them (``wfc.runtime.attempts``).
+    ``started_at``: when the attempt started (``None``: it did not run; where its start is not known, its end)."""
 
     task: Task
     attempts: int
@@ -68,6 +69,7 @@ class StepResult:
     note: str | None = None
     missing: str | None = None
     failed: tuple[str, str | None] | None = None
+    started_at: float | None = None
 
 
 def check_size(text: str, limit: int, what: str, *args: object) -> str:
@@ -246,15 +248,25 @@ def call(
 
 
 def conclude(
-    task: Task, attempt: int, now: float, limit: int, *, value: Any = None, exc: BaseException | None = None
+    task: Task,
+    attempt: int,
+    now: float,
+    limit: int,
+    *,
+    value: Any = None,
+    exc: BaseException | None = None,
+    started: float | None = None,
 ) -> StepResult:
-    """Turn one attempt's return value or exception into a :class:`StepResult`."""
+    """Turn one attempt's return value or exception into a :class:`StepResult` (``started``: when the attempt
+    started; ``None`` when not known, then its end stands for it)."""
     leaf = task.leaf
     retryable = True
+    if started is None:
+        started = now
     if exc is None:
         try:
             text = encode(value, limit, "the result of step {!r}", leaf.name)
-            return StepResult(task, attempt, now, ok=True, value=roundtrip(value, text), text=text)
+            return StepResult(task, attempt, now, ok=True, value=roundtrip(value, text), text=text, started_at=started)
         except WfcError as err:
             exc, retryable = err, False  # it would fail the same way again
     info = error_info(exc)
@@ -264,7 +276,7 @@ def conclude(
         rng = random.Random(f"{task.inst.id}:{leaf.seq}.{leaf.pos}:{attempt}")
         delay = policy.backoff(attempt, rng.random())
         note = tracebacks.with_note(info.describe(), info.traceback)  # the row keeps the last attempt's
-        return StepResult(task, attempt, now, retry_at=now + delay, note=note, failed=failed)
+        return StepResult(task, attempt, now, retry_at=now + delay, note=note, failed=failed, started_at=started)
     failure = to_exception(info, step=leaf.name, attempts=attempt)
     return StepResult(
         task,
@@ -274,6 +286,7 @@ def conclude(
         error_text=convert.dumps_failure(failure),
         note=info.describe(),
         failed=failed,
+        started_at=started,
     )
 
 
@@ -297,6 +310,7 @@ def run(
     assert step is not None
     inst = task.inst
     with tracer.attempt(inst.trace, inst.name, inst.id, leaf.name, attempt) as span:
+        started = now()
         try:
             args, kwargs = task.call if task.call is not None else arguments(leaf)
             timeout = timeout_of(leaf)
@@ -308,12 +322,12 @@ def run(
                     value = call(step.fn, step.is_async, args, kwargs, timeout, leaf.name)
         except Exception as exc:
             span.error(exc)
-            result = conclude(task, attempt, now(), limit, exc=exc)
+            result = conclude(task, attempt, now(), limit, exc=exc, started=started)
         else:
             if type(value) is int and -_SMALL_INT < value < _SMALL_INT:  # the common case, without the codec
-                result = StepResult(task, attempt, now(), ok=True, value=value, text=str(value))
+                result = StepResult(task, attempt, now(), ok=True, value=value, text=str(value), started_at=started)
             else:
-                result = conclude(task, attempt, now(), limit, value=value)
+                result = conclude(task, attempt, now(), limit, value=value, started=started)
         span.outcome(outcome_of(result))
     return result
 
@@ -343,6 +357,7 @@ def start_async(
     async def attempt_async(span: tracing.Attempt) -> StepResult:
         # Whatever the step raises — SystemExit, KeyboardInterrupt, CancelledError too — is this attempt's
         # outcome: raised out of a task it would stop the worker's event loop and every async step on it.
+        started = now()
         try:
             args, kwargs = arguments(task.leaf)
             timeout = timeout_of(task.leaf)
@@ -352,11 +367,11 @@ def start_async(
         except BaseException as exc:
             span.error(exc)
             try:
-                return conclude(task, attempt, now(), limit, exc=exc)
+                return conclude(task, attempt, now(), limit, exc=exc, started=started)
             except BaseException:
                 described = RuntimeError(f"step {task.leaf.name!r} raised a {type(exc).__name__}")
-                return conclude(task, attempt, now(), limit, exc=described)
-        return conclude(task, attempt, now(), limit, value=value)
+                return conclude(task, attempt, now(), limit, exc=described, started=started)
+        return conclude(task, attempt, now(), limit, value=value, started=started)
 
     asyncio.run_coroutine_threadsafe(go(), loop)
     return True

@@ -420,7 +420,9 @@ def attempt_failed(runner: Runner, inst: Inst, row: LeafRow, attempt: int, info:
     row.attempts = attempt
     error, trace = attempt_log.capped(info.describe(), info.traceback)
     kept = inst.attempts.setdefault((row.seq, row.pos), [])
-    kept.append((attempt, runner.stamp, error, trace))
+    # A step's own work takes no virtual time: each attempt starts and ends at the moment it runs, as under the
+    # durable runtime's fake clock.
+    kept.append((attempt, runner.stamp, runner.stamp, error, trace))
     if len(kept) > attempt_log.FIRST + attempt_log.LAST:
         del kept[attempt_log.FIRST]
 

@@ -402,24 +402,31 @@ class StoreBody:
             return True
         return False
 
-    def record_attempt(self, key: Key, attempt: int, at: float, error: str, traceback: str | None) -> None:
+    def record_attempt(
+        self, key: Key, attempt: int, started: float, at: float, error: str, traceback: str | None
+    ) -> None:
         self._x(
-            "INSERT INTO {s}attempts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance, seq, pos, attempt) "
-            "DO UPDATE SET finished_at=excluded.finished_at, error=excluded.error, traceback=excluded.traceback",
-            (*key, attempt, at, error, traceback),
+            "INSERT INTO {s}attempts (instance, seq, pos, attempt, finished_at, error, traceback, started_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance, seq, pos, attempt) DO UPDATE SET "
+            "finished_at=excluded.finished_at, error=excluded.error, traceback=excluded.traceback, "
+            "started_at=excluded.started_at",
+            (*key, attempt, at, error, traceback, started),
         )
         gone = dropped(attempt)
         if gone is not None:
             self._x(f"DELETE FROM {{s}}attempts WHERE {KEY} AND attempt=?", (*key, gone))
 
-    def list_attempts(self, instance: int) -> list[tuple[int, int, int, float, str, str | None]]:
+    def list_attempts(self, instance: int) -> list[tuple[int, int, int, float | None, float, str, str | None]]:
         with self._reading():
             rows = self._x(
-                "SELECT seq, pos, attempt, finished_at, error, traceback FROM {s}attempts WHERE instance=? "
-                "ORDER BY seq, pos, attempt",
+                "SELECT seq, pos, attempt, started_at, finished_at, error, traceback FROM {s}attempts "
+                "WHERE instance=? ORDER BY seq, pos, attempt",
                 (instance,),
             ).fetchall()
-        return [(int(r[0]), int(r[1]), int(r[2]), float(r[3]), str(r[4]), r[5]) for r in rows]
+        return [
+            (int(r[0]), int(r[1]), int(r[2]), None if r[3] is None else float(r[3]), float(r[4]), str(r[5]), r[6])
+            for r in rows
+        ]
 
     def park(self, key: Key, message: str) -> None:
         self._x(f"UPDATE {{s}}history SET ready_at=NULL, blocked=?, lease_until=0 WHERE {KEY}", (message, *key))

@@ -28,8 +28,8 @@ class ControlBody(BrowseBody):
         if row is None:
             return None
         leaf = LeafRow(*row)
-        # A held child call waits for its child, not for a time: it stays without a due time. A held step keeps
-        # the due time it was written with (in lease_until, fanout.admit): run_after and run_at still hold.
+        # A held child call waits for its child, not for a time: it stays without a due time. A held step is due
+        # now or at its own due time (run_after, run_at), kept in lease_until while it is held (fanout.admit).
         ready = None if leaf.kind == "child" else max(now, leaf.lease_until or 0.0)
         self._x(
             "UPDATE {s}history SET ready_at=?, lease_owner=NULL, lease_until=0, started_at=? "

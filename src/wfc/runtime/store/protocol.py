@@ -324,14 +324,18 @@ class Store(Protocol):
     def retry_later(
         self, key: Key, owner: str | None, attempts: int, ready_at: float, error: str
     ) -> bool: ...
-    def record_attempt(self, key: Key, attempt: int, at: float, error: str, traceback: str | None) -> None:
-        """Keep failed attempt number ``attempt`` of row ``key`` (recorded again: replaced), and drop the attempt
-        this one pushes out of those kept (``wfc.runtime.attempts.dropped``)."""
+    def record_attempt(
+        self, key: Key, attempt: int, started: float, at: float, error: str, traceback: str | None
+    ) -> None:
+        """Keep failed attempt number ``attempt`` of row ``key``, which ran from ``started`` to ``at`` (recorded
+        again: replaced), and drop the attempt this one pushes out of those kept
+        (``wfc.runtime.attempts.dropped``)."""
         ...
 
-    def list_attempts(self, instance: int) -> list[tuple[int, int, int, float, str, str | None]]:
-        """The kept failed attempts of an instance's rows, ``(seq, pos, attempt, finished_at, error, traceback)``
-        ordered by row and attempt (read-only)."""
+    def list_attempts(self, instance: int) -> list[tuple[int, int, int, float | None, float, str, str | None]]:
+        """The kept failed attempts of an instance's rows, ``(seq, pos, attempt, started_at, finished_at, error,
+        traceback)`` ordered by row and attempt (read-only); ``started_at`` is ``None`` for an attempt recorded
+        before the schema kept it."""
         ...
 
     def park(self, key: Key, message: str) -> None: ...
@@ -403,7 +407,8 @@ class Store(Protocol):
 # history of an instance, so cancel, restart and fork cost the same at step 10 and step 10,000.
 #
 # * **Held rows**: a step of a fan-out beyond its workflow's ``max_parallelism`` is written *held* (open, no due
-#   time, ``lease_owner = HELD``) and released, lowest index first, as each running step of its group finishes.
+#   time, ``lease_owner = HELD``, its own due time — a ``run_after`` — in ``lease_until``) and released, lowest
+#   index first, as each running step of its group finishes: due then, or at its own due time if that is later.
 # * **Lineage**: a restart or a fork does not copy history. ``lineage`` says "this instance's rows from ``seq``
 #   on continue the history of ``origin`` before ``origin_seq``"; :mod:`wfc.runtime.lineage` reads it.
 # * **Version moves**: each migration of an instance, so a restart from before it runs the version it had then.
@@ -450,8 +455,8 @@ class ControlStore(Store, Protocol):
 
     # ---- fan-out windows ----
     def release_held(self, instance: int, seq: int, now: float) -> LeafRow | None:
-        """Make the lowest held row of suspension ``seq`` due — now, or at the later time it was written with — and
-        return it; ``None`` when none is held."""
+        """Make the lowest held row of suspension ``seq`` due (now, or at its own later due time) and return it;
+        ``None`` when none is held."""
         ...
 
     def group_running(self, instance: int, seq: int, now: float) -> bool:

@@ -14,7 +14,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -178,6 +178,11 @@ def _migration_13(x: Callable[[str], object]) -> None:
     x("CREATE INDEX IF NOT EXISTS instances_name_state ON instances (name, workflow, state)")
 
 
+def _migration_14(x: Callable[[str], object]) -> None:
+    """Failed attempts: when each started (its end was kept already); ``NULL`` for those recorded before."""
+    x("ALTER TABLE attempts ADD COLUMN IF NOT EXISTS started_at DOUBLE PRECISION")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -192,6 +197,7 @@ MIGRATIONS = [
     (11, "instances: graceful cancel requests", _migration_11),
     (12, "started children: close policy, child ids on history rows", _migration_12),
     (13, "instances by stable name, for counts under a workflow filter", _migration_13),
+    (14, "failed attempts: when each started", _migration_14),
 ]
 
 

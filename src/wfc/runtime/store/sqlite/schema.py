@@ -12,7 +12,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -199,6 +199,12 @@ def _migration_12(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS instances_name_state ON instances (name, workflow, state)")
 
 
+def _migration_13(db: sqlite_utils.Database) -> None:
+    """Failed attempts: when each started (its end was kept already); ``NULL`` for those recorded before."""
+    if "started_at" not in {c.name for c in db.table("attempts").columns}:
+        db.execute("ALTER TABLE attempts ADD COLUMN started_at REAL")
+
+
 MIGRATIONS = [
     (
         1,
@@ -216,6 +222,7 @@ MIGRATIONS = [
     (10, "instances: graceful cancel requests", _migration_10),
     (11, "started children: close policy, child ids on history rows", _migration_11),
     (12, "instances by stable name, for counts under a workflow filter", _migration_12),
+    (13, "failed attempts: when each started", _migration_13),
 ]
 
 
