@@ -36,6 +36,7 @@ from wfc.runtime.engine import encode_error
 from wfc.runtime.errors import ChildIdInUse, NotAChild
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen
+from wfc.runtime.link import machine_for
 from wfc.runtime.records import HistoryRecord
 from wfc.runtime.retry import resolve_retry
 from wfc.runtime.runtime import _record
@@ -154,6 +155,9 @@ def prepare(runner: Runner, inst: Inst, leaf: Leaf) -> None:
             row.args = runner.encode(list(call.args), "the arguments of workflow {!r}", name)
             if call.kwargs:
                 row.kwargs = runner.encode(dict(call.kwargs), "the arguments of workflow {!r}", name)
+            # A child that does not compile fails this call at the parent's yield (CompileError), as the durable
+            # runtime fails its row, rather than ending the whole run.
+            machine_for(call.workflow)
             variables = check_arguments(call.workflow, tuple(call.args), dict(call.kwargs))
             text = steps.check_size(
                 convert.dumps_vars(variables), runner.limit, "the arguments of workflow {!r}", name

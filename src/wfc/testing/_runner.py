@@ -99,6 +99,7 @@ class Runner:
         self.tasks: dict[str, Task] = {}  # started children by id
         self.background: list[Task] = []  # started children no join drives now
         self._taken: tuple[str, int, set[str]] = ("", -1, set())
+        self._claiming = 0  # >0 inside a round of child moves (the waits nested in it start no round of their own)
 
     @property
     def now(self) -> dt.datetime:
@@ -146,6 +147,9 @@ class Runner:
         except StopIteration as stop:
             while self._background(INF):
                 pass
+            for inst in self.instances.values():
+                if inst.state == "running":  # a detached child left at a wait no event ends
+                    inst.state = unfinished_state(inst)
             return stop.value
 
     def _background(self, before: float) -> bool:
@@ -587,13 +591,35 @@ class Runner:
         transactional step's outcome decides at once, a child's end waits on the parent's record until the round
         is over. ``True`` when the tree is decided."""
         ended = False
-        for leaf in sorted(due, key=lambda leaf: leaf.row.kind in (CHILD, JOIN)):  # the instance's own rows first
-            if leaf.gen is not None and self._resume(leaf):
-                ended = True
-                self._release(inst, group, [leaf])
-                if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
-                    return True
+        outer = self._claiming == 0
+        self._claiming += 1
+        try:
+            for leaf in sorted(due, key=lambda leaf: leaf.row.kind in (CHILD, JOIN)):  # its own rows first
+                if leaf.gen is not None and self._resume(leaf):
+                    ended = True
+                    self._release(inst, group, [leaf])
+                    if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
+                        return True
+            if outer and any(leaf.row.kind in (CHILD, JOIN) for leaf in due):
+                self._background_round()
+        finally:
+            self._claiming -= 1
         return ended and self._deliver(inst, group, [], after_steps=True)
+
+    def _background_round(self) -> None:
+        """Started children due now make one move in the round of the children a waiting instance moves: the
+        durable runtime claims their rows in the same batch, so a started child keeps pace with its parent's
+        child calls at one moment (and can end before its parent does, which would cancel it)."""
+        for task in [task for task in self.background if task.wake <= self.t]:
+            if task not in self.background or not _movable(task):
+                continue
+            assert task.gen is not None
+            try:
+                task.wake = task.gen.send(None)
+            except StopIteration as stop:
+                task.gen, task.end = None, stop.value
+                self.background.remove(task)
+                self.ended(task)
 
     def _deliver(self, inst: Inst, group: Group, ended: list[Leaf], after_steps: bool = False) -> bool:
         """Deliver the outcomes of ``ended`` (the events taken and children's ends at once, the rest one at a
@@ -703,6 +729,21 @@ def end_state(inst: Inst, ok: bool, value: Any) -> str:
     if ok:
         return "completed"
     return "canceled" if inst.cancel_requested and isinstance(value, Canceled) else "failed"
+
+
+def _movable(task: Task) -> bool:
+    """A started child that can move now: not ended, and not the one whose own wait runs this round."""
+    return task.gen is not None and inspect.getgeneratorstate(task.gen) != inspect.GEN_RUNNING
+
+
+def unfinished_state(inst: Inst) -> str:
+    """The state the durable runtime shows for an instance still suspended when the run ends (the rule of
+    ``Scheduler.update_state``): ``waiting`` on an event or a child, ``sleeping`` on timers alone, else
+    ``running``. Only a detached child is left so: at a wait no event ends."""
+    open_rows = [r for r in inst.rows if r.status == OPEN and r.kind not in (DEADLINE, CANCEL)]
+    if not open_rows or any(r.kind in (STEP, TX) for r in open_rows):
+        return "running"
+    return "waiting" if any(r.kind in (EVENT, CHILD, JOIN) for r in open_rows) else "sleeping"
 
 
 WINDOWED = (STEP, TX, CHILD)  # what a workflow's max_parallelism window counts (wfc.runtime.fanout)
