@@ -37,6 +37,7 @@ class Observed:
     outcome: tuple[Any, ...]
     steps: tuple[str, ...]
     instances: tuple[tuple[str, str, tuple[Any, ...]], ...] = ()
+    runs: tuple[tuple[str, int], ...] = ()  # each instance's run number (wfc.continue_as_new)
 
 
 def _outcome_of_error(exc: BaseException) -> tuple[Any, ...]:
@@ -99,7 +100,8 @@ def in_memory(
             return Observed(("unknown instance",), ())
         return Observed(_outcome_of_error(exc), ())  # refused at the start, as Runtime.start refuses
     outcome = ("ok", result.value) if result.error is None else _outcome_of_error(result.error)
-    return Observed(outcome, _steps_of(result.histories), _instances(result.histories, result.states))
+    runs = tuple(sorted(result.runs.items()))
+    return Observed(outcome, _steps_of(result.histories), _instances(result.histories, result.states), runs)
 
 
 def durable(
@@ -123,7 +125,8 @@ def durable(
         except Exception as exc:
             outcome = _outcome_of_error(exc)
         histories, states = _all_instances(rt, wid)
-        return Observed(outcome, _steps_of(histories), _instances(histories, states))
+        runs = tuple(sorted((iid, rt.status(iid).run) for iid in histories))
+        return Observed(outcome, _steps_of(histories), _instances(histories, states), runs)
 
 
 def drive(rt: wfc.Runtime, clock: FakeClock, wid: str, pending: list[Any], t0: float) -> bool:
@@ -197,6 +200,7 @@ def both(
     assert got.outcome == want.outcome, f"durable {got.outcome} != in-memory {want.outcome}"
     assert got.steps == want.steps, f"durable {got.steps} != in-memory {want.steps}"
     _same_instances(got.instances, want.instances)
+    assert got.runs == want.runs, f"run numbers: durable {got.runs} != in-memory {want.runs}"
     return want
 
 

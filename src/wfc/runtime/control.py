@@ -117,7 +117,7 @@ def _interrupt(engine: Scheduler, inst: InstanceRow, now: float, error: Canceled
         return False
     seq = store.last_seq(inst.n)
     group = store.group(inst.n, seq) if seq > 0 else []
-    if not group or group[0].kind == ON_COMPLETE:
+    if not group or group[0].kind in (ON_COMPLETE, START):  # START: a run continued as new, not begun yet
         return False
     store.request_cancel(inst.n, now)
     taken = store.group_events(inst.n, seq)

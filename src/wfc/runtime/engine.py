@@ -22,8 +22,20 @@ from typing import Any
 
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
+from wfc.continuation import ContinueAsNew
 from wfc.errors import Canceled, WfcError, WorkflowFailed
-from wfc.runtime import admit, budget, children, control, fanout, fastcodec, statuses, steps, tracebacks
+from wfc.runtime import (
+    admit,
+    budget,
+    children,
+    continuing,
+    control,
+    fanout,
+    fastcodec,
+    statuses,
+    steps,
+    tracebacks,
+)
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
@@ -543,6 +555,12 @@ class Engine(Intake):
         result_text: str | None = None
         err_text: str | None = None
         error: BaseException | None = None
+        if ok and type(value) is ContinueAsNew:
+            stopped = continuing.next_run(self, inst, seq, value, at)
+            if stopped is None:
+                self.tracing.outcome("continued")
+                return
+            ok, value = False, stopped
         if ok:
             try:
                 value = check_result(self.deployment.workflow(inst.workflow), value)

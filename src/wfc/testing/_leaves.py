@@ -73,6 +73,8 @@ class Inst:
     cancel_requested: bool = False  # a graceful Cancel was applied: wfc.Canceled ending it ends it "canceled"
     parent: str | None = None  # a started child: the instance that started it
     detached: bool = False
+    run: int = 1  # its run number (wfc.continue_as_new)
+    last_seq: int = 0  # its last suspension's number (a continued run's start is the next)
 
     def history(self) -> list[HistoryRecord]:
         return [_record(r, self.id, self.attempts.get((r.seq, r.pos))) for r in self.rows]

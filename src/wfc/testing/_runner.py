@@ -37,6 +37,7 @@ from wfc.commands import (
     RetryPolicy,
     WorkflowDef,
 )
+from wfc.continuation import ContinueAsNew
 from wfc.errors import Canceled, WfcError, WorkflowRuntimeError, WorkflowTimeout
 from wfc.runtime import context, steps, tracebacks, tracing
 from wfc.runtime.failures import error_info, to_exception
@@ -56,7 +57,7 @@ from wfc.runtime.store.protocol import (
     TX,
     LeafRow,
 )
-from wfc.runtime.typecheck import check_result
+from wfc.runtime.typecheck import check_arguments, check_result
 from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Task, Wake, prepare
 from wfc.testing._leaves import start as start_leaf
 
@@ -242,7 +243,12 @@ class Runner:
     def run_workflow(self, inst: Inst, variables: dict[str, Any]) -> Wake:
         run = self._native if self.native else self._compiled
         try:
-            ok, value = yield from run(inst, variables)
+            ok, value = yield from run(inst, variables, 0)
+            while ok and type(value) is ContinueAsNew:  # as wfc.runtime.continuing: the next run, same instance
+                ok, value = self._next_run(inst, value)
+                if ok:
+                    yield self.t  # the durable runtime claims the next run's start row in a round of its own
+                    ok, value = yield from run(inst, value, inst.last_seq + 1)
         except GeneratorExit:
             inst.state, inst.finished = "canceled", self.t
             self._ended(inst)
@@ -257,6 +263,28 @@ class Runner:
         inst.state, inst.finished = end_state(inst, ok, value), self.t
         self._ended(inst)
         return ok, value
+
+    def _next_run(self, inst: Inst, cont: ContinueAsNew) -> tuple[bool, Any]:
+        """End ``inst``'s run and begin the next (``wfc.continue_as_new``): its arguments checked as the durable
+        runtime checks them (``(True, variables)``; a refusal fails the instance: ``(False, error)``), the run's
+        rows dropped but an open timeout, its started children (not detached) canceled, a cancel request
+        forgotten. Sequence numbers go on, as the durable runtime's."""
+        try:
+            variables = check_arguments(inst.defn, tuple(cont.args), dict(cont.kwargs))
+            text = steps.check_size(
+                convert.dumps_vars(variables), self.limit, "the arguments of workflow {} continued as new",
+                inst.name,
+            )
+        except WfcError as exc:
+            return False, exc
+        self.close_children(inst)
+        inst.rows = [r for r in inst.rows if r.kind == DEADLINE and r.status == OPEN]
+        inst.attempts = {}
+        inst.cancel_requested = False
+        inst.run += 1
+        if self.persist and not self.native:
+            variables = convert.roundtrip_vars(variables, text)
+        return True, variables
 
     # ---- cancels ---------------------------------------------------------------------------------------------
 
@@ -331,15 +359,17 @@ class Runner:
         """As the durable runtime ends an instance: the return value checked against its hint (converted), then
         stored; a mismatch or a value that cannot be stored fails the workflow."""
         try:
+            if type(value) is ContinueAsNew:  # not a result: the next run begins (run_workflow)
+                return True, value
             value = check_result(inst.defn, value)
             text = steps.encode(value, self.limit, "the result of workflow {}", inst.name)
             return True, self.stored(value, text) if self.persist else value
         except WfcError as exc:
             return False, exc
 
-    def _compiled(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+    def _compiled(self, inst: Inst, variables: dict[str, Any], first: int) -> Wake:
         machine = machine_for(inst.defn)
-        seq = 0  # the suspension the next transition resumes (0: the start)
+        seq = first  # the suspension the next transition resumes (0: the start; a continued run's start row)
         state: str | None = None
         ok, value = True, None
         v = variables
@@ -425,14 +455,14 @@ class Runner:
                 row.result, row.error = None, convert.dumps_failure(redo)
                 row.status = DONE
 
-    def _native(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+    def _native(self, inst: Inst, variables: dict[str, Any], first: int) -> Wake:
         defn = inst.defn
         if defn.fn is None:
             raise WfcError(
                 f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409"
             )
         args, kwargs = _call_arguments(defn, variables)
-        seq = k = 0
+        seq = k = first
         gen: Any = None
         send: tuple[bool, Any] = (True, None)
         while True:
@@ -490,6 +520,7 @@ class Runner:
         decides it (then none of its steps starts), else start its leaves (they run when resumed)."""
         pairs, shape = flatten(command)
         at = self.stamp
+        inst.last_seq = k
         group = Group(shape, [], races=not isinstance(shape, int) and '"any"' in json.dumps(shape))
         for i, (path, cmd) in enumerate(pairs):
             row = LeafRow(0, k, i, path, STEP, "", scheduled_at=at, state_id=state_id)
@@ -727,7 +758,7 @@ def end_state(inst: Inst, ok: bool, value: Any) -> str:
     """How an instance that ended ends, as the durable runtime records it: ``canceled`` when a cancel was asked
     for and ``wfc.Canceled`` ended it."""
     if ok:
-        return "completed"
+        return "continued" if type(value) is ContinueAsNew else "completed"
     return "canceled" if inst.cancel_requested and isinstance(value, Canceled) else "failed"
 
 

@@ -14,7 +14,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -172,6 +172,16 @@ def _migration_12(x: Callable[[str], object]) -> None:
     x("ALTER TABLE history ADD COLUMN IF NOT EXISTS child TEXT")
 
 
+# ---- continue_as_new (issue 14): one block, renumbered at merge if another migration lands first -------------
+
+
+def _migration_13(x: Callable[[str], object]) -> None:
+    """Instances: the run number (``wfc.continue_as_new`` starts run 2, 3, ... under the same id; NULL is run 1)."""
+    x("ALTER TABLE instances ADD COLUMN IF NOT EXISTS run INTEGER")
+
+
+# ---- end of the continue_as_new block ---------------------------------------------------------------------------
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -185,6 +195,7 @@ MIGRATIONS = [
     (10, "schedules", _migration_10),
     (11, "instances: graceful cancel requests", _migration_11),
     (12, "started children: close policy, child ids on history rows", _migration_12),
+    (13, "instances: run numbers (continue_as_new)", _migration_13),  # the continue_as_new block
 ]
 
 

@@ -12,7 +12,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -193,6 +193,17 @@ def _migration_11(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE history ADD COLUMN child TEXT")
 
 
+# ---- continue_as_new (issue 14): one block, renumbered at merge if another migration lands first -------------
+
+
+def _migration_12(db: sqlite_utils.Database) -> None:
+    """Instances: the run number (``wfc.continue_as_new`` starts run 2, 3, ... under the same id; NULL is run 1)."""
+    if "run" not in {c.name for c in db.table("instances").columns}:
+        db.execute("ALTER TABLE instances ADD COLUMN run INTEGER")
+
+
+# ---- end of the continue_as_new block ---------------------------------------------------------------------------
+
 MIGRATIONS = [
     (
         1,
@@ -209,6 +220,7 @@ MIGRATIONS = [
     (9, "schedules", _migration_9),
     (10, "instances: graceful cancel requests", _migration_10),
     (11, "started children: close policy, child ids on history rows", _migration_11),
+    (12, "instances: run numbers (continue_as_new)", _migration_12),  # the continue_as_new block
 ]
 
 
