@@ -105,8 +105,11 @@ def in_memory(
 
 
 def durable(
-    workflow: Any, *args: Any, events: Iterable[Event | Cancel] = (), limit: int = LIMIT, **kwargs: Any
+    workflow: Any, *args: Any, events: Iterable[Event | Cancel] = (), limit: int = LIMIT, ids: Sequence[str] = (),
+    **kwargs: Any,
 ) -> Observed:
+    """``ids``: instances to read besides those the histories name (children of a run that continued as new: its
+    records that named them are gone)."""
     clock = FakeClock()
     t0 = clock.now()
     events = list(events)
@@ -124,7 +127,7 @@ def durable(
             outcome: tuple[Any, ...] = ("ok", rt.result(wid))
         except Exception as exc:
             outcome = _outcome_of_error(exc)
-        histories, states = _all_instances(rt, wid)
+        histories, states = _all_instances(rt, wid, ids)
         runs = tuple(sorted((iid, rt.status(iid).run) for iid in histories))
         return Observed(outcome, _steps_of(histories), _instances(histories, states), runs)
 
@@ -170,13 +173,18 @@ def _send(rt: wfc.Runtime, wid: str, event: Event | Cancel) -> None:
     rt.send_event(target, event.name, event.value, error=event.error)
 
 
-def _all_instances(rt: wfc.Runtime, wid: str) -> tuple[dict[str, list[Any]], dict[str, str]]:
-    """The instance and its descendants (by the child ids its history names), with their histories and ends."""
+def _all_instances(
+    rt: wfc.Runtime, wid: str, ids: Sequence[str] = ()
+) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """The instance and its descendants (by the child ids its history names, and ``ids`` that exist), with their
+    histories and ends."""
     histories: dict[str, list[Any]] = {}
     states: dict[str, str] = {}
-    todo = [wid]
+    todo = [wid, *(i for i in ids if _exists(rt, i))]
     while todo:
         iid = todo.pop()
+        if iid in histories:
+            continue
         histories[iid] = rt.history(iid)
         states[iid] = str(rt.status(iid).state)
         todo += [r.child_id for r in histories[iid] if r.child_id is not None and _exists(rt, r.child_id)]
@@ -196,7 +204,7 @@ def both(
 ) -> Observed:
     """Run in both runners, assert they agree record for record, and return what they observed."""
     want = in_memory(workflow, *args, events=events, limit=limit, **kwargs)
-    got = durable(workflow, *args, events=events, limit=limit, **kwargs)
+    got = durable(workflow, *args, events=events, limit=limit, ids=[i[0] for i in want.instances], **kwargs)
     assert got.outcome == want.outcome, f"durable {got.outcome} != in-memory {want.outcome}"
     assert got.steps == want.steps, f"durable {got.steps} != in-memory {want.steps}"
     _same_instances(got.instances, want.instances)
