@@ -30,7 +30,7 @@ from typing import Any
 
 from wfc.runtime.attempts import dropped
 from wfc.runtime.errors import StoreError
-from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow
+from wfc.runtime.store.protocol import CANCELED, EventRow, InstanceRow, Key, LeafRow
 
 # The history table's columns and their types ("key": the instance's key; "small": a status; "real": a time),
 # written once for both schemas (:func:`history_ddl`) and for every statement that reads a whole row.
@@ -292,6 +292,16 @@ class StoreBody:
     def cancel_requested(self, n: int) -> float | None:
         row = self._x("SELECT cancel_requested FROM {s}instances WHERE n=?", (n,)).fetchone()
         return None if row is None or row[0] is None else float(row[0])
+
+    def canceled_keys(self, keys: Sequence[Key]) -> list[Key]:
+        # one lookup per running attempt on the clustered key (a worker runs a few dozen at most)
+        out: list[Key] = []
+        with self._reading():
+            for key in keys:
+                row = self._x(f"SELECT status FROM {{s}}history WHERE {KEY}", tuple(key)).fetchone()
+                if row is None or int(row[0]) == CANCELED:
+                    out.append(key)
+        return out
 
     def new_run(self, n: int, table_hash: str, now: float) -> int:
         # continue_as_new: the run's history goes (its open deadline stays: a timeout spans the runs), with what

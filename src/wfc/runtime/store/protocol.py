@@ -270,6 +270,11 @@ class Store(Protocol):
         """When a graceful cancel of instance ``n`` was asked for (``None``: never, or it was restarted since)."""
         ...
 
+    def canceled_keys(self, keys: Sequence[Key]) -> list[Key]:
+        """Of ``keys`` (rows whose attempts run now), those canceled (or gone) since: a worker tells their
+        attempts (``StepContext.cancel_requested``)."""
+        ...
+
     def new_run(self, n: int, table_hash: str, now: float) -> int:
         """``wfc.continue_as_new``: instance ``n``'s run ends and the next begins on ``table_hash``: the run's
         history rows (but an open deadline), failed attempts, lineage, version moves and taken events are
