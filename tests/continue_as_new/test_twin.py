@@ -64,3 +64,11 @@ def test_yielding_it_is_a_compile_error(tmp_path: Path) -> None:
         wfc.compile(module.wrong)
     assert [d.code for d in info.value.diagnostics] == ["WFC117"]
     assert "return wfc.continue_as_new" in (info.value.diagnostics[0].hint or "")
+
+
+def test_the_graph_shows_a_terminal_continue_node() -> None:
+    from wfc.compiler.graph import build_graph
+
+    graph = build_graph(wfc.compile(flows.counter), flows.counter.namespace)
+    titles = [(n.kind, n.title) for n in graph.nodes if n.kind == "return"]
+    assert ("return", "continue as new(n, until) → start") in titles and ("return", "return n") in titles
