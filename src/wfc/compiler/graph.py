@@ -18,7 +18,6 @@ there. Everything is ordered by the table, so the output is stable and golden te
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
