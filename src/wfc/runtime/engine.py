@@ -601,6 +601,8 @@ class Engine(Intake):
                 assert error is not None
                 failure = to_exception(error_info(error, traceback=trace), step=inst.name, attempts=1)
                 store.deliver_external(parent, None, encode_error(failure), at)
+        if inst.parent is not None:
+            control.child_ended(self, inst, at)  # a parent's graceful cancel may wait for this child's cleanup
         if inst.on_complete is not None:
             if ok:
                 completion = Completion("completed", value)

@@ -185,12 +185,18 @@ class Runner:
         for task in list(self.background):
             child = task.inst
             if child.parent == inst.id and not child.detached and task.gen is not None:
-                self.background.remove(task)
-                gen, task.gen = task.gen, None
-                gen.close()
-                if child.state == "running":  # canceled before it first moved
-                    child.state, child.finished = "canceled", self.t
-                    self.close_children(child)
+                self._close_task(task)
+
+    def _close_task(self, task: Task) -> None:
+        """Cancel a started child at once (its generator closed: it runs no more code)."""
+        child = task.inst
+        self.background.remove(task)
+        gen, task.gen = task.gen, None
+        assert gen is not None
+        gen.close()
+        if child.state == "running":  # canceled before it first moved
+            child.state, child.finished = "canceled", self.t
+            self.close_children(child)
 
     def taken_ids(self, seq: int, inst: Inst) -> set[str]:
         """The child ids suspension ``seq`` of ``inst`` takes (two children of one suspension cannot share one)."""
@@ -299,6 +305,8 @@ class Runner:
 
     def next_cancel(self, inst: Inst) -> float:
         """When the next cancel for ``inst`` is sent, or its timeout passes (``inf``: never)."""
+        if inst.asked_to_cancel:
+            return self.t
         pending = self._cancels_for(inst)
         first = max(self.base + pending[0][1].at, self.t) if pending else INF
         deadline = inst.deadline
@@ -323,6 +331,11 @@ class Runner:
     def _interrupt(self, inst: Inst, group: Group) -> bool:
         """Apply the cancels for ``inst`` sent by now, as ``Runtime.cancel`` does; ``True`` when a graceful one
         interrupted ``group`` (its result is then ``wfc.Canceled``). A forced one raises :class:`_Forced`."""
+        if inst.asked_to_cancel:  # its parent's graceful cancel, delivered as a cancel of its own
+            inst.asked_to_cancel = False
+            if not inst.cancel_requested:
+                self._raise_at(inst, group, Canceled(f"workflow {inst.id!r} was canceled"))
+                return True
         for i, cancel in self._cancels_for(inst):
             if self.base + cancel.at > self.t:
                 break
@@ -340,6 +353,7 @@ class Runner:
         written, and ``error`` is the group's outcome (raised at the ``yield``)."""
         inst.cancel_requested = True
         at = self.stamp
+        waiting: list[Leaf] = []
         for leaf in group.leaves:
             if leaf.event is not None:  # no wait won: what they took stays for the next wait
                 inst.reserved.discard(leaf.event)
@@ -347,13 +361,65 @@ class Runner:
                 row.status, row.result, row.error, row.attempts = CANCELED, None, None, 0
                 if leaf.gen is None:
                     continue
-            if leaf.gen is not None:
+            if leaf.gen is not None and leaf.row.kind in (CHILD, JOIN) and self._ask_to_cancel(leaf):
+                waiting.append(leaf)  # as control._cancel_gracefully: its cleanup runs, the yield waits for it
+            elif leaf.gen is not None:
                 self._cancel(leaf)
+        for task in list(self.background):  # children it started and does not wait on: asked, not waited for
+            child = task.inst
+            if child.parent == inst.id and not child.detached and task.gen is not None and not child.cancel_requested:
+                if child.last_seq > 0:
+                    child.asked_to_cancel, task.wake = True, self.t
+                else:  # not started: no yield to raise at, it ends at once (as control.cancel_instance)
+                    self._close_task(task)
         first = group.leaves[0].row
         row = LeafRow(0, first.seq, len(group.leaves), "", CANCEL, "cancel", status=DONE, state_id=first.state_id)
-        row.error, row.ready_at, row.scheduled_at, row.finished_at = convert.dumps_failure(error), at, at, at
+        row.error, row.scheduled_at = convert.dumps_failure(error), at
+        if waiting:
+            row.status = OPEN
+            row.args = convert.dumps([leaf.row.child for leaf in waiting])
+            group.draining = (row, error)
+        else:
+            row.ready_at, row.finished_at = at, at
+            group.result, group.pending = Outcome(False, error), False
         inst.rows.append(row)
-        group.result, group.pending = Outcome(False, error), False
+
+    def _ask_to_cancel(self, leaf: Leaf) -> bool:
+        """A child a graceful cancel's interrupted yield waits on (a child call or a join): asked to cancel
+        gracefully — its row canceled now, the child moved on by this wait until its cleanup ends — when it has
+        a yield to raise at (else it ends at once: ``False``). One already running its cleanup is waited for."""
+        child = leaf.child if leaf.row.kind == CHILD else self.tasks[leaf.row.child or ""].inst
+        if child is None or child.state != "running":
+            return False
+        if not child.cancel_requested:
+            if child.last_seq == 0:  # not started: no yield to raise at
+                return False
+            child.asked_to_cancel = True
+        leaf.draining, leaf.wake = True, self.t  # it moves now, to raise wfc.Canceled at its own yield
+        row = leaf.row
+        row.status, row.finished_at, row.result, row.error, row.attempts = CANCELED, self.stamp, None, None, 0
+        return True
+
+    def _drained(self, inst: Inst, group: Group, due: list[Leaf]) -> bool:
+        """Move the children a graceful cancel waits for, as a round of child moves; ``True`` once they have
+        all ended: the cancel row is done and ``wfc.Canceled`` is the yield's outcome."""
+        outer = self._claiming == 0
+        self._claiming += 1
+        try:
+            for leaf in due:
+                if leaf.gen is not None:
+                    self._resume(leaf)
+            if outer:
+                self._background_round()
+        finally:
+            self._claiming -= 1
+        if any(leaf.gen is not None for leaf in group.leaves if leaf.draining):
+            return False
+        assert group.draining is not None
+        row, error = group.draining
+        row.status, row.ready_at, row.finished_at = DONE, self.stamp, self.stamp
+        group.result, group.pending, group.draining = Outcome(False, error), False, None
+        return True
 
     def finish(self, inst: Inst, value: Any) -> tuple[bool, Any]:
         """As the durable runtime ends an instance: the return value checked against its hint (converted), then
@@ -596,8 +662,20 @@ class Runner:
                 yield min(
                     min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF), self.next_cancel(inst)
                 )
-                if self._interrupt(inst, group):
+                if group.draining is None and self._interrupt(inst, group) and group.draining is None:
                     return group.result
+                if group.draining is not None:
+                    if self.next_cancel(inst) <= self.t:
+                        try:
+                            self._interrupt(inst, group)  # a forced cancel (or a timeout) ends it at once
+                        except _Forced:
+                            row, _ = group.draining
+                            row.status, row.finished_at = CANCELED, self.stamp  # as cancel_open leaves it
+                            raise
+                    due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= self.t]
+                    if self._drained(inst, group, due):
+                        return group.result
+                    continue
                 now = self.t
                 while True:
                     due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= now]
@@ -698,6 +776,8 @@ class Runner:
         gen.close()
         if leaf.child is not None and leaf.child.state == "running":  # canceled before it first moved
             leaf.child.state, leaf.child.finished = "canceled", self.t
+        if leaf.draining:  # its row was canceled when the graceful cancel asked it to stop
+            return
         row = leaf.row
         row.status, row.finished_at = CANCELED, self.stamp
         if row.kind not in (STEP, TX):
