@@ -351,13 +351,16 @@ def start_async(
             timeout = timeout_of(task.leaf)
             deadline = None if timeout is None else now() + timeout
             with running(context_of(task, attempt, deadline)):  # this task's own context
-                inner = asyncio.ensure_future(bounded(step.fn(*args, **kwargs), timeout, task.leaf.name))
                 flag = task.cancel
-                if flag is not None:  # its row canceled (the instance canceled): CancelledError at its await
-                    flag.on_set = lambda: loop.call_soon_threadsafe(inner.cancel)
-                    if flag.requested:
-                        inner.cancel()
-                value = await inner
+                if flag is not None:  # its row canceled (the instance canceled): CancelledError at its await,
+                    # caught below like any outcome. (Not a task of its own: a task re-raises SystemExit and
+                    # KeyboardInterrupt into the loop, which would stop every async step.)
+                    this = asyncio.current_task()
+                    if this is not None:
+                        flag.on_set = lambda: loop.call_soon_threadsafe(this.cancel)
+                        if flag.requested:
+                            this.cancel()
+                value = await bounded(step.fn(*args, **kwargs), timeout, task.leaf.name)
         except BaseException as exc:
             span.error(exc)
             try:
