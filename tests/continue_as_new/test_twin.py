@@ -72,3 +72,17 @@ def test_the_graph_shows_a_terminal_continue_node() -> None:
     graph = build_graph(wfc.compile(flows.counter), flows.counter.namespace)
     titles = [(n.kind, n.title) for n in graph.nodes if n.kind == "return"]
     assert ("return", "continue as new(n, until) → start") in titles and ("return", "return n") in titles
+
+
+def test_both_runners_make_the_same_spans_across_runs() -> None:
+    from ..twin.test_tracing import _provider, _shape
+
+    memory, memory_spans = _provider()
+    assert wfc.testing.execute(flows.counter, 0, 3, workflow_id=ID, tracing=memory).value == 3
+    durable, durable_spans = _provider()
+    with wfc.Runtime("sqlite:///:memory:", clock=wfc.testing.FakeClock(), tracing=durable) as rt:
+        assert rt.run_until_complete(rt.start(flows.counter, 0, 3, id=ID)) == 3
+    got, want = _shape(list(durable_spans.get_finished_spans())), _shape(list(memory_spans.get_finished_spans()))
+    assert got == want, f"durable only: {got - want}\nin memory only: {want - got}"
+    outcomes = [dict(k[1]).get("wfc.outcome") for k in want.elements()]
+    assert outcomes.count("continued") == 2
