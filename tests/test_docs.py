@@ -28,12 +28,12 @@ def test_public_api_is_pinned() -> None:
         "Canceled", "CompileError", "Diagnostic", "RetryPolicy", "StepFailed", "Timeout", "WfcError",
         "WorkflowFailed", "WorkflowTimeout", "all_of", "any_of", "compile", "log", "now", "random", "register_error",
         "register_type", "sleep", "sleep_until", "step", "step_context", "StepContext", "testing", "transaction", "uuid4",
-        "wait_event", "workflow", "ChildHandle", "start_child", "join",
+        "wait_event", "workflow", "ChildHandle", "start_child", "join", "continue_as_new",
     }
     assert expected <= set(wfc.__all__), f"public names removed: {sorted(expected - set(wfc.__all__))}"
     # `@py_...`: pytest's assertion rewriting of the package its pytest11 plugin (wfc.pytest_plugin) belongs to
     public = {n for n in vars(wfc) if not n.startswith(("_", "@"))} - {"annotations"}
-    unexported = sorted(public - set(wfc.__all__) - {"cli", "commands", "compiler", "convert", "decorators",
+    unexported = sorted(public - set(wfc.__all__) - {"cli", "commands", "compiler", "continuation", "convert", "decorators",
                                                      "dsl", "errors", "runtime", "stdlib", "pytest_plugin", "ui"})
     assert not unexported, f"public names not in __all__: {unexported}"
 

@@ -30,6 +30,7 @@ from wfc.commands import sleep_until as sleep_until
 from wfc.commands import start_child as start_child
 from wfc.commands import wait_event as wait_event
 from wfc.compiler.driver import compile_workflow as compile
+from wfc.continuation import continue_as_new as continue_as_new
 from wfc.convert import register_type as register_type
 from wfc.decorators import step as step
 from wfc.decorators import transaction as transaction
@@ -98,6 +99,7 @@ __all__ = [
     "all_of",
     "any_of",
     "compile",
+    "continue_as_new",
     "join",
     "log",
     "now",

@@ -130,3 +130,34 @@ def windowed_mixed(xs: list[int]) -> wfc.Workflow[list[int]]:
 def started_fan_out(xs: list[int]) -> wfc.Workflow[list[int]]:
     handles = yield from wfc.all_of([wfc.start_child(kid, x, 2.0) for x in xs])
     return (yield from wfc.all_of([wfc.join(h) for h in handles]))
+
+
+# ---- a parent's graceful cancel reaches its children (issue 14) ----------------------------------------------------
+
+CLEANED: list[str] = []
+
+
+@wfc.step
+def clean(what: str) -> str:
+    CLEANED.append(what)
+    return what
+
+
+@wfc.workflow
+def careful_kid(x: int) -> wfc.Workflow[int]:
+    try:
+        yield from wfc.sleep(100)
+    finally:
+        yield from clean(f"kid {x}")
+    return x
+
+
+@wfc.workflow
+def careful_parent(x: int) -> wfc.Workflow[list[int]]:
+    handle = yield from wfc.start_child(careful_kid, x + 1)
+    try:
+        called = yield from careful_kid(x)
+        joined = yield from wfc.join(handle)
+        return [called, joined]
+    finally:
+        yield from clean("parent")

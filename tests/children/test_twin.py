@@ -79,3 +79,14 @@ def test_max_parallelism_counts_steps_and_children_together() -> None:
 def test_a_fan_out_of_started_children_joined_together() -> None:
     seen = both(flows.started_fan_out, [1, 2, 3])
     assert seen.outcome == ("ok", [2, 4, 6])
+
+
+def test_a_parents_graceful_cancel_reaches_the_child_it_calls_and_the_one_it_started() -> None:
+    from wfc.testing import Cancel
+
+    flows.CLEANED.clear()
+    seen = both(flows.careful_parent, 1, events=[Cancel(at=5)])
+    assert seen.outcome[:2] == ("error", "Canceled")
+    assert {iid: state for iid, state, _ in seen.instances} == {"test": "canceled", "test/1": "canceled",
+                                                                "test/2": "canceled"}  # fmt: skip
+    assert seen.steps == ("clean", "clean", "clean")

@@ -37,6 +37,7 @@ class Observed:
     outcome: tuple[Any, ...]
     steps: tuple[str, ...]
     instances: tuple[tuple[str, str, tuple[Any, ...]], ...] = ()
+    runs: tuple[tuple[str, int], ...] = ()  # each instance's run number (wfc.continue_as_new)
 
 
 def _outcome_of_error(exc: BaseException) -> tuple[Any, ...]:
@@ -99,12 +100,16 @@ def in_memory(
             return Observed(("unknown instance",), ())
         return Observed(_outcome_of_error(exc), ())  # refused at the start, as Runtime.start refuses
     outcome = ("ok", result.value) if result.error is None else _outcome_of_error(result.error)
-    return Observed(outcome, _steps_of(result.histories), _instances(result.histories, result.states))
+    runs = tuple(sorted(result.runs.items()))
+    return Observed(outcome, _steps_of(result.histories), _instances(result.histories, result.states), runs)
 
 
 def durable(
-    workflow: Any, *args: Any, events: Iterable[Event | Cancel] = (), limit: int = LIMIT, **kwargs: Any
+    workflow: Any, *args: Any, events: Iterable[Event | Cancel] = (), limit: int = LIMIT, ids: Sequence[str] = (),
+    **kwargs: Any,
 ) -> Observed:
+    """``ids``: instances to read besides those the histories name (children of a run that continued as new: its
+    records that named them are gone)."""
     clock = FakeClock()
     t0 = clock.now()
     events = list(events)
@@ -122,8 +127,9 @@ def durable(
             outcome: tuple[Any, ...] = ("ok", rt.result(wid))
         except Exception as exc:
             outcome = _outcome_of_error(exc)
-        histories, states = _all_instances(rt, wid)
-        return Observed(outcome, _steps_of(histories), _instances(histories, states))
+        histories, states = _all_instances(rt, wid, ids)
+        runs = tuple(sorted((iid, rt.status(iid).run) for iid in histories))
+        return Observed(outcome, _steps_of(histories), _instances(histories, states), runs)
 
 
 def drive(rt: wfc.Runtime, clock: FakeClock, wid: str, pending: list[Any], t0: float) -> bool:
@@ -167,13 +173,18 @@ def _send(rt: wfc.Runtime, wid: str, event: Event | Cancel) -> None:
     rt.send_event(target, event.name, event.value, error=event.error)
 
 
-def _all_instances(rt: wfc.Runtime, wid: str) -> tuple[dict[str, list[Any]], dict[str, str]]:
-    """The instance and its descendants (by the child ids its history names), with their histories and ends."""
+def _all_instances(
+    rt: wfc.Runtime, wid: str, ids: Sequence[str] = ()
+) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """The instance and its descendants (by the child ids its history names, and ``ids`` that exist), with their
+    histories and ends."""
     histories: dict[str, list[Any]] = {}
     states: dict[str, str] = {}
-    todo = [wid]
+    todo = [wid, *(i for i in ids if _exists(rt, i))]
     while todo:
         iid = todo.pop()
+        if iid in histories:
+            continue
         histories[iid] = rt.history(iid)
         states[iid] = str(rt.status(iid).state)
         todo += [r.child_id for r in histories[iid] if r.child_id is not None and _exists(rt, r.child_id)]
@@ -193,10 +204,11 @@ def both(
 ) -> Observed:
     """Run in both runners, assert they agree record for record, and return what they observed."""
     want = in_memory(workflow, *args, events=events, limit=limit, **kwargs)
-    got = durable(workflow, *args, events=events, limit=limit, **kwargs)
+    got = durable(workflow, *args, events=events, limit=limit, ids=[i[0] for i in want.instances], **kwargs)
     assert got.outcome == want.outcome, f"durable {got.outcome} != in-memory {want.outcome}"
     assert got.steps == want.steps, f"durable {got.steps} != in-memory {want.steps}"
     _same_instances(got.instances, want.instances)
+    assert got.runs == want.runs, f"run numbers: durable {got.runs} != in-memory {want.runs}"
     return want
 
 

@@ -147,11 +147,69 @@ def test_a_race_interrupted_gives_its_events_back_and_stops_its_retries() -> Non
     assert seen.steps.count("flaky") == 2  # attempts at 0 and 10; the retry due at 20 never runs
 
 
-def test_a_canceled_parent_cancels_its_child_at_once() -> None:
+def test_a_canceled_parent_asks_its_child_to_cancel_and_waits_for_its_cleanup() -> None:
+    # Temporal's semantics (issue 14): the child gets a graceful cancel of its own; the parent's yield raises
+    # wfc.Canceled once the child has ended, its cleanup run
     seen = both(waits_for_a_child, events=[Cancel(at=5)])
     states = {iid: state for iid, state, _ in seen.instances}
     assert states == {"test": "canceled", "test/1": "canceled"}
-    assert seen.steps == ("cleanup",)  # the parent's; the child was ended where it waited
+    assert seen.steps == ("cleanup", "cleanup")  # the child's, then the parent's
+    parent, child = (records for _, _, records in seen.instances)
+    assert [(r[2], r[6]) for r in parent] == [("child", "canceled"), ("cancel", "completed"), ("step", "completed")]
+    assert [(r[2], r[4]) for r in child][-1] == ("step", ("child 1",))
+
+
+def test_a_forced_cancel_of_a_parent_ends_its_child_at_once() -> None:
+    seen = both(waits_for_a_child, events=[Cancel(at=5, force=True)])
+    states = {iid: state for iid, state, _ in seen.instances}
+    assert states == {"test": "canceled", "test/1": "canceled"} and seen.steps == ()
+
+
+def test_a_forced_cancel_while_the_parent_waits_for_its_childs_cleanup_ends_both() -> None:
+    seen = both(parent_waits_for_a_slow_cleanup, events=[Cancel(at=5), Cancel(at=20, force=True)])
+    states = {iid: state for iid, state, _ in seen.instances}
+    assert states == {"test": "canceled", "test/1": "canceled"}
+    assert seen.steps == (), "the child's cleanup was still sleeping; the parent's never ran"
+
+
+@wfc.workflow
+def slow_cleanup_child() -> Any:
+    try:
+        yield from wfc.sleep(100)
+    finally:
+        yield from wfc.sleep(30)
+        yield from cleanup("child, slowly")
+
+
+@wfc.workflow
+def parent_waits_for_a_slow_cleanup() -> Any:
+    try:
+        yield from slow_cleanup_child()
+    finally:
+        yield from cleanup("parent")
+
+
+def test_the_parents_yield_raises_when_the_childs_slow_cleanup_ends() -> None:
+    seen = both(parent_waits_for_a_slow_cleanup, events=[Cancel(at=5)])
+    assert seen.steps == ("cleanup", "cleanup")
+    parent = seen.instances[0][2]
+    cancel = next(r for r in parent if r[2] == "cancel")
+    assert (cancel[10].second, cancel[12].second) == (5, 35)  # asked at 5, raised when the child ended at 35
+
+
+@wfc.workflow
+def joins_a_started_child() -> Any:
+    h = yield from wfc.start_child(child_job, 2)
+    try:
+        return (yield from wfc.join(h))
+    finally:
+        yield from cleanup("parent")
+
+
+def test_a_join_interrupted_waits_for_the_started_childs_cleanup() -> None:
+    seen = both(joins_a_started_child, events=[Cancel(at=5)])
+    states = {iid: state for iid, state, _ in seen.instances}
+    assert states == {"test": "canceled", "test/1": "canceled"} and seen.steps == ("cleanup", "cleanup")
 
 
 def test_a_canceled_child_runs_its_cleanup_and_its_parent_sees_canceled() -> None:
@@ -159,3 +217,20 @@ def test_a_canceled_child_runs_its_cleanup_and_its_parent_sees_canceled() -> Non
     assert seen.outcome == ("ok", ["child canceled", "workflow 'test/1' was canceled", "undone parent"])
     states = {iid: state for iid, state, _ in seen.instances}
     assert states == {"test": "completed", "test/1": "canceled"}
+
+
+@wfc.workflow
+def starts_and_sleeps() -> Any:
+    yield from wfc.start_child(child_job, 3)
+    try:
+        yield from wfc.sleep(100)
+    finally:
+        yield from wfc.sleep(10)  # the parent's cleanup outlasts the child's
+        yield from cleanup("parent")
+
+
+def test_a_started_child_is_asked_to_cancel_with_its_parent() -> None:
+    seen = both(starts_and_sleeps, events=[Cancel(at=5)])
+    states = {iid: state for iid, state, _ in seen.instances}
+    assert states == {"test": "canceled", "test/1": "canceled"}
+    assert seen.steps == ("cleanup", "cleanup"), "the child ran its cleanup before its parent ended"

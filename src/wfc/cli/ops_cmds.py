@@ -454,6 +454,8 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
     when each started and ended, what it raised and where (--debug: each traceback
     in full).
     --json prints the list of records (arguments, result, error and failed_attempts).
+    An instance that continued as new shows its current run, after a line saying how
+    many runs preceded it.
 
     \b
     Example:
@@ -464,9 +466,12 @@ def history(instance_id: str, apps: tuple[str, ...], db_url: str, as_json: bool)
     with open_runtime(db_url, existing=True, read_only=True) as rt, usage_errors():
         records: list[HistoryRecord] = rt.history(instance_id)
         snap = snapshot(rt, instance_id) if not as_json else None
+        run = rt.status(instance_id).run
     if as_json:
         print_json(records)
         return
+    if run > 1:  # the earlier runs' records are gone (wfc.continue_as_new keeps one run's history)
+        click.echo(f"run {run}: {run - 1} earlier run{'s' if run > 2 else ''} continued as new")
     # (a cancel record shares its number with the yield it interrupted: the command's row is the one kept)
     rows = {r.key: r for r in snap.rows if r.depth == 0 and r.kind != "cancel"} if snap else {}
     table = Table(box=None, header_style="bold dim")

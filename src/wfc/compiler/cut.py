@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from wfc import commands
+from wfc import commands, continuation
 from wfc.compiler import pycode, syntax
 from wfc.compiler.python.source import SourceMap
 
@@ -340,6 +340,12 @@ class Cutter:
             target = self.resolve(func)
             if isinstance(target, commands.StepDef | commands.WorkflowDef) or target in _COMMAND_FACTORIES:
                 return None
+            if target is continuation.continue_as_new:
+                return (
+                    "WFC117",
+                    "`wfc.continue_as_new(...)` is returned, not yielded",
+                    "write `return wfc.continue_as_new(...)`: it ends this run and starts the workflow again",
+                )
             if inspect.isgeneratorfunction(target):
                 name = pycode.canonical(value.func)
                 return (

@@ -17,6 +17,7 @@ there. Everything is ordered by the table, so the output is stable and golden te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
@@ -36,6 +37,7 @@ SUSPENSIONS: frozenset[str] = frozenset(
     {"step", "child", "sleep", "event", "all_of", "any_of", "start_child", "join"}
 )
 MAX_LABEL = 48
+_CONTINUE = re.compile(r"^(?:[\w.]+\.)?continue_as_new\(")  # `return wfc.continue_as_new(...)`
 _INTERNAL = "_wfc_"
 
 
@@ -204,6 +206,9 @@ def _node(table: ir.Table, s: ir.State, ns: Mapping[str, Any]) -> Node:
 
 def _end_title(s: ir.State, op: ir.Return | ir.Leave | ir.EndFinally | ir.Raise) -> tuple[NodeKind, str]:
     if isinstance(op, ir.Return):
+        if op.value and _CONTINUE.match(op.value.source):  # ends the run: the workflow starts again (same id)
+            args = op.value.source[op.value.source.index("(") :]
+            return "return", f"continue as new{args} → start"
         return "return", f"return {op.value.source}" if op.value else "return"
     if isinstance(op, ir.Raise):
         if op.exc is None or _internal(op.exc.source):

@@ -249,7 +249,26 @@ class Parallel:
     depth: int = attrs.field(default=1, eq=False, kw_only=True)
 
 
-Command = WithOptions | Sleep | Wait | Parallel
+@attrs.frozen
+class StartChild:
+    """``async child(args)``: start a child workflow without waiting (``wfc.start_child``); its value is the
+    child's handle."""
+
+    call: Expr
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
+
+
+@attrs.frozen
+class Join:
+    """``await handle``: wait for a child ``async`` started (``wfc.join``); its value is the child's result."""
+
+    handle: Expr
+    span: Span = attrs.field(eq=False)
+    depth: int = attrs.field(default=1, eq=False, kw_only=True)
+
+
+Command = WithOptions | Sleep | Wait | Parallel | StartChild | Join
 Value = Expr | Command
 """What may stand on the right of ``=``, after ``return`` or alone as a statement."""
 

@@ -278,6 +278,14 @@ class Builder(Transformer[Token, Any]):
         return wf.Wait(event, timeout, span, depth=depth(event, timeout))
 
     @rule
+    def start_child_cmd(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.StartChild:
+        return wf.StartChild(v[0], span, depth=depth(v[0]))
+
+    @rule
+    def join_cmd(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Join:
+        return wf.Join(v[0], span, depth=depth(v[0]))
+
+    @rule
     def all_of(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Parallel:
         items, each = v[0].value
         return _check(wf.Parallel("all", items, each, span, depth=depth(*items)))

@@ -96,6 +96,21 @@ class CommandChecker:
                 self._constant(v.timeout, "timeout", number=True)
         elif isinstance(v, wf.Parallel):
             self._parallel(v, scope)
+        elif isinstance(v, wf.StartChild):
+            call = v.call
+            started = resolve_callee(call.func, self.env, self.locals | scope) if isinstance(call, wf.Call) else None
+            if isinstance(call, wf.Call) and started is not None and started.kind in ("workflow", "child"):
+                self._arguments(call, started, scope)
+            else:
+                self.expr(call, scope)
+                self.report(
+                    "WFC155",
+                    "`async` starts a workflow call",
+                    v.call,
+                    "e.g. `handle = async ship(order)`, then `result = await handle`",
+                )
+        elif isinstance(v, wf.Join):
+            self.expr(v.handle, scope)
         else:
             return False
         return True

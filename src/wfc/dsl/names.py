@@ -150,6 +150,7 @@ BUILTINS: dict[str, Builtin] = {
         _b("random", 0, 0, style="helper", python="random"),
         _b("uuid", 0, 0, style="helper", python="uuid4"),
         _b("set_status", 2, 2, style="helper", python="set_status"),
+        _b("continue_as_new", 0, None, style="helper", python="continue_as_new"),
         _b("upper", 1, 1, style="str"),
         _b("lower", 1, 1, style="str"),
         _b("strip", 1, 1, style="str"),
@@ -183,7 +184,8 @@ WFC_ERRORS = frozenset({"StepFailed", "Timeout", "WorkflowFailed"})
 """wfc's exception types, reached as ``wfc.StepFailed`` etc. in the lowered code."""
 
 HELPERS = frozenset(
-    {"sleep", "wait_event", "all_of", "any_of", "now", "random", "uuid4", "set_status", "log", "RetryPolicy"}
+    {"sleep", "wait_event", "all_of", "any_of", "now", "random", "uuid4", "set_status", "log", "RetryPolicy",
+     "continue_as_new", "start_child", "join"}
     | WFC_ERRORS
 )
 """Everything the lowered code may reach through ``wfc.``."""

@@ -137,6 +137,7 @@ _WORDS = {
 _EXPR_START = frozenset({"NAME", "INT", "STRING", "LPAR", "LSQB"})
 _STMT_START = frozenset({"IF", "WHILE", "FOR", "TRY", "RETURN", "FAIL", "LOG"})
 _COMMAND_START = frozenset({"SLEEP", "WAIT", "ALL", "FIRST"})
+_CHILD_COMMANDS = frozenset({"ASYNC", "AWAIT"})  # `async child(x)`, `await handle`: commands too
 _OPERATORS = frozenset({"ADDOP", "MULOP", "EQEQ", "LT", "AND", "OR"})
 _CLOSE_FOR = {"(": ")", "[": "]", "{": "}"}
 
@@ -170,13 +171,14 @@ def expected_words(expected: Sequence[str] | set[str] | frozenset[str]) -> str:
     if names >= _STMT_START:
         words.append("a statement")
         names -= _STMT_START | _EXPR_START | {"BREAK", "CONTINUE", "RAISE", "SLEEP", "WAIT", "ALL", "FIRST"}
+        names -= _CHILD_COMMANDS
         names -= {"FLOAT", "DURATION", "LBRACE", "TRUE", "FALSE", "NULL", "NOT", "ADDOP"}
     elif names >= _EXPR_START:
         words.append("an expression")
         names -= _EXPR_START | {"FLOAT", "DURATION", "LBRACE", "TRUE", "FALSE", "NULL", "NOT", "ADDOP"}
     if names >= _COMMAND_START and "a statement" not in words:
         words.append("a command")
-        names -= _COMMAND_START
+        names -= _COMMAND_START | _CHILD_COMMANDS
     if names >= _OPERATORS:
         words.append("an operator")
         names -= _OPERATORS | {"POW", "NOTEQ", "LE", "GT", "GE", "IN", "NOT", "DOT", "LSQB", "LPAR"}

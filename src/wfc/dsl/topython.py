@@ -162,6 +162,10 @@ class ToPython:
             return at(ast.Call(helper("wait_event"), [self.expr(v.event)], kw), v.span)
         if isinstance(v, wf.Parallel):
             return at(self._parallel(v), v.span)
+        if isinstance(v, wf.StartChild):
+            return at(ast.Call(helper("start_child"), [self.expr(v.call)], []), v.span)
+        if isinstance(v, wf.Join):
+            return at(ast.Call(helper("join"), [self.expr(v.handle)], []), v.span)
         return None
 
     def _item(self, item: wf.Value) -> ast.expr:

@@ -196,6 +196,6 @@ class ValueClasses:
     def _source(self, source: wf.Value | Classes | None) -> Classes | None:
         if source is None or isinstance(source, frozenset):
             return source
-        if isinstance(source, wf.WithOptions | wf.Sleep | wf.Wait | wf.Parallel):
+        if isinstance(source, wf.WithOptions | wf.Sleep | wf.Wait | wf.Parallel | wf.StartChild | wf.Join):
             return None
         return self.of(source)

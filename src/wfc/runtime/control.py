@@ -34,6 +34,7 @@ from wfc.runtime.store.protocol import (
     FINISHED,
     JOIN,
     ON_COMPLETE,
+    OPEN,
     RESOLVED,
     SLEEP,
     START,
@@ -119,14 +120,21 @@ def _interrupt(engine: Scheduler, inst: InstanceRow, now: float, error: Canceled
         return False
     seq = store.last_seq(inst.n)
     group = store.group(inst.n, seq) if seq > 0 else []
-    if not group or group[0].kind == ON_COMPLETE:
+    if not group or group[0].kind in (ON_COMPLETE, START):  # START: a run continued as new, not begun yet
         return False
     store.request_cancel(inst.n, now)
     taken = store.group_events(inst.n, seq)
     rows = store.cancel_open(inst.n, seq, now)
     if taken:  # no wait of the interrupted suspension won: what they took stays for the next wait
         store.give_back_events(inst.n, seq, sorted(taken))
-    cancel_children(engine, inst, [r for r in rows if r.kind == CHILD], now)
+    # The children it waits on (child calls, joins) are asked to cancel gracefully too, as Temporal does: the
+    # yield raises wfc.Canceled once they have ended, their cleanup run (child_ended releases the cancel row).
+    waiting = _cancel_gracefully(engine, inst, [r for r in rows if r.kind in (CHILD, JOIN)], now)
+    # Children it started and does not wait on are asked too (not waited for: its parent close policy still
+    # ends those running when it ends).
+    for child in store.started_children(inst.n):  # a cancel is rare: one indexed read
+        if child.id not in waiting and store.cancel_requested(child.n) is None and not _interrupt(engine, child, now):
+            cancel_instance(engine, child, now)
     first = group[0]
     if error is None:
         error = Canceled(f"workflow {inst.id!r} was canceled")
@@ -138,16 +146,53 @@ def _interrupt(engine: Scheduler, inst: InstanceRow, now: float, error: Canceled
             "",
             CANCEL,
             "cancel",
-            status=RESOLVED,
+            args=convert.dumps(waiting) if waiting else None,
+            status=OPEN if waiting else RESOLVED,
             error=convert.dumps_failure(error),
-            ready_at=now,
+            ready_at=None if waiting else now,
             scheduled_at=now,
-            finished_at=now,
+            finished_at=None if waiting else now,
             state_id=first.state_id,
             snapshot=first.snapshot,
         )
     )
     return True
+
+
+def _cancel_gracefully(engine: Scheduler, inst: InstanceRow, rows: list[LeafRow], now: float) -> list[str]:
+    """Ask the children ``rows`` (child calls and joins of ``inst``'s interrupted suspension) to cancel
+    gracefully; returns the ids of those still running their cleanup, which the parent's yield waits for. A child
+    with no yield to raise at (not started, blocked) ends at once."""
+    store = store_of(engine)
+    waiting: list[str] = []
+    for row in rows:
+        child = store.get_instance(row.child or child_id(inst.id, row))
+        if child is None or child.parent != inst.n or child.state in FINISHED:
+            continue
+        if store.cancel_requested(child.n) is not None or _interrupt(engine, child, now):
+            waiting.append(child.id)
+        else:
+            cancel_instance(engine, child, now)
+    return waiting
+
+
+def child_ended(engine: Scheduler, child: InstanceRow, now: float) -> None:
+    """``child`` ended (inside a transaction): if its parent's graceful cancel waits for its children's cleanup
+    and this was the last of them, the parent's ``yield`` now raises ``wfc.Canceled``."""
+    store = store_of(engine)
+    if child.parent is None or store.cancel_requested(child.parent) is None:
+        return  # the common case costs one read of the parent's row
+    seq = store.last_seq(child.parent)
+    for row in store.group(child.parent, seq):
+        if row.kind == CANCEL and row.status == OPEN and row.args:
+            ids = convert.loads(row.args)
+            if child.id in ids and all(_ended(store, i) for i in ids if i != child.id):
+                store.deliver_external(row.key, None, row.error, now)
+
+
+def _ended(store: ControlStore, instance_id: str) -> bool:
+    inst = store.get_instance(instance_id)
+    return inst is None or inst.state in FINISHED
 
 
 def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float, error: Canceled | None = None) -> None:
@@ -161,11 +206,18 @@ def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float, error: Can
     store.close_deadline(inst.n, now)
     inst.state = "canceled"
     cancel_children(engine, inst, [r for r in rows if r.kind == CHILD], now)
+    for row in rows:  # a graceful cancel that waited for children's cleanup: they end at once now
+        if row.kind == CANCEL and row.args:
+            for iid in convert.loads(row.args):
+                child = store.get_instance(iid)
+                if child is not None and child.parent == inst.n and child.state not in FINISHED:
+                    cancel_instance(engine, child, now)
     children.close(engine, inst, now)  # the children it started, unless detached
     parent = children.delivery_key(store, inst)
     if parent is not None:  # a no-op when the parent's call is no longer open (the parent is canceled too)
         failure = to_exception(error_info(error), step=inst.name, attempts=1)
         store.deliver_external(parent, None, convert.dumps_failure(failure), now)
+    child_ended(engine, inst, now)
     if inst.on_complete is not None:
         completion = Completion("canceled", error=f"{type(error).__name__}: {error}")
         store.insert_leaf(engine.on_complete_row(inst, seq + 1, completion, now))

@@ -87,6 +87,9 @@ class Control:
         requested"``."""
         outcome = control.cancel(self.engine, id, self.clock.now(), force=force)
         self._kick()
+        worker = getattr(self, "_worker", None)
+        if worker is not None:  # its attempts running here see the cancel at once (others: at their heartbeat)
+            worker.see_cancels()
         return outcome
 
     def restart(self, id: str, from_step: int | str) -> str:

@@ -22,8 +22,20 @@ from typing import Any
 
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
+from wfc.continuation import ContinueAsNew
 from wfc.errors import Canceled, WfcError, WorkflowFailed
-from wfc.runtime import admit, budget, children, control, fanout, fastcodec, statuses, steps, tracebacks
+from wfc.runtime import (
+    admit,
+    budget,
+    children,
+    continuing,
+    control,
+    fanout,
+    fastcodec,
+    statuses,
+    steps,
+    tracebacks,
+)
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
@@ -544,6 +556,12 @@ class Engine(Intake):
         result_text: str | None = None
         err_text: str | None = None
         error: BaseException | None = None
+        if ok and type(value) is ContinueAsNew:
+            stopped = continuing.next_run(self, inst, seq, value, at)
+            if stopped is None:
+                self.tracing.outcome("continued")
+                return
+            ok, value = False, stopped
         if ok:
             try:
                 value = check_result(self.deployment.workflow(inst.workflow), value)
@@ -584,6 +602,8 @@ class Engine(Intake):
                 assert error is not None
                 failure = to_exception(error_info(error, traceback=trace), step=inst.name, attempts=1)
                 store.deliver_external(parent, None, encode_error(failure), at)
+        if inst.parent is not None:
+            control.child_ended(self, inst, at)  # a parent's graceful cancel may wait for this child's cleanup
         if inst.on_complete is not None:
             if ok:
                 completion = Completion("completed", value)

@@ -56,7 +56,8 @@ class Status:
     a long time and nothing claimed it (a worker that lacks its workflow would have made it ``blocked``).
     ``traceback``: where a failed instance failed (its workflow code's own file and line, and the step's or
     child's traceback it did not catch). ``cancel_requested``: when a graceful ``cancel`` was asked for (the
-    instance runs its cleanup until ``wfc.Canceled`` ends it)."""
+    instance runs its cleanup until ``wfc.Canceled`` ends it). ``run``: which run of the instance this is (1, then
+    one more each time it returned ``wfc.continue_as_new(...)``; the history holds the current run's records)."""
 
     id: str
     workflow: str
@@ -73,6 +74,7 @@ class Status:
     stalled: str | None = None
     traceback: str | None = None
     cancel_requested: dt.datetime | None = None
+    run: int = 1
 
     @property
     def finished(self) -> bool:

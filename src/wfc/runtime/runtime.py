@@ -564,6 +564,7 @@ class Runtime(Control, ScheduleControl):
             stalled=None if inst.blocked else self._stalled(inst, rows),
             traceback=failure_traceback,
             cancel_requested=None if state.finished else to_datetime(self.store.cancel_requested(inst.n)),
+            run=inst.run or 1,
         )
 
     def _stalled(self, inst: InstanceRow, rows: builtins.list[LeafRow]) -> str | None:

@@ -12,12 +12,31 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 import attrs
 
 from wfc.errors import WfcError
+
+
+class CancelFlag:
+    """Whether the row an attempt runs for was canceled while it runs (its instance canceled, gracefully or not,
+    or its race decided without it): set by the worker that runs the attempt, read through
+    :attr:`StepContext.cancel_requested`. A plain attribute (a store of a bool is atomic): the flag costs a
+    step nothing until it is set. ``on_set`` cancels what runs the attempt (an ``async`` step's task)."""
+
+    __slots__ = ("on_set", "requested")
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.on_set: Callable[[], object] | None = None
+
+    def set(self) -> None:
+        if not self.requested:
+            self.requested = True
+            if self.on_set is not None:
+                self.on_set()
 
 
 @attrs.frozen
@@ -37,6 +56,18 @@ class StepContext:
     deadline: dt.datetime | None = None
     """When this attempt is abandoned (the step's ``timeout``; ``None``: no limit). A plain function past it
     runs on in its thread, its result ignored: a long step can check the time and stop early."""
+    _cancel: CancelFlag | None = attrs.field(default=None, repr=False, eq=False, alias="cancel")
+
+    @property
+    def cancel_requested(self) -> bool:
+        """``True`` once the instance this attempt works for was canceled (``rt.cancel``, graceful or forced;
+        also when the ``any_of`` it raced in was decided without it) after the attempt started: its result will
+        be discarded, so a long step may stop early. Live, but not instant across processes: the worker running
+        the attempt sees a cancel made in its own runtime at once, one made elsewhere (another process, the CLI,
+        the dashboard) at its next lease heartbeat (every ``lease / 3`` seconds). An ``async`` step is also
+        cancelled (``CancelledError`` at its ``await``). In ``wfc.testing`` it is always ``False``: virtual time
+        does not pass during an attempt, so no cancel can arrive during one."""
+        return self._cancel is not None and self._cancel.requested
 
 
 _current: ContextVar[StepContext | None] = ContextVar("wfc_step_context", default=None)

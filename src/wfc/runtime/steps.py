@@ -27,7 +27,7 @@ from wfc.runtime import attempts, tracebacks, tracing
 from wfc.runtime.clock import to_datetime
 from wfc.runtime.errors import UnknownStep, ValueTooLarge
 from wfc.runtime.failures import error_info, to_exception
-from wfc.runtime.step_context import StepContext, running
+from wfc.runtime.step_context import CancelFlag, StepContext, running
 from wfc.runtime.store.protocol import InstanceRow, LeafRow
 
 log = logging.getLogger("wfc.runtime")
@@ -48,6 +48,7 @@ class Task:
     call: tuple[list[Any], dict[str, Any]] | None = (
         None  # the arguments, when decoding would give them back as is
     )
+    cancel: CancelFlag | None = None  # set by the worker running it when its row is canceled (StepContext)
 
 
 @attrs.define(slots=True)
@@ -182,7 +183,9 @@ def context_of(task: Task, attempt: int, deadline: float | None = None) -> StepC
     """What ``wfc.step_context()`` says inside this attempt."""
     policy = policy_of(task.leaf)
     when = None if deadline is None else to_datetime(deadline)
-    return StepContext(task.inst.id, task.inst.name, task.leaf.name, attempt, policy.max_attempts, when)
+    return StepContext(
+        task.inst.id, task.inst.name, task.leaf.name, attempt, policy.max_attempts, when, cancel=task.cancel
+    )
 
 
 async def bounded(coro: Any, timeout: float | None, name: str) -> Any:
@@ -363,6 +366,15 @@ def start_async(
             timeout = timeout_of(task.leaf)
             deadline = None if timeout is None else now() + timeout
             with running(context_of(task, attempt, deadline)):  # this task's own context
+                flag = task.cancel
+                if flag is not None:  # its row canceled (the instance canceled): CancelledError at its await,
+                    # caught below like any outcome. (Not a task of its own: a task re-raises SystemExit and
+                    # KeyboardInterrupt into the loop, which would stop every async step.)
+                    this = asyncio.current_task()
+                    if this is not None:
+                        flag.on_set = lambda: loop.call_soon_threadsafe(this.cancel)
+                        if flag.requested:
+                            this.cancel()
                 value = await bounded(step.fn(*args, **kwargs), timeout, task.leaf.name)
         except BaseException as exc:
             span.error(exc)

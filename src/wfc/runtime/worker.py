@@ -38,6 +38,7 @@ from wfc.errors import WfcError, WorkflowFailed
 from wfc.runtime import budget, schedules, steps
 from wfc.runtime.clock import SystemClock
 from wfc.runtime.errors import StoreError
+from wfc.runtime.step_context import CancelFlag
 from wfc.runtime.steps import StepResult, Task
 from wfc.runtime.store.protocol import Key
 
@@ -372,6 +373,7 @@ class Worker:
     def _dispatch(self, task: Task) -> None:
         rt = self.runtime
         self._in_flight[task.leaf.key] = task
+        task.cancel = CancelFlag()
         step = STEPS.get(task.leaf.step or "")
         if step is not None and step.is_async and self._loop is not None:
             steps.start_async(task, self._loop, rt.clock.now, rt.engine.limit, self._results.put, rt.engine.tracing)
@@ -391,11 +393,24 @@ class Worker:
         rt = self.runtime
         try:
             rt._heartbeat(list(self._in_flight))
+            self.see_cancels()
         except StoreError as exc:
             if exc.fatal:
                 self._fail(exc)
             else:
                 log.warning("heartbeat failed: %s", exc)
+
+    def see_cancels(self) -> None:
+        """Tell the attempts running here whose rows were canceled since they started (``StepContext.
+        cancel_requested``; an ``async`` step is cancelled): at each heartbeat, and at once after a cancel made
+        through this runtime. One read per running attempt, none when nothing runs."""
+        running = [task for task in list(self._in_flight.values()) if task.cancel and not task.cancel.requested]
+        if not running:
+            return
+        for key in self.runtime.store.canceled_keys([task.leaf.key for task in running]):
+            for task in running:
+                if task.leaf.key == key and task.cancel is not None:
+                    task.cancel.set()
 
     def _shutdown(self) -> None:
         rt = self.runtime

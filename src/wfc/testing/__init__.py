@@ -113,6 +113,12 @@ class RunResult:
     def states(self) -> dict[str, str]:
         return {iid: inst.state for iid, inst in self._instances.items()}
 
+    @property
+    def runs(self) -> dict[str, int]:
+        """Each instance's run number when the run ended (``Status.run``: 1, and one more per
+        ``wfc.continue_as_new``); ``histories`` hold each one's last run."""
+        return {iid: inst.run for iid, inst in self._instances.items()}
+
     def unwrap(self) -> Any:
         if self.error is not None:
             raise self.error

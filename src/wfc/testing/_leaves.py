@@ -36,6 +36,7 @@ from wfc.runtime.engine import encode_error
 from wfc.runtime.errors import ChildIdInUse, NotAChild
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen
+from wfc.runtime.link import machine_for
 from wfc.runtime.records import HistoryRecord
 from wfc.runtime.retry import resolve_retry
 from wfc.runtime.runtime import _record
@@ -70,8 +71,11 @@ class Inst:
     statuses: dict[str, Any] = attrs.field(factory=dict)  # wfc.set_status, as committed transitions left them
     deadline: LeafRow | None = None  # its timeout's row (DEADLINE), while it has one
     cancel_requested: bool = False  # a graceful Cancel was applied: wfc.Canceled ending it ends it "canceled"
+    asked_to_cancel: bool = False  # its parent's graceful cancel asks it to cancel gracefully (applied at once)
     parent: str | None = None  # a started child: the instance that started it
     detached: bool = False
+    run: int = 1  # its run number (wfc.continue_as_new)
+    last_seq: int = 0  # its last suspension's number (a continued run's start is the next)
 
     def history(self) -> list[HistoryRecord]:
         return [_record(r, self.id, self.attempts.get((r.seq, r.pos))) for r in self.rows]
@@ -95,6 +99,7 @@ class Leaf:
     late_attempts: list[tuple[float, int, str | None]] = attrs.field(factory=list)  # retried: (time, n, note)
     start: Any = None  # a start_child's (workflow, variables, detached), started once the decision uses it
     held: bool = False  # held by the workflow's max_parallelism window
+    draining: bool = False  # a child its parent's graceful cancel waits for: its row canceled, it runs its cleanup
 
 
 @attrs.define(eq=False)
@@ -124,6 +129,7 @@ class Group:
     races: bool = False
     pending: bool = False
     result: Outcome = Outcome(True, None)
+    draining: tuple[LeafRow, Any] | None = None  # a graceful cancel waiting for children: its row and error
 
 
 # ---- leaves ---------------------------------------------------------------------------------------------------
@@ -154,6 +160,9 @@ def prepare(runner: Runner, inst: Inst, leaf: Leaf) -> None:
             row.args = runner.encode(list(call.args), "the arguments of workflow {!r}", name)
             if call.kwargs:
                 row.kwargs = runner.encode(dict(call.kwargs), "the arguments of workflow {!r}", name)
+            # A child that does not compile fails this call at the parent's yield (CompileError), as the durable
+            # runtime fails its row, rather than ending the whole run.
+            machine_for(call.workflow)
             variables = check_arguments(call.workflow, tuple(call.args), dict(call.kwargs))
             text = steps.check_size(
                 convert.dumps_vars(variables), runner.limit, "the arguments of workflow {!r}", name
@@ -251,6 +260,8 @@ def join(runner: Runner, leaf: Leaf, task: Task) -> Wake:
             except StopIteration as stop:
                 task.gen, task.end = None, stop.value
                 runner.ended(task)
+                if leaf.draining:  # its row was canceled when its parent's cancel asked it to stop
+                    return Outcome(*task.end)
                 return child_end(runner, task.inst, leaf.row, task.end)
             task.wake = wake
             yield wake
@@ -431,6 +442,8 @@ def child(runner: Runner, inst: Inst, leaf: Leaf) -> Wake:
     assert child is not None
     ok, value = yield from runner.run_workflow(child, leaf.value)
     row = leaf.row
+    if leaf.draining:  # its row was canceled when its parent's cancel asked it to stop: it stays so
+        return Outcome(ok, value)
     row.status, row.finished_at = DONE, runner.stamp
     if ok:
         row.result = runner.encode(value, "the result of workflow {}", child.name)

@@ -37,6 +37,7 @@ from wfc.commands import (
     RetryPolicy,
     WorkflowDef,
 )
+from wfc.continuation import ContinueAsNew
 from wfc.errors import Canceled, WfcError, WorkflowRuntimeError, WorkflowTimeout
 from wfc.runtime import context, steps, tracebacks, tracing
 from wfc.runtime.failures import error_info, to_exception
@@ -56,7 +57,7 @@ from wfc.runtime.store.protocol import (
     TX,
     LeafRow,
 )
-from wfc.runtime.typecheck import check_result
+from wfc.runtime.typecheck import check_arguments, check_result
 from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Task, Wake, prepare
 from wfc.testing._leaves import start as start_leaf
 
@@ -99,6 +100,7 @@ class Runner:
         self.tasks: dict[str, Task] = {}  # started children by id
         self.background: list[Task] = []  # started children no join drives now
         self._taken: tuple[str, int, set[str]] = ("", -1, set())
+        self._claiming = 0  # >0 inside a round of child moves (the waits nested in it start no round of their own)
 
     @property
     def now(self) -> dt.datetime:
@@ -146,6 +148,9 @@ class Runner:
         except StopIteration as stop:
             while self._background(INF):
                 pass
+            for inst in self.instances.values():
+                if inst.state == "running":  # a detached child left at a wait no event ends
+                    inst.state = unfinished_state(inst)
             return stop.value
 
     def _background(self, before: float) -> bool:
@@ -180,12 +185,18 @@ class Runner:
         for task in list(self.background):
             child = task.inst
             if child.parent == inst.id and not child.detached and task.gen is not None:
-                self.background.remove(task)
-                gen, task.gen = task.gen, None
-                gen.close()
-                if child.state == "running":  # canceled before it first moved
-                    child.state, child.finished = "canceled", self.t
-                    self.close_children(child)
+                self._close_task(task)
+
+    def _close_task(self, task: Task) -> None:
+        """Cancel a started child at once (its generator closed: it runs no more code)."""
+        child = task.inst
+        self.background.remove(task)
+        gen, task.gen = task.gen, None
+        assert gen is not None
+        gen.close()
+        if child.state == "running":  # canceled before it first moved
+            child.state, child.finished = "canceled", self.t
+            self.close_children(child)
 
     def taken_ids(self, seq: int, inst: Inst) -> set[str]:
         """The child ids suspension ``seq`` of ``inst`` takes (two children of one suspension cannot share one)."""
@@ -238,7 +249,12 @@ class Runner:
     def run_workflow(self, inst: Inst, variables: dict[str, Any]) -> Wake:
         run = self._native if self.native else self._compiled
         try:
-            ok, value = yield from run(inst, variables)
+            ok, value = yield from run(inst, variables, 0)
+            while ok and type(value) is ContinueAsNew:  # as wfc.runtime.continuing: the next run, same instance
+                ok, value = self._next_run(inst, value)
+                if ok:
+                    yield self.t  # the durable runtime claims the next run's start row in a round of its own
+                    ok, value = yield from run(inst, value, inst.last_seq + 1)
         except GeneratorExit:
             inst.state, inst.finished = "canceled", self.t
             self._ended(inst)
@@ -254,6 +270,28 @@ class Runner:
         self._ended(inst)
         return ok, value
 
+    def _next_run(self, inst: Inst, cont: ContinueAsNew) -> tuple[bool, Any]:
+        """End ``inst``'s run and begin the next (``wfc.continue_as_new``): its arguments checked as the durable
+        runtime checks them (``(True, variables)``; a refusal fails the instance: ``(False, error)``), the run's
+        rows dropped but an open timeout, its started children (not detached) canceled, a cancel request
+        forgotten. Sequence numbers go on, as the durable runtime's."""
+        try:
+            variables = check_arguments(inst.defn, tuple(cont.args), dict(cont.kwargs))
+            text = steps.check_size(
+                convert.dumps_vars(variables), self.limit, "the arguments of workflow {} continued as new",
+                inst.name,
+            )
+        except WfcError as exc:
+            return False, exc
+        self.close_children(inst)
+        inst.rows = [r for r in inst.rows if r.kind == DEADLINE and r.status == OPEN]
+        inst.attempts = {}
+        inst.cancel_requested = False
+        inst.run += 1
+        if self.persist and not self.native:
+            variables = convert.roundtrip_vars(variables, text)
+        return True, variables
+
     # ---- cancels ---------------------------------------------------------------------------------------------
 
     def _cancels_for(self, inst: Inst) -> list[tuple[int, Any]]:
@@ -267,6 +305,8 @@ class Runner:
 
     def next_cancel(self, inst: Inst) -> float:
         """When the next cancel for ``inst`` is sent, or its timeout passes (``inf``: never)."""
+        if inst.asked_to_cancel:
+            return self.t
         pending = self._cancels_for(inst)
         first = max(self.base + pending[0][1].at, self.t) if pending else INF
         deadline = inst.deadline
@@ -291,6 +331,11 @@ class Runner:
     def _interrupt(self, inst: Inst, group: Group) -> bool:
         """Apply the cancels for ``inst`` sent by now, as ``Runtime.cancel`` does; ``True`` when a graceful one
         interrupted ``group`` (its result is then ``wfc.Canceled``). A forced one raises :class:`_Forced`."""
+        if inst.asked_to_cancel:  # its parent's graceful cancel, delivered as a cancel of its own
+            inst.asked_to_cancel = False
+            if not inst.cancel_requested:
+                self._raise_at(inst, group, Canceled(f"workflow {inst.id!r} was canceled"))
+                return True
         for i, cancel in self._cancels_for(inst):
             if self.base + cancel.at > self.t:
                 break
@@ -308,6 +353,7 @@ class Runner:
         written, and ``error`` is the group's outcome (raised at the ``yield``)."""
         inst.cancel_requested = True
         at = self.stamp
+        waiting: list[Leaf] = []
         for leaf in group.leaves:
             if leaf.event is not None:  # no wait won: what they took stays for the next wait
                 inst.reserved.discard(leaf.event)
@@ -315,27 +361,81 @@ class Runner:
                 row.status, row.result, row.error, row.attempts = CANCELED, None, None, 0
                 if leaf.gen is None:
                     continue
-            if leaf.gen is not None:
+            if leaf.gen is not None and leaf.row.kind in (CHILD, JOIN) and self._ask_to_cancel(leaf):
+                waiting.append(leaf)  # as control._cancel_gracefully: its cleanup runs, the yield waits for it
+            elif leaf.gen is not None:
                 self._cancel(leaf)
+        for task in list(self.background):  # children it started and does not wait on: asked, not waited for
+            child = task.inst
+            if child.parent == inst.id and not child.detached and task.gen is not None and not child.cancel_requested:
+                if child.last_seq > 0:
+                    child.asked_to_cancel, task.wake = True, self.t
+                else:  # not started: no yield to raise at, it ends at once (as control.cancel_instance)
+                    self._close_task(task)
         first = group.leaves[0].row
         row = LeafRow(0, first.seq, len(group.leaves), "", CANCEL, "cancel", status=DONE, state_id=first.state_id)
-        row.error, row.ready_at, row.scheduled_at, row.finished_at = convert.dumps_failure(error), at, at, at
+        row.error, row.scheduled_at = convert.dumps_failure(error), at
+        if waiting:
+            row.status = OPEN
+            row.args = convert.dumps([leaf.row.child for leaf in waiting])
+            group.draining = (row, error)
+        else:
+            row.ready_at, row.finished_at = at, at
+            group.result, group.pending = Outcome(False, error), False
         inst.rows.append(row)
-        group.result, group.pending = Outcome(False, error), False
+
+    def _ask_to_cancel(self, leaf: Leaf) -> bool:
+        """A child a graceful cancel's interrupted yield waits on (a child call or a join): asked to cancel
+        gracefully — its row canceled now, the child moved on by this wait until its cleanup ends — when it has
+        a yield to raise at (else it ends at once: ``False``). One already running its cleanup is waited for."""
+        child = leaf.child if leaf.row.kind == CHILD else self.tasks[leaf.row.child or ""].inst
+        if child is None or child.state != "running":
+            return False
+        if not child.cancel_requested:
+            if child.last_seq == 0:  # not started: no yield to raise at
+                return False
+            child.asked_to_cancel = True
+        leaf.draining, leaf.wake = True, self.t  # it moves now, to raise wfc.Canceled at its own yield
+        row = leaf.row
+        row.status, row.finished_at, row.result, row.error, row.attempts = CANCELED, self.stamp, None, None, 0
+        return True
+
+    def _drained(self, inst: Inst, group: Group, due: list[Leaf]) -> bool:
+        """Move the children a graceful cancel waits for, as a round of child moves; ``True`` once they have
+        all ended: the cancel row is done and ``wfc.Canceled`` is the yield's outcome."""
+        outer = self._claiming == 0
+        self._claiming += 1
+        try:
+            for leaf in due:
+                if leaf.gen is not None:
+                    self._resume(leaf)
+            if outer:
+                self._background_round()
+        finally:
+            self._claiming -= 1
+        if any(leaf.gen is not None for leaf in group.leaves if leaf.draining):
+            return False
+        assert group.draining is not None
+        row, error = group.draining
+        row.status, row.ready_at, row.finished_at = DONE, self.stamp, self.stamp
+        group.result, group.pending, group.draining = Outcome(False, error), False, None
+        return True
 
     def finish(self, inst: Inst, value: Any) -> tuple[bool, Any]:
         """As the durable runtime ends an instance: the return value checked against its hint (converted), then
         stored; a mismatch or a value that cannot be stored fails the workflow."""
         try:
+            if type(value) is ContinueAsNew:  # not a result: the next run begins (run_workflow)
+                return True, value
             value = check_result(inst.defn, value)
             text = steps.encode(value, self.limit, "the result of workflow {}", inst.name)
             return True, self.stored(value, text) if self.persist else value
         except WfcError as exc:
             return False, exc
 
-    def _compiled(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+    def _compiled(self, inst: Inst, variables: dict[str, Any], first: int) -> Wake:
         machine = machine_for(inst.defn)
-        seq = 0  # the suspension the next transition resumes (0: the start)
+        seq = first  # the suspension the next transition resumes (0: the start; a continued run's start row)
         state: str | None = None
         ok, value = True, None
         v = variables
@@ -421,14 +521,14 @@ class Runner:
                 row.result, row.error = None, convert.dumps_failure(redo)
                 row.status = DONE
 
-    def _native(self, inst: Inst, variables: dict[str, Any]) -> Wake:
+    def _native(self, inst: Inst, variables: dict[str, Any], first: int) -> Wake:
         defn = inst.defn
         if defn.fn is None:
             raise WfcError(
                 f"run_native needs a Python workflow; {defn.name} comes from a .wf file", code="WFC409"
             )
         args, kwargs = _call_arguments(defn, variables)
-        seq = k = 0
+        seq = k = first
         gen: Any = None
         send: tuple[bool, Any] = (True, None)
         while True:
@@ -486,6 +586,7 @@ class Runner:
         decides it (then none of its steps starts), else start its leaves (they run when resumed)."""
         pairs, shape = flatten(command)
         at = self.stamp
+        inst.last_seq = k
         group = Group(shape, [], races=not isinstance(shape, int) and '"any"' in json.dumps(shape))
         for i, (path, cmd) in enumerate(pairs):
             row = LeafRow(0, k, i, path, STEP, "", scheduled_at=at, state_id=state_id)
@@ -561,8 +662,20 @@ class Runner:
                 yield min(
                     min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF), self.next_cancel(inst)
                 )
-                if self._interrupt(inst, group):
+                if group.draining is None and self._interrupt(inst, group) and group.draining is None:
                     return group.result
+                if group.draining is not None:
+                    if self.next_cancel(inst) <= self.t:
+                        try:
+                            self._interrupt(inst, group)  # a forced cancel (or a timeout) ends it at once
+                        except _Forced:
+                            row, _ = group.draining
+                            row.status, row.finished_at = CANCELED, self.stamp  # as cancel_open leaves it
+                            raise
+                    due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= self.t]
+                    if self._drained(inst, group, due):
+                        return group.result
+                    continue
                 now = self.t
                 while True:
                     due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= now]
@@ -587,13 +700,35 @@ class Runner:
         transactional step's outcome decides at once, a child's end waits on the parent's record until the round
         is over. ``True`` when the tree is decided."""
         ended = False
-        for leaf in sorted(due, key=lambda leaf: leaf.row.kind in (CHILD, JOIN)):  # the instance's own rows first
-            if leaf.gen is not None and self._resume(leaf):
-                ended = True
-                self._release(inst, group, [leaf])
-                if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
-                    return True
+        outer = self._claiming == 0
+        self._claiming += 1
+        try:
+            for leaf in sorted(due, key=lambda leaf: leaf.row.kind in (CHILD, JOIN)):  # its own rows first
+                if leaf.gen is not None and self._resume(leaf):
+                    ended = True
+                    self._release(inst, group, [leaf])
+                    if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
+                        return True
+            if outer and any(leaf.row.kind in (CHILD, JOIN) for leaf in due):
+                self._background_round()
+        finally:
+            self._claiming -= 1
         return ended and self._deliver(inst, group, [], after_steps=True)
+
+    def _background_round(self) -> None:
+        """Started children due now make one move in the round of the children a waiting instance moves: the
+        durable runtime claims their rows in the same batch, so a started child keeps pace with its parent's
+        child calls at one moment (and can end before its parent does, which would cancel it)."""
+        for task in [task for task in self.background if task.wake <= self.t]:
+            if task not in self.background or not _movable(task):
+                continue
+            assert task.gen is not None
+            try:
+                task.wake = task.gen.send(None)
+            except StopIteration as stop:
+                task.gen, task.end = None, stop.value
+                self.background.remove(task)
+                self.ended(task)
 
     def _deliver(self, inst: Inst, group: Group, ended: list[Leaf], after_steps: bool = False) -> bool:
         """Deliver the outcomes of ``ended`` (the events taken and children's ends at once, the rest one at a
@@ -641,6 +776,8 @@ class Runner:
         gen.close()
         if leaf.child is not None and leaf.child.state == "running":  # canceled before it first moved
             leaf.child.state, leaf.child.finished = "canceled", self.t
+        if leaf.draining:  # its row was canceled when the graceful cancel asked it to stop
+            return
         row = leaf.row
         row.status, row.finished_at = CANCELED, self.stamp
         if row.kind not in (STEP, TX):
@@ -701,8 +838,23 @@ def end_state(inst: Inst, ok: bool, value: Any) -> str:
     """How an instance that ended ends, as the durable runtime records it: ``canceled`` when a cancel was asked
     for and ``wfc.Canceled`` ended it."""
     if ok:
-        return "completed"
+        return "continued" if type(value) is ContinueAsNew else "completed"
     return "canceled" if inst.cancel_requested and isinstance(value, Canceled) else "failed"
+
+
+def _movable(task: Task) -> bool:
+    """A started child that can move now: not ended, and not the one whose own wait runs this round."""
+    return task.gen is not None and inspect.getgeneratorstate(task.gen) != inspect.GEN_RUNNING
+
+
+def unfinished_state(inst: Inst) -> str:
+    """The state the durable runtime shows for an instance still suspended when the run ends (the rule of
+    ``Scheduler.update_state``): ``waiting`` on an event or a child, ``sleeping`` on timers alone, else
+    ``running``. Only a detached child is left so: at a wait no event ends."""
+    open_rows = [r for r in inst.rows if r.status == OPEN and r.kind not in (DEADLINE, CANCEL)]
+    if not open_rows or any(r.kind in (STEP, TX) for r in open_rows):
+        return "running"
+    return "waiting" if any(r.kind in (EVENT, CHILD, JOIN) for r in open_rows) else "sleeping"
 
 
 WINDOWED = (STEP, TX, CHILD)  # what a workflow's max_parallelism window counts (wfc.runtime.fanout)

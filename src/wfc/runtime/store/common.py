@@ -30,7 +30,7 @@ from typing import Any
 
 from wfc.runtime.attempts import dropped
 from wfc.runtime.errors import StoreError
-from wfc.runtime.store.protocol import EventRow, InstanceRow, Key, LeafRow
+from wfc.runtime.store.protocol import CANCELED, EventRow, InstanceRow, Key, LeafRow
 
 # The history table's columns and their types ("key": the instance's key; "small": a status; "real": a time),
 # written once for both schemas (:func:`history_ddl`) and for every statement that reads a whole row.
@@ -59,7 +59,7 @@ LEAF_COLS = ", ".join(LEAF_FIELDS)
 INST_FIELDS = (
     "n", "id", "workflow", "name", "table_hash", "state", "created_at", "updated_at", "parent", "parent_seq",
     "parent_pos", "on_complete", "context", "args", "result", "error", "finished_at", "blocked", "trace",
-    "close_policy",
+    "close_policy", "run",
 )  # fmt: skip
 INST_COLS = ", ".join(INST_FIELDS)
 NLEAF = len(LEAF_FIELDS)
@@ -292,6 +292,38 @@ class StoreBody:
     def cancel_requested(self, n: int) -> float | None:
         row = self._x("SELECT cancel_requested FROM {s}instances WHERE n=?", (n,)).fetchone()
         return None if row is None or row[0] is None else float(row[0])
+
+    def canceled_keys(self, keys: Sequence[Key]) -> list[Key]:
+        # one lookup per running attempt on the clustered key (a worker runs a few dozen at most)
+        out: list[Key] = []
+        with self._reading():
+            for key in keys:
+                row = self._x(f"SELECT status FROM {{s}}history WHERE {KEY}", tuple(key)).fetchone()
+                if row is None or int(row[0]) == CANCELED:
+                    out.append(key)
+        return out
+
+    def new_run(self, n: int, table_hash: str, now: float) -> int:
+        # continue_as_new: the run's history goes (its open deadline stays: a timeout spans the runs), with what
+        # only that history refers to; its events not taken stay for the next run. Children the run started
+        # that have ended leave the tree (they are purged on their own); seq numbers go on, so the next run's
+        # rows and child ids never meet the old run's.
+        self._x("DELETE FROM {s}history WHERE instance=? AND NOT (kind='deadline' AND status=0)", (n,))
+        for table in ("attempts", "lineage", "version_moves"):
+            self._x(f"DELETE FROM {{s}}{table} WHERE instance=?", (n,))
+        self._x("DELETE FROM {s}events WHERE instance=? AND consumed_seq IS NOT NULL", (n,))
+        self._x(
+            "UPDATE {s}instances SET parent=NULL, parent_seq=NULL, parent_pos=NULL WHERE parent=? "
+            "AND state IN ('completed', 'failed', 'canceled')",
+            (n,),
+        )
+        self._x(
+            "UPDATE {s}instances SET run=coalesce(run, 1) + 1, table_hash=?, state='running', blocked=NULL, "
+            "cancel_requested=NULL, updated_at=? WHERE n=?",
+            (table_hash, now, n),
+        )
+        row = self._x("SELECT run FROM {s}instances WHERE n=?", (n,)).fetchone()
+        return int(row[0])
 
     def close_deadline(self, n: int, now: float) -> None:
         self._x(

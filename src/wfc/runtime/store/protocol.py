@@ -97,6 +97,7 @@ class InstanceRow:
     blocked: str | None = None
     trace: str | None = None  # the W3C trace context its spans continue (wfc.runtime.tracing), if traced
     close_policy: str | None = None  # a started child: "cancel" with its parent's end, "abandon" (detached)
+    run: int | None = None  # its run number (wfc.continue_as_new); None is the first run
 
     @property
     def parent_key(self) -> Key | None:
@@ -267,6 +268,17 @@ class Store(Protocol):
     def set_blocked(self, n: int, message: str | None, now: float) -> None: ...
     def cancel_requested(self, n: int) -> float | None:
         """When a graceful cancel of instance ``n`` was asked for (``None``: never, or it was restarted since)."""
+        ...
+
+    def canceled_keys(self, keys: Sequence[Key]) -> list[Key]:
+        """Of ``keys`` (rows whose attempts run now), those canceled (or gone) since: a worker tells their
+        attempts (``StepContext.cancel_requested``)."""
+        ...
+
+    def new_run(self, n: int, table_hash: str, now: float) -> int:
+        """``wfc.continue_as_new``: instance ``n``'s run ends and the next begins on ``table_hash``: the run's
+        history rows (but an open deadline), failed attempts, lineage, version moves and taken events are
+        deleted, its ended children unlinked, its cancel request cleared; returns the new run number."""
         ...
 
     def close_deadline(self, n: int, now: float) -> None:

@@ -14,7 +14,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -183,6 +183,11 @@ def _migration_14(x: Callable[[str], object]) -> None:
     x("ALTER TABLE attempts ADD COLUMN IF NOT EXISTS started_at DOUBLE PRECISION")
 
 
+def _migration_15(x: Callable[[str], object]) -> None:
+    """Instances: the run number (``wfc.continue_as_new`` starts run 2, 3, ... under the same id; NULL is run 1)."""
+    x("ALTER TABLE instances ADD COLUMN IF NOT EXISTS run INTEGER")
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -198,6 +203,7 @@ MIGRATIONS = [
     (12, "started children: close policy, child ids on history rows", _migration_12),
     (13, "instances by stable name, for counts under a workflow filter", _migration_13),
     (14, "failed attempts: when each started", _migration_14),
+    (15, "instances: run numbers (continue_as_new)", _migration_15),
 ]
 
 

@@ -12,7 +12,7 @@ from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -205,6 +205,12 @@ def _migration_13(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE attempts ADD COLUMN started_at REAL")
 
 
+def _migration_14(db: sqlite_utils.Database) -> None:
+    """Instances: the run number (``wfc.continue_as_new`` starts run 2, 3, ... under the same id; NULL is run 1)."""
+    if "run" not in {c.name for c in db.table("instances").columns}:
+        db.execute("ALTER TABLE instances ADD COLUMN run INTEGER")
+
+
 MIGRATIONS = [
     (
         1,
@@ -223,6 +229,7 @@ MIGRATIONS = [
     (11, "started children: close policy, child ids on history rows", _migration_11),
     (12, "instances by stable name, for counts under a workflow filter", _migration_12),
     (13, "failed attempts: when each started", _migration_13),
+    (14, "instances: run numbers (continue_as_new)", _migration_14),
 ]
 
 
