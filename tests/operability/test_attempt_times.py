@@ -125,7 +125,7 @@ def test_wfc_history_shows_when_each_started(tmp_path: Path) -> None:
 
 def _drop_the_column(url: str) -> None:
     """Make the database one of a wfc before the attempts' start: no column, its migration not recorded."""
-    version = {"sqlite": 12, "postgresql": 13}[url.split(":", 1)[0]]
+    version = {"sqlite": 13, "postgresql": 14}[url.split(":", 1)[0]]  # the migration that added the column
     if url.startswith("sqlite"):
         with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
             conn.execute("ALTER TABLE attempts DROP COLUMN started_at")
