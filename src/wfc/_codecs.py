@@ -38,7 +38,9 @@ _FAMILIES: list[TypeCodec] = []
 _FOUND: dict[type, TypeCodec | None] = {}  # codec_of's cache; cleared on every registration
 _LISTENERS: list[Callable[[], None]] = []
 _pending: dict[str, str] = dict(_LAZY)
-_lock = threading.Lock()
+# Re-entrant: installing pydantic's codecs registers types, which re-classifies classes, which asks for
+# integrations again (msgspec still pending) in the same thread — with a plain lock that thread waited on itself.
+_lock = threading.RLock()
 
 
 def on_change(listener: Callable[[], None]) -> None:

@@ -291,3 +291,32 @@ def test_pydantic_time_zones_and_errors_persist() -> None:
     again = round_trip(error)
     assert type(again) is ValueError and str(again) == str(error)
     assert "ValidationError cannot be rebuilt from stored data; stored as ValueError" in again.__notes__[-1]
+
+
+FIRST_ENCODE_AFTER_BOTH = """
+import attrs
+import wfc.convert
+
+@attrs.frozen
+class Early:
+    n: int
+
+@attrs.frozen
+class Link:
+    url: str
+
+print(wfc.convert.loads(wfc.convert.dumps(Early(1))) == Early(1))  # classified before the libraries are there
+import msgspec, pydantic  # then the app imports both (a web framework does)
+# The next new class asks for the integrations; installing pydantic's registers types, which re-classifies Early,
+# which asks for the integrations again (msgspec still pending) in the same thread.
+print(wfc.convert.loads(wfc.convert.dumps(Link("u"))) == Link("u"))
+"""
+
+
+def test_the_first_encode_with_pydantic_and_msgspec_imported_does_not_hang(tmp_path: Path) -> None:
+    # This deadlocked: the integrations' lock was taken again by the thread holding it.
+    script = tmp_path / "both.py"
+    script.write_text(FIRST_ENCODE_AFTER_BOTH)
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
