@@ -23,7 +23,7 @@ from typing import Any
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
 from wfc.errors import Canceled, WfcError, WorkflowFailed
-from wfc.runtime import admit, budget, children, control, fanout, fastcodec, statuses, steps, tracebacks
+from wfc.runtime import admit, budget, children, control, fanout, fastcodec, queues, statuses, steps, tracebacks
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate
@@ -220,7 +220,9 @@ class Engine(Intake):
         if kind == DEADLINE:
             self._guarded(inst, leaf, lambda redo: control.time_out(self, inst, leaf, self.now))
             return
-        if kind == START and inst.table_hash == admit.UNRESOLVED:  # started by name (wfc.Client)
+        if kind == START and inst.state == queues.ENQUEUED:  # on a named queue: admitted when its limits allow
+            self._guarded(inst, leaf, lambda redo: self._queued_start(leaf, inst, redo))
+        elif kind == START and inst.table_hash == admit.UNRESOLVED:  # started by name (wfc.Client)
             self._guarded(inst, leaf, lambda redo: admit.admit(self, leaf, inst, redo))
         elif kind == START:
             self._guarded(
@@ -250,6 +252,14 @@ class Engine(Intake):
                     leaf, inst, None, False, None, None, err, convert.dumps_failure(err), 1, at, redo
                 ),
             )
+
+    def _queued_start(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
+        if not queues.offer(self, leaf, inst):
+            return  # parked: made due again when its queue has room
+        if inst.table_hash == admit.UNRESOLVED:
+            admit.admit(self, leaf, inst, redo)
+        else:
+            self.resolve(leaf, inst, None, True, None, None, None, None, 0, leaf.scheduled_at, redo)
 
     def _run_tx(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
         # History shows when the first attempt started (a zero-length lease: a transaction step holds none). A row
@@ -591,6 +601,8 @@ class Engine(Intake):
             else:
                 completion = Completion("failed", error=error_info(error).describe())  # type: ignore[arg-type]
             self.schedule_on_complete(inst, seq + 1, completion, at)
+        if inst.queue is not None:
+            queues.released(self, inst, self.now)  # its slot is free: the next in line is due now
 
 
 def _idle(command: Any, stop: Stop) -> bool:

@@ -9,7 +9,7 @@ not use are recorded as canceled and take nothing (an event a losing wait would 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -26,7 +26,7 @@ from wfc.commands import (
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError
-from wfc.runtime import budget, children, fanout, steps, tracing
+from wfc.runtime import budget, children, fanout, queues, steps, tracing
 from wfc.runtime.errors import ChildIdInUse, NotAChild, StoreConflict, StoreError
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen, build, decide, dump_shape, flatten
@@ -50,6 +50,7 @@ from wfc.runtime.store.protocol import (
     START_CHILD,
     STEP,
     TX,
+    ControlStore,
     InstanceRow,
     Key,
     LeafRow,
@@ -128,19 +129,24 @@ class Scheduler:
         trace: str | None = None,
         close_policy: str | None = None,
         timeout: float | None = None,
+        queue: queues.Placement | None = None,
     ) -> int | None:
         """Insert an instance and its start row (``None`` if the id exists). ``parent``: the parent's history row
         waiting for this child. ``trace``: the trace context its spans continue. ``timeout`` (else the
-        workflow's own): a ``deadline`` row at suspension 0, due then, that cancels the instance."""
+        workflow's own): a ``deadline`` row at suspension 0, due then, that cancels the instance. ``queue``: it
+        starts ``enqueued`` there (:mod:`wfc.runtime.queues`; the queue's row locked by this transaction)."""
         row = InstanceRow(
-            0, iid, defn.key, name, table_hash, "running", now, now, on_complete=on_complete, context=context,
-            trace=trace, close_policy=close_policy,
+            0, iid, defn.key, name, table_hash, "running" if queue is None else queues.ENQUEUED, now, now,
+            on_complete=on_complete, context=context, trace=trace, close_policy=close_policy,
+            queue=None if queue is None else queue.queue,
         )
         if parent is not None:
             row.parent, row.parent_seq, row.parent_pos = parent
         n = self.store.insert_instance(row)
         if n is None:
             return None
+        if queue is not None:
+            queues.enqueue(cast(ControlStore, self.store), n, queue, iid)
         self.store.insert_leaf(
             LeafRow(n, 0, 0, "", START, name, ready_at=now, scheduled_at=now, snapshot=vars_text)
         )

@@ -59,7 +59,7 @@ LEAF_COLS = ", ".join(LEAF_FIELDS)
 INST_FIELDS = (
     "n", "id", "workflow", "name", "table_hash", "state", "created_at", "updated_at", "parent", "parent_seq",
     "parent_pos", "on_complete", "context", "args", "result", "error", "finished_at", "blocked", "trace",
-    "close_policy",
+    "close_policy", "queue",
 )  # fmt: skip
 INST_COLS = ", ".join(INST_FIELDS)
 NLEAF = len(LEAF_FIELDS)
@@ -95,7 +95,7 @@ CLAIM_FREE = (
 # run), and the instances with work due now that no live lease holds (the claim's own partial index of open work).
 UNFINISHED = (
     "SELECT coalesce(name, workflow), state, count(*) FROM {s}instances "
-    "WHERE state IN ('running', 'sleeping', 'waiting') GROUP BY coalesce(name, workflow), state"
+    "WHERE state IN ('enqueued', 'running', 'sleeping', 'waiting') GROUP BY coalesce(name, workflow), state"
 )
 DUE = (
     "SELECT coalesce(i.name, i.workflow), count(DISTINCT h.instance) FROM {s}history h "

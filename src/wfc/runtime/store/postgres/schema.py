@@ -12,9 +12,10 @@ import psycopg
 
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
+from wfc.runtime.store.common_queues import QUEUE_INDEXES, QUEUES_DDL
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -172,6 +173,25 @@ def _migration_12(x: Callable[[str], object]) -> None:
     x("ALTER TABLE history ADD COLUMN IF NOT EXISTS child TEXT")
 
 
+# ---- queues (issue 14): migration 13 -------------------------------------------------------------------------
+
+
+def _migration_13(x: Callable[[str], object]) -> None:
+    """Named queues (``wfc.runtime.queues``): the declared limits, one row per queue (the row admission locks
+    ``FOR UPDATE``); an instance's queue, priority, partition, deduplication id, and its admission."""
+    x(QUEUES_DDL.format(key="TEXT", real="DOUBLE PRECISION"))
+    for name, kind in (
+        ("queue", "TEXT"), ("queue_priority", "INTEGER"), ("queue_partition", "TEXT"), ("queue_dedup", "TEXT"),
+        ("admitted_at", "DOUBLE PRECISION"), ("admitted_by", "TEXT"),
+    ):  # fmt: skip
+        x(f"ALTER TABLE instances ADD COLUMN IF NOT EXISTS {name} {kind}")
+    for ddl in QUEUE_INDEXES:
+        x(ddl)
+
+
+# ---- end of queues ---------------------------------------------------------------------------------------------
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -185,6 +205,7 @@ MIGRATIONS = [
     (10, "schedules", _migration_10),
     (11, "instances: graceful cancel requests", _migration_11),
     (12, "started children: close policy, child ids on history rows", _migration_12),
+    (13, "named queues: declared limits; instances' queue, priority, partition, dedup id, admission", _migration_13),
 ]
 
 

@@ -10,9 +10,10 @@ import sqlite_utils
 
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
+from wfc.runtime.store.common_queues import QUEUE_INDEXES, QUEUES_DDL
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -193,6 +194,28 @@ def _migration_11(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE history ADD COLUMN child TEXT")
 
 
+# ---- queues (issue 14): migration 12 -------------------------------------------------------------------------
+
+
+def _migration_12(db: sqlite_utils.Database) -> None:
+    """Named queues (``wfc.runtime.queues``): the declared limits, one row per queue (also the row admission
+    locks); an instance's queue, priority, partition, deduplication id, and when and by which worker it was
+    admitted."""
+    db.execute(QUEUES_DDL.format(key="TEXT", real="REAL"))
+    columns = {c.name for c in db.table("instances").columns}
+    for name, kind in (
+        ("queue", "TEXT"), ("queue_priority", "INTEGER"), ("queue_partition", "TEXT"), ("queue_dedup", "TEXT"),
+        ("admitted_at", "REAL"), ("admitted_by", "TEXT"),
+    ):  # fmt: skip
+        if name not in columns:
+            db.execute(f"ALTER TABLE instances ADD COLUMN {name} {kind}")
+    for ddl in QUEUE_INDEXES:
+        db.execute(ddl)
+
+
+# ---- end of queues ---------------------------------------------------------------------------------------------
+
+
 MIGRATIONS = [
     (
         1,
@@ -209,6 +232,7 @@ MIGRATIONS = [
     (9, "schedules", _migration_9),
     (10, "instances: graceful cancel requests", _migration_10),
     (11, "started children: close policy, child ids on history rows", _migration_11),
+    (12, "named queues: declared limits; instances' queue, priority, partition, dedup id, admission", _migration_12),
 ]
 
 
