@@ -314,11 +314,13 @@ def offer(engine: Scheduler, leaf: LeafRow, inst: InstanceRow) -> bool:
         store.admit_queued(inst.n, engine.owner, now)
         inst.state = "running"
         return True
-    _wake(store, q, partition, space, now)  # those ahead of it that fit go first
-    if rank < space.shared:  # only this worker's own limit keeps it out: another worker may take it
+    if rank < space.shared:
+        # Only this worker's own limit keeps it out: another worker may take it (and this one looks again soon).
+        # Nothing else is woken: those behind it are due already or parked the same way.
         store.park_start(inst.n, now + WORKER_RETRY)
-    else:
-        store.park_start(inst.n, None)
+        return False
+    _wake(store, q, partition, space, now)  # those ahead of it that fit go first
+    store.park_start(inst.n, None)
     return False
 
 

@@ -30,7 +30,7 @@ from typing_extensions import ParamSpec
 from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id, check_seconds
 from wfc.errors import Canceled, WfcError
-from wfc.runtime import attempts, liveness, query, serving, steps, tracebacks
+from wfc.runtime import attempts, liveness, query, queues, serving, steps, tracebacks
 from wfc.runtime import schedules as ticks
 from wfc.runtime import statuses as published
 from wfc.runtime import tracing as tracing_mod
@@ -161,6 +161,7 @@ class Runtime(Control, ScheduleControl):
         with self.store.transaction():
             self._reap_locked()
             self.store.register_worker(self.owner, self.locality, os.getpid(), now)
+        queues.install(self.store, now)  # the queues this process declares: clients may name them
 
     def _retry_blocked(self) -> None:
         """Once, when this runtime first runs work (it may ship what a blocked instance waits for: a version, a
