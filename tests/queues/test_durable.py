@@ -14,7 +14,6 @@ from wfc.testing import FakeClock
 
 from . import flows
 
-
 T0 = dt.datetime.fromtimestamp(FakeClock().now(), dt.UTC)
 
 

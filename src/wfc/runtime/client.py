@@ -24,12 +24,12 @@ from typing import Any
 
 from wfc.commands import check_instance_id
 from wfc.errors import WfcError
+from wfc.runtime import queues
 from wfc.runtime.admit import call_text, check_json_arguments, insert_named_start
 from wfc.runtime.clock import Clock
 from wfc.runtime.dburl import redact
 from wfc.runtime.errors import DuplicateId, WaitTimeout
 from wfc.runtime.handle import Handle
-from wfc.runtime import queues
 from wfc.runtime.records import HistoryRecord, Status
 from wfc.runtime.runtime import Runtime
 

@@ -23,7 +23,18 @@ from typing import Any
 from wfc import convert
 from wfc.commands import STEPS, AllOf, AnyOf, Sleep, WaitEvent
 from wfc.errors import Canceled, WfcError, WorkflowFailed
-from wfc.runtime import admit, budget, children, control, fanout, fastcodec, queues, statuses, steps, tracebacks
+from wfc.runtime import (
+    admit,
+    budget,
+    children,
+    control,
+    fanout,
+    fastcodec,
+    queues,
+    statuses,
+    steps,
+    tracebacks,
+)
 from wfc.runtime.budget import DEFAULT_LIMITS, Limits
 from wfc.runtime.clock import Clock, to_datetime
 from wfc.runtime.context import TransitionContext, activate, deactivate

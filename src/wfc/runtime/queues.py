@@ -104,7 +104,7 @@ class Queue:
                     f"a queue's rate_limit is (admissions, per seconds), e.g. (100, 60.0), not {rate_limit!r}"
                 )
             rate_limit = (int(count), float(period))  # type: ignore[arg-type]
-        self.__attrs_init__(name, concurrency, worker_concurrency, rate_limit, bool(priority), bool(partitioned))  # type: ignore[attr-defined]
+        self.__attrs_init__(name, concurrency, worker_concurrency, rate_limit, bool(priority), bool(partitioned))
         old = _DECLARED.get(name)
         if old is not None and old != self:
             raise QueueError(
@@ -123,7 +123,7 @@ class Queue:
         """The queue a stored row declares (not registered as declared in this process)."""
         q = cls.__new__(cls)
         rate = (row.rate_limit, row.rate_period) if row.rate_limit is not None and row.rate_period else None
-        q.__attrs_init__(row.name, row.concurrency, row.worker_concurrency, rate, bool(row.priority),  # type: ignore[attr-defined]
+        q.__attrs_init__(row.name, row.concurrency, row.worker_concurrency, rate, bool(row.priority),
                          bool(row.partitioned))  # fmt: skip
         return q
 
@@ -249,6 +249,34 @@ def enqueue(store: ControlStore, n: int, placement: Placement, iid: str) -> None
     store.set_queued(n, placement.queue, placement.priority, placement.partition, placement.dedup)
 
 
+@attrs.frozen
+class QueueInfo:
+    """A queue as the database has it: its declared limits, and how many of its instances are ``enqueued`` (not
+    admitted yet) and ``active`` (admitted, not ended: running, sleeping or waiting)."""
+
+    queue: Queue
+    enqueued: int
+    active: int
+
+    @property
+    def name(self) -> str:
+        return self.queue.name
+
+
+def info(store: ControlStore, name: str | None = None) -> list[QueueInfo]:
+    """Every queue recorded in the database (or the one called ``name``; ``WFC445`` when there is none)."""
+    rows = [r for r in store.list_queues() if name is None or r.name == name]
+    if name is not None and not rows:
+        raise QueueError(f"no queue {name!r} is declared in this database",
+                         hint="`wfc queue list` shows those that are")  # fmt: skip
+    out = []
+    for row in rows:
+        counts = store.queue_counts(row.name)
+        enqueued = counts.pop(ENQUEUED, 0)
+        out.append(QueueInfo(Queue.from_row(row), enqueued, sum(counts.values())))
+    return out
+
+
 # ---- admission (inside a worker's transaction) -----------------------------------------------------------------
 
 
@@ -336,4 +364,4 @@ def released(engine: Scheduler, inst: InstanceRow, now: float) -> None:
         _wake(store, weighed[0], where[0], weighed[1], now)
 
 
-__all__ = ["ENQUEUED", "Queue", "declared", "enqueue", "install", "offer", "place", "released", "resolve"]
+__all__ = ["ENQUEUED", "Queue", "QueueInfo", "declared", "enqueue", "info", "install", "offer", "place", "released", "resolve"]

@@ -30,7 +30,7 @@ from typing_extensions import ParamSpec
 from wfc import convert
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_instance_id, check_seconds
 from wfc.errors import Canceled, WfcError
-from wfc.runtime import attempts, liveness, query, queues, serving, steps, tracebacks
+from wfc.runtime import attempts, liveness, query, serving, steps, tracebacks
 from wfc.runtime import schedules as ticks
 from wfc.runtime import statuses as published
 from wfc.runtime import tracing as tracing_mod
@@ -41,7 +41,9 @@ from wfc.runtime.dburl import redact
 from wfc.runtime.engine import Engine
 from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
 from wfc.runtime.handle import Handle
-from wfc.runtime.queues import Queue
+from wfc.runtime.queues import Queue, QueueInfo
+from wfc.runtime.queues import info as queue_info
+from wfc.runtime.queues import install as install_queues
 from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, WorkflowState
 from wfc.runtime.schedules_api import ScheduleControl
 from wfc.runtime.steps import StepResult
@@ -161,7 +163,7 @@ class Runtime(Control, ScheduleControl):
         with self.store.transaction():
             self._reap_locked()
             self.store.register_worker(self.owner, self.locality, os.getpid(), now)
-        queues.install(self.store, now)  # the queues this process declares: clients may name them
+        install_queues(self.store, now)  # the queues this process declares: clients may name them
 
     def _retry_blocked(self) -> None:
         """Once, when this runtime first runs work (it may ship what a blocked instance waits for: a version, a
@@ -590,6 +592,14 @@ class Runtime(Control, ScheduleControl):
             queue=inst.queue,
             queue_position=self._queue_position(inst) if state is WorkflowState.ENQUEUED else None,
         )
+
+    def queues(self) -> builtins.list[QueueInfo]:
+        """The named queues recorded in the database: declared limits, enqueued and active instances."""
+        return queue_info(self.store)
+
+    def queue(self, name: str) -> QueueInfo:
+        """Queue ``name`` as :meth:`queues` describes it (``WFC445`` when no process declared it here)."""
+        return queue_info(self.store, name)[0]
 
     def _queue_position(self, inst: InstanceRow) -> int | None:
         where = self.store.queue_position(inst.n)
