@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -178,11 +179,7 @@ def resolve(store: ControlStore, queue: Queue | str, now: float) -> QueueRow:
         return put(store, _DECLARED[queue], now)
     row = store.get_queue(queue, lock=True)
     if row is None:
-        raise QueueError(
-            f"no queue {queue!r} is declared in this database",
-            hint="declare wfc.Queue(name, ...) in code a worker imports and start that worker once, or pass the "
-            "wfc.Queue itself to start()",
-        )
+        raise _unknown(queue)
     return row
 
 
@@ -234,19 +231,58 @@ def no_queue_options(priority: Any, partition_key: Any, dedup_id: Any) -> None:
         )
 
 
+def duplicate(placement: Placement, holder: str) -> DuplicateQueued:
+    return DuplicateQueued(
+        f"queue {placement.queue!r} already has an instance with dedup_id {placement.dedup!r}: {holder!r}, "
+        "which has not ended",
+        hint=f"wait for {holder!r} to end (Runtime.status / result), or use another dedup_id; the id is "
+        "free again once that instance has ended",
+    )
+
+
 def enqueue(store: ControlStore, n: int, placement: Placement, iid: str) -> None:
     """Record instance ``n`` (inserted ``enqueued``) in its queue; ``WFC446`` when its dedup id is taken. Call it
     after :func:`resolve` in the same transaction (the queue's lock makes the dedup check race-free)."""
     if placement.dedup is not None:
         holder = store.dedup_holder(placement.queue, placement.dedup)
         if holder is not None and holder != iid:
-            raise DuplicateQueued(
-                f"queue {placement.queue!r} already has an instance with dedup_id {placement.dedup!r}: {holder!r}, "
-                "which has not ended",
-                hint=f"wait for {holder!r} to end (Runtime.status / result), or use another dedup_id; the id is "
-                "free again once that instance has ended",
-            )
+            raise duplicate(placement, holder)
     store.set_queued(n, placement.queue, placement.priority, placement.partition, placement.dedup)
+
+
+def declared_row(queue: Queue | str, now: float) -> QueueRow:
+    """The limits of ``queue`` where there is no database (``wfc.testing``): a :class:`Queue`, or the name of
+    one declared in this process (else ``WFC445``, as :func:`resolve` says it)."""
+    if isinstance(queue, Queue):
+        return queue.row(now)
+    if isinstance(queue, str) and queue in _DECLARED:
+        return _DECLARED[queue].row(now)
+    if not isinstance(queue, str) or not queue:
+        raise QueueError(f"queue= takes a wfc.Queue or a queue's name, not {queue!r}")
+    raise _unknown(queue)
+
+
+def _unknown(queue: str) -> QueueError:
+    return QueueError(
+        f"no queue {queue!r} is declared in this database",
+        hint="declare wfc.Queue(name, ...) in code a worker imports and start that worker once, or pass the "
+        "wfc.Queue itself to start()",
+    )
+
+
+def child_placement(opts: Any, started: bool, lookup: Callable[[Any], QueueRow]) -> Placement | None:
+    """A child call's queue options (``.options(queue=...)``) checked: ``None`` without a queue; a called child
+    (not ``wfc.start_child``) takes none (``WFC445``)."""
+    if opts.queue is None:
+        no_queue_options(opts.priority, opts.partition_key, opts.dedup_id)
+        return None
+    if not started:
+        raise QueueError(
+            "a called child workflow cannot wait on a queue (its parent would wait at the call)",
+            hint="start it on the queue and join it: h = yield from wfc.start_child(child.options(queue=q), x); "
+            "r = yield from wfc.join(h)",
+        )
+    return place(lookup(opts.queue), opts.priority, opts.partition_key, opts.dedup_id)
 
 
 @attrs.frozen

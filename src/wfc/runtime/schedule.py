@@ -77,6 +77,7 @@ class _Leaf:
     event_id: int | None = None
     child: tuple[WorkflowDef, Any, str] | None = None
     policy: str | None = None  # a started child's close policy
+    queue: queues.Placement | None = None  # a started child's place on a named queue
 
 
 class _Undo(Exception):
@@ -248,6 +249,7 @@ class Scheduler:
             parent=row.key,
             trace=self.tracing.current() or inst.trace,  # the parent's transition span
             close_policy=plan.policy,
+            queue=plan.queue,
         )
 
     def start_released(self, inst: InstanceRow, row: LeafRow, at: float) -> None:
@@ -464,6 +466,11 @@ class Scheduler:
             )
             return self._failed(row, to_exception(error_info(error), step=row.name, attempts=0))
         ids.add(row.child)
+        if plan.stop is None:
+            try:
+                plan.queue = self._child_queue(call, isinstance(cmd, StartChild), at, ids, row.child)
+            except WfcError as exc:
+                return self._failed(row, to_exception(error_info(exc), step=row.name, attempts=0))
         if isinstance(cmd, StartChild) and plan.stop is None:
             detached = bool(call.opts.detached)
             plan.policy = children.ABANDON if detached else children.CANCEL
@@ -471,6 +478,24 @@ class Scheduler:
             row.kind, row.result = START_CHILD, convert.dumps(handle)
             plan.stop = Stop(True, handle)
         return plan
+
+    def _child_queue(
+        self, call: ChildCall, started: bool, at: float, ids: set[str], child_id: str
+    ) -> queues.Placement | None:
+        """A started child's queue (its row locked to this transaction) and place there, its dedup id free
+        (also of the other children this suspension starts)."""
+        store = cast(ControlStore, self.store)
+        placement = queues.child_placement(call.opts, started, lambda q: queues.resolve(store, q, at))
+        if placement is None or placement.dedup is None:
+            return placement
+        mark = f"\0dedup:{placement.queue}\0{placement.dedup}\0"  # no instance id has a NUL
+        holder = store.dedup_holder(placement.queue, placement.dedup)
+        if holder is None:  # another child this suspension starts
+            holder = next((m[len(mark):] for m in ids if m.startswith(mark)), None)
+        if holder is not None:
+            raise queues.duplicate(placement, holder)
+        ids.add(mark + child_id)
+        return placement
 
     def _prepare_join(
         self, inst: InstanceRow, k: int, pos: int, path: str, cmd: Join, at: float, ids: set[str]
