@@ -360,6 +360,15 @@ def _wake(store: ControlStore, q: QueueRow, partition: str, space: Room, now: fl
                           space.rate_at)  # fmt: skip
 
 
+def _admit(store: ControlStore, engine: Scheduler, inst: InstanceRow) -> bool:
+    # The claim read the instance before this transaction's other transitions ran: one of them may have canceled
+    # it since (its parent ended). Then it is not started.
+    if not store.admit_queued(inst.n, engine.owner, engine.now):
+        return False
+    inst.state = "running"
+    return True
+
+
 def offer(engine: Scheduler, leaf: LeafRow, inst: InstanceRow) -> bool:
     """Enqueued instance ``inst``'s start row was claimed: admit it (``True``: run its start now) if the queue's
     limits and its place in line allow, else park it (it is made due again when room frees)."""
@@ -367,17 +376,13 @@ def offer(engine: Scheduler, leaf: LeafRow, inst: InstanceRow) -> bool:
     where = store.queue_partition(inst.n)
     weighed = _weigh(engine, store, inst.queue or "", where[0] if where else "", engine.now)
     if weighed is None or where is None:  # the queue's row is gone (a database edited by hand): let it run
-        store.admit_queued(inst.n, engine.owner, engine.now)
-        inst.state = "running"
-        return True
+        return _admit(store, engine, inst)
     q, space = weighed
     partition, priority = where
     rank = store.queue_rank(q.name, partition, priority, inst.n)
     now = engine.now
     if rank < space.here:
-        store.admit_queued(inst.n, engine.owner, now)
-        inst.state = "running"
-        return True
+        return _admit(store, engine, inst)
     if rank < space.shared:
         # Only this worker's own limit keeps it out: another worker may take it (and this one looks again soon).
         # Nothing else is woken: those behind it are due already or parked the same way.

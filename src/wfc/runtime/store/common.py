@@ -274,7 +274,7 @@ class StoreBody:
     def started_children(self, parent: int) -> list[InstanceRow]:
         rows = self._x(
             f"SELECT {INST_COLS} FROM {{s}}instances WHERE parent=? AND close_policy='cancel' "
-            "AND state IN ('running', 'sleeping', 'waiting') ORDER BY n",
+            "AND state IN ('enqueued', 'running', 'sleeping', 'waiting') ORDER BY n",
             (parent,),
         ).fetchall()
         return [InstanceRow(*r) for r in rows]

@@ -109,11 +109,13 @@ class QueueBody(StoreBody):
                 return None
             return str(row[0]), 1 + self.queue_rank(str(row[0]), str(row[1]), int(row[2] or 0), n)
 
-    def admit_queued(self, n: int, owner: str, now: float) -> None:
-        self._x(
-            "UPDATE {s}instances SET state='running', admitted_at=?, admitted_by=?, updated_at=? WHERE n=?",
+    def admit_queued(self, n: int, owner: str, now: float) -> bool:
+        cur = self._x(
+            "UPDATE {s}instances SET state='running', admitted_at=?, admitted_by=?, updated_at=? "
+            "WHERE n=? AND state='enqueued'",
             (now, owner, now, n),
         )
+        return bool(cur.rowcount == 1)
 
     def park_start(self, n: int, at: float | None) -> None:
         """An enqueued instance not admitted yet: its start row waits (``None``: until a slot frees, when
@@ -137,12 +139,19 @@ class QueueBody(StoreBody):
         ]
         changed = 0
         for n in firsts:
-            # Only a parked (or later) start row: one another worker has claimed right now is due already, and
-            # the predicate leaves it alone without waiting for its lock.
+            # Only a parked (or later) start row, and none another transaction holds ({skip_lock}: PostgreSQL
+            # SKIP LOCKED): a worker that claimed it (its clock a little ahead of ours) is about to weigh it under
+            # this queue's lock, after our commit — waiting for its row while it waits for our lock would deadlock.
+            free = self._x(
+                "SELECT 1 FROM {s}history WHERE instance=? AND seq=0 AND pos=0 AND kind='start' AND status=0 "
+                "AND (ready_at IS NULL OR ready_at>?){skip_lock}",
+                (n, at),
+            ).fetchone()
+            if free is None:
+                continue
             cur = self._x(
-                "UPDATE {s}history SET ready_at=? WHERE instance=? AND seq=0 AND pos=0 AND kind='start' "
-                "AND status=0 AND (ready_at IS NULL OR ready_at>?)",
-                (at, n, at),
+                "UPDATE {s}history SET ready_at=? WHERE instance=? AND seq=0 AND pos=0 AND kind='start' AND status=0",
+                (at, n),
             )
             changed += cur.rowcount
         if changed:

@@ -490,8 +490,9 @@ class ControlStore(Store, Protocol):
         """``(queue, position from 1)`` of an ``enqueued`` instance."""
         ...
 
-    def admit_queued(self, n: int, owner: str, now: float) -> None:
-        """Instance ``n`` leaves its queue: ``running``, admitted now by ``owner``."""
+    def admit_queued(self, n: int, owner: str, now: float) -> bool:
+        """Instance ``n`` leaves its queue: ``running``, admitted now by ``owner``; ``False`` when it is no longer
+        ``enqueued`` (canceled earlier in this transaction, after its start row was claimed)."""
         ...
 
     def park_start(self, n: int, at: float | None) -> None:
