@@ -3,8 +3,6 @@ record by the twin harness: the in-memory runner admits them by the durable rule
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 import wfc
@@ -161,4 +159,4 @@ def test_a_timeout_counts_from_the_enqueue() -> None:
     assert seen.outcome == ("ok", ["ok 0", timed_out, timed_out])
     records = {iid: recs for iid, _state, recs in seen.instances}
     kinds = {iid: [r[2] for r in recs] for iid, recs in records.items()}
-    assert kinds[f"{ID}/3"] == ["deadline"] and kinds[f"{ID}/2"] == ["deadline", "sleep"]  # never admitted
+    assert kinds[f"{ID}/3"] == ["deadline"] and kinds[f"{ID}/2"] == ["deadline", "sleep", "cancel"]  # never admitted
