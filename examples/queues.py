@@ -23,6 +23,17 @@ def send_newsletter(tenant: str) -> wfc.Workflow[int]:
     return (yield from send(tenant, body))
 
 
+@wfc.workflow(name="newsletter-round")
+def newsletter_round(tenants: list[str]) -> wfc.Workflow[list[int]]:
+    """From a workflow: one child per tenant on the queue, joined together (each waits in its tenant's line)."""
+    handles = []
+    for tenant in tenants:
+        handle = yield from wfc.start_child(send_newsletter.options(queue=newsletters, partition_key=tenant), tenant)
+        handles.append(handle)
+    sent = yield from wfc.all_of(*[wfc.join(h) for h in handles])
+    return list(sent)
+
+
 def enqueue(rt: wfc.Runtime, tenant: str, issue: str, urgent: bool = False) -> wfc.Handle[int]:
     """Start one issue's send on the queue: its tenant's partition, urgent ones first, each issue once."""
     return rt.start(

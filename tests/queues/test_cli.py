@@ -10,6 +10,7 @@ from examples import queues as example
 from wfc.testing import FakeClock
 
 from ..cli.helpers import ROOT, invoke
+from ..twin.harness import both
 
 
 def test_docs_embed_the_example_verbatim() -> None:
@@ -32,6 +33,11 @@ def test_the_example_runs_one_tenant_at_a_time(url: str) -> None:
                    ((first, "acme"), (later, "acme"), (urgent, "acme"), (other, "zeta")))  # fmt: skip
         renders = [next(r.started_at for r in rt.history(h) if r.name == "render") for h in (urgent, first, later)]
         assert renders == sorted(renders)  # type: ignore[type-var]
+
+
+def test_the_example_round_is_the_same_in_both_runners() -> None:
+    seen = both(example.newsletter_round, ["acme", "zeta", "acme"])
+    assert seen.outcome == ("ok", [len("news for acme"), len("news for zeta"), len("news for acme")])
 
 
 def test_start_on_a_queue_and_show_it(url: str) -> None:
