@@ -17,13 +17,13 @@ def send(tenant: str, body: str) -> int:
     return len(body)  # a real step would call the mail provider
 
 
-@wfc.workflow(name="send-newsletter")
+@wfc.workflow
 def send_newsletter(tenant: str) -> wfc.Workflow[int]:
     body = yield from render(tenant)
     return (yield from send(tenant, body))
 
 
-@wfc.workflow(name="newsletter-round")
+@wfc.workflow
 def newsletter_round(tenants: list[str]) -> wfc.Workflow[list[int]]:
     """From a workflow: one child per tenant on the queue, joined together (each waits in its tenant's line)."""
     handles = []
