@@ -18,6 +18,7 @@ unlimited = wfc.Queue("unlimited")
 # the multi-process tests: two workers, limits that hold across them
 shared = wfc.Queue("shared", concurrency=2)
 throttled = wfc.Queue("throttled", rate_limit=(3, 1.0))
+one_each = wfc.Queue("one_each", concurrency=2, worker_concurrency=1)
 
 
 @wfc.step

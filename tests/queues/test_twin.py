@@ -69,6 +69,16 @@ def paced(n: int) -> wfc.Workflow[list[int]]:
 
 
 @wfc.workflow
+def per_worker(n: int) -> wfc.Workflow[list[int]]:
+    handles = []
+    for i in range(n):
+        h = yield from wfc.start_child(flows.job.options(queue=flows.per_worker), i)
+        handles.append(h)
+    out = yield wfc.all_of(*[wfc.join(h) for h in handles])
+    return list(out)
+
+
+@wfc.workflow
 def dedup_twice() -> wfc.Workflow[str]:
     first = yield from wfc.start_child(flows.job.options(queue=flows.unlimited, dedup_id="d-1"), 1)
     try:
@@ -108,6 +118,13 @@ def test_rate_limit_on_virtual_time() -> None:
     seen = both(paced, 5)
     starts = sorted(next(r for r in recs if r[2] == "step")[11] for iid, _s, recs in seen.instances if iid != ID)
     assert [(s - starts[0]).total_seconds() for s in starts] == [0, 0, 10, 10, 20]
+
+
+def test_worker_concurrency_with_one_worker() -> None:
+    """One worker (the harness's durable runtime, and wfc.testing): its own limit is the queue's limit."""
+    seen = both(per_worker, 3)
+    starts = sorted(next(r for r in recs if r[2] == "step")[11] for iid, _s, recs in seen.instances if iid != ID)
+    assert [(s - starts[0]).total_seconds() for s in starts] == [0, 10, 20]
 
 
 def test_a_taken_dedup_id_raises_at_the_yield() -> None:

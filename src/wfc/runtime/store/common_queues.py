@@ -125,6 +125,8 @@ class QueueBody(StoreBody):
             "AND status=0",
             (at, n),
         )
+        if at is not None:
+            self._wake()  # idle workers read the next due time again: one with room of its own takes it then
 
     def wake_queued(self, queue: str, partition: str, count: int, at: float) -> int:
         if count <= 0:
