@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import wfc
 
@@ -67,3 +68,25 @@ def hold(marker: str, x: int) -> int:
 def held(marker: str, x: int) -> wfc.Workflow[int]:
     r = yield from hold(marker, x)
     return r
+
+
+@wfc.workflow
+def napper(seconds: int, x: int) -> wfc.Workflow[int]:
+    """Holds its slot ``seconds`` (virtual), then a step."""
+    yield wfc.sleep(seconds)
+    r = yield from work(x)
+    return r
+
+
+@wfc.workflow
+def started_on_queues(specs: list[dict[str, Any]]) -> wfc.Workflow[list[int]]:
+    """Start one child per spec (its queue by name, priority, partition key, nap) and join them all."""
+    handles = []
+    for i, spec in enumerate(specs):
+        child = napper.options(queue=spec["queue"], priority=spec.get("priority"), partition_key=spec.get("key"))
+        h = yield from wfc.start_child(child, spec["nap"], i)
+        handles.append(h)
+        if spec.get("pause"):
+            yield wfc.sleep(spec["pause"])
+    out = yield wfc.all_of(*[wfc.join(h) for h in handles])
+    return list(out)

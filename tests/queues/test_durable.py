@@ -108,6 +108,21 @@ def test_rate_limit_in_a_sliding_window(url: str) -> None:
         assert _step_starts(rt, ids) == [t0 + dt.timedelta(seconds=s) for s in (0, 0, 10, 10, 20)]
 
 
+def test_a_start_into_a_full_rate_window_waits_for_it_to_move_on(url: str) -> None:
+    clock = FakeClock()
+    with _runtime(url, clock) as rt:
+        early = [rt.start(flows.quick, i, queue=flows.paced) for i in range(2)]
+        rt.run_until_idle()
+        _advance(rt, clock, 1)
+        late = rt.start(flows.quick, 2, queue=flows.paced)  # the window (2 per 10s) is full until 10
+        rt.run_until_idle()
+        assert rt.status(late).state == "enqueued"
+        assert rt.store.next_due(clock.now()) == clock.now() + 9  # a timer, not a poll
+        _advance(rt, clock, 9)
+        assert [rt.result(i) for i in [*early, late]] == [0, 2, 4]
+        assert _step_starts(rt, [late]) == [T0 + dt.timedelta(seconds=10)]
+
+
 def test_worker_concurrency_counts_per_worker(url: str) -> None:
     clock = FakeClock()
     with _runtime(url, clock) as a, _runtime(url, clock) as b:

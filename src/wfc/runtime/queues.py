@@ -388,8 +388,10 @@ def offer(engine: Scheduler, leaf: LeafRow, inst: InstanceRow) -> bool:
         # Nothing else is woken: those behind it are due already or parked the same way.
         store.park_start(inst.n, now + WORKER_RETRY)
         return False
-    _wake(store, q, partition, space, now)  # those ahead of it that fit go first
+    # Parked first, then the first in line made due: those ahead of it that fit now, and — when the rate window is
+    # what keeps them out — the first few (this one among them, maybe) when the window moves on.
     store.park_start(inst.n, None)
+    _wake(store, q, partition, space, now)
     return False
 
 
