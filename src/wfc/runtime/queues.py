@@ -319,7 +319,8 @@ def info(store: ControlStore, name: str | None = None) -> list[QueueInfo]:
 @attrs.frozen
 class Room:
     """How many more instances a queue (partition) takes now: ``shared`` by any worker (global concurrency and
-    rate), ``here`` by this worker (also its own limit); ``rate_at`` when the rate window lets more in."""
+    rate), ``here`` by this worker (also its own limit); ``rate_at`` when the rate window lets more in;
+    ``concurrency_room`` what the global concurrency alone leaves (``inf``: no limit)."""
 
     shared: float
     here: float
@@ -407,4 +408,7 @@ def released(engine: Scheduler, inst: InstanceRow, now: float) -> None:
         _wake(store, weighed[0], where[0], weighed[1], now)
 
 
-__all__ = ["ENQUEUED", "Queue", "QueueInfo", "declared", "enqueue", "info", "install", "offer", "place", "released", "resolve"]
+__all__ = [
+    "ENQUEUED", "Queue", "QueueInfo", "declared", "enqueue", "info", "install", "offer", "place", "released",
+    "resolve",
+]  # fmt: skip
