@@ -28,7 +28,7 @@ def test_public_api_is_pinned() -> None:
         "Canceled", "CompileError", "Diagnostic", "RetryPolicy", "StepFailed", "Timeout", "WfcError",
         "WorkflowFailed", "WorkflowTimeout", "all_of", "any_of", "compile", "log", "now", "random", "register_error",
         "register_type", "sleep", "sleep_until", "step", "step_context", "StepContext", "testing", "transaction", "uuid4",
-        "wait_event", "workflow", "ChildHandle", "start_child", "join", "continue_as_new",
+        "wait_event", "workflow", "ChildHandle", "start_child", "join", "continue_as_new", "Queue",
     }
     assert expected <= set(wfc.__all__), f"public names removed: {sorted(expected - set(wfc.__all__))}"
     # `@py_...`: pytest's assertion rewriting of the package its pytest11 plugin (wfc.pytest_plugin) belongs to

@@ -54,6 +54,7 @@ from wfc.runtime.context import random as random
 from wfc.runtime.context import uuid4 as uuid4
 from wfc.runtime.handle import Handle as Handle
 from wfc.runtime.migrate import MigrationReport as MigrationReport
+from wfc.runtime.queues import Queue as Queue
 from wfc.runtime.records import AttemptRecord as AttemptRecord
 from wfc.runtime.records import Completion as Completion
 from wfc.runtime.records import HistoryRecord as HistoryRecord
@@ -83,6 +84,7 @@ __all__ = [
     "HistoryRecord",
     "Limits",
     "MigrationReport",
+    "Queue",
     "RetryPolicy",
     "Runtime",
     "ScheduleInfo",

@@ -200,6 +200,11 @@ class CallOptions:
     """A child workflow's instance id (default: ``<parent id>/<seq>[.<path>]``)."""
     detached: bool | None = None
     """A started child workflow that keeps running when its parent ends (default: it is canceled then)."""
+    queue: Any = None
+    """A started child's named queue (a ``wfc.Queue`` or its name; ``wfc.runtime.queues``), and its place there."""
+    priority: int | None = None
+    partition_key: str | None = None
+    dedup_id: str | None = None
 
 
 _NO_OPTIONS = CallOptions()
@@ -273,14 +278,20 @@ class _Callable(Command[R]):
         timeout: float | dt.timedelta | None = None,
         id: str | None = None,
         detached: bool | None = None,
+        queue: Any = None,
+        priority: int | None = None,
+        partition_key: str | None = None,
+        dedup_id: str | None = None,
     ) -> Self:
         """A copy of this call with options set for this call only (``timeout``: a step's time limit per
         attempt, see ``@wfc.step``; ``id``: a child workflow's instance id; ``detached``: a started child
-        workflow outlives its parent)."""
+        workflow outlives its parent; ``queue``, ``priority``, ``partition_key``, ``dedup_id``: a started child
+        waits on a named queue, docs/queues.md)."""
         old = self.opts
-        if (id is not None or detached is not None) and not isinstance(self, ChildCall):
+        queued = (queue, priority, partition_key, dedup_id)
+        if (id is not None or detached is not None or queued != (None,) * 4) and not isinstance(self, ChildCall):
             raise WfcError(
-                "id= and detached= are options of a child workflow call, not of a step",
+                "id=, detached= and the queue options are options of a child workflow call, not of a step",
                 code="WFC402",
                 hint="a step has no instance of its own; `child(x).options(id=\"order-42\")` names a child",
             )
@@ -302,6 +313,10 @@ class _Callable(Command[R]):
             timeout=check_timeout(timeout) if timeout is not None else old.timeout,
             id=id if id is not None else old.id,
             detached=detached if detached is not None else old.detached,
+            queue=queue if queue is not None else old.queue,
+            priority=priority if priority is not None else old.priority,
+            partition_key=partition_key if partition_key is not None else old.partition_key,
+            dedup_id=dedup_id if dedup_id is not None else old.dedup_id,
         )
         if not isinstance(new.retry, RetryPolicy | bool | None):
             msg = f"retry must be a wfc.RetryPolicy, True or False, not {type(new.retry).__name__}"
@@ -412,14 +427,18 @@ class WorkflowDef(Generic[P, R]):
         return ChildCall(self, args, kwargs, CallOptions())
 
     def options(
-        self, *, id: str | None = None, name: str | None = None, detached: bool | None = None
-    ) -> ConfiguredWorkflow[P, R]:
+        self, *, id: str | None = None, name: str | None = None, detached: bool | None = None, queue: Any = None,
+        priority: int | None = None, partition_key: str | None = None, dedup_id: str | None = None,
+    ) -> ConfiguredWorkflow[P, R]:  # fmt: skip
         """This workflow with options for the calls made through it: ``child.options(id="order-42")(order)``
-        (a called child) or ``wfc.start_child(child.options(id="order-42", detached=True), order)``."""
+        (a called child) or ``wfc.start_child(child.options(id="order-42", detached=True), order)``; a started
+        child on a named queue: ``wfc.start_child(child.options(queue=emails, priority=1), order)``."""
         check_instance_id(id)
         if detached is not None and not isinstance(detached, bool):
             raise WfcError(f"detached must be True or False, not {detached!r:.40}", code="WFC402")
-        return ConfiguredWorkflow(self, CallOptions(name=name, id=id, detached=detached))
+        return ConfiguredWorkflow(self, CallOptions(name=name, id=id, detached=detached, queue=queue,
+                                                    priority=priority, partition_key=partition_key,
+                                                    dedup_id=dedup_id))  # fmt: skip
 
     def closure_values(self) -> dict[str, Any]:
         """Free variables of a workflow defined inside a function: its code reads them like globals."""

@@ -32,6 +32,7 @@ def test_list_filters_and_counts(rt: wfc.Runtime, clock: FakeClock, url: str) ->
         assert ids[:3] == ["batch-1/1", "batch-1", "broken-1"]  # newest first; the child started last
         assert set(ids) == {f"order-{i}" for i in range(6)} | {"broken-1", "batch-1", "batch-1/1"}
         assert page["counts"] == {
+            "enqueued": 0,
             "running": 0,
             "sleeping": 0,
             "waiting": 8,

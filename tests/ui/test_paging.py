@@ -83,6 +83,7 @@ def test_paging_through_100000_instances(url: str, store_kind: str) -> None:
             assert slowest < 1.0, (query, slowest)
         counts = c.get("/api/instances", params={"limit": 1}).json()["counts"]
         assert counts == {
+            "enqueued": 0,
             "running": N // 5,
             "sleeping": 0,
             "waiting": N // 5,

@@ -308,7 +308,9 @@ def handle_errors(fn: F) -> F:
 # ---- the operating commands: inputs, ids, the runtime, JSON -------------------------------------------------------
 
 # Runtime errors that are the caller's to fix (a bad argument, id, name or URL): exit 2, like a usage error.
-USAGE_CODES = frozenset({"WFC402", "WFC405", "WFC409", "WFC420", "WFC421", "WFC422", "WFC429", "WFC430"})
+USAGE_CODES = frozenset(
+    {"WFC402", "WFC405", "WFC409", "WFC420", "WFC421", "WFC422", "WFC429", "WFC430", "WFC445", "WFC446"}
+)
 
 
 class RuntimeUsageError(CliError):

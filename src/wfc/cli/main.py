@@ -15,6 +15,7 @@ from wfc.cli.control_cmds import COMMANDS as CONTROL_COMMANDS
 from wfc.cli.docs_cmds import completion
 from wfc.cli.graph_cmd import graph
 from wfc.cli.ops_cmds import history, list_, send_event, start, status, worker
+from wfc.cli.queue_cmds import queue
 from wfc.cli.run_cmds import run
 from wfc.cli.schedule_cmds import schedule
 from wfc.cli.ui_cmd import ui
@@ -37,6 +38,7 @@ cli.add_command(check)
 cli.add_command(compile_)
 cli.add_command(completion)
 cli.add_command(graph)
+cli.add_command(queue)
 cli.add_command(run)
 cli.add_command(schedule)
 cli.add_command(ui)

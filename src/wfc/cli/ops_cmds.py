@@ -224,6 +224,12 @@ def worker(
 @click.argument("target")
 @input_options
 @id_option
+@click.option("--queue", "queue_name", metavar="NAME",
+              help="Start it on this named queue (declared by the app): admitted when its limits allow.")
+@click.option("--priority", type=int, help="Its priority on a queue that orders by priority (lower first).")
+@click.option("--partition-key", "partition_key", metavar="KEY", help="Its partition on a partitioned queue.")
+@click.option("--dedup-id", "dedup_id", metavar="ID",
+              help="Refused (WFC446) while an instance of the queue with this id has not ended.")  # fmt: skip
 @db_option
 @json_option
 @handle_errors
@@ -231,6 +237,10 @@ def start(
     target: str,
     inputs: tuple[tuple[Any, ...], dict[str, Any]],
     instance_id: str | None,
+    queue_name: str | None,
+    priority: int | None,
+    partition_key: str | None,
+    dedup_id: str | None,
     db_url: str,
     as_json: bool,
 ) -> None:
@@ -240,18 +250,24 @@ def start(
     JSON and/or KEY=VALUE pairs, checked against the workflow's type hints. Without
     --id a new random id is made; with --id, starting is idempotent (the same id
     names the same instance). Nothing runs here: `wfc worker --app MODULE` (or
-    `wfc run` with the same --id) runs it. --json prints {"id", "workflow"}.
+    `wfc run` with the same --id) runs it. With --queue it is enqueued on that
+    named queue (with --priority, --partition-key, --dedup-id as the queue takes
+    them; `wfc queue list` shows the queues). --json prints {"id", "workflow"}.
 
     \b
     Example:
       wfc start examples/orders.py:fulfil_order --id A-1 order_id=A-1 'items={"book": 1}' \\
           address='1 Main St' amount=30 --db sqlite:///wfc.db
+      wfc start examples/queues.py:send_newsletter --queue newsletters \\
+          --partition-key acme --dedup-id acme-2026-12 tenant=acme --db sqlite:///wfc.db
     """
     defn = load_workflow(target)
     args, kwargs = inputs
+    queued = {k: v for k, v in (("queue", queue_name), ("priority", priority), ("partition_key", partition_key),
+                                ("dedup_id", dedup_id)) if v is not None}  # fmt: skip
     with open_runtime(db_url) as rt, usage_errors():
         given, named = start_arguments(defn, args, kwargs)
-        iid = rt.start(defn, *given, id=instance_id, **named)
+        iid = rt.start(defn, *given, id=instance_id, **named, **queued)
     if as_json:
         print_json({"id": iid, "workflow": defn.key})
     else:
@@ -276,8 +292,8 @@ def start(
 def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str, as_json: bool) -> None:
     """Show where an instance is and what it waits for.
 
-    Its state (running, sleeping, waiting, completed, failed, canceled), the state
-    it is suspended at, and each step, timer, event or child workflow it waits on,
+    Its state (enqueued, running, sleeping, waiting, completed, failed, canceled),
+    its queue and place in line while enqueued, the state it is suspended at, and each step, timer, event or child workflow it waits on,
     with attempts, due time and last error. --json prints the status object with
     its "outstanding" list (and "result" once completed). What the workflow
     published with wfc.set_status is shown too ("statuses"). --vars adds the live
@@ -310,6 +326,8 @@ def status(instance_id: str, show_vars: bool, apps: tuple[str, ...], db_url: str
     grid.add_row("id", st.id)
     grid.add_row("workflow", st.workflow + (f"  (version {st.table_hash[:12]})" if st.table_hash else ""))
     grid.add_row("state", instance_state(st) + (f"  at {st.state_id}" if st.state_id else ""))
+    if st.queue:
+        grid.add_row("queue", st.queue + (f"  (position {st.queue_position} in line)" if st.queue_position else ""))
     if st.parent_id:
         grid.add_row("parent", st.parent_id)
     grid.add_row("created", clock(st.created_at))

@@ -34,6 +34,7 @@ _STYLES = {
     "waiting": "magenta",
     "ready": "cyan",
     "scheduled": "blue",
+    "enqueued": "blue",
 }
 
 

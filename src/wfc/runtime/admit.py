@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from wfc import convert
 from wfc.errors import WfcError
-from wfc.runtime import steps
+from wfc.runtime import queues, steps
 from wfc.runtime.errors import UnknownWorkflow
 from wfc.runtime.store.protocol import DONE, START, ControlStore, InstanceRow, LeafRow, Store
 from wfc.runtime.typecheck import check_arguments
@@ -50,15 +50,20 @@ def call_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 
 
 def insert_named_start(
-    store: Store, iid: str, workflow: str, snapshot: str, now: float, trace: str | None = None
-) -> InstanceRow | None:
+    store: Store, iid: str, workflow: str, snapshot: str, now: float, trace: str | None = None,
+    queue: queues.Placement | None = None,
+) -> InstanceRow | None:  # fmt: skip
     """Record an instance of ``workflow`` (a name) started with the arguments ``snapshot`` (:func:`call_text`):
     a worker that serves it admits it. ``None`` when id ``iid`` exists already (nothing is written); call it in a
-    transaction."""
-    row = InstanceRow(0, iid, workflow, workflow, UNRESOLVED, "running", now, now, trace=trace)
+    transaction. ``queue``: it is ``enqueued`` there (the queue's row locked by this transaction)."""
+    state = "running" if queue is None else queues.ENQUEUED
+    row = InstanceRow(0, iid, workflow, workflow, UNRESOLVED, state, now, now, trace=trace,
+                      queue=None if queue is None else queue.queue)  # fmt: skip
     n = store.insert_instance(row)
     if n is None:
         return None
+    if queue is not None:
+        queues.enqueue(cast(ControlStore, store), n, queue, iid)
     store.insert_leaf(LeafRow(n, 0, 0, "", START, workflow, ready_at=now, scheduled_at=now, snapshot=snapshot))
     row.n = n
     return row

@@ -24,6 +24,7 @@ from typing import Any
 
 from wfc.commands import check_instance_id
 from wfc.errors import WfcError
+from wfc.runtime import queues
 from wfc.runtime.admit import call_text, check_json_arguments, insert_named_start
 from wfc.runtime.clock import Clock
 from wfc.runtime.dburl import redact
@@ -34,6 +35,10 @@ from wfc.runtime.runtime import Runtime
 
 FINISHED = ("completed", "failed", "canceled")
 
+
+
+_QUEUE_OPTIONS = ("queue", "priority", "partition_key", "dedup_id")
+"""Options of ``Client.start``: a workflow started by name takes JSON arguments, so these names are never its."""
 
 
 class Client:
@@ -70,16 +75,24 @@ class Client:
     def start(self, workflow: str, /, *args: Any, id: str | None = None, **kwargs: Any) -> Handle[Any]:
         """Start workflow ``workflow`` (its stable name, ``@wfc.workflow(name=...)``, or its key
         ``module:qualname``) with JSON-able arguments; returns its id as a handle. A given ``id`` makes it
-        idempotent: starting the same id again returns it (``WFC430`` if it names another workflow)."""
+        idempotent: starting the same id again returns it (``WFC430`` if it names another workflow).
+        ``queue=`` (a queue's name, as a worker declared it, or a :class:`wfc.Queue`), ``priority=``,
+        ``partition_key=``, ``dedup_id=``: start it on a named queue, as ``Runtime.start`` does."""
         if not isinstance(workflow, str) or not workflow:
             raise WfcError("Client.start() takes the workflow's name (a non-empty string)", code="WFC402")
         check_instance_id(id)
+        queue, priority, partition_key, dedup_id = (kwargs.pop(k, None) for k in _QUEUE_OPTIONS)
+        if queue is None:
+            queues.no_queue_options(priority, partition_key, dedup_id)
         check_json_arguments(f"workflow {workflow!r} started by name", args, kwargs)
         iid = id or uuid.uuid4().hex
         now = self._rt.clock.now()
         store = self.store
         with self._rt.tracing.start(workflow, iid) as trace, store.transaction():
-            if insert_named_start(store, iid, workflow, call_text(args, kwargs), now, trace) is None:
+            placement = None
+            if queue is not None:
+                placement = queues.place(queues.resolve(store, queue, now), priority, partition_key, dedup_id)
+            if insert_named_start(store, iid, workflow, call_text(args, kwargs), now, trace, placement) is None:
                 existing = store.get_instance(iid)
                 if existing is not None and workflow not in (existing.workflow, existing.name):
                     raise DuplicateId(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 
 from wfc import convert
 from wfc.errors import Canceled, WfcError, WorkflowTimeout
-from wfc.runtime import children, lineage
+from wfc.runtime import children, lineage, queues
 from wfc.runtime.errors import AlreadyFinished, DuplicateId, NotAChild, RestartError, UnknownInstance
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.records import Completion
@@ -221,6 +221,8 @@ def cancel_instance(engine: Scheduler, inst: InstanceRow, now: float, error: Can
     if inst.on_complete is not None:
         completion = Completion("canceled", error=f"{type(error).__name__}: {error}")
         store.insert_leaf(engine.on_complete_row(inst, seq + 1, completion, now))
+    if inst.queue is not None:
+        queues.released(engine, inst, now)  # a slot (or a place in line) of its queue is free
 
 
 def cancel_children(engine: Scheduler, inst: InstanceRow, rows: list[LeafRow], now: float) -> None:

@@ -32,6 +32,7 @@ from wfc.runtime import (
     control,
     fanout,
     fastcodec,
+    queues,
     statuses,
     steps,
     tracebacks,
@@ -232,7 +233,9 @@ class Engine(Intake):
         if kind == DEADLINE:
             self._guarded(inst, leaf, lambda redo: control.time_out(self, inst, leaf, self.now))
             return
-        if kind == START and inst.table_hash == admit.UNRESOLVED:  # started by name (wfc.Client)
+        if kind == START and inst.state == queues.ENQUEUED:  # on a named queue: admitted when its limits allow
+            self._guarded(inst, leaf, lambda redo: self._queued_start(leaf, inst, redo))
+        elif kind == START and inst.table_hash == admit.UNRESOLVED:  # started by name (wfc.Client)
             self._guarded(inst, leaf, lambda redo: admit.admit(self, leaf, inst, redo))
         elif kind == START:
             self._guarded(
@@ -262,6 +265,14 @@ class Engine(Intake):
                     leaf, inst, None, False, None, None, err, convert.dumps_failure(err), 1, at, redo
                 ),
             )
+
+    def _queued_start(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
+        if not queues.offer(self, leaf, inst):
+            return  # parked: made due again when its queue has room
+        if inst.table_hash == admit.UNRESOLVED:
+            admit.admit(self, leaf, inst, redo)
+        else:
+            self.resolve(leaf, inst, None, True, None, None, None, None, 0, leaf.scheduled_at, redo)
 
     def _run_tx(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
         # History shows when the first attempt started (a zero-length lease: a transaction step holds none). A row
@@ -612,6 +623,8 @@ class Engine(Intake):
             else:
                 completion = Completion("failed", error=error_info(error).describe())  # type: ignore[arg-type]
             self.schedule_on_complete(inst, seq + 1, completion, at)
+        if inst.queue is not None:
+            queues.released(self, inst, self.now)  # its slot is free: the next in line is due now
 
 
 def _idle(command: Any, stop: Stop) -> bool:

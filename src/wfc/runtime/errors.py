@@ -142,3 +142,21 @@ class MigrationError(WorkflowRuntimeError):
     """``migrate()``/``diff``: a table version that cannot be found or used, or a bad mapping (``WFC435``)."""
 
     code = "WFC435"
+
+
+class QueueError(WorkflowRuntimeError):
+    """A named queue declared or used wrongly (``WFC445``): bad limits, a queue no process declared, or start
+    options the queue does not take (``priority`` without priority, ``partition_key`` missing or unwanted)."""
+
+    code = "WFC445"
+
+
+class DuplicateQueued(WorkflowRuntimeError):
+    """A start on a queue with a ``dedup_id`` that an instance of that queue still enqueued or running holds
+    (``WFC446``); the message names that instance."""
+
+    code = "WFC446"
+
+
+register_error(QueueError)  # a started child's queue options are checked at the parent's yield
+register_error(DuplicateQueued)

@@ -7,14 +7,15 @@ persisted within the size limit, the instance exists and runs), so a refused req
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from wfc import convert
 from wfc.errors import WfcError
-from wfc.runtime import steps
+from wfc.runtime import queues, steps
 from wfc.runtime.clock import Clock
 from wfc.runtime.errors import DuplicateId, UnknownInstance, WorkflowFinished
 from wfc.runtime.schedule import Scheduler
+from wfc.runtime.store.protocol import ControlStore
 from wfc.runtime.typecheck import check_arguments
 
 FINISHED = ("completed", "failed", "canceled")
@@ -40,7 +41,13 @@ class Intake(Scheduler):
         on_complete: Any = None,
         context: Any = None,
         timeout: float | None = None,
+        queue: Any = None,
+        priority: int | None = None,
+        partition_key: str | None = None,
+        dedup_id: str | None = None,
     ) -> str:
+        if queue is None:
+            queues.no_queue_options(priority, partition_key, dedup_id)
         defn = self.deployment.workflow(workflow)
         table = self.deployment.current(defn)
         variables = check_arguments(defn, args, kwargs)
@@ -57,6 +64,10 @@ class Intake(Scheduler):
         iid = instance_id or uuid.uuid4().hex
         now = self.clock.now()
         with self.tracing.start(defn.name, iid) as trace, self.store.transaction():
+            placement = None
+            if queue is not None:  # the queue's row locked first: its dedup ids and line cannot change under us
+                qrow = queues.resolve(cast(ControlStore, self.store), queue, now)
+                placement = queues.place(qrow, priority, partition_key, dedup_id)
             self.save_table(defn, table, now)
             n = self.create(
                 iid,
@@ -69,6 +80,7 @@ class Intake(Scheduler):
                 context=context_text,
                 trace=trace,
                 timeout=timeout,
+                queue=placement,
             )
             if n is None:
                 existing = self.store.get_instance(iid)

@@ -11,11 +11,13 @@ import attrs
 
 
 class WorkflowState(enum.StrEnum):
-    """Where an instance is: ``running`` (a step or transition is due or in progress), ``sleeping`` (only timers
+    """Where an instance is: ``enqueued`` (started on a named queue, waiting for its limits to let it in: see
+    :class:`wfc.Queue`), ``running`` (a step or transition is due or in progress), ``sleeping`` (only timers
     pending), ``waiting`` (for an event or a child workflow), or ended: ``completed``, ``failed``, ``canceled``.
 
     A ``str``: ``state == "waiting"`` holds, and it prints, formats and serializes (JSON) as its value."""
 
+    ENQUEUED = "enqueued"
     RUNNING = "running"
     SLEEPING = "sleeping"
     WAITING = "waiting"
@@ -57,7 +59,9 @@ class Status:
     ``traceback``: where a failed instance failed (its workflow code's own file and line, and the step's or
     child's traceback it did not catch). ``cancel_requested``: when a graceful ``cancel`` was asked for (the
     instance runs its cleanup until ``wfc.Canceled`` ends it). ``run``: which run of the instance this is (1, then
-    one more each time it returned ``wfc.continue_as_new(...)``; the history holds the current run's records)."""
+    one more each time it returned ``wfc.continue_as_new(...)``; the history holds the current run's records).
+    ``queue``: the named queue it was started on; ``queue_position`` while it is ``enqueued``, its place in that
+    queue's line (1: admitted next)."""
 
     id: str
     workflow: str
@@ -75,6 +79,8 @@ class Status:
     traceback: str | None = None
     cancel_requested: dt.datetime | None = None
     run: int = 1
+    queue: str | None = None
+    queue_position: int | None = None
 
     @property
     def finished(self) -> bool:

@@ -41,6 +41,9 @@ from wfc.runtime.dburl import redact
 from wfc.runtime.engine import Engine
 from wfc.runtime.errors import ConfigError, NotFinished, StoreError, UnknownInstance, WaitTimeout
 from wfc.runtime.handle import Handle
+from wfc.runtime.queues import Queue, QueueInfo
+from wfc.runtime.queues import info as queue_info
+from wfc.runtime.queues import install as install_queues
 from wfc.runtime.records import HistoryRecord, Outstanding, Page, Status, WorkflowState
 from wfc.runtime.schedules_api import ScheduleControl
 from wfc.runtime.steps import StepResult
@@ -160,6 +163,7 @@ class Runtime(Control, ScheduleControl):
         with self.store.transaction():
             self._reap_locked()
             self.store.register_worker(self.owner, self.locality, os.getpid(), now)
+        install_queues(self.store, now)  # the queues this process declares: clients may name them
 
     def _retry_blocked(self) -> None:
         """Once, when this runtime first runs work (it may ship what a blocked instance waits for: a version, a
@@ -299,6 +303,21 @@ class Runtime(Control, ScheduleControl):
     @overload
     def start(
         self,
+        workflow: WorkflowDef[..., _R],
+        /,
+        *args: Any,
+        id: str | None = None,
+        on_complete: StepDef | None = None,
+        context: Any = None,
+        queue: Queue | str,
+        priority: int | None = None,
+        partition_key: str | None = None,
+        dedup_id: str | None = None,
+        **kwargs: Any,
+    ) -> Handle[_R]: ...
+    @overload
+    def start(
+        self,
         workflow: str,
         /,
         *args: Any,
@@ -316,6 +335,10 @@ class Runtime(Control, ScheduleControl):
         ``@wfc.transaction`` called as ``on_complete(workflow_id, completion, context)`` once it ends. ``timeout``
         (seconds or a timedelta; unless the workflow has a parameter of that name) overrides the workflow's own
         ``@wfc.workflow(timeout=)``: when it passes, the instance is canceled with :class:`wfc.WorkflowTimeout`.
+        ``queue`` (a :class:`wfc.Queue` or a declared queue's name) starts it ``enqueued`` there, admitted when the
+        queue's limits allow, with ``priority`` (lower first), ``partition_key`` and ``dedup_id`` (``WFC446``
+        while an instance of the queue with that id has not ended); see docs/queues.md. Like ``timeout``, these
+        are options unless the workflow has a parameter of that name.
         """
         id, on_complete, context = kwargs.pop("id", None), kwargs.pop("on_complete", None), kwargs.pop("context", None)
         check_instance_id(id)
@@ -324,8 +347,10 @@ class Runtime(Control, ScheduleControl):
             isinstance(workflow, WorkflowDef) and "timeout" in workflow.signature.parameters
         ):
             timeout = check_seconds(kwargs.pop("timeout"), "a workflow's timeout")
+        queued = _queue_options(workflow, kwargs)
         iid = self.engine.start(
-            workflow, args, kwargs, instance_id=id, on_complete=on_complete, context=context, timeout=timeout
+            workflow, args, kwargs, instance_id=id, on_complete=on_complete, context=context, timeout=timeout,
+            **queued,
         )
         self._kick()
         return Handle(iid, self)
@@ -565,7 +590,21 @@ class Runtime(Control, ScheduleControl):
             traceback=failure_traceback,
             cancel_requested=None if state.finished else to_datetime(self.store.cancel_requested(inst.n)),
             run=inst.run or 1,
+            queue=inst.queue,
+            queue_position=self._queue_position(inst) if state is WorkflowState.ENQUEUED else None,
         )
+
+    def queues(self) -> builtins.list[QueueInfo]:
+        """The named queues recorded in the database: declared limits, enqueued and active instances."""
+        return queue_info(self.store)
+
+    def queue(self, name: str) -> QueueInfo:
+        """Queue ``name`` as :meth:`queues` describes it (``WFC445`` when no process declared it here)."""
+        return queue_info(self.store, name)[0]
+
+    def _queue_position(self, inst: InstanceRow) -> int | None:
+        where = self.store.queue_position(inst.n)
+        return None if where is None else where[1]
 
     def _stalled(self, inst: InstanceRow, rows: builtins.list[LeafRow]) -> str | None:
         """``WFC437`` when live workers serve the database and none serves its workflow at its version;
@@ -662,6 +701,15 @@ class Runtime(Control, ScheduleControl):
         """A write transaction on the runtime's database (e.g. to create the tables transactional steps use)."""
         with self.store.transaction():
             yield self.store.handle()
+
+
+_QUEUE_OPTIONS = ("queue", "priority", "partition_key", "dedup_id")
+
+
+def _queue_options(workflow: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the queue options out of a start's keyword arguments (those that are not the workflow's own)."""
+    params = workflow.signature.parameters if isinstance(workflow, WorkflowDef) else {}
+    return {k: kwargs.pop(k) for k in _QUEUE_OPTIONS if k in kwargs and k not in params}
 
 
 def _run_guarded(

@@ -9,7 +9,7 @@ not use are recorded as canceled and take nothing (an event a losing wait would 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -26,7 +26,7 @@ from wfc.commands import (
     WorkflowDef,
 )
 from wfc.errors import StepFailed, Timeout, WfcError
-from wfc.runtime import budget, children, fanout, steps, tracing
+from wfc.runtime import budget, children, fanout, queues, steps, tracing
 from wfc.runtime.errors import ChildIdInUse, NotAChild, StoreConflict, StoreError
 from wfc.runtime.failures import error_info, to_exception
 from wfc.runtime.groups import SOON, Seen, build, decide, dump_shape, flatten
@@ -50,6 +50,7 @@ from wfc.runtime.store.protocol import (
     START_CHILD,
     STEP,
     TX,
+    ControlStore,
     InstanceRow,
     Key,
     LeafRow,
@@ -76,6 +77,7 @@ class _Leaf:
     event_id: int | None = None
     child: tuple[WorkflowDef, Any, str] | None = None
     policy: str | None = None  # a started child's close policy
+    queue: queues.Placement | None = None  # a started child's place on a named queue
 
 
 class _Undo(Exception):
@@ -128,19 +130,24 @@ class Scheduler:
         trace: str | None = None,
         close_policy: str | None = None,
         timeout: float | None = None,
+        queue: queues.Placement | None = None,
     ) -> int | None:
         """Insert an instance and its start row (``None`` if the id exists). ``parent``: the parent's history row
         waiting for this child. ``trace``: the trace context its spans continue. ``timeout`` (else the
-        workflow's own): a ``deadline`` row at suspension 0, due then, that cancels the instance."""
+        workflow's own): a ``deadline`` row at suspension 0, due then, that cancels the instance. ``queue``: it
+        starts ``enqueued`` there (:mod:`wfc.runtime.queues`; the queue's row locked by this transaction)."""
         row = InstanceRow(
-            0, iid, defn.key, name, table_hash, "running", now, now, on_complete=on_complete, context=context,
-            trace=trace, close_policy=close_policy,
+            0, iid, defn.key, name, table_hash, "running" if queue is None else queues.ENQUEUED, now, now,
+            on_complete=on_complete, context=context, trace=trace, close_policy=close_policy,
+            queue=None if queue is None else queue.queue,
         )
         if parent is not None:
             row.parent, row.parent_seq, row.parent_pos = parent
         n = self.store.insert_instance(row)
         if n is None:
             return None
+        if queue is not None:
+            queues.enqueue(cast(ControlStore, self.store), n, queue, iid)
         self.store.insert_leaf(
             LeafRow(n, 0, 0, "", START, name, ready_at=now, scheduled_at=now, snapshot=vars_text)
         )
@@ -242,6 +249,7 @@ class Scheduler:
             parent=row.key,
             trace=self.tracing.current() or inst.trace,  # the parent's transition span
             close_policy=plan.policy,
+            queue=plan.queue,
         )
 
     def start_released(self, inst: InstanceRow, row: LeafRow, at: float) -> None:
@@ -459,6 +467,11 @@ class Scheduler:
             )
             return self._failed(row, to_exception(error_info(error), step=row.name, attempts=0))
         ids.add(row.child)
+        if plan.stop is None:
+            try:
+                plan.queue = self._child_queue(call, isinstance(cmd, StartChild), at, ids, row.child)
+            except WfcError as exc:
+                return self._failed(row, to_exception(error_info(exc), step=row.name, attempts=0))
         if isinstance(cmd, StartChild) and plan.stop is None:
             detached = bool(call.opts.detached)
             plan.policy = children.ABANDON if detached else children.CANCEL
@@ -466,6 +479,24 @@ class Scheduler:
             row.kind, row.result = START_CHILD, convert.dumps(handle)
             plan.stop = Stop(True, handle)
         return plan
+
+    def _child_queue(
+        self, call: ChildCall, started: bool, at: float, ids: set[str], child_id: str
+    ) -> queues.Placement | None:
+        """A started child's queue (its row locked to this transaction) and place there, its dedup id free
+        (also of the other children this suspension starts)."""
+        store = cast(ControlStore, self.store)
+        placement = queues.child_placement(call.opts, started, lambda q: queues.resolve(store, q, at))
+        if placement is None or placement.dedup is None:
+            return placement
+        mark = f"\0dedup:{placement.queue}\0{placement.dedup}\0"  # no instance id has a NUL
+        holder = store.dedup_holder(placement.queue, placement.dedup)
+        if holder is None:  # another child this suspension starts
+            holder = next((m[len(mark):] for m in ids if m.startswith(mark)), None)
+        if holder is not None:
+            raise queues.duplicate(placement, holder)
+        ids.add(mark + child_id)
+        return placement
 
     def _prepare_join(
         self, inst: InstanceRow, k: int, pos: int, path: str, cmd: Join, at: float, ids: set[str]

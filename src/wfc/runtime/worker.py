@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfc.commands import STEPS
 from wfc.errors import WfcError, WorkflowFailed
-from wfc.runtime import budget, schedules, steps
+from wfc.runtime import budget, queues, schedules, steps
 from wfc.runtime.clock import SystemClock
 from wfc.runtime.errors import StoreError
 from wfc.runtime.step_context import CancelFlag
@@ -228,6 +228,10 @@ class Worker:
         again = False  # whether the last wait was cut short for work claimable at once
         ticks = _Ticks(rt.store, poll)  # the next tick of the database's schedules
         ticks.install(clock.now())
+        try:
+            queues.install(rt.store, clock.now())  # the queues this process declares, for clients that name them
+        except (StoreError, WfcError) as exc:
+            log.warning("could not record the declared queues: %s", exc)
         while True:
             # Wake-ups from other processes (a new step, an event, a timer set, a released lease) end the idle
             # wait; due times and lease ends come from the store. Without wake-ups (a store that has none, its

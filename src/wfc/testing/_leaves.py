@@ -31,7 +31,7 @@ from wfc.commands import (
 )
 from wfc.errors import StepFailed, Timeout, WfcError
 from wfc.runtime import attempts as attempt_log
-from wfc.runtime import steps, tracebacks
+from wfc.runtime import queues, steps, tracebacks
 from wfc.runtime.engine import encode_error
 from wfc.runtime.errors import ChildIdInUse, NotAChild
 from wfc.runtime.failures import error_info, to_exception
@@ -100,6 +100,7 @@ class Leaf:
     start: Any = None  # a start_child's (workflow, variables, detached), started once the decision uses it
     held: bool = False  # held by the workflow's max_parallelism window
     draining: bool = False  # a child its parent's graceful cancel waits for: its row canceled, it runs its cleanup
+    queue: Any = None  # a start_child's (QueueRow, Placement) on a named queue
 
 
 @attrs.define(eq=False)
@@ -179,6 +180,11 @@ def prepare(runner: Runner, inst: Inst, leaf: Leaf) -> None:
             fail_at_once(runner, leaf, to_exception(error_info(error), step=name, attempts=0))
             return
         taken.add(row.child)
+        try:
+            leaf.queue = _child_queue(runner, call, isinstance(cmd, StartChild), taken, row.child)
+        except WfcError as exc:
+            fail_at_once(runner, leaf, to_exception(error_info(exc), step=name, attempts=0))
+            return
         leaf.value = convert.roundtrip_vars(variables, text) if runner.persist else variables
         if isinstance(cmd, StartChild):
             detached = bool(call.opts.detached)
@@ -208,6 +214,29 @@ def prepare(runner: Runner, inst: Inst, leaf: Leaf) -> None:
     else:
         fail_at_once(runner, leaf, WfcError(f"unknown command {cmd!r}", code="WFC403"))
 
+def _child_queue(runner: Runner, call: ChildCall, started: bool, taken: set[str], child_id: str) -> Any:
+    """As the durable runtime's ``Scheduler._child_queue``: the queue and place of a started child, its dedup
+    id free (also of the other children of this suspension)."""
+    rows: list[Any] = []
+
+    def lookup(queue: Any) -> Any:
+        rows.append(queues.declared_row(queue, runner.t))
+        return rows[-1]
+
+    placement = queues.child_placement(call.opts, started, lookup)
+    if placement is None:
+        return None
+    if placement.dedup is not None:
+        mark = f"\0dedup:{placement.queue}\0{placement.dedup}\0"
+        holder = runner.queues.holder(placement)
+        if holder is None:
+            holder = next((m[len(mark):] for m in taken if m.startswith(mark)), None)
+        if holder is not None:
+            raise queues.duplicate(placement, holder)
+        taken.add(mark + child_id)
+    return rows[-1], placement
+
+
 def prepare_join(runner: Runner, inst: Inst, leaf: Leaf, cmd: Join) -> None:
     handle, row = cmd.handle, leaf.row
     row.kind, row.name, row.step, row.child = JOIN, cmd.display_name, handle.workflow, handle.id
@@ -225,7 +254,7 @@ def prepare_join(runner: Runner, inst: Inst, leaf: Leaf, cmd: Join) -> None:
         return
     taken.add(mark)
     row.started_at = task.inst.started
-    if task.inst.state != "running":
+    if task.inst.state not in ("running", "enqueued"):  # ended already
         out = child_end(runner, task.inst, row, task.end)
         row.finished_at = row.scheduled_at
         leaf.seen, leaf.ok, leaf.value = Seen(out.ok, (runner.t, SOON, leaf.index)), out.ok, out.value
@@ -248,11 +277,12 @@ def child_end(runner: Runner, child: Inst, row: LeafRow, end: tuple[bool, Any] |
     return Outcome(False, convert.loads(row.error) if runner.persist else failure)
 
 
-def join(runner: Runner, leaf: Leaf, task: Task) -> Wake:
+def join(runner: Runner, inst: Inst, leaf: Leaf, task: Task) -> Wake:
     """Wait for a started child: drive it here (as a called child's leaf does) while this join waits; a join
     canceled (a race lost) gives it back to the background, running."""
     runner.background.remove(task)
     assert task.gen is not None
+    runner.drivers[task.inst.id] = (leaf, inst)
     try:
         while True:
             try:
@@ -330,7 +360,7 @@ def start(runner: Runner, inst: Inst, k: int, leaf: Leaf) -> Wake:
     if isinstance(cmd, ChildCall):
         return child(runner, inst, leaf)
     if isinstance(cmd, Join):
-        return join(runner, leaf, runner.tasks[cmd.handle.id])
+        return join(runner, inst, leaf, runner.tasks[cmd.handle.id])
     if isinstance(cmd, Sleep):
         return sleep(runner, leaf, cmd)
     assert isinstance(cmd, WaitEvent)

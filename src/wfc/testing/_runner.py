@@ -60,6 +60,7 @@ from wfc.runtime.store.protocol import (
 from wfc.runtime.typecheck import check_arguments, check_result
 from wfc.testing._leaves import INF, Group, Inst, Leaf, Outcome, Task, Wake, prepare
 from wfc.testing._leaves import start as start_leaf
+from wfc.testing._queues import Queues
 
 
 class Runner:
@@ -101,6 +102,9 @@ class Runner:
         self.background: list[Task] = []  # started children no join drives now
         self._taken: tuple[str, int, set[str]] = ("", -1, set())
         self._claiming = 0  # >0 inside a round of child moves (the waits nested in it start no round of their own)
+        self.queues = Queues(self)  # started children on named queues
+        self.drivers: dict[str, tuple[Leaf, Inst]] = {}  # a child's id -> the leaf driving it, and that leaf's instance
+        self.poked: float | None = None  # the instance under test must look again (a queue admitted what it waits on)
 
     @property
     def now(self) -> dt.datetime:
@@ -135,6 +139,8 @@ class Runner:
         try:
             wake = next(gen)
             while True:
+                if self.poked is not None:
+                    wake, self.poked = min(wake, self.poked), None
                 if self._background(wake):
                     continue
                 if math.isinf(wake):
@@ -169,13 +175,76 @@ class Runner:
         return True
 
     def start_task(self, parent: Inst, leaf: Leaf) -> None:
-        """Start the child a ``start_child`` leaf asked for: an instance of its own, moving in the background."""
+        """Start the child a ``start_child`` leaf asked for: an instance of its own, moving in the background
+        (on a named queue: once the queue admits it)."""
         workflow, variables, detached = leaf.start
         child = self.new_instance(leaf.row.child or "", workflow, leaf.row.name, self.tracer.current() or parent.trace)
         child.parent, child.detached = parent.id, detached
-        task = Task(child, self.run_workflow(child, variables), self.t)
+        task = Task(child, None, self.t)
         self.tasks[child.id] = task
         self.background.append(task)
+        if leaf.queue is None:
+            task.gen = self.run_workflow(child, variables)
+        else:
+            entry = self.queues.enqueue(task, *leaf.queue)
+            task.gen = self._queued(entry, child, variables)
+
+    def _queued(self, entry: Any, inst: Inst, variables: dict[str, Any]) -> Wake:
+        """A started child on a named queue: it waits in line (:mod:`wfc.testing._queues`), then runs. A cancel
+        or its timeout while it waits ends it at once (it has no ``yield`` to raise at), as the durable runtime
+        ends an instance that has not started."""
+        try:
+            error = yield from self._in_line(entry, inst)
+        except GeneratorExit:  # its parent ended while it waited
+            inst.state, inst.finished = "canceled", self.t
+            self._ended(inst)
+            raise
+        if error is not None:
+            inst.state, inst.finished = "canceled", self.t
+            self._ended(inst)
+            self.tracer.outcome("canceled")
+            return False, error
+        return (yield from self.run_workflow(inst, variables))
+
+    def _in_line(self, entry: Any, inst: Inst) -> Any:
+        # First looked at when it first moves: after what started it at this moment, as the durable runtime
+        # claims its start row after the transaction that wrote it (children enqueued together line up first).
+        if entry.admitted is None:
+            self.queues.pump(entry)
+        while entry.admitted is None:
+            yield min(entry.wake, self.next_cancel(inst))
+            for i, cancel in self._cancels_for(inst):
+                if self.base + cancel.at > self.t:
+                    break
+                self.applied.add(i)
+                return Canceled(f"workflow {inst.id!r} was canceled")
+            deadline = inst.deadline
+            if deadline is not None and deadline.status == OPEN and (deadline.ready_at or 0.0) <= self.t:
+                deadline.status, deadline.finished_at = DONE, deadline.ready_at
+                seconds = (deadline.ready_at or 0.0) - deadline.scheduled_at
+                return WorkflowTimeout(f"workflow {inst.id!r} timed out after {seconds:g}s")
+            if entry.admitted is None and entry.wake <= self.t:  # the rate window moved on
+                entry.wake = INF
+                self.queues.pump(entry)
+        return None
+
+    def poke(self, iid: str, at: float) -> None:
+        """Instance ``iid`` must move at ``at``, though it waits for nothing with a time (a queue admitted it):
+        tell whoever drives it — the background, the leaf of the parent that joins it (and that parent's driver,
+        up to the instance under test)."""
+        if iid == self.top_id:
+            self.poked = at if self.poked is None else min(self.poked, at)
+            return
+        task = self.tasks.get(iid)
+        if task is not None and any(t is task for t in self.background):
+            task.wake = min(task.wake, at)
+            return
+        driver = self.drivers.get(iid)
+        if driver is not None:
+            leaf, parent = driver
+            if leaf.gen is not None:
+                leaf.wake = min(leaf.wake, at)
+            self.poke(parent.id, at)
 
     def ended(self, task: Task) -> None:
         """A started child ended (its own end: its started children end with it)."""
@@ -194,9 +263,10 @@ class Runner:
         gen, task.gen = task.gen, None
         assert gen is not None
         gen.close()
-        if child.state == "running":  # canceled before it first moved
+        if child.state in ("running", "enqueued"):  # canceled before it first moved
             child.state, child.finished = "canceled", self.t
             self.close_children(child)
+            self.queues.ended(child)
 
     def taken_ids(self, seq: int, inst: Inst) -> set[str]:
         """The child ids suspension ``seq`` of ``inst`` takes (two children of one suspension cannot share one)."""
@@ -223,8 +293,10 @@ class Runner:
         return inst
 
     def _ended(self, inst: Inst) -> None:
-        """``inst`` ended: the children it started are canceled, its open timeout too."""
+        """``inst`` ended: the children it started are canceled, its open timeout too; its queue's next in line
+        may go."""
         self.close_children(inst)
+        self.queues.ended(inst)
         deadline = inst.deadline
         if deadline is not None and deadline.status == OPEN:
             deadline.status, deadline.finished_at = CANCELED, self.stamp
@@ -626,6 +698,7 @@ class Runner:
         if isinstance(cmd, ChildCall):  # started by the suspension that waits for it, in its span
             trace = self.tracer.current() or inst.trace
             leaf.child = self.new_instance(leaf.row.child or "", cmd.workflow, cmd.display_name, trace)
+            self.drivers[leaf.child.id] = (leaf, inst)
         leaf.gen = start_leaf(self, inst, k, leaf)
         leaf.wake = self.t
 

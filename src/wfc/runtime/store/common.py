@@ -59,7 +59,7 @@ LEAF_COLS = ", ".join(LEAF_FIELDS)
 INST_FIELDS = (
     "n", "id", "workflow", "name", "table_hash", "state", "created_at", "updated_at", "parent", "parent_seq",
     "parent_pos", "on_complete", "context", "args", "result", "error", "finished_at", "blocked", "trace",
-    "close_policy", "run",
+    "close_policy", "run", "queue",
 )  # fmt: skip
 INST_COLS = ", ".join(INST_FIELDS)
 NLEAF = len(LEAF_FIELDS)
@@ -95,7 +95,7 @@ CLAIM_FREE = (
 # run), and the instances with work due now that no live lease holds (the claim's own partial index of open work).
 UNFINISHED = (
     "SELECT coalesce(name, workflow), state, count(*) FROM {s}instances "
-    "WHERE state IN ('running', 'sleeping', 'waiting') GROUP BY coalesce(name, workflow), state"
+    "WHERE state IN ('enqueued', 'running', 'sleeping', 'waiting') GROUP BY coalesce(name, workflow), state"
 )
 DUE = (
     "SELECT coalesce(i.name, i.workflow), count(DISTINCT h.instance) FROM {s}history h "
@@ -274,7 +274,7 @@ class StoreBody:
     def started_children(self, parent: int) -> list[InstanceRow]:
         rows = self._x(
             f"SELECT {INST_COLS} FROM {{s}}instances WHERE parent=? AND close_policy='cancel' "
-            "AND state IN ('running', 'sleeping', 'waiting') ORDER BY n",
+            "AND state IN ('enqueued', 'running', 'sleeping', 'waiting') ORDER BY n",
             (parent,),
         ).fetchall()
         return [InstanceRow(*r) for r in rows]

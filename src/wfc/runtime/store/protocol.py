@@ -98,6 +98,7 @@ class InstanceRow:
     trace: str | None = None  # the W3C trace context its spans continue (wfc.runtime.tracing), if traced
     close_policy: str | None = None  # a started child: "cancel" with its parent's end, "abandon" (detached)
     run: int | None = None  # its run number (wfc.continue_as_new); None is the first run
+    queue: str | None = None  # the named queue it was started on (wfc.runtime.queues), if any
 
     @property
     def parent_key(self) -> Key | None:
@@ -452,7 +453,82 @@ class ScheduleRow:
     updated_at: float
 
 
+@attrs.define(slots=True)
+class QueueRow:
+    """A named queue's declared limits (:mod:`wfc.runtime.queues`): ``None`` is no limit. ``rate_limit``
+    admissions per ``rate_period`` seconds; ``priority``/``partitioned`` are 0 or 1."""
+
+    name: str
+    concurrency: int | None
+    worker_concurrency: int | None
+    rate_limit: int | None
+    rate_period: float | None
+    priority: int
+    partitioned: int
+    created_at: float
+    updated_at: float
+
+
+@attrs.define(slots=True)
+class QueueLoad:
+    """What admission to one queue (partition) weighs: ``active`` instances admitted and not ended, ``mine`` of
+    those admitted by the asking worker, ``recent`` the admission times since the rate window began, oldest
+    first."""
+
+    active: int
+    mine: int
+    recent: list[float]
+
+
 class ControlStore(Store, Protocol):
+    # ---- queues (wfc.runtime.queues; wfc.runtime.store.common_queues) ----
+    def put_queue(self, row: QueueRow) -> None: ...
+    def get_queue(self, name: str, lock: bool = False) -> QueueRow | None:
+        """The queue's row; ``lock``: locked to this transaction (PostgreSQL ``FOR UPDATE``), which serializes
+        every admission to and enqueue on the queue."""
+        ...
+
+    def list_queues(self) -> list[QueueRow]: ...
+    def set_queued(self, n: int, queue: str, priority: int, partition: str, dedup: str | None) -> None:
+        """Record instance ``n`` (just inserted, ``enqueued``) on ``queue``."""
+        ...
+
+    def dedup_holder(self, queue: str, dedup: str) -> str | None:
+        """The id of the instance of ``queue`` with deduplication id ``dedup`` that has not ended."""
+        ...
+
+    def queue_load(self, queue: str, partition: str, owner: str, since: float) -> QueueLoad: ...
+    def queue_rank(self, queue: str, partition: str, priority: int, n: int) -> int:
+        """How many instances enqueued on ``queue`` (partition) come before instance ``n`` (priority, then
+        enqueue order)."""
+        ...
+
+    def queue_position(self, n: int) -> tuple[str, int] | None:
+        """``(queue, position from 1)`` of an ``enqueued`` instance."""
+        ...
+
+    def admit_queued(self, n: int, owner: str, now: float) -> bool:
+        """Instance ``n`` leaves its queue: ``running``, admitted now by ``owner``; ``False`` when it is no longer
+        ``enqueued`` (canceled earlier in this transaction, after its start row was claimed)."""
+        ...
+
+    def park_start(self, n: int, at: float | None) -> None:
+        """The start row of enqueued instance ``n`` waits until ``at`` (``None``: until :meth:`wake_queued`)."""
+        ...
+
+    def wake_queued(self, queue: str, partition: str, count: int, at: float) -> int:
+        """Make the start rows of the first ``count`` instances enqueued on ``queue`` (partition) due at ``at``
+        (those parked or due later); returns how many changed."""
+        ...
+
+    def queue_counts(self, queue: str) -> dict[str, int]:
+        """Instances of ``queue`` per state (``enqueued``, ``running``, ... ; ended ones not counted)."""
+        ...
+
+    def queue_partition(self, n: int) -> tuple[str, int] | None:
+        """``(partition, priority)`` of instance ``n`` on its queue."""
+        ...
+
     # ---- schedules ----
     def put_schedule(self, row: ScheduleRow) -> None: ...
     def get_schedule(self, name: str, lock: bool = False) -> ScheduleRow | None: ...

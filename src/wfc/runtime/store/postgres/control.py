@@ -5,11 +5,12 @@ locks its row first, like every transition: see :mod:`.store`)."""
 from __future__ import annotations
 
 from wfc.runtime.store.common_control import ControlBody
+from wfc.runtime.store.common_queues import QueueBody
 from wfc.runtime.store.common_schedules import ScheduleBody
 from wfc.runtime.store.postgres.store import PostgresStore
 
 
-class PostgresControlStore(ScheduleBody, ControlBody, PostgresStore):
+class PostgresControlStore(QueueBody, ScheduleBody, ControlBody, PostgresStore):
     """:class:`PostgresStore` with the statements of :class:`ControlStore`."""
 
 

@@ -12,9 +12,10 @@ import psycopg
 
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
+from wfc.runtime.store.common_queues import QUEUE_INDEXES, QUEUES_DDL
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -188,6 +189,25 @@ def _migration_15(x: Callable[[str], object]) -> None:
     x("ALTER TABLE instances ADD COLUMN IF NOT EXISTS run INTEGER")
 
 
+# ---- queues (issue 14): migration 16 -------------------------------------------------------------------------
+
+
+def _migration_16(x: Callable[[str], object]) -> None:
+    """Named queues (``wfc.runtime.queues``): the declared limits, one row per queue (the row admission locks
+    ``FOR UPDATE``); an instance's queue, priority, partition, deduplication id, and its admission."""
+    x(QUEUES_DDL.format(key="TEXT", real="DOUBLE PRECISION"))
+    for name, kind in (
+        ("queue", "TEXT"), ("queue_priority", "INTEGER"), ("queue_partition", "TEXT"), ("queue_dedup", "TEXT"),
+        ("admitted_at", "DOUBLE PRECISION"), ("admitted_by", "TEXT"),
+    ):  # fmt: skip
+        x(f"ALTER TABLE instances ADD COLUMN IF NOT EXISTS {name} {kind}")
+    for ddl in QUEUE_INDEXES:
+        x(ddl)
+
+
+# ---- end of queues ---------------------------------------------------------------------------------------------
+
+
 MIGRATIONS = [
     (1, "initial schema: instances, history (the work queue), events, tables, workers", _migration_1),
     (2, "workflow control: lineage of restarts and forks, version moves, held fan-out rows", _migration_2),
@@ -204,6 +224,7 @@ MIGRATIONS = [
     (13, "instances by stable name, for counts under a workflow filter", _migration_13),
     (14, "failed attempts: when each started", _migration_14),
     (15, "instances: run numbers (continue_as_new)", _migration_15),
+    (16, "named queues: declared limits; instances' queue, priority, partition, dedup id, admission", _migration_16),
 ]
 
 

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from wfc.runtime.store.common_control import ControlBody
+from wfc.runtime.store.common_queues import QueueBody
 from wfc.runtime.store.common_schedules import ScheduleBody
 from wfc.runtime.store.sqlite.store import SQLiteStore
 
 
-class SQLiteControlStore(ScheduleBody, ControlBody, SQLiteStore):
+class SQLiteControlStore(QueueBody, ScheduleBody, ControlBody, SQLiteStore):
     """:class:`SQLiteStore` with the statements of :class:`ControlStore`."""
 
 

@@ -10,9 +10,10 @@ import sqlite_utils
 
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
+from wfc.runtime.store.common_queues import QUEUE_INDEXES, QUEUES_DDL
 from wfc.runtime.store.common_schedules import SCHEDULES_DDL
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -211,6 +212,28 @@ def _migration_14(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE instances ADD COLUMN run INTEGER")
 
 
+# ---- queues (issue 14): migration 15 -------------------------------------------------------------------------
+
+
+def _migration_15(db: sqlite_utils.Database) -> None:
+    """Named queues (``wfc.runtime.queues``): the declared limits, one row per queue (also the row admission
+    locks); an instance's queue, priority, partition, deduplication id, and when and by which worker it was
+    admitted."""
+    db.execute(QUEUES_DDL.format(key="TEXT", real="REAL"))
+    columns = {c.name for c in db.table("instances").columns}
+    for name, kind in (
+        ("queue", "TEXT"), ("queue_priority", "INTEGER"), ("queue_partition", "TEXT"), ("queue_dedup", "TEXT"),
+        ("admitted_at", "REAL"), ("admitted_by", "TEXT"),
+    ):  # fmt: skip
+        if name not in columns:
+            db.execute(f"ALTER TABLE instances ADD COLUMN {name} {kind}")
+    for ddl in QUEUE_INDEXES:
+        db.execute(ddl)
+
+
+# ---- end of queues ---------------------------------------------------------------------------------------------
+
+
 MIGRATIONS = [
     (
         1,
@@ -230,6 +253,7 @@ MIGRATIONS = [
     (12, "instances by stable name, for counts under a workflow filter", _migration_12),
     (13, "failed attempts: when each started", _migration_13),
     (14, "instances: run numbers (continue_as_new)", _migration_14),
+    (15, "named queues: declared limits; instances' queue, priority, partition, dedup id, admission", _migration_15),
 ]
 
 

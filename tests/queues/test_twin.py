@@ -1,0 +1,179 @@
+"""Started children on named queues in both runners (``wfc.testing`` and the durable runtime), compared record for
+record by the twin harness: the in-memory runner admits them by the durable rule, at the same virtual times."""
+
+from __future__ import annotations
+
+import pytest
+
+import wfc
+from wfc.testing import Cancel
+
+from ..twin.harness import ID, both
+from . import flows
+
+
+@wfc.workflow
+def fan_one(n: int) -> wfc.Workflow[list[int]]:
+    handles = []
+    for i in range(n):
+        h = yield from wfc.start_child(flows.job.options(queue=flows.one), i)
+        handles.append(h)
+    results = []
+    for h in handles:
+        r = yield from wfc.join(h)
+        results.append(r)
+    return results
+
+
+@wfc.workflow
+def fan_two_all(n: int) -> wfc.Workflow[list[int]]:
+    handles = []
+    for i in range(n):
+        h = yield from wfc.start_child(flows.job.options(queue="two"), i)
+        handles.append(h)
+    out = yield wfc.all_of(*[wfc.join(h) for h in handles])
+    return list(out)
+
+
+@wfc.workflow
+def ranked(priorities: list[int]) -> wfc.Workflow[list[int]]:
+    handles = []
+    for i, p in enumerate(priorities):
+        h = yield from wfc.start_child(flows.job.options(queue=flows.ranked, priority=p), i)
+        handles.append(h)
+    out = yield wfc.all_of(*[wfc.join(h) for h in handles])
+    return list(out)
+
+
+@wfc.workflow
+def tenants(keys: list[str]) -> wfc.Workflow[list[int]]:
+    handles = []
+    for i, k in enumerate(keys):
+        h = yield from wfc.start_child(flows.job.options(queue=flows.tenants, partition_key=k), i)
+        handles.append(h)
+    out = yield wfc.all_of(*[wfc.join(h) for h in handles])
+    return list(out)
+
+
+@wfc.workflow
+def paced(n: int) -> wfc.Workflow[list[int]]:
+    handles = []
+    for i in range(n):
+        h = yield from wfc.start_child(flows.quick.options(queue=flows.paced), i)
+        handles.append(h)
+    results = []
+    for h in handles:
+        r = yield from wfc.join(h)
+        results.append(r)
+    return results
+
+
+@wfc.workflow
+def per_worker(n: int) -> wfc.Workflow[list[int]]:
+    handles = []
+    for i in range(n):
+        h = yield from wfc.start_child(flows.job.options(queue=flows.per_worker), i)
+        handles.append(h)
+    out = yield wfc.all_of(*[wfc.join(h) for h in handles])
+    return list(out)
+
+
+@wfc.workflow
+def dedup_twice() -> wfc.Workflow[str]:
+    first = yield from wfc.start_child(flows.job.options(queue=flows.unlimited, dedup_id="d-1"), 1)
+    try:
+        yield from wfc.start_child(flows.job.options(queue=flows.unlimited, dedup_id="d-1"), 2)
+    except wfc.StepFailed as exc:
+        got = yield from wfc.join(first)
+        return f"{got}: {exc}"
+    return "not refused"
+
+
+@wfc.workflow
+def called_on_a_queue() -> wfc.Workflow[int]:
+    r = yield flows.job.options(queue=flows.one)(1)
+    return r
+
+
+def test_one_at_a_time_joined_in_turn() -> None:
+    assert both(fan_one, 3).outcome == ("ok", [0, 2, 4])
+
+
+def test_two_at_a_time_joined_together() -> None:
+    assert both(fan_two_all, 5).outcome == ("ok", [0, 2, 4, 6, 8])
+
+
+def test_priority_orders_the_line() -> None:
+    seen = both(ranked, [5, 1, 3, 0])
+    assert seen.outcome == ("ok", [0, 2, 4, 6])
+    starts = {iid: next(r for r in recs if r[2] == "step")[11] for iid, _state, recs in seen.instances if iid != ID}
+    assert sorted(starts, key=lambda i: starts[i]) == [f"{ID}/{k}" for k in (4, 2, 3, 1)]  # by priority
+
+
+def test_partitions_run_side_by_side() -> None:
+    assert both(tenants, ["a", "a", "b", "b", "c"]).outcome == ("ok", [0, 2, 4, 6, 8])
+
+
+def test_rate_limit_on_virtual_time() -> None:
+    seen = both(paced, 5)
+    starts = sorted(next(r for r in recs if r[2] == "step")[11] for iid, _s, recs in seen.instances if iid != ID)
+    assert [(s - starts[0]).total_seconds() for s in starts] == [0, 0, 10, 10, 20]
+
+
+def test_worker_concurrency_with_one_worker() -> None:
+    """One worker (the harness's durable runtime, and wfc.testing): its own limit is the queue's limit."""
+    seen = both(per_worker, 3)
+    starts = sorted(next(r for r in recs if r[2] == "step")[11] for iid, _s, recs in seen.instances if iid != ID)
+    assert [(s - starts[0]).total_seconds() for s in starts] == [0, 10, 20]
+
+
+def test_a_taken_dedup_id_raises_at_the_yield() -> None:
+    seen = both(dedup_twice)
+    assert seen.outcome[0] == "ok" and "WFC446" not in seen.outcome[1]
+    assert "already has an instance with dedup_id 'd-1'" in seen.outcome[1] and f"{ID}/1" in seen.outcome[1]
+
+
+def test_a_called_child_cannot_wait_on_a_queue() -> None:
+    seen = both(called_on_a_queue)
+    assert seen.outcome[0] == "error" and "cannot wait on a queue" in seen.outcome[2]
+
+
+@pytest.mark.parametrize(("at", "force"), [(5.0, True), (5.0, False), (15.0, True), (15.0, False)])
+def test_canceling_a_child_in_line_or_running(at: float, force: bool) -> None:
+    """At 5 the child waits in line (it ends at once, graceful or not); at 15 it runs (sleeping)."""
+    seen = both(fan_one, 3, events=[Cancel(at=at, to=f"{ID}/2", force=force)])
+    assert seen.outcome == ("error", "Canceled", f"workflow '{ID}/2' was canceled")
+    assert dict((iid, state) for iid, state, _ in seen.instances)[f"{ID}/3"] == "canceled"  # with its parent
+
+
+@wfc.workflow(timeout=15)
+def timed_job(x: int) -> wfc.Workflow[int]:
+    yield wfc.sleep(10)
+    return x
+
+
+@wfc.workflow
+def fan_timed(n: int) -> wfc.Workflow[list[str]]:
+    handles = []
+    for i in range(n):
+        h = yield from wfc.start_child(timed_job.options(queue=flows.one), i)
+        handles.append(h)
+    out = []
+    for h in handles:
+        try:
+            r = yield from wfc.join(h)
+            out.append(f"ok {r}")
+        except wfc.StepFailed as exc:
+            out.append(f"failed {exc.type_name}")
+    return out
+
+
+def test_a_timeout_counts_from_the_enqueue() -> None:
+    """A 15s timeout counts from the start, the wait in line included: the second, admitted at 10, times out
+    sleeping; the third, still in line at 15, ends there (as the durable runtime's deadline row ends it)."""
+    seen = both(fan_timed, 3)
+    timed_out = "failed wfc.errors.WorkflowTimeout"
+    assert seen.outcome == ("ok", ["ok 0", timed_out, timed_out])
+    records = {iid: recs for iid, _state, recs in seen.instances}
+    kinds = {iid: [r[2] for r in recs] for iid, recs in records.items()}
+    assert kinds[f"{ID}/3"] == ["deadline"] and kinds[f"{ID}/2"] == ["deadline", "sleep", "cancel"]  # never admitted
