@@ -88,11 +88,28 @@ def check_layout(graph: Graph) -> None:
             if n not in body:
                 body.add(n)
                 todo.extend(preds[n])
+    forward: dict[str, set[str]] = {n.id: set() for n in graph.nodes}
+    for k, e in enumerate(graph.edges):
+        if k not in back:
+            forward[e.src].add(e.dst)
     for head, body in bodies.items():
-        deepest = max(rank[n] for n in body)
         for k, e in enumerate(graph.edges):
             if k not in back and e.src in body and e.dst not in body:
-                assert rank[e.dst] > deepest, f"{e.dst}, after the loop at {head}, is beside its body"
+                # below every state of the body that it cannot lead back to (a handler or finally that leaves
+                # the loop can be entered from the body and lead into it again: no row is below all of it)
+                after = _reachable(forward, e.dst)
+                for n in body - after:
+                    assert rank[e.dst] > rank[n], f"{e.dst}, after the loop at {head}, is beside its body ({n})"
+
+
+def _reachable(succ: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for m in succ[todo.pop()]:
+            if m not in seen:
+                seen.add(m)
+                todo.append(m)
+    return seen
 
 
 def _meets(a: Rect, b: Rect) -> bool:

@@ -58,7 +58,9 @@ def ranks(graph: Graph, back: set[int]) -> dict[str, int]:
         if i not in back and e.src in succ and e.dst in succ and e.src != e.dst:
             succ[e.src].add(e.dst)
     for src, dst in _constraints(graph, back):
-        if src != dst:
+        # A constraint that would close a cycle (code where a handler or a finally leaves its loop, say) is
+        # dropped: the rows stay a ranking of an acyclic graph, so every forward edge still points down.
+        if src != dst and dst not in succ[src] and src not in _reach(succ, dst):
             succ[src].add(dst)
     return _longest_paths(succ, graph.entry, order)
 
