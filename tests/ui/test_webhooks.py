@@ -89,3 +89,15 @@ def test_a_scoped_webhook_is_taken_only_by_its_own_wait(
     rt.run_until_idle()
     assert rt.result("link-1") == {"amount": 2}
     assert wfc.testing.run(flows.paying_once_per_link, "o") == "no payment"  # every link expired, in memory
+
+
+def test_a_scoped_webhook_needs_an_event_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wfc.ui import webhook
+
+    monkeypatch.setenv("WFC_UI_WEBHOOK_SECRET", "s")
+    for bad in ("", None, 3):
+        with pytest.raises(wfc.WfcError, match="needs the event's name") as info:
+            webhook(bad, instance_id="i", base="https://x")  # type: ignore[arg-type]
+        assert info.value.code == "WFC402"
+    hook = webhook("paid", instance_id="i", base="https://x")
+    assert hook.url.startswith("https://x/hooks/") and hook.event.startswith("paid#") and len(hook.event) == 37

@@ -29,14 +29,15 @@ class Rect:
 
 @attrs.frozen
 class Drawing:
-    """A laid-out graph: state boxes by state id, try-region boxes by region id, and each drawn edge's route (a
-    polyline of axis-parallel segments, by index into ``Graph.edges``)."""
+    """A laid-out graph: state boxes by state id, try-region boxes by region id, each drawn edge's route (a
+    polyline of axis-parallel segments, by index into ``Graph.edges``) and which edges close a loop."""
 
     boxes: dict[str, Box]
     regions: dict[str, Rect]
     routes: dict[int, list[Point]]
     width: float
     height: float
+    back: frozenset[int] = frozenset()
 
 
 __all__ = ["GX", "GY", "PAD", "Box", "Drawing", "H", "Point", "Rect", "W"]

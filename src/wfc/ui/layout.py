@@ -99,7 +99,7 @@ def draw(graph: Graph) -> Drawing:
     right = max([b.x + W for b in boxes.values()] + [r.x1 for r in regions.values()], default=W)
     right = max([right] + [x for pts in routes.values() for x, _ in pts])
     bottom = bands[-1][1] if bands else PAD + H
-    return Drawing(boxes, regions, routes, right + PAD + 8, bottom + PAD)
+    return Drawing(boxes, regions, routes, right + PAD + 8, bottom + PAD, frozenset(back))
 
 
 def _by_depth(graph: Graph) -> list[Cluster]:
@@ -201,7 +201,6 @@ def render_svg(
     hl = highlight or Highlight()
     counts = visits or {}
     d = draw(graph)
-    back = ranking.back_edges(graph)
     out = [
         f'<svg class="wfc-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {d.width:.0f} {d.height:.0f}" '
         f'width="{d.width:.0f}" height="{d.height:.0f}" role="img" aria-label="{escape(graph.name)} state graph">',
@@ -224,7 +223,7 @@ def render_svg(
             continue
         classes = (
             ["edge", e.kind]
-            + (["back"] if i in back else [])
+            + (["back"] if i in d.back else [])
             + (["visited"] if e.key in hl.visited_edges else [])
         )
         out.append(
