@@ -265,7 +265,18 @@ def statements(draw: st.DrawFn, depth: int, ctx: Ctx) -> list[str]:
             f"    trace.append(('aug-unbound', {tag}))",
         ]
     if kind == "locals":
-        return [f"trace.append(('locals', {tag}, list(locals())))"]
+        # `locals()` alone, in the statement that assigns the name it is bound to (from a loop's second round on
+        # it shows that name), or in a compound statement that assigns after it (a finally, an else): every
+        # user variable bound so far is shown, however long ago the cursor last saved it.
+        shape = draw(st.sampled_from(["plain", "self", "finally", "else"]))
+        if shape == "self":
+            return [f"lv{tag} = list(locals())", f"trace.append(('locals', {tag}, lv{tag}))"]
+        show = f"trace.append(('locals', {tag}, list(locals())))"
+        if shape == "finally":
+            return ["try:", f"    {show}", "finally:", f"    {v} = {e}"]
+        if shape == "else":
+            return [f"if {draw(conditions())}:", f"    {show}", "else:", f"    {v} = {e}", f"    lv{tag} = {n}"]
+        return [show]
     if kind == "genhelper":
         # A nested generator used within one transition is ordinary code in its own scope.
         return [

@@ -65,6 +65,7 @@ def test_golden_cases_run_like_python(case: str, defn: WorkflowDef) -> None:
         "finally_active": (1,),
         "closure_before_branch": ("go",),
         "aug_yield": (3,),
+        "locals_in_compound": (3,),
     }[defn.name]
     events = {"go": "yes"}
     compiled = wfc.testing.execute(defn, *args, events=events)

@@ -132,8 +132,12 @@ class Cutter:
         smap: SourceMap,
         namespace: Mapping[str, Any] | None = None,
         locals_order: tuple[str, ...] = (),
+        legacy_locals: bool = False,
     ) -> None:
         self.locals = locals_
+        self.legacy_locals = legacy_locals
+        """Cut ``locals()`` as IR format 2 did (see :meth:`code`): only to recompute the table an instance in flight
+        was pinned to under that format."""
         self.locals_order = locals_order or tuple(
             sorted(n for n in locals_ if not n.startswith(syntax.RESERVED_PREFIX))
         )
@@ -511,8 +515,13 @@ class Cutter:
         c = pycode.code(new, self.locals, span)
         if new is not node:
             # `locals()` shows every bound local: all of them are read here, so all are kept until here.
+            # Every one is also read *before* this statement assigns anything: the statement may be compound
+            # (a `try` whose `finally` assigns `a` after the body's `locals()`), or a loop body's
+            # `snap = sorted(locals())` sees the `snap` of the round before. Subtracting the statement's own
+            # assignments from `gen` dropped those names from the saved cursor (format 2's rule).
             every = self._user_locals()
-            c = attrs.evolve(c, reads=c.reads | every, gen=c.gen | (every - c.defs))
+            gen = c.gen | every if not self.legacy_locals else c.gen | (every - c.defs)
+            c = attrs.evolve(c, reads=c.reads | every, gen=gen)
         return c
 
     def _user_locals(self) -> frozenset[str]:

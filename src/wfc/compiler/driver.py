@@ -9,7 +9,8 @@ from __future__ import annotations
 import attrs
 
 from wfc.commands import WorkflowDef
-from wfc.compiler import ir, syntax
+from wfc.compiler import ir, serialize, syntax
+from wfc.compiler.cut import LOCALS_INTRINSIC
 from wfc.compiler.lower import lower
 from wfc.compiler.shapes import annotate
 from wfc.compiler.verify import verify
@@ -18,7 +19,7 @@ from wfc.errors import CompileError, Diagnostic, InternalError, Severity
 _CACHE_KEY = "table"
 
 
-def _front_end(defn: WorkflowDef) -> tuple[syntax.Workflow | None, list[Diagnostic]]:
+def _front_end(defn: WorkflowDef, legacy_locals: bool) -> tuple[syntax.Workflow | None, list[Diagnostic]]:
     if defn.frontend == "wf":
         if not isinstance(defn.syntax, syntax.Workflow):
             raise InternalError(f"workflow {defn.key} from a .wf file carries no syntax")
@@ -33,15 +34,21 @@ def _front_end(defn: WorkflowDef) -> tuple[syntax.Workflow | None, list[Diagnost
     except CompileError as exc:
         return None, list(exc.diagnostics)
     namespace = {**defn.namespace, **defn.closure_values()}
-    workflow, diagnostics = translate(namespace, src.tree, src.map, defn.key, src.warnings)
+    workflow, diagnostics = translate(
+        namespace, src.tree, src.map, defn.key, src.warnings, legacy_locals=legacy_locals
+    )
     if workflow is not None and not any(d.code == "WFC106" for d in diagnostics):
         diagnostics.extend(check_determinism(src.tree, src.map, namespace, workflow_name=defn.name))  # type: ignore[arg-type]
     return workflow, diagnostics
 
 
-def diagnose(defn: WorkflowDef) -> tuple[ir.Table | None, list[Diagnostic]]:
-    """Compile without raising: the table (``None`` when there are errors) and every diagnostic, sorted."""
-    workflow, diagnostics = _front_end(defn)
+def diagnose(
+    defn: WorkflowDef, *, format_version: int = ir.FORMAT_VERSION
+) -> tuple[ir.Table | None, list[Diagnostic]]:
+    """Compile without raising: the table (``None`` when there are errors) and every diagnostic, sorted.
+    ``format_version`` below the current one cuts the code as that format's compiler did (the table still says
+    the current format: :func:`compile_in_format` relabels it)."""
+    workflow, diagnostics = _front_end(defn, legacy_locals=format_version < 3)
     table = None
     if workflow is not None and not any(d.is_error for d in diagnostics):
         table, more = lower(workflow)
@@ -69,6 +76,36 @@ def compile_workflow(defn: WorkflowDef) -> ir.Table:
     defn.cache[_CACHE_KEY] = table
     defn.cache["warnings"] = tuple(d for d in diagnostics if d.severity is Severity.WARNING)
     return table
+
+
+def compile_in_format(defn: WorkflowDef, version: int) -> ir.Table:
+    """The table the compiler of IR format ``version`` (one still read) made of the current code: its hash is
+    the one an instance started before wfc changed its format recorded, so that instance keeps running. Raises
+    :class:`CompileError` as :func:`compile_workflow` does; cached on the definition."""
+    current = compile_workflow(defn)
+    if version == current.format_version:
+        return current
+    key = f"{_CACHE_KEY}.v{version}"
+    cached = defn.cache.get(key)
+    if isinstance(cached, ir.Table):
+        return cached
+    table = current
+    if version < 3 and defn.frontend != "wf" and LOCALS_INTRINSIC + "(" in serialize.canonical_json(current):
+        # Format 3 changed only the liveness of `locals()` (see ir.FORMAT_VERSION): a table that calls it is
+        # cut again by format 2's rule; any other is the same table. `.wf` has no `locals()`.
+        legacy, diagnostics = diagnose(defn, format_version=version)
+        if legacy is None:  # the same code compiled a moment ago: a failure now is the compiler's bug
+            raise InternalError(f"{defn.key} does not compile in IR format {version}: {diagnostics}")
+        table = legacy
+    table = serialize.as_format(table, version)
+    defn.cache[key] = table
+    return table
+
+
+def older_formats(defn: WorkflowDef) -> list[ir.Table]:
+    """The current code's table in each older IR format still read, newest first (their hashes differ)."""
+    current = compile_workflow(defn)
+    return [compile_in_format(defn, v) for v in sorted(ir.READABLE_VERSIONS, reverse=True) if v < current.format_version]
 
 
 def _position(d: Diagnostic) -> tuple[str, int, int, str]:

@@ -32,10 +32,14 @@ from typing import ClassVar
 
 import attrs
 
-FORMAT_VERSION = 2
-"""Format 2 added :attr:`State.loop`, :attr:`Suspend.shape` and :attr:`Region.handling`; format-1 tables are still
-read (and hashed as format 1): see :mod:`wfc.compiler.serialize`."""
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+"""Format 2 added :attr:`State.loop`, :attr:`Suspend.shape` and :attr:`Region.handling`. Format 3 has the same
+fields as format 2 and changes what the compiler emits for ``locals()`` only: every user variable is live
+*before* a statement that calls it (format 2 left out the ones the statement itself assigns, so a ``try`` whose
+``finally`` assigns ``a`` lost ``a`` from the cursor, and ``locals()`` after the next resume missed it). Tables
+of the older formats are still read and run (and hashed as their own format): see :mod:`wfc.compiler.serialize`
+and :func:`wfc.compiler.driver.compile_in_format`."""
+READABLE_VERSIONS = (1, 2, 3)
 
 RESULT_VAR = "_wfc_r"
 """The variable a :class:`Suspend`'s bind code reads the delivered result from. Never persisted."""

@@ -131,15 +131,19 @@ def _without_v2_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_format(table: ir.Table, version: int) -> ir.Table:
-    """``table`` as a table of format ``version`` (only 1 and the current one): what the compiler of that
-    format produced for the same code, when the code it generates did not change in between. Its hash is the
-    one an instance started under that format recorded."""
+    """``table`` as a table of format ``version``: what the compiler of that format produced for the same code,
+    when the code it generates did not change in between. Its hash is the one an instance started under that
+    format recorded. Formats 2 and 3 differ only in the liveness the compiler gives ``locals()``
+    (:data:`wfc.compiler.ir.FORMAT_VERSION`): a table that calls it must be compiled again in format 2
+    (:func:`wfc.compiler.driver.compile_in_format` does), any other is the same table."""
     if version == table.format_version:
         return table
-    if version != 1:
-        raise ValueError(f"cannot express a table in format {version}")
-    regions = tuple(attrs.evolve(r, handling=None) for r in table.regions)
-    return attrs.evolve(table, format_version=1, regions=regions)
+    if version not in ir.READABLE_VERSIONS or version > table.format_version:
+        raise ValueError(f"cannot express a table of format {table.format_version} in format {version}")
+    if version == 1:
+        regions = tuple(attrs.evolve(r, handling=None) for r in table.regions)
+        return attrs.evolve(table, format_version=1, regions=regions)
+    return attrs.evolve(table, format_version=version)
 
 
 def _upgrade_v1(table: ir.Table) -> ir.Table:

@@ -16,8 +16,7 @@ import json
 from typing import Any
 
 from wfc.commands import WorkflowDef
-from wfc.compiler import ir, serialize
-from wfc.compiler.driver import compile_workflow
+from wfc.compiler.driver import compile_workflow, older_formats
 from wfc.runtime.store.protocol import InstanceRow
 from wfc.runtime.versions import Deployment
 
@@ -32,6 +31,7 @@ def _current_hashes(defn: WorkflowDef) -> list[str]:
         return []  # its code does not compile (diagnosing again would cost as much)
     try:
         table = compile_workflow(defn)
+        older = [t.hash for t in older_formats(defn)] if cached is None or cached[0] != table.hash else []
     except Exception:
         # Any definition that does not compile (or is not a whole definition, such as one made by hand without
         # code) is one this worker cannot serve: it must never stop the worker.
@@ -39,7 +39,7 @@ def _current_hashes(defn: WorkflowDef) -> list[str]:
         return []
     if cached is not None and cached[0] == table.hash:
         return list(cached[1])
-    hashes = [table.hash] + [serialize.as_format(table, v).hash for v in ir.READABLE_VERSIONS if v < table.format_version]
+    hashes = [table.hash] + [h for h in dict.fromkeys(older) if h != table.hash]
     defn.cache[_CACHE] = (table.hash, hashes)
     return list(hashes)
 

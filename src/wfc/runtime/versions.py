@@ -19,24 +19,19 @@ from pathlib import Path
 
 from wfc.commands import WORKFLOWS, WorkflowDef
 from wfc.compiler import ir, serialize
-from wfc.compiler.driver import compile_workflow
+from wfc.compiler.driver import compile_workflow, older_formats
 from wfc.errors import CompileError, WfcError
 from wfc.runtime.errors import ConfigError, UnknownVersion, UnknownWorkflow
 from wfc.runtime.link import machine_for
 from wfc.runtime.machine import Machine
 
 
-def _older_formats(table: ir.Table) -> list[ir.Table]:
-    """The current code's table as older IR formats still read would have recorded it (their hashes differ)."""
-    return [serialize.as_format(table, v) for v in ir.READABLE_VERSIONS if v < table.format_version]
-
-
-def _same_code(current: ir.Table, table_hash: str) -> ir.Table | None:
-    """The table to run for ``table_hash`` when it is the current code's: its table, or the same table in an
-    older format (an instance started before wfc changed its IR format; the code is the same)."""
+def _same_code(defn: WorkflowDef, current: ir.Table, table_hash: str) -> ir.Table | None:
+    """The table to run for ``table_hash`` when it is the current code's: its table, or the same code's table in
+    an older IR format (an instance started before wfc changed its format; the code is the same)."""
     if current.hash == table_hash:
         return current
-    for older in _older_formats(current):
+    for older in older_formats(defn):
         if older.hash == table_hash:
             return older
     return None
@@ -120,7 +115,7 @@ class Deployment:
         except CompileError as exc:
             problem = f" (its current code does not compile: {str(exc).splitlines()[0]})"
         else:
-            table = _same_code(current, table_hash)
+            table = _same_code(defn, current, table_hash)
         if table is None:
             table = self._load_version(defn, table_hash, problem)
         machine = machine_for(defn, table)
@@ -168,7 +163,7 @@ class Deployment:
             pass
         else:
             out.append(current.hash)
-            out.extend(t.hash for t in _older_formats(current) if t.hash not in out)
+            out.extend(t.hash for t in older_formats(defn) if t.hash not in out)
         if self.versions_dir is not None:
             folder = self.versions_dir / defn.key.replace(":", "/")
             out.extend(p.stem for p in sorted(folder.glob("*.json")) if p.stem not in out)

@@ -75,3 +75,21 @@ def aug_yield(n):
     total = n
     total += yield s(1)
     return total
+
+
+@wfc.workflow
+def locals_in_compound(a):
+    # `locals()` inside a statement that assigns after it (the finally's `a`, the loop's `snap`): every user
+    # variable is live before that statement, so each is kept across the `yield` before it (IR format 3).
+    trace = []
+    c = yield s(a)
+    try:
+        trace.append(sorted(locals()))
+    finally:
+        a = c + 1
+    for k in range(2):
+        snap = sorted(locals())
+        trace.append(snap)
+        yield s(k)
+    return trace
+

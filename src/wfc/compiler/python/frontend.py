@@ -34,8 +34,10 @@ class PythonFrontEnd:
         namespace: Mapping[str, Any],
         name: str,
         parse_warnings: Sequence[tuple[int, str]] = (),
+        legacy_locals: bool = False,
     ) -> None:
         self.parse_warnings = parse_warnings
+        self.legacy_locals = legacy_locals  # cut `locals()` as IR format 2 did (see Cutter)
         self.tree = tree
         self.smap = smap
         self.namespace = namespace
@@ -75,7 +77,7 @@ class PythonFrontEnd:
         order, warned = _frame_order(tree, self.locals)
         for w in warned:
             self._python_warning(w.lineno, str(w.message))
-        cutter = Cutter(tree.body, locals_, self.smap, self.namespace, order)
+        cutter = Cutter(tree.body, locals_, self.smap, self.namespace, order, self.legacy_locals)
         body = cutter.block(tree.body)
         for code, message, node, hint in cutter.problems:
             self._error(code, message, node, hint)
@@ -146,10 +148,12 @@ def translate(
     smap: SourceMap,
     name: str,
     parse_warnings: Sequence[tuple[int, str]] = (),
+    *,
+    legacy_locals: bool = False,
 ) -> tuple[syntax.Workflow | None, list[Diagnostic]]:
     """Translate one workflow function; ``namespace`` is what its global (and closure) names refer to.
     ``parse_warnings``: what Python's parser warned about its source (:attr:`FunctionSource.warnings`)."""
-    front = PythonFrontEnd(tree, smap, namespace, name, parse_warnings)
+    front = PythonFrontEnd(tree, smap, namespace, name, parse_warnings, legacy_locals)
     workflow = front.translate()
     return workflow, front.diagnostics
 
