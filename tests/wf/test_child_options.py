@@ -86,7 +86,11 @@ def _records(seen: Observed) -> tuple[Any, ...]:
     """Every instance's end and records, but for what names source lines (state ids and tracebacks), which
     differ between a .wf file and a .py file."""
     return tuple(
-        (iid, state, tuple((*r[:4], _keyless(r[4]), *r[5:7], _keyless(r[7]), *r[8:13], r[14]) for r in records))
+        (
+            iid,
+            state,
+            tuple((*r[:4], _keyless(r[4]), *r[5:7], _keyless(r[7]), *r[8:13], r[14]) for r in records),
+        )
         for iid, state, records in seen.instances
     )
 
@@ -108,7 +112,9 @@ CASES: list[tuple[str, tuple[Any, ...]]] = [
 
 
 @pytest.mark.parametrize(("name", "args"), CASES, ids=[c[0] for c in CASES])
-def test_runs_like_the_twin_in_both_runners(flows: dict[str, WorkflowDef], name: str, args: tuple[Any, ...]) -> None:
+def test_runs_like_the_twin_in_both_runners(
+    flows: dict[str, WorkflowDef], name: str, args: tuple[Any, ...]
+) -> None:
     ours = both(flows[name], *args)  # wfc.testing and the durable runtime agree, record for record
     theirs = both(getattr(options_twin, name), *args)
     assert ours.outcome == theirs.outcome and ours.outcome[0] == "ok"
@@ -149,9 +155,9 @@ def _diagnostic(body: str, prelude: str = "") -> list[tuple[str, int, int, str, 
 BAD = [
     # (statement, code, column of the caret, words of the message)
     ('h = async kid(1) with ident "a"', "WFC150", 27, "unknown call option `ident`"),
-    ('h = kid(1) with detach', "WFC150", 21, "unknown call option `detach`"),
+    ("h = kid(1) with detach", "WFC150", 21, "unknown call option `detach`"),
     ('h = shop.ship("o") with id "a"', "WFC150", 29, "not of a step"),
-    ("h = shop.ship(\"o\") with detached", "WFC150", 29, "not of a step"),
+    ('h = shop.ship("o") with detached', "WFC150", 29, "not of a step"),
     ('h = kid(1) with queue "ranked"', "WFC150", 21, "started with `async`"),
     ("h = kid(1) with detached", "WFC150", 21, "nothing to outlive"),
     ("h = async kid(1) with priority 1", "WFC150", 27, "no `queue` is given"),
