@@ -181,3 +181,19 @@ def test_bad_uses_are_diagnostics_at_their_place(body: str, code: str, col: int,
     found = _diagnostic(body)
     assert [(c, line, column) for c, line, column, _, _ in found] == [(code, 4, col)], found
     assert words in found[0][3], found
+
+
+INCOMPLETE = [
+    ("h = async kid(1) with", "a call option is missing before end of line", "the options: `retry(...)`"),
+    ('h = async kid(1) with id "a",', "a call option is missing", "`detached`"),
+    ("h = kid(1) with , name 'n'", "a call option is missing before `,`", "`dedup_id`"),
+    ("h = async", "`async` needs a workflow call", "h = async ship(order)"),
+    ("h = await", "`await` needs a child's handle", "what `async` gave"),
+]
+
+
+@pytest.mark.parametrize(("body", "message", "hint"), INCOMPLETE, ids=[b[0] for b in INCOMPLETE])
+def test_incomplete_options_and_commands_say_what_is_missing(body: str, message: str, hint: str) -> None:
+    found = diagnostics("workflow kid(x: int) -> int { return x }\nworkflow w() {\n    " + body + "\n}\n")
+    assert [d.code for d in found] == ["WFC120"], [d.render() for d in found]
+    assert message in found[0].message and found[0].hint and hint in found[0].hint, found[0].render()

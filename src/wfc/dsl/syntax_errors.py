@@ -168,12 +168,15 @@ _OPTIONS = {
 def _unknown_option(exc: UnexpectedToken, diag: _Diag, line: int, col: int, width: int) -> Diagnostic | None:
     """``step(x) with ident "a"``: a name where only an option can stand."""
     expected = set(exc.accepts or exc.expected)
-    if exc.token.type != "NAME" or not expected or not expected <= set(_OPTIONS):
+    if not expected or not expected <= set(_OPTIONS):
         return None
+    known = ", ".join(f"`{w}`" for w in _OPTIONS.values())
+    if exc.token.type != "NAME":  # `with` and nothing after it, or a `,` too many
+        return diag("WFC120", f"a call option is missing before {token_words(exc.token)}", line, col, width,
+                    f"the options: {known}")  # fmt: skip
     word = str(exc.token.value)
     words = [w.split("(")[0].split(" ")[-1] for w in _OPTIONS.values()]
     close = difflib.get_close_matches(word, words, n=1)
-    known = ", ".join(f"`{w}`" for w in _OPTIONS.values())
     hint = (f"did you mean `{close[0]}`? " if close else "") + f"the options: {known}"
     return diag("WFC150", f"unknown call option `{word}`", line, col, width, hint)
 
@@ -388,6 +391,13 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
             col,
             hint=f"write `}} {word} ...`",
         )
+    if word in ("async", "await") and set(exc.accepts or exc.expected) >= _EXPR_START:
+        # `async` and `await` are .wf commands: what follows them is missing, or not an expression.
+        if word == "async":
+            what, hint = "a workflow call", "e.g. `h = async ship(order)`, then `r = await h`"
+        else:
+            what, hint = "a child's handle", "the handle is what `async` gave: `h = async ship(order)` ... `await h`"
+        return diag("WFC120", f"`{word}` needs {what}", line, col, width, hint)
     if word in ("def", "class", "lambda", "pass", "from", "except", "with", "async", "await", "yield"):
         return diag(
             "WFC129", f"`{word}` is Python, not part of the .wf language", line, col, hint=_PY_HINTS[word]
