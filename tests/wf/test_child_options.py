@@ -197,3 +197,20 @@ def test_incomplete_options_and_commands_say_what_is_missing(body: str, message:
     found = diagnostics("workflow kid(x: int) -> int { return x }\nworkflow w() {\n    " + body + "\n}\n")
     assert [d.code for d in found] == ["WFC120"], [d.render() for d in found]
     assert message in found[0].message and found[0].hint and hint in found[0].hint, found[0].render()
+
+
+def test_option_words_stay_names_elsewhere_and_a_flag_may_end_a_line(tmp_path: Any) -> None:
+    path = tmp_path / "words.wf"
+    path.write_text(
+        "import shop\n"
+        "workflow kid(x: int) -> int { return x }\n"
+        "workflow w(o: str) -> list {\n"
+        '    id = "k-{o}"\n'
+        "    queue = 1\n"
+        "    r = shop.ship(o) with no retry\n"
+        "    h = async kid(queue) with id id, detached\n"
+        "    return [r, h.id]\n"
+        "}\n"
+    )
+    assert wfc.dsl.check(path) == []
+    assert wfc.testing.run(wfc.dsl.load(path)["w"], "o") == ["parcel-o", "k-o"]
