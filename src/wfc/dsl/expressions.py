@@ -137,7 +137,7 @@ class CommandChecker:
                 call,
                 "call the step (`r = step(x)`), or run steps side by side with `all of (...)`",
             )
-        elif options is None or isinstance(call, wf.Call):  # `async (x with ...)` is reported as not a call
+        elif options is None:  # with options, what is not a step or workflow call is reported already
             self.report(
                 "WFC155",
                 "`async` starts a workflow call",
