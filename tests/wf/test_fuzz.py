@@ -27,7 +27,8 @@ SEEDS += [
 TOKENS = [
     "workflow", "import", "if", "elif", "else", "while", "for", "in", "break", "continue", "try", "catch",
     "finally", "return", "fail", "raise", "log", "sleep", "wait", "timeout", "all", "first", "of", "with",
-    "retry", "no", "run_after", "run_at", "name", "and", "or", "not", "true", "false", "null", "as", "debug",
+    "retry", "no", "run_after", "run_at", "name", "id", "detached", "queue", "priority", "partition_key",
+    "dedup_id", "async", "await", "and", "or", "not", "true", "false", "null", "as", "debug",
     "shop", "shop.charge", "x", "y", "_", "__class__", "wfc", "len", "items", "range", "ValueError",
     "(", ")", "[", "]", "{", "}", ",", ":", ";", ".", "=", "==", "!=", "<", "<=", "+", "-", "*", "/", "//", "%",
     "**", "+=", "->", "|", "\n", " ", "  ", "#", "0", "1_0", "1.5", "10s", "2h", "\"s\"", "'q'", "\"{x}\"",

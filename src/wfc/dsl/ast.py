@@ -190,12 +190,23 @@ Expr = (
 
 # ---- commands: what suspends a workflow ---------------------------------------------------------------------------
 
-OptionKind = Literal["retry", "no_retry", "run_after", "run_at", "name"]
+OptionKind = Literal[
+    "retry", "no_retry", "run_after", "run_at", "name",
+    "id", "detached", "queue", "priority", "partition_key", "dedup_id",
+]  # fmt: skip
+CHILD_OPTIONS: frozenset[OptionKind] = frozenset(
+    {"id", "detached", "queue", "priority", "partition_key", "dedup_id"}
+)
+"""Options a child workflow call has and a step call has not (Python's ``.options(id=..., detached=...)``)."""
+STARTED_OPTIONS: frozenset[OptionKind] = CHILD_OPTIONS - {"id"}
+"""Options only a child started with ``async`` takes: a called child neither outlives its parent nor waits in a
+queue (its parent would wait at the call)."""
 
 
 @attrs.frozen
 class Option:
-    """One call option after ``with``. ``retry(...)`` carries keyword arguments; the others one ``value``."""
+    """One call option after ``with``. ``retry(...)`` carries keyword arguments; ``no retry`` and ``detached``
+    nothing; the others one ``value``."""
 
     kind: OptionKind
     value: Expr | None
@@ -252,9 +263,10 @@ class Parallel:
 @attrs.frozen
 class StartChild:
     """``async child(args)``: start a child workflow without waiting (``wfc.start_child``); its value is the
-    child's handle."""
+    child's handle. ``async child(args) with id ..., detached`` holds the call with its options (a
+    :class:`WithOptions`), as Python's ``wfc.start_child(child(args).options(...))`` does."""
 
-    call: Expr
+    call: Expr | WithOptions
     span: Span = attrs.field(eq=False)
     depth: int = attrs.field(default=1, eq=False, kw_only=True)
 

@@ -279,7 +279,11 @@ class Builder(Transformer[Token, Any]):
 
     @rule
     def start_child_cmd(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.StartChild:
-        return wf.StartChild(v[0], span, depth=depth(v[0]))
+        call, *options = v
+        if options:  # `async child(x) with id ...`: the same node as `async (child(x) with id ...)`
+            whole = join(call.span, options[-1].span)
+            call = _check(wf.WithOptions(call, tuple(options), whole, depth=depth(call)))
+        return wf.StartChild(call, span, depth=depth(call))
 
     @rule
     def join_cmd(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Join:
@@ -324,6 +328,30 @@ class Builder(Transformer[Token, Any]):
     @rule
     def opt_name(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
         return wf.Option("name", v[0], (), (), span)
+
+    @rule
+    def opt_id(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("id", v[0], (), (), span)
+
+    @rule
+    def opt_detached(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("detached", None, (), (), span)
+
+    @rule
+    def opt_queue(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("queue", v[0], (), (), span)
+
+    @rule
+    def opt_priority(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("priority", v[0], (), (), span)
+
+    @rule
+    def opt_partition_key(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("partition_key", v[0], (), (), span)
+
+    @rule
+    def opt_dedup_id(self, ctx: Context, span: Span, v: list[Any], raw: list[Any]) -> wf.Option:
+        return wf.Option("dedup_id", v[0], (), (), span)
 
     # ---- operators -------------------------------------------------------------------------------------------
 

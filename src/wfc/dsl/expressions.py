@@ -15,6 +15,7 @@ import attrs
 from wfc._attributes import always_method, class_attribute
 from wfc.commands import RetryPolicy, StepDef, WorkflowDef, check_seconds
 from wfc.dsl import ast as wf
+from wfc.dsl.childoptions import check_child_options
 from wfc.dsl.codes import Reporter
 from wfc.dsl.names import (
     BUILTIN_ERRORS,
@@ -97,18 +98,7 @@ class CommandChecker:
         elif isinstance(v, wf.Parallel):
             self._parallel(v, scope)
         elif isinstance(v, wf.StartChild):
-            call = v.call
-            started = resolve_callee(call.func, self.env, self.locals | scope) if isinstance(call, wf.Call) else None
-            if isinstance(call, wf.Call) and started is not None and started.kind in ("workflow", "child"):
-                self._arguments(call, started, scope)
-            else:
-                self.expr(call, scope)
-                self.report(
-                    "WFC155",
-                    "`async` starts a workflow call",
-                    v.call,
-                    "e.g. `handle = async ship(order)`, then `result = await handle`",
-                )
+            self._start_child(v, scope)
         elif isinstance(v, wf.Join):
             self.expr(v.handle, scope)
         else:
@@ -127,8 +117,39 @@ class CommandChecker:
             except WfcError as exc:
                 self.report("WFC156", str(exc.args[0]), e, exc.hint)
 
-    def _with_options(self, v: wf.WithOptions, scope: frozenset[str]) -> None:
-        if not (isinstance(v.call, wf.Call) and self.command(v.call, scope)):
+    def _start_child(self, v: wf.StartChild, scope: frozenset[str]) -> None:
+        options, call = (v.call, v.call.call) if isinstance(v.call, wf.WithOptions) else (None, v.call)
+        callee = None
+        if isinstance(call, wf.Call):
+            callee = resolve_callee(call.func, self.env, self.locals | scope)
+        if options is not None:
+            self._with_options(options, scope, started=True)  # a call's arguments too, or "not a call"
+        elif isinstance(call, wf.Call) and callee is not None and callee.is_command:
+            self._arguments(call, callee, scope)
+        else:
+            self.expr(call, scope)
+        if callee is not None and callee.kind in ("workflow", "child", "failed", "unknown"):
+            return  # started as it should be, or its import's problem is reported already
+        if callee is not None and callee.kind == "step":
+            self.report(
+                "WFC155",
+                f"`async` starts a workflow, and `{callee.dotted}` is a step",
+                call,
+                "call the step (`r = step(x)`), or run steps side by side with `all of (...)`",
+            )
+        elif options is None:  # with options, what is not a step or workflow call is reported already
+            self.report(
+                "WFC155",
+                "`async` starts a workflow call",
+                call,
+                "e.g. `handle = async ship(order)`, then `result = await handle`",
+            )
+
+    def _with_options(self, v: wf.WithOptions, scope: frozenset[str], *, started: bool = False) -> None:
+        callee = None
+        if isinstance(v.call, wf.Call) and self.command(v.call, scope):
+            callee = resolve_callee(v.call.func, self.env, self.locals | scope)
+        else:
             self.expr(v.call, scope)
             self.report(
                 "WFC155",
@@ -136,6 +157,7 @@ class CommandChecker:
                 v.call,
                 "e.g. `r = billing.charge(order) with retry(max_attempts = 3)`",
             )
+        check_child_options(v, callee, started, self.report, self.classes, scope)
         seen: dict[str, wf.Option] = {}
         for opt in v.options:
             kind = "retry" if opt.kind == "no_retry" else opt.kind

@@ -41,9 +41,11 @@ ENDS_STATEMENT = frozenset(
         "BREAK",
         "CONTINUE",
         "RAISE",
+        "RETRY",  # `with no retry`
+        "DETACHED",  # `async child(x) with detached`
     }
 )
-_BLOCK_AFTER = (ENDS_STATEMENT - {"RETURN", "BREAK", "CONTINUE", "RAISE"}) | {
+_BLOCK_AFTER = (ENDS_STATEMENT - {"RETURN", "BREAK", "CONTINUE", "RAISE", "RETRY", "DETACHED"}) | {
     "ELSE",
     "TRY",
     "FINALLY",

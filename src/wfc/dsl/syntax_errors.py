@@ -15,6 +15,7 @@ Sources of wording, tried in order:
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Sequence
@@ -150,7 +151,34 @@ def _terminal_words() -> dict[str, str]:
     for t in parser().terminals:
         if t.name not in out and t.pattern.type == "str":
             out[t.name] = f"`{t.pattern.value}`"
+        elif t.name not in out and (word := _WHOLE_WORD.fullmatch(t.pattern.value)):
+            out[t.name] = f"`{word.group(1)}`"  # an option word (`retry`, `id`...), a whole-word pattern
     return out
+
+
+_WHOLE_WORD = re.compile(r"([a-z_]+)\(\?!\[A-Za-z0-9_\]\)")
+_OPTIONS = {
+    "RETRY": "retry(...)", "NO": "no retry", "RUN_AFTER": "run_after", "RUN_AT": "run_at", "OPT_NAME": "name",
+    "OPT_ID": "id", "DETACHED": "detached", "QUEUE": "queue", "PRIORITY": "priority",
+    "PARTITION_KEY": "partition_key", "DEDUP_ID": "dedup_id",
+}  # fmt: skip
+"""The terminals that start a call option (after ``with`` or a ``,`` between options), in words."""
+
+
+def _unknown_option(exc: UnexpectedToken, diag: _Diag, line: int, col: int, width: int) -> Diagnostic | None:
+    """``step(x) with ident "a"``: a name where only an option can stand."""
+    expected = set(exc.accepts or exc.expected)
+    if not expected or not expected <= set(_OPTIONS):
+        return None
+    known = ", ".join(f"`{w}`" for w in _OPTIONS.values())
+    if exc.token.type != "NAME":  # `with` and nothing after it, or a `,` too many
+        return diag("WFC120", f"a call option is missing before {token_words(exc.token)}", line, col, width,
+                    f"the options: {known}")  # fmt: skip
+    word = str(exc.token.value)
+    words = [w.split("(")[0].split(" ")[-1] for w in _OPTIONS.values()]
+    close = difflib.get_close_matches(word, words, n=1)
+    hint = (f"did you mean `{close[0]}`? " if close else "") + f"the options: {known}"
+    return diag("WFC150", f"unknown call option `{word}`", line, col, width, hint)
 
 
 def token_words(token: Token) -> str:
@@ -331,6 +359,9 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
         return diag("WFC124", f"{found} in `{{...}}`; expected {expected}", line, col, width)
 
     # 3. known mistakes
+    option = _unknown_option(exc, diag, line, col, width)
+    if option is not None:
+        return option
     if token.type == "NAME" and offset > 0 and text[offset - 1].isdigit():
         number = re.search(r"[0-9._]*$", text[:offset])
         begin = number.start() if number else offset
@@ -360,6 +391,13 @@ def _token(exc: UnexpectedToken, text: str, diag: _Diag, start: str) -> Diagnost
             col,
             hint=f"write `}} {word} ...`",
         )
+    if word in ("async", "await") and set(exc.accepts or exc.expected) >= _EXPR_START:
+        # `async` and `await` are .wf commands: what follows them is missing, or not an expression.
+        if word == "async":
+            what, hint = "a workflow call", "e.g. `h = async ship(order)`, then `r = await h`"
+        else:
+            what, hint = "a child's handle", "the handle is what `async` gave: `h = async ship(order)` ... `await h`"
+        return diag("WFC120", f"`{word}` needs {what}", line, col, width, hint)
     if word in ("def", "class", "lambda", "pass", "from", "except", "with", "async", "await", "yield"):
         return diag(
             "WFC129", f"`{word}` is Python, not part of the .wf language", line, col, hint=_PY_HINTS[word]

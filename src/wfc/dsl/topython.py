@@ -163,7 +163,11 @@ class ToPython:
         if isinstance(v, wf.Parallel):
             return at(self._parallel(v), v.span)
         if isinstance(v, wf.StartChild):
-            return at(ast.Call(helper("start_child"), [self.expr(v.call)], []), v.span)
+            # `async child(x) with id i` is `wfc.start_child(child(x).options(id=i))`: the call made with its
+            # options, then started, one spelling for every option (Python also allows `child.options(...)`).
+            started = self.command(v.call) if isinstance(v.call, wf.WithOptions) else self.expr(v.call)
+            assert started is not None, "a call with options is a command"
+            return at(ast.Call(helper("start_child"), [started], []), v.span)
         if isinstance(v, wf.Join):
             return at(ast.Call(helper("join"), [self.expr(v.handle)], []), v.span)
         return None
@@ -198,6 +202,8 @@ class ToPython:
             return ast.keyword("retry", at(policy, o.span))
         if o.kind == "no_retry":
             return ast.keyword("retry", at(ast.Constant(False), o.span))
+        if o.kind == "detached":
+            return ast.keyword("detached", at(ast.Constant(True), o.span))
         assert o.value is not None
         return ast.keyword(o.kind, self.expr(o.value))
 
