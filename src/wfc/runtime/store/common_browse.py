@@ -40,6 +40,9 @@ def _where(f: Filter, with_states: bool = True) -> tuple[list[str], list[Any]]:
     if f.id_prefix:
         where.append("id{text_order}>=? AND id{text_order}<?")
         params += [f.id_prefix, f.id_prefix + _TOP]
+    if f.queue is not None:
+        where.append("queue=?")  # counts: the queue's partial index; a page: checked on the scanned rows
+        params.append(f.queue)
     if f.created_from is not None:
         where.append("created_at>=?")
         params.append(f.created_from)
