@@ -45,10 +45,15 @@ def _meter(value: int, limit: int | None) -> str:
     return f'<b>{value}</b> / {limit} <meter min="0" max="{limit}" value="{min(value, limit)}"></meter>'
 
 
-def _rate(rate: dict[str, Any]) -> str:
+def _rate(rate: dict[str, Any], per_partition: bool = False) -> str:
+    """Admissions in the window against the rate limit; a partitioned queue's whole is not held to it (each
+    partition is), so it shows no meter."""
     seconds = f"{rate['window_seconds']:g}s"
-    text = f'{_meter(rate["admitted"], rate["limit"])} in the last {seconds}'
-    return text + f' <span class="hint">({rate["per_second"]:.2f}/s)</span>'
+    text = f"{_meter(rate['admitted'], None if per_partition else rate['limit'])} in the last {seconds}"
+    text += f' <span class="hint">({rate["per_second"]:.2f}/s)</span>'
+    if per_partition and rate["limit"] is not None:
+        text += f" · at most {rate['limit']} a partition"
+    return text
 
 
 def _ago(since: str, now: str) -> str:
@@ -70,7 +75,7 @@ async def queues_page(request: Request) -> HTMLResponse:
             f'<tr data-queue="{e(name)}"><td><a href="{queue_href(request, name)}">{e(name)}</a></td>'
             f"<td>{e(limits_text(q))}</td><td><b>{q['enqueued']}</b></td>"
             f"<td>{_meter(q['active'], None if q['partitioned'] else q['concurrency'])}</td>"
-            f"<td>{_rate(q['rate'])}</td><td>{'' if q['partitions'] is None else q['partitions']}</td>"
+            f"<td>{_rate(q['rate'], q['partitioned'])}</td><td>{'' if q['partitions'] is None else q['partitions']}</td>"
             f'<td><a href="{_href(request, "/", queue=name)}">instances</a></td></tr>'
         )
     table = (
@@ -113,7 +118,7 @@ def _queue_live(request: Request, q: dict[str, Any]) -> str:
         ("Partitioned", "yes: each key is a queue of its own" if q["partitioned"] else "no"),
         ("Enqueued", f'<b class="enqueued-count">{q["enqueued"]}</b>'),
         ("Active", f'<span class="active-count">{_meter(q["active"], None if q["partitioned"] else q["concurrency"])}</span>'),
-        ("Admitted", _rate(q["rate"]) + (" (the limit holds per partition)" if q["partitioned"] and rate else "")),
+        ("Admitted", _rate(q["rate"], q["partitioned"])),
     ]  # fmt: skip
     out = ['<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"]
     if q["partitioned"]:
