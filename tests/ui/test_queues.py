@@ -119,6 +119,18 @@ def test_queue_pages(rt: wfc.Runtime, clock: FakeClock, url: str) -> None:
         missing = c.get("/queues/nowhere")
         assert missing.status_code == 404 and "WFC445" in missing.text
 
+    # a name with a '/' and markup: routed whole, shown as text
+    odd = wfc.Queue("ui/<i>odd</i>", concurrency=1)
+    rt.start(flows.queued, "o", id="o-1", queue=odd)
+    rt.start(flows.queued, "o", id="o-2", queue=odd)
+    rt.run_until_idle()
+    with client(create_app(url, clock=clock, read_only=True)) as c:  # looking needs no writes
+        assert [i["id"] for i in c.get("/api/queues/ui/<i>odd</i>").json()["line"]] == ["o-2"]
+        listed = c.get("/queues").text
+        assert "ui/&lt;i&gt;odd&lt;/i&gt;" in listed and "<i>odd</i>" not in listed
+        assert 'href="/queues/ui%2F%3Ci%3Eodd%3C%2Fi%3E"' in listed
+        assert "o-2" in c.get("/queues/ui%2F%3Ci%3Eodd%3C%2Fi%3E").text
+
 
 def test_the_queue_page_is_live(rt: wfc.Runtime, clock: FakeClock, url: str) -> None:
     """``/api/live?queue_page=NAME`` says ``change`` when the line moves: q-1 ends, q-2 is admitted (another
