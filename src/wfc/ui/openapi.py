@@ -38,7 +38,7 @@ _QUEUE: dict[str, Any] = {
     "enqueued": {"type": "integer"},
     "active": {"type": "integer"},
     "rate": {"$ref": "#/components/schemas/Rate"},
-    "partitions": {"type": ["integer", "null"], "description": "How many partitions have instances (partitioned)."},
+    "partitions": {"type": ["integer", "null"], "description": "Partitioned: how many partitions have instances enqueued or active, or admitted in the window."},
 }
 """A queue as ``GET /api/queues`` lists it: the keys of ``wfc queue list --json``, its rate and partitions."""
 

@@ -106,9 +106,14 @@ def queue(service: Service, name: str, partition: str | None = None, limit: int 
                            code="WFC402", hint="leave out partition=")  # fmt: skip
         now = service.rt.clock.now()
         parts = service.store.queue_partitions(name, now - window(info))
-        line = service.store.queue_line(name, partition, limit)
+        shown = [p for p in parts if partition is None or p.partition == partition]
+        line: list[QueuedRow] = []
+        # Partition by partition (a queue that is not partitioned has one, ""): each read is a range of the
+        # queue's index in admission order, never a sort of everything the queue ever held.
+        for p in shown if info.queue.partitioned else [QueuePartition("", 0, 0, 0)]:
+            if len(line) < limit and (p.enqueued or not info.queue.partitioned):
+                line += service.store.queue_line(name, p.partition, limit - len(line))
     data = _summary(info, parts)
-    shown = [p for p in parts if partition is None or p.partition == partition]
     data["partitions"] = [_partition(p, info) for p in shown] if info.queue.partitioned else []
     data["partition"] = partition
     data["line"] = _line(line, info.queue.partitioned)

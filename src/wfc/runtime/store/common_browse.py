@@ -7,7 +7,8 @@ checks cheaply: workflow and state by ``instances (workflow, state)`` (counts al
 workflow, state)``) and ``instances (state)``, parent by
 ``instances (parent)``, an id prefix as a range in the binary order of text (SQLite's order: its unique index on
 ``id`` serves it; PostgreSQL compares under ``COLLATE "C"``, so the range means the same under any database
-collation, on the scanned rows), a time range on the scanned rows.
+collation, on the scanned rows), a time range on the scanned rows, a named queue by the queues' partial index
+``instances_queue`` (counts) or on the scanned rows (a page).
 """
 
 from __future__ import annotations

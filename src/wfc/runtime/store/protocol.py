@@ -161,7 +161,7 @@ class EventRow:
 class Filter:
     """What a list of instances is narrowed to (each field ``None``/empty: not narrowed). ``workflow``: a key
     (``module:qualname``) or a workflow's name; ``states``: any of these; ``created_from``/``created_to``: the
-    creation time's half-open range ``[from, to)`` in epoch seconds."""
+    creation time's half-open range ``[from, to)`` in epoch seconds; ``queue``: started on that named queue."""
 
     workflow: str | None = None
     states: tuple[str, ...] = ()
@@ -169,7 +169,7 @@ class Filter:
     id_prefix: str | None = None
     created_from: float | None = None
     created_to: float | None = None
-    queue: str | None = None  # started on this named queue (wfc.runtime.queues)
+    queue: str | None = None
 
 
 class TxHandle(Protocol):
