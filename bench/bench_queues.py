@@ -15,6 +15,8 @@
   instance's end (its row's ``finished_at``) to its own first step (the step returns ``time.time()``; the same
   machine and the same worker process write both). Beside it, in the same run, the start latency without a queue
   (``start()`` returning to the first step, an idle worker), as ``bench_sqlite_procs.py latency`` measures it.
+* view: what the dashboard's queue pages read (``wfc.ui.queue_view``) on a queue that has held 100,000 instances
+  (written straight into the table), best of 10.
 """
 
 from __future__ import annotations
@@ -137,10 +139,60 @@ def bench_latency(make_url: Callable[[str], str], n: int = 250, skip: int = 50) 
     return out
 
 
+VIEWED = wfc.Queue("bench-viewed", concurrency=50, priority=True, partitioned=True)
+_FILL = {
+    "sqlite": "WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < {n}) "
+    "INSERT INTO instances (n, id, workflow, name, table_hash, state, created_at, updated_at, queue, queue_priority, "
+    "queue_partition, admitted_at) SELECT x, 'v-' || x, 'm:wf', 'wf', 'h', CASE WHEN x <= {ended} THEN 'completed' "
+    "WHEN x <= {active} THEN 'running' ELSE 'enqueued' END, 1e9 + x, 1e9 + x, 'bench-viewed', x % 7, 'p' || (x % 20), "
+    "CASE WHEN x <= {active} THEN 1e9 + x END FROM k",
+    "postgresql": "INSERT INTO {schema}instances (n, id, workflow, name, table_hash, state, created_at, updated_at, "
+    "queue, queue_priority, queue_partition, admitted_at) SELECT x, 'v-' || x, 'm:wf', 'wf', 'h', CASE WHEN x <= {ended} "
+    "THEN 'completed' WHEN x <= {active} THEN 'running' ELSE 'enqueued' END, 1e9 + x, 1e9 + x, 'bench-viewed', "
+    "mod(x, 7), 'p' || mod(x, 20), CASE WHEN x <= {active} THEN 1e9 + x END FROM generate_series(1, {n}) AS x",
+}
+
+
+def bench_view(kind: str, make_url: Callable[[str], str], n: int = 100_000) -> dict[str, float]:
+    """What the dashboard's queue pages read, on one queue that has held ``n`` instances (90% ended, 0.5% running,
+    the rest in line over 20 partitions), written straight into the table: the best of 10 runs, in ms."""
+    from wfc.ui import queue_view
+    from wfc.ui.service import Service
+
+    url = make_url("view")
+    ended, active = int(n * 0.9), int(n * 0.905)
+    schema = "" if kind == "sqlite" else f'"{url.rsplit("schema=", 1)[1]}".'
+    # (a runtime records the queues its process declares: VIEWED among them)
+    with wfc.Runtime(url) as rt, rt.db() as db:
+        db.execute(_FILL[kind].format(n=n, ended=ended, active=active, schema=schema))
+        if kind == "postgresql":
+            db.execute(f"ANALYZE {schema}instances")
+    out: dict[str, float] = {}
+    with wfc.Runtime(url) as rt:
+        service = Service(rt)
+        reads: dict[str, Callable[[], object]] = {
+            "queues (the list)": lambda: queue_view.queues(service),
+            "a queue (its partitions, the first 100 of its line)": lambda: queue_view.queue(service, VIEWED.name),
+            "a queue's partition": lambda: queue_view.queue(service, VIEWED.name, "p3"),
+            "instances of the queue (a page of 50)": lambda: rt.store.browse_instances(Filter(queue=VIEWED.name), 51),
+            "their counts by state": lambda: rt.store.count_states(Filter(queue=VIEWED.name)),
+        }
+        for label, read in reads.items():
+            times = []
+            for _ in range(10):
+                t = time.perf_counter()
+                read()
+                times.append(time.perf_counter() - t)
+            out[label] = min(times) * 1e3
+            print(f"  view, a queue that held {n:,} instances: {label}: {out[label]:.1f} ms")
+    return out
+
+
 def run(kind: str, make_url: Callable[[str], str], n: int, rounds: int) -> dict[str, object]:
     print(f"{kind}:")
     t = time.perf_counter()
-    out: dict[str, object] = {"throughput": bench_throughput(make_url, n, rounds), "latency": bench_latency(make_url)}
+    out: dict[str, object] = {"throughput": bench_throughput(make_url, n, rounds), "latency": bench_latency(make_url),
+                              "view": bench_view(kind, make_url)}  # fmt: skip
     print(f"  ({time.perf_counter() - t:.0f} s)")
     return out
 

@@ -24,7 +24,7 @@ from wfc.runtime.store.protocol import Filter, InstanceRow
 _TOP = "\U0010ffff"  # above every character: `prefix <= id < prefix + _TOP` is "id starts with prefix"
 
 
-def _where(f: Filter, with_states: bool = True) -> tuple[list[str], list[Any]]:
+def _where(f: Filter, with_states: bool = True, page: bool = False) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if f.workflow is not None:
@@ -42,7 +42,9 @@ def _where(f: Filter, with_states: bool = True) -> tuple[list[str], list[Any]]:
         where.append("id{text_order}>=? AND id{text_order}<?")
         params += [f.id_prefix, f.id_prefix + _TOP]
     if f.queue is not None:
-        where.append("queue=?")  # counts: the queue's partial index; a page: checked on the scanned rows
+        # counts: the queue's partial index; a page walks the key backwards and checks it on the rows (through the
+        # index SQLite would collect every instance the queue ever held and sort them: 22 ms a page at 100,000)
+        where.append("{unindexed}queue=?" if page else "queue=?")
         params.append(f.queue)
     if f.created_from is not None:
         where.append("created_at>=?")
@@ -57,7 +59,7 @@ class BrowseBody(StoreBody):
     """:class:`~wfc.runtime.store.common.StoreBody` with the statements of browsing (``ControlStore``)."""
 
     def browse_instances(self, f: Filter, limit: int, before: int | None = None) -> list[InstanceRow]:
-        where, params = _where(f)
+        where, params = _where(f, page=True)
         if before is not None:
             where.append("n<?")
             params.append(before)
