@@ -104,3 +104,15 @@ def paying_once_per_link(order: str) -> wfc.Workflow[object]:
         except wfc.Timeout:
             continue
     return "no payment"
+
+
+# Named queues the queue pages show (every runtime and worker importing this file records them).
+one_at_a_time = wfc.Queue("ui-line", concurrency=1)
+lanes = wfc.Queue("ui-lanes", concurrency=2, rate_limit=(3, 60.0), priority=True, partitioned=True)
+
+
+@wfc.workflow
+def queued(order: str):
+    """Holds its queue slot until it is sent ``go``."""
+    how = yield wfc.wait_event("go")
+    return f"{order}: {how}"

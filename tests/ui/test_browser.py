@@ -1,7 +1,7 @@
 """The dashboard in a real headless Chromium (Debian's ``chromium``, driven by Playwright; its own browser
 download cannot work here): open the list, filter it, open an instance, see its current state highlighted on the
-graph, send an event from the page and watch the instance move on without a reload, cancel one — against a real
-worker process, over both stores.
+graph, send an event from the page and watch the instance move on without a reload, cancel one; open the queues,
+a queue's line, and watch it move when a slot frees — against a real worker process, over both stores.
 
 ``.ci/run`` installs Chromium and sets ``WFC_TEST_BROWSER=1``: then a missing browser fails these tests instead of
 skipping them. ``WFC_UI_SCREENSHOTS=DIR`` keeps the screenshots there (``docs/ui`` holds the committed ones:
@@ -23,6 +23,7 @@ import pytest
 import wfc
 from wfc.ui import create_app
 
+from . import flows
 from .conftest import Server
 
 ROOT = Path(__file__).parent.parent.parent
@@ -210,6 +211,77 @@ def test_the_dashboard_in_chromium(url: str, worker: Any, browser: Any, tmp_path
             page.locator(".wfc-graph .node.current.running").first.wait_for(timeout=15_000)
             _until(lambda: rt.status("page-1").state == "waiting", "page-1 to wait")
             assert rt.status("page-1").workflow == "tests.ui.flows:approval"  # recorded under its key once admitted
+            assert errors == [], errors
+    finally:
+        rt.close()
+
+
+def test_the_queue_pages_in_chromium(url: str, worker: Any, browser: Any, tmp_path: Path) -> None:
+    rt = wfc.Client(url)
+    try:
+        for i in range(1, 4):  # ui-line takes one at a time: q-1 is admitted, q-2 and q-3 wait in line
+            rt.start("queued", f"q{i}", id=f"q-{i}", queue=flows.one_at_a_time)
+            _until(lambda: rt.status("q-1").state == "waiting", "q-1 to be admitted")
+        for i, priority in enumerate([5, 1, 3, 0], 1):  # two a partition: two of acme's wait, by priority
+            rt.start("queued", f"a{i}", id=f"a-{i}", queue=flows.lanes, partition_key="acme", priority=priority)
+        rt.start("queued", "z", id="z-1", queue=flows.lanes, partition_key="zed", priority=2)
+
+        def settled() -> bool:
+            states = [rt.status(i).state for i in ("q-1", "q-2", "q-3", "z-1")]
+            acme = sorted(rt.status(f"a-{i}").state for i in range(1, 5))
+            return states == ["waiting", "enqueued", "enqueued", "waiting"] and acme == ["enqueued"] * 2 + ["waiting"] * 2
+
+        _until(settled, "the queues to admit what they can")
+        with Server(create_app(url, tick=0.5)) as server:
+            page = browser.new_page(viewport={"width": 1360, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            # the navigation leads to the queues: each with its limits and load
+            page.goto(server.url + "/")
+            page.locator('header nav a:text-is("Queues")').click()
+            page.wait_for_url("**/queues")
+            # (every runtime records the queues its process declared: other tests' too)
+            assert page.locator('tr[data-queue="ui-line"]').count() == 1
+            row = page.locator('tr[data-queue="ui-lanes"]')
+            assert "concurrency 2, 3 per 60s, by priority, per partition" in row.inner_text()
+
+            # a partitioned queue: its partitions, and its line in admission order (priority first)
+            row.locator("a").first.click()
+            page.wait_for_url("**/queues/ui-lanes")
+            page.locator("#live-dot.on").wait_for(timeout=10_000)
+            assert page.locator("table.partitions tbody tr").count() == 2
+            line = page.locator("table.line tbody tr")
+            assert line.count() == 2
+            priorities = [int(r.locator("td").nth(3).inner_text()) for r in line.all()]
+            assert priorities == sorted(priorities)
+            assert page.locator(".enqueued-count").inner_text() == "2"
+            _shot(page, "queue", tmp_path)
+
+            # a queue's line moves without a reload when a slot frees: q-1 ends, q-2 is admitted
+            page.goto(server.url + "/queues/ui-line")
+            assert [r.get_attribute("data-id") for r in page.locator("table.line tbody tr").all()] == ["q-2", "q-3"]
+            page.locator("#live-dot.on").wait_for(timeout=10_000)
+            page.evaluate("window.__same_page = true")
+            rt.send_event("q-1", "go", "now")
+            page.locator('table.line tr[data-id="q-2"]').wait_for(state="detached", timeout=15_000)
+            assert [r.get_attribute("data-id") for r in page.locator("table.line tbody tr").all()] == ["q-3"]
+            assert page.evaluate("window.__same_page") is True
+            assert rt.status("q-2").state == "waiting"
+
+            # an instance in line links to its page, which names its queue and place
+            page.locator('a:text-is("q-3")').click()
+            page.wait_for_url("**/instances/q-3")
+            assert "ui-line" in page.locator(".facts").inner_text()
+            assert "place 1 in line" in page.locator(".facts").inner_text()
+
+            # the instance list, filtered by queue
+            page.goto(server.url + "/")
+            page.select_option('select[name="queue"]', "ui-line")
+            page.locator("#filters button[type=submit]").click()
+            page.wait_for_url("**queue=ui-line**")
+            ids = [r.get_attribute("data-id") for r in page.locator("table.instances tbody tr").all()]
+            assert ids == ["q-3", "q-2", "q-1"]
             assert errors == [], errors
     finally:
         rt.close()

@@ -25,7 +25,8 @@ from wfc.errors import WfcError
 from wfc.runtime.clock import Clock
 from wfc.runtime.errors import UnknownInstance
 from wfc.runtime.runtime import Runtime
-from wfc.ui import live, openapi, pages, webhooks
+from wfc.ui import live, openapi, pages, queue_pages, queue_view, webhooks
+from wfc.ui.queue_view import UnknownQueue
 from wfc.ui.security import Gate
 from wfc.ui.service import Service, plain
 
@@ -40,6 +41,8 @@ async def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def error_response(exc: WfcError) -> JSONResponse:
     code = exc.code or "WFC499"
     status = _STATUS.get(code, 400 if code.startswith(("WFC1", "WFC2", "WFC3", "WFC4")) else 500)
+    if isinstance(exc, UnknownQueue):  # WFC445 is also bad queue options (400): an unknown name is a 404
+        status = 404
     body = {
         "error": {
             "code": code,
@@ -81,6 +84,7 @@ def list_query(request: Request) -> dict[str, Any]:
         "id_prefix": q.get("id_prefix") or None,
         "created_from": q.get("created_from") or None,
         "created_to": q.get("created_to") or None,
+        "queue": q.get("queue") or None,
     }
 
 
@@ -146,6 +150,19 @@ async def api_graph(request: Request) -> Any:
 @_api
 async def api_workflows(request: Request) -> Any:
     return await run(_service(request).workflows)
+
+
+@_api
+async def api_queues(request: Request) -> Any:
+    return await run(queue_view.queues, _service(request))
+
+
+@_api
+async def api_queue(request: Request) -> Any:
+    q = request.query_params
+    partition = q.get("partition") or None
+    limit = _limit(request, queue_view.LINE)
+    return await run(queue_view.queue, _service(request), request.path_params["name"], partition, limit)
 
 
 @_api
@@ -246,7 +263,7 @@ def _page(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         try:
             return await fn(request)  # type: ignore[no-any-return]
-        except UnknownInstance as exc:
+        except (UnknownInstance, UnknownQueue) as exc:
             return pages.error_page(request, 404, exc)
         except WfcError as exc:
             return pages.error_page(request, 400, exc)
@@ -303,11 +320,15 @@ def create_app(
         Route("/", _page(pages.list_page)),
         Route("/workflows", _page(pages.workflows_page)),
         Route(f"/instances/{ident}", _page(pages.instance_page)),
+        Route("/queues", _page(queue_pages.queues_page)),
+        Route("/queues/{name:path}", _page(queue_pages.queue_page)),
         Route("/api/openapi.json", api_openapi),
         Route("/api/csrf", api_csrf),
         Route("/api/live", live.endpoint),
         Route("/api/workflows", api_workflows),
         Route("/api/workflows/diff", api_diff),
+        Route("/api/queues", api_queues),
+        Route("/api/queues/{name:path}", api_queue),
         Route("/api/instances", api_list, methods=["GET"]),
         Route("/api/instances", api_start, methods=["POST"]),
         Route(f"/api/instances/{ident}/history", api_history),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 
 import anyio.to_thread
@@ -73,15 +74,34 @@ class Hub:
 
 
 async def endpoint(request: Request) -> Response:
-    """``?instance=ID``: that instance's page; otherwise the list's filters (as ``/api/instances`` takes them)."""
+    """``?instance=ID``: that instance's page; ``?queue_page=NAME`` (and ``partition``, ``limit``): a queue's page; ``?queues=1``: the queues' page;
+    otherwise the list's filters (as ``/api/instances`` takes them)."""
     from wfc.ui.app import _limit, error_response, list_query
 
     service = request.app.state.service
     hub: Hub = request.app.state.hub
     tick: float = request.app.state.tick
     instance = request.query_params.get("instance")
+    queue = request.query_params.get("queue_page")
     try:
-        if instance:
+        if request.query_params.get("queues"):
+            from wfc.ui import queue_view
+
+            def look() -> str:
+                return json.dumps(queue_view.queues(service), sort_keys=True)
+        elif queue:
+            from wfc.ui import queue_view
+
+            partition = request.query_params.get("partition") or None
+            limit = _limit(request, queue_view.LINE)
+            await anyio.to_thread.run_sync(lambda: queue_view.queue(service, queue, partition, limit))  # 404 now
+
+            def look() -> str:
+                # the page's own data (a few indexed reads): its counts, its line and the admissions in its window
+                data = queue_view.queue(service, queue, partition, limit)
+                data.pop("now")
+                return json.dumps(data, sort_keys=True)
+        elif instance:
             await anyio.to_thread.run_sync(service.status, instance)  # WFC420 now, not in the stream
 
             def look() -> str:

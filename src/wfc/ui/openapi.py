@@ -25,6 +25,24 @@ _CSRF = {
 }
 
 
+_QUEUE: dict[str, Any] = {
+    "name": {"type": "string"},
+    "concurrency": {"type": ["integer", "null"]},
+    "worker_concurrency": {"type": ["integer", "null"]},
+    "rate_limit": {
+        "type": ["object", "null"],
+        "properties": {"count": {"type": "integer"}, "per_seconds": {"type": "number"}},
+    },
+    "priority": {"type": "boolean"},
+    "partitioned": {"type": "boolean"},
+    "enqueued": {"type": "integer"},
+    "active": {"type": "integer"},
+    "rate": {"$ref": "#/components/schemas/Rate"},
+    "partitions": {"type": ["integer", "null"], "description": "Partitioned: how many partitions have instances enqueued or active, or admitted in the window."},
+}
+"""A queue as ``GET /api/queues`` lists it: the keys of ``wfc queue list --json``, its rate and partitions."""
+
+
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -61,12 +79,13 @@ def _filters() -> list[dict[str, Any]]:
         q("workflow", "A workflow's name or key (module:qualname)."),
         q(
             "state",
-            "running, sleeping, waiting, completed, failed or canceled; repeat it or separate with commas.",
+            "enqueued, running, sleeping, waiting, completed, failed or canceled; repeat it or separate with commas.",
         ),
         q("parent", "Only the children of this instance id."),
         q("id_prefix", "Only ids that start with this."),
         q("created_from", "Created at or after: ISO 8601 (UTC if no zone) or epoch seconds."),
         q("created_to", "Created before: ISO 8601 or epoch seconds."),
+        q("queue", "Only the instances started on this named queue."),
         q("limit", "Page size, 1..500 (default 50).", {"type": "integer", "minimum": 1, "maximum": 500}),
         q("cursor", "The cursor of the previous page (opaque)."),
     ]
@@ -188,6 +207,47 @@ def schema() -> dict[str, Any]:
                     "responses": {"200": _json(obj), "400": _ERROR},
                 }
             },
+            "/api/queues": {
+                "get": {
+                    "summary": "Named queues (wfc queue list): declared limits, enqueued and active instances, "
+                    "admissions in the last window (the rate limit's, else 60 s) against the rate limit",
+                    "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Queue"}})},
+                }
+            },
+            "/api/queues/{name}": {
+                "get": {
+                    "summary": "A queue (wfc queue show) with its partitions' load and admissions, and its line: the "
+                    "enqueued instances in admission order (priority, then enqueue order), partition by partition",
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "The queue's name (a '/' in it: send it as is).",
+                        },
+                        {
+                            "name": "partition",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Only this partition's load and line (a partitioned queue).",
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                            "description": "How many of the line (default 100).",
+                        },
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/QueueDetail"}),
+                        "400": _ERROR,
+                        "404": _ERROR,
+                    },
+                }
+            },
             "/hooks/{token}": {
                 "post": {
                     "summary": "A webhook delivery: sends the body (JSON, else text) as the event its single-use URL "
@@ -221,6 +281,10 @@ def schema() -> dict[str, Any]:
                     "parameters": [
                         *_filters(),
                         {"name": "instance", "in": "query", "schema": {"type": "string"}},
+                        {"name": "queue_page", "in": "query", "schema": {"type": "string"},
+                         "description": "A queue's page (with partition and limit)."},
+                        {"name": "queues", "in": "query", "schema": {"type": "string"},
+                         "description": "1: the queues' page."},
                     ],
                     "responses": {
                         "200": {"description": "text/event-stream", "content": {"text/event-stream": {}}}
@@ -251,6 +315,52 @@ def schema() -> dict[str, Any]:
                         "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                     },
                 },
+                "Rate": {
+                    "type": "object",
+                    "properties": {
+                        "window_seconds": {"type": "number"},
+                        "admitted": {"type": "integer"},
+                        "per_second": {"type": "number"},
+                        "limit": {"type": ["integer", "null"]},
+                        "limit_per_second": {"type": ["number", "null"]},
+                    },
+                },
+                "Queue": {"type": "object", "properties": _QUEUE},
+                "QueueDetail": {
+                    "type": "object",
+                    "properties": _QUEUE
+                    | {
+                        "partitions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "partition": {"type": "string"},
+                                    "enqueued": {"type": "integer"},
+                                    "active": {"type": "integer"},
+                                    "rate": {"$ref": "#/components/schemas/Rate"},
+                                },
+                            },
+                        },
+                        "partition": {"type": ["string", "null"]},
+                        "line": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "position": {"type": "integer"},
+                                    "id": {"type": "string"},
+                                    "workflow": {"type": "string"},
+                                    "priority": {"type": "integer"},
+                                    "partition": {"type": ["string", "null"]},
+                                    "enqueued_at": {"type": "string"},
+                                },
+                            },
+                        },
+                        "line_more": {"type": "boolean"},
+                        "now": {"type": "string"},
+                    },
+                },
                 "Summary": {
                     "type": "object",
                     "properties": {
@@ -266,6 +376,7 @@ def schema() -> dict[str, Any]:
                             "finished_at",
                             "parent_id",
                             "blocked",
+                            "queue",
                         )
                     },
                 },

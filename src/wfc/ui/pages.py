@@ -69,6 +69,7 @@ def respond(request: Request, title: str, live: str, body: str, live_url: str | 
     csrf = request.scope["state"]["csrf"]
     nav = (
         f'<a href="{_href(request, "/")}">Instances</a><a href="{_href(request, "/workflows")}">Workflows</a>'
+        f'<a href="{_href(request, "/queues")}">Queues</a>'
         f'<a href="{_href(request, "/api/openapi.json")}">API</a>'
     )
     banner = '<span class="ro">read-only</span>' if service.read_only else ""
@@ -116,6 +117,7 @@ async def list_page(request: Request) -> HTMLResponse:
     page = await _thread(service.page, f, limit, cursor)
     counts = await _thread(service.counts, f)
     workflows = await _thread(service.workflows)
+    queues = [r.name for r in await _thread(service.call, service.store.list_queues)]
     wanted = set(query["states"])
     options = "".join(
         f'<option value="{e(w["name"])}"{" selected" if w["name"] == query["workflow"] else ""}>'
@@ -127,9 +129,15 @@ async def list_page(request: Request) -> HTMLResponse:
         f" {s}</label>"
         for s in STATES
     )
+    queue_filter = ""
+    if queues or query["queue"]:  # only a database with named queues shows the filter
+        queue_options = "".join(
+            f'<option value="{e(q)}"{" selected" if q == query["queue"] else ""}>{e(q)}</option>' for q in queues
+        )
+        queue_filter = f'<label>Queue <select name="queue"><option value="">any</option>{queue_options}</select></label>'
     form = f"""<form class="filters" method="get" action="{_href(request, "/")}" id="filters">
 <label>Workflow <select name="workflow"><option value="">any</option>{options}</select></label>
-<label>Id prefix <input name="id_prefix" value="{e(query["id_prefix"])}" size="14"></label>
+{queue_filter}<label>Id prefix <input name="id_prefix" value="{e(query["id_prefix"])}" size="14"></label>
 <label>Parent <input name="parent" value="{e(query["parent"])}" size="14"></label>
 <label>Created from <input name="created_from" value="{e(query["created_from"])}" placeholder="2026-01-31T00:00" size="16"></label>
 <label>to <input name="created_to" value="{e(query["created_to"])}" size="16"></label>
@@ -146,7 +154,7 @@ async def list_page(request: Request) -> HTMLResponse:
         parent = item["parent_id"]
         rows.append(
             f'<tr data-id="{e(item["id"])}"><td><a href="{_instance_href(request, item["id"])}">{e(item["id"])}</a></td>'
-            f"<td>{e(item['workflow'])}</td><td>{_state(item['state'])}"
+            f"<td>{e(item['workflow'])}{_queue_tag(request, item['queue'])}</td><td>{_state(item['state'])}"
             f"{' <span class=blocked>blocked</span>' if item['blocked'] else ''}</td>"
             f"<td>{_time(item['created_at'])}</td><td>{_time(item['updated_at'])}</td>"
             f"<td>{f'<a href={chr(34)}{_instance_href(request, parent)}{chr(34)}>{e(parent)}</a>' if parent else ''}</td></tr>"
@@ -172,6 +180,13 @@ async def list_page(request: Request) -> HTMLResponse:
         )
     )
     return respond(request, "instances", live, f"<h1>Instances</h1>{form}", live_url)
+
+
+def _queue_tag(request: Request, queue: str | None) -> str:
+    if not queue:
+        return ""
+    href = _href(request, "/queues/" + urllib.parse.quote(queue, safe=""))
+    return f' <a class="queue-tag" href="{href}" title="its queue">{e(queue)}</a>'
 
 
 # ---- an instance ------------------------------------------------------------------------------------------------
@@ -240,6 +255,9 @@ def _instance_live(
     ]
     if st["finished_at"]:
         facts.append(("Finished", _time(st["finished_at"])))
+    if st["queue"]:
+        place = f" · place {st['queue_position']} in line" if st["queue_position"] else ""
+        facts.append(("Queue", _queue_tag(request, st["queue"]).strip() + e(place)))
     if st["parent_id"]:
         facts.append(
             ("Parent", f'<a href="{_instance_href(request, st["parent_id"])}">{e(st["parent_id"])}</a>')

@@ -119,6 +119,7 @@ def summary(inst: InstanceRow, parent_id: str | None = None) -> dict[str, Any]:
         "finished_at": _time(inst.finished_at),
         "parent_id": parent_id,
         "blocked": inst.blocked,
+        "queue": inst.queue,
     }
 
 
@@ -155,6 +156,7 @@ class Service:
         id_prefix: str | None = None,
         created_from: str | None = None,
         created_to: str | None = None,
+        queue: str | None = None,
     ) -> Filter:
         for s in states:
             if s not in STATES:
@@ -171,6 +173,7 @@ class Service:
             id_prefix=id_prefix or None,
             created_from=parse_time(created_from, "created_from"),
             created_to=parse_time(created_to, "created_to"),
+            queue=queue or None,
         )
 
     def page(self, f: Filter, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,8 @@ checks cheaply: workflow and state by ``instances (workflow, state)`` (counts al
 workflow, state)``) and ``instances (state)``, parent by
 ``instances (parent)``, an id prefix as a range in the binary order of text (SQLite's order: its unique index on
 ``id`` serves it; PostgreSQL compares under ``COLLATE "C"``, so the range means the same under any database
-collation, on the scanned rows), a time range on the scanned rows.
+collation, on the scanned rows), a time range on the scanned rows, a named queue by the queues' partial index
+``instances_queue`` (counts) or on the scanned rows (a page).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from wfc.runtime.store.protocol import Filter, InstanceRow
 _TOP = "\U0010ffff"  # above every character: `prefix <= id < prefix + _TOP` is "id starts with prefix"
 
 
-def _where(f: Filter, with_states: bool = True) -> tuple[list[str], list[Any]]:
+def _where(f: Filter, with_states: bool = True, page: bool = False) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if f.workflow is not None:
@@ -40,6 +41,11 @@ def _where(f: Filter, with_states: bool = True) -> tuple[list[str], list[Any]]:
     if f.id_prefix:
         where.append("id{text_order}>=? AND id{text_order}<?")
         params += [f.id_prefix, f.id_prefix + _TOP]
+    if f.queue is not None:
+        # counts: the queue's partial index; a page walks the key backwards and checks it on the rows (through the
+        # index SQLite would collect every instance the queue ever held and sort them: 22 ms a page at 100,000)
+        where.append("{unindexed}queue=?" if page else "queue=?")
+        params.append(f.queue)
     if f.created_from is not None:
         where.append("created_at>=?")
         params.append(f.created_from)
@@ -53,7 +59,7 @@ class BrowseBody(StoreBody):
     """:class:`~wfc.runtime.store.common.StoreBody` with the statements of browsing (``ControlStore``)."""
 
     def browse_instances(self, f: Filter, limit: int, before: int | None = None) -> list[InstanceRow]:
-        where, params = _where(f)
+        where, params = _where(f, page=True)
         if before is not None:
             where.append("n<?")
             params.append(before)

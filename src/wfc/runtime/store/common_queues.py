@@ -15,7 +15,7 @@ from __future__ import annotations
 import attrs
 
 from wfc.runtime.store.common import StoreBody
-from wfc.runtime.store.protocol import QueueLoad, QueueRow
+from wfc.runtime.store.protocol import QueuedRow, QueueLoad, QueuePartition, QueueRow
 
 QUEUE_FIELDS = tuple(f.name for f in attrs.fields(QueueRow))
 QUEUES_DDL = (
@@ -168,3 +168,42 @@ class QueueBody(StoreBody):
                 (queue,),
             ).fetchall()
         return {str(s): int(c) for s, c in rows}
+
+    # ---- read-only views for the dashboard (wfc.ui): served by the same two partial indexes ----
+
+    def queue_partitions(self, queue: str, since: float) -> list[QueuePartition]:
+        with self._reading():
+            states = self._x(
+                "SELECT queue_partition, state, count(*) FROM {s}instances WHERE queue=? "
+                f"AND state IN ('enqueued', {ACTIVE[1:-1]}) GROUP BY queue_partition, state",
+                (queue,),
+            ).fetchall()
+            admitted = self._x(
+                "SELECT queue_partition, count(*) FROM {s}instances WHERE queue=? AND admitted_at>? "
+                "GROUP BY queue_partition",
+                (queue, since),
+            ).fetchall()
+        out: dict[str, QueuePartition] = {}
+        for partition, state, count in states:
+            p = out.setdefault(str(partition or ""), QueuePartition(str(partition or ""), 0, 0, 0))
+            if state == "enqueued":
+                p.enqueued += int(count)
+            else:
+                p.active += int(count)
+        for partition, count in admitted:
+            p = out.setdefault(str(partition or ""), QueuePartition(str(partition or ""), 0, 0, 0))
+            p.admitted = int(count)
+        return [out[k] for k in sorted(out)]
+
+    def queue_line(self, queue: str, partition: str | None, limit: int) -> list[QueuedRow]:
+        where, params = "queue=? AND state='enqueued'", [queue]
+        if partition is not None:
+            where += " AND queue_partition=?"
+            params.append(partition)
+        with self._reading():
+            rows = self._x(
+                "SELECT n, id, workflow, queue_partition, queue_priority, created_at FROM {s}instances "
+                f"WHERE {where} ORDER BY queue_partition, queue_priority, n LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [QueuedRow(int(r[0]), str(r[1]), str(r[2]), str(r[3] or ""), int(r[4] or 0), float(r[5])) for r in rows]

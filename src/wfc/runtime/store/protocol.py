@@ -161,7 +161,7 @@ class EventRow:
 class Filter:
     """What a list of instances is narrowed to (each field ``None``/empty: not narrowed). ``workflow``: a key
     (``module:qualname``) or a workflow's name; ``states``: any of these; ``created_from``/``created_to``: the
-    creation time's half-open range ``[from, to)`` in epoch seconds."""
+    creation time's half-open range ``[from, to)`` in epoch seconds; ``queue``: started on that named queue."""
 
     workflow: str | None = None
     states: tuple[str, ...] = ()
@@ -169,6 +169,7 @@ class Filter:
     id_prefix: str | None = None
     created_from: float | None = None
     created_to: float | None = None
+    queue: str | None = None
 
 
 class TxHandle(Protocol):
@@ -480,6 +481,29 @@ class QueueLoad:
     recent: list[float]
 
 
+@attrs.define(slots=True)
+class QueuePartition:
+    """One partition of a queue as the dashboard shows it (``""`` on a queue that is not partitioned): instances
+    ``enqueued``, ``active`` (admitted, not ended) and ``admitted`` since the time asked about."""
+
+    partition: str
+    enqueued: int
+    active: int
+    admitted: int
+
+
+@attrs.define(slots=True)
+class QueuedRow:
+    """An instance in a queue's line: ``created_at`` is when it was enqueued (it is inserted enqueued)."""
+
+    n: int
+    id: str
+    workflow: str
+    partition: str
+    priority: int
+    created_at: float
+
+
 class ControlStore(Store, Protocol):
     # ---- queues (wfc.runtime.queues; wfc.runtime.store.common_queues) ----
     def put_queue(self, row: QueueRow) -> None: ...
@@ -527,6 +551,16 @@ class ControlStore(Store, Protocol):
 
     def queue_partition(self, n: int) -> tuple[str, int] | None:
         """``(partition, priority)`` of instance ``n`` on its queue."""
+        ...
+
+    def queue_partitions(self, queue: str, since: float) -> list[QueuePartition]:
+        """Read-only, for the dashboard: each partition of ``queue`` with instances enqueued or active, or
+        admitted since ``since`` (the rate window), by partition."""
+        ...
+
+    def queue_line(self, queue: str, partition: str | None, limit: int) -> list[QueuedRow]:
+        """Read-only, for the dashboard: the first ``limit`` instances enqueued on ``queue`` in the order they are
+        admitted in (priority, then enqueue order), partition by partition (``partition``: that one only)."""
         ...
 
     # ---- schedules ----
