@@ -380,7 +380,12 @@ def offer(engine: Scheduler, leaf: LeafRow, inst: InstanceRow) -> bool:
         return _admit(store, engine, inst)
     q, space = weighed
     partition, priority = where
-    rank = store.queue_rank(q.name, partition, priority, inst.n)
+    if math.isinf(space.here):  # no limit applies: its place in line does not matter
+        return _admit(store, engine, inst)
+    # Only whether it is among the first `here` (admit) or the first `shared` (leave it to another worker) is
+    # needed, so the count stops there: its cost is the queue's room, not the length of its line.
+    cap = space.shared if not math.isinf(space.shared) else space.here
+    rank = store.queue_rank(q.name, partition, priority, inst.n, int(cap))
     now = engine.now
     if rank < space.here:
         return _admit(store, engine, inst)

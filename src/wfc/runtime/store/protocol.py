@@ -522,9 +522,9 @@ class ControlStore(Store, Protocol):
         ...
 
     def queue_load(self, queue: str, partition: str, owner: str, since: float) -> QueueLoad: ...
-    def queue_rank(self, queue: str, partition: str, priority: int, n: int) -> int:
+    def queue_rank(self, queue: str, partition: str, priority: int, n: int, cap: int | None = None) -> int:
         """How many instances enqueued on ``queue`` (partition) come before instance ``n`` (priority, then
-        enqueue order)."""
+        enqueue order); with ``cap``, at most ``cap`` (counting stops there, so the cost is bounded by it)."""
         ...
 
     def queue_position(self, n: int) -> tuple[str, int] | None:
