@@ -21,3 +21,8 @@ def long_job() -> wfc.Workflow[str]:
     yield from wfc.wait_event("stop")
     return "stopped"
 
+
+
+# Queues the schedules on a queue start their ticks on (tests/schedules/test_queued.py).
+lane = wfc.Queue("sched-lane", concurrency=1)
+tenant_lanes = wfc.Queue("sched-tenants", concurrency=1, priority=True, partitioned=True)

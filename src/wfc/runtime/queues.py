@@ -139,6 +139,11 @@ class Queue:
 _DECLARED: dict[str, Queue] = {}
 
 
+def is_declared(name: object) -> bool:
+    """Whether ``name`` is the name of a queue this process declared."""
+    return isinstance(name, str) and name in _DECLARED
+
+
 def declared() -> list[Queue]:
     return [q for _name, q in sorted(_DECLARED.items())]
 

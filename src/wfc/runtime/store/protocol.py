@@ -435,7 +435,8 @@ FINISHED = ("completed", "failed", "canceled")
 @attrs.define(slots=True)
 class ScheduleRow:
     """A durable schedule (:mod:`wfc.runtime.schedules`): its spec, and ``next_at`` the next tick not yet handled,
-    ``last_id`` the instance its last handled tick started."""
+    ``last_id`` the instance its last handled tick started. ``queue`` (with its ``queue_priority`` and
+    ``queue_partition``): each tick's instance starts enqueued on that named queue."""
 
     name: str
     workflow: str
@@ -451,6 +452,9 @@ class ScheduleRow:
     last_id: str | None
     created_at: float
     updated_at: float
+    queue: str | None = None
+    queue_priority: int | None = None
+    queue_partition: str | None = None
 
 
 @attrs.define(slots=True)
