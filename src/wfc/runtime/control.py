@@ -408,12 +408,14 @@ def _restart_child(
     close_policy: str | None = None,
 ) -> None:
     """Start the child workflow of a re-issued child call: on the current code when this deployment has it
-    (its arguments checked again), else as the old child started (its version and arguments)."""
+    (its arguments checked again), else as the old child started (its version and arguments). A child its call
+    put on a queue is enqueued there again (its dedup id free, else ``WFC446``)."""
     from wfc.runtime import steps
     from wfc.runtime.typecheck import check_arguments
 
     store = store_of(engine)
     new_id = row.child or child_id(target.id, row)
+    placement = queues.enqueue_again(store, queues.placement_of(old), now)
     try:
         defn = engine.deployment.workflow(old.step or "")
         table = engine.deployment.current(defn)
@@ -433,11 +435,15 @@ def _restart_child(
             ) from None
         row_key = (target.n, row.seq, row.pos)
         child = InstanceRow(
-            0, new_id, previous.workflow, previous.name, previous.table_hash, "running", now, now,
-            parent=row_key[0], parent_seq=row_key[1], parent_pos=row_key[2], close_policy=close_policy,
+            0, new_id, previous.workflow, previous.name, previous.table_hash,
+            "running" if placement is None else queues.ENQUEUED, now, now, parent=row_key[0],
+            parent_seq=row_key[1], parent_pos=row_key[2], close_policy=close_policy,
+            queue=None if placement is None else placement.queue,
         )  # fmt: skip
         n = store.insert_instance(child)
         if n is not None:
+            if placement is not None:
+                queues.enqueue(store, n, placement, new_id)
             store.insert_leaf(
                 LeafRow(
                     n,
@@ -454,7 +460,8 @@ def _restart_child(
         return
     engine.save_table(defn, table, now)
     engine.create(
-        new_id, defn, table.hash, vars_text, now, name=old.name, parent=row.key, close_policy=close_policy
+        new_id, defn, table.hash, vars_text, now, name=old.name, parent=row.key, close_policy=close_policy,
+        queue=placement,
     )
 
 
