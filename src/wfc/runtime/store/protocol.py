@@ -517,12 +517,17 @@ class ControlStore(Store, Protocol):
         ...
 
     def park_start(self, n: int, at: float | None) -> None:
-        """The start row of enqueued instance ``n`` waits until ``at`` (``None``: until :meth:`wake_queued`)."""
+        """The start row of enqueued instance ``n`` waits until ``at`` (``None``: until :meth:`wake_queued`). Its
+        start row is the ``start`` row of its last suspension: 0, or the one a restart or fork wrote."""
         ...
 
     def wake_queued(self, queue: str, partition: str, count: int, at: float) -> int:
         """Make the start rows of the first ``count`` instances enqueued on ``queue`` (partition) due at ``at``
         (those parked or due later); returns how many changed."""
+        ...
+
+    def queued_as(self, n: int) -> tuple[str, int, str, str | None] | None:
+        """``(queue, priority, partition, dedup id)`` instance ``n`` was started with (``None``: no queue)."""
         ...
 
     def queue_counts(self, queue: str) -> dict[str, int]:
