@@ -230,3 +230,16 @@ def test_a_database_from_before_gets_the_columns(url: str) -> None:
         old = rt.get_schedule("old")
         assert old.queue is None and old.every == 60
         assert rt.schedule("new", flows.report, every=60, queue=flows.lane).queue == "sched-lane"
+
+
+def test_a_declared_schedule_on_a_queue_no_process_declared_is_not_installed(url: str, declared: str) -> None:
+    schedules.declare("declared-on-nothing", flows.report, args=(), kwargs=None, cron=None, every=60,
+                      timezone="UTC", overlap="skip", catch_up="latest", queue="undeclared-queue")  # fmt: skip
+    try:
+        with wfc.Runtime(url, clock=_clock()) as rt:
+            with pytest.raises(wfc.WfcError) as refused:
+                rt.install_schedules()
+            assert refused.value.code == "WFC445" and "'undeclared-queue'" in str(refused.value)
+            assert [s.name for s in rt.schedules()] == [declared]  # the others are installed
+    finally:
+        schedules._DECLARED.pop("declared-on-nothing", None)

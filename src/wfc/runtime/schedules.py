@@ -298,21 +298,35 @@ def declare(name: str, workflow: WorkflowDef, **spec: Any) -> None:
 
 def install(store: ControlStore, now: float) -> None:
     """Write the declared schedules: a new one, or one whose spec changed (its next tick counted from now; its
-    paused flag and last instance kept); an unchanged one keeps its progress."""
+    paused flag and last instance kept); an unchanged one keeps its progress. One whose queue options the
+    database's queue refuses (``WFC445``: a queue named, not declared, in this process) is not written; the others
+    are, and then the first such error is raised."""
+    refused: list[WfcError] = []
     for name, spec in sorted(_DECLARED.items()):
         row = make_row(name, now=now, **spec)
-        with store.transaction():
-            old = store.get_schedule(name, lock=True)
-            queue = spec.get("queue")
-            placement(store, row, now, queue if isinstance(queue, Queue) else None)
-            if old is not None and all(getattr(old, f) == getattr(row, f) for f in _SPEC):
-                continue
-            if old is not None:
-                row.paused, row.last_id, row.last_at, row.created_at = (
-                    old.paused, old.last_id, old.last_at, old.created_at
-                )
-                row.next_at = next_tick(row, now)
-            store.put_schedule(row)
+        try:
+            _install(store, row, spec, now)
+        except QueueError as exc:
+            log.error("schedule %s is not installed: %s", name, exc)
+            refused.append(exc)
+    if refused:
+        raise refused[0]
+
+
+def _install(store: ControlStore, row: ScheduleRow, spec: dict[str, Any], now: float) -> None:
+    name = row.name
+    with store.transaction():
+        old = store.get_schedule(name, lock=True)
+        queue = spec.get("queue")
+        placement(store, row, now, queue if isinstance(queue, Queue) else None)
+        if old is not None and all(getattr(old, f) == getattr(row, f) for f in _SPEC):
+            return
+        if old is not None:
+            row.paused, row.last_id, row.last_at, row.created_at = (
+                old.paused, old.last_id, old.last_at, old.created_at
+            )
+            row.next_at = next_tick(row, now)
+        store.put_schedule(row)
 
 
 def schedule(
