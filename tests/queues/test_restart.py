@@ -185,3 +185,18 @@ def test_restart_from_the_cli_goes_back_in_line(url: str) -> None:
     assert json.loads(out.stdout)["id"] == done
     status = runner.invoke(cli, ["status", done, "--db", url])
     assert status.exit_code == 0 and "enqueued" in status.stdout and "position 1 in line" in status.stdout, status.stdout
+
+
+def test_a_restart_stands_where_it_was_first_enqueued(url: str) -> None:
+    clock = FakeClock()
+    with _runtime(url, clock) as rt:
+        done = rt.start(flows.quick, 1, queue=flows.one)
+        rt.run_until_idle()
+        holder = rt.start(flows.job, 1, queue=flows.one)
+        later = rt.start(flows.quick, 2, queue=flows.one)
+        rt.run_until_idle()
+        rt.restart(done, 0)
+        assert [rt.status(i).queue_position for i in (done, later)] == [1, 2]  # docs/queues.md says so
+        _advance(rt, clock, 10)
+        rt.run_until_idle()
+        assert [rt.status(i).state.value for i in (holder, done, later)] == ["completed"] * 3
