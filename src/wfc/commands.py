@@ -201,7 +201,7 @@ class CallOptions:
     detached: bool | None = None
     """A started child workflow that keeps running when its parent ends (default: it is canceled then)."""
     queue: Any = None
-    """A started child's named queue (a ``wfc.Queue`` or its name; ``wfc.runtime.queues``), and its place there."""
+    """A child's named queue (a ``wfc.Queue`` or its name; ``wfc.runtime.queues``), and its place there."""
     priority: int | None = None
     partition_key: str | None = None
     dedup_id: str | None = None
@@ -285,8 +285,8 @@ class _Callable(Command[R]):
     ) -> Self:
         """A copy of this call with options set for this call only (``timeout``: a step's time limit per
         attempt, see ``@wfc.step``; ``id``: a child workflow's instance id; ``detached``: a started child
-        workflow outlives its parent; ``queue``, ``priority``, ``partition_key``, ``dedup_id``: a started child
-        waits on a named queue, docs/queues.md)."""
+        workflow outlives its parent; ``queue``, ``priority``, ``partition_key``, ``dedup_id``: a child, started or
+        called, waits on a named queue, docs/queues.md)."""
         old = self.opts
         queued = (queue, priority, partition_key, dedup_id)
         if (id is not None or detached is not None or queued != (None,) * 4) and not isinstance(self, ChildCall):
@@ -431,8 +431,9 @@ class WorkflowDef(Generic[P, R]):
         priority: int | None = None, partition_key: str | None = None, dedup_id: str | None = None,
     ) -> ConfiguredWorkflow[P, R]:  # fmt: skip
         """This workflow with options for the calls made through it: ``child.options(id="order-42")(order)``
-        (a called child) or ``wfc.start_child(child.options(id="order-42", detached=True), order)``; a started
-        child on a named queue: ``wfc.start_child(child.options(queue=emails, priority=1), order)``."""
+        (a called child) or ``wfc.start_child(child.options(id="order-42", detached=True), order)``; a child on a
+        named queue: ``wfc.start_child(child.options(queue=emails, priority=1), order)`` or, waiting at the call,
+        ``yield child.options(queue=emails)(order)``."""
         check_instance_id(id)
         if detached is not None and not isinstance(detached, bool):
             raise WfcError(f"detached must be True or False, not {detached!r:.40}", code="WFC402")

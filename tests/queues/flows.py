@@ -90,3 +90,21 @@ def started_on_queues(specs: list[dict[str, Any]]) -> wfc.Workflow[list[int]]:
             yield wfc.sleep(spec["pause"])
     out = yield wfc.all_of(*[wfc.join(h) for h in handles])
     return list(out)
+
+
+@wfc.workflow
+def called_and_started_on_queues(specs: list[dict[str, Any]]) -> wfc.Workflow[list[int]]:
+    """Start the specs not marked ``called`` (with naps and pauses between), then wait on one all_of of their
+    joins and of a call for each ``called`` spec: called and started children share the queues' lines."""
+    waits: list[Any] = []
+    for i, spec in enumerate(specs):
+        child = napper.options(queue=spec["queue"], priority=spec.get("priority"), partition_key=spec.get("key"))
+        if spec.get("called"):
+            waits.append(child(spec["nap"], i))
+            continue
+        h = yield from wfc.start_child(child, spec["nap"], i)
+        waits.append(wfc.join(h))
+        if spec.get("pause"):
+            yield wfc.sleep(spec["pause"])
+    out = yield wfc.all_of(*waits)
+    return list(out)

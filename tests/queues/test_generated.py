@@ -39,3 +39,20 @@ def _spec(draw: st.DrawFn) -> dict[str, Any]:
 def test_random_starts_on_queues_agree(specs: list[dict[str, Any]]) -> None:
     seen = both(flows.started_on_queues, specs)
     assert seen.outcome == ("ok", [2 * i for i in range(len(specs))])
+
+
+@st.composite
+def _mixed(draw: st.DrawFn) -> dict[str, Any]:
+    return {**draw(_spec()), "called": draw(st.booleans())}
+
+
+@settings(
+    max_examples=int(os.environ.get("WFC_QUEUE_EXAMPLES", "25")),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(specs=st.lists(_mixed(), min_size=1, max_size=6))
+def test_random_called_and_started_children_on_queues_agree(specs: list[dict[str, Any]]) -> None:
+    seen = both(flows.called_and_started_on_queues, specs)
+    assert seen.outcome == ("ok", [2 * i for i in range(len(specs))])

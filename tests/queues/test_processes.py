@@ -118,3 +118,32 @@ def test_a_killed_worker_gives_its_queue_slot_back(url: str, tmp_path: Path) -> 
         (a,) = [r for r in rt.history(first) if r.kind == "step"]
         (b,) = [r for r in rt.history(second) if r.kind == "step"]
         assert a.attempts >= 1 and b.started_at >= a.finished_at  # the slot passed on only when the first ended
+
+
+def test_a_restart_waits_in_line_across_a_killed_worker(url: str, tmp_path: Path) -> None:
+    """A restart of an ended instance waits behind the instance holding the queue's only slot; the worker running
+    that one is killed; another worker takes it over, and admits the restart once it has ended."""
+    marker = str(tmp_path / "first-attempt")
+    with wfc.Runtime(url, workflows=[flows.held, flows.quick]) as rt:
+        done = rt.start(flows.quick, 1, queue=flows.one)
+        (doomed,) = _workers(url, 1, "--lease", "2")
+        try:
+            wait_for(lambda: rt.status(done).finished, timeout=30, what="the first run")
+            holder = rt.start(flows.held, marker, 2, queue=flows.one)
+            wait_for(lambda: Path(marker).exists(), timeout=30, what="the holder's step to run")
+            rt.restart(done, 0)
+            assert rt.status(done).state == "enqueued"
+            doomed.send_signal(signal.SIGKILL)  # its instance holds the queue's only slot
+            doomed.communicate(timeout=30)
+            survivors = _workers(url, 1, "--lease", "2")
+            try:
+                wait_for(lambda: rt.status(done).finished, timeout=60, what="the restarted instance")
+            finally:
+                _stop(survivors)
+        finally:
+            if doomed.poll() is None:
+                doomed.kill()
+        assert rt.result(holder) == 2 and rt.result(done) == 2
+        (held,) = [r for r in rt.history(holder) if r.kind == "step"]
+        again = [r for r in rt.history(done) if r.kind == "step"]
+        assert again[-1].started_at >= held.finished_at  # admitted only once the holder had ended

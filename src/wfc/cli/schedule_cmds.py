@@ -41,8 +41,17 @@ def _row(info: ScheduleInfo) -> dict[str, Any]:
         "name": info.name, "workflow": info.workflow, "cron": info.cron, "every": info.every,
         "timezone": info.timezone, "args": list(info.args), "kwargs": dict(info.kwargs), "overlap": info.overlap,
         "catch_up": info.catch_up, "paused": info.paused, "next_at": info.next_at, "last_at": info.last_at,
-        "last_id": info.last_id,
+        "last_id": info.last_id, "queue": info.queue, "priority": info.priority,
+        "partition_key": info.partition_key,
     }  # fmt: skip
+
+
+def _queue(info: ScheduleInfo) -> str:
+    if info.queue is None:
+        return ""
+    extra = [f"priority {info.priority}"] if info.priority is not None else []
+    extra += [f"partition {info.partition_key}"] if info.partition_key is not None else []
+    return info.queue + (f" ({', '.join(extra)})" if extra else "")
 
 
 @schedule.command(name="add")
@@ -56,6 +65,10 @@ def _row(info: ScheduleInfo) -> dict[str, Any]:
               help="A tick while the previous tick's instance runs: skip it, queue it, or allow both.")  # fmt: skip
 @click.option("--catch-up", "catch_up", type=click.Choice(CATCH_UP), default="latest", show_default=True,
               help="Ticks missed while no worker ran: start the latest, all, or none.")  # fmt: skip
+@click.option("--queue", "queue_name", metavar="NAME",
+              help="Start each tick's instance on this named queue (declared by the app), as wfc start --queue.")
+@click.option("--priority", type=int, help="Their priority on a queue that orders by priority (lower first).")
+@click.option("--partition-key", "partition_key", metavar="KEY", help="Their partition on a partitioned queue.")
 @db_option
 @json_option
 @handle_errors
@@ -68,6 +81,9 @@ def add(
     timezone: str,
     overlap: str,
     catch_up: str,
+    queue_name: str | None,
+    priority: int | None,
+    partition_key: str | None,
     db_url: str,
     as_json: bool,
 ) -> None:
@@ -76,21 +92,27 @@ def add(
     WORKFLOW is the workflow's name (@wfc.workflow(name=...)) or MODULE:QUALNAME, as
     wfc.Client starts it: this process needs none of its code. Its arguments are
     --input JSON and/or KEY=VALUE pairs (JSON values). A replaced schedule counts its
-    next tick from now and stays paused if it was. --json prints the schedule.
+    next tick from now and stays paused if it was. With --queue each tick's instance
+    is enqueued on that named queue (with --priority, --partition-key as the queue
+    takes them). --json prints the schedule.
 
     \b
     Example:
       wfc schedule add weekly-report report region=eu --cron "0 9 * * MON" \\
           --timezone Europe/Berlin --db sqlite:///wfc.db
+      wfc schedule add acme-news send_newsletter tenant=acme --every 3600 \\
+          --queue newsletters --partition-key acme --db sqlite:///wfc.db
     """
     args, kwargs = inputs
     with open_runtime(db_url) as rt, usage_errors():
         info = rt.schedule(name, workflow, cron=cron, every=every, args=args, kwargs=kwargs, timezone=timezone,
-                           overlap=overlap, catch_up=catch_up)  # fmt: skip
+                           overlap=overlap, catch_up=catch_up, queue=queue_name, priority=priority,
+                           partition_key=partition_key)  # fmt: skip
     if as_json:
         print_json(_row(info))
     else:
-        click.echo(f"schedule {info.name}: next tick {clock(info.next_at) if info.next_at else 'none'}")
+        on = f" (on queue {_queue(info)})" if info.queue else ""
+        click.echo(f"schedule {info.name}: next tick {clock(info.next_at) if info.next_at else 'none'}{on}")
 
 
 @schedule.command(name="list")
@@ -98,7 +120,7 @@ def add(
 @json_option
 @handle_errors
 def list_(db_url: str, as_json: bool) -> None:
-    """List the database's schedules: spec, next tick, last instance.
+    """List the database's schedules: spec, next tick, last instance, queue.
 
     --json prints a list of schedules.
 
@@ -115,12 +137,15 @@ def list_(db_url: str, as_json: bool) -> None:
         click.echo("no schedules")
         return
     table = Table(box=None, header_style="bold dim")
-    for column in ("name", "workflow", "when", "next tick", "last instance", "policies"):
+    columns = ["name", "workflow", "when", "next tick", "last instance", "policies"]
+    queued = any(r.queue for r in rows)
+    for column in columns + (["queue"] if queued else []):
         table.add_column(column)
     for r in rows:
         when = f"cron {r.cron} ({r.timezone})" if r.cron else f"every {r.every:g}s"
         nxt = "paused" if r.paused else (clock(r.next_at) if r.next_at else "none")
-        table.add_row(r.name, r.workflow, when, nxt, r.last_id or "", f"overlap={r.overlap} catch-up={r.catch_up}")
+        cells = [r.name, r.workflow, when, nxt, r.last_id or "", f"overlap={r.overlap} catch-up={r.catch_up}"]
+        table.add_row(*cells, *([_queue(r)] if queued else []))
     Console(width=160, soft_wrap=False, highlight=False).print(table)
 
 

@@ -14,14 +14,14 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from wfc import convert
 from wfc.commands import ChildHandle
 from wfc.errors import WfcError
 from wfc.runtime import tracebacks
 from wfc.runtime.failures import error_info, to_exception
-from wfc.runtime.store.protocol import FINISHED, InstanceRow, Key, LeafRow, Store
+from wfc.runtime.store.protocol import FINISHED, ControlStore, InstanceRow, Key, LeafRow, Store
 
 if TYPE_CHECKING:
     from wfc.runtime.schedule import Scheduler
@@ -82,8 +82,9 @@ def handle_of(child_id: str, workflow: str, name: str, detached: bool) -> ChildH
 
 def start_released(engine: Scheduler, inst: InstanceRow, row: LeafRow, now: float) -> None:
     """Create the child instance of a child call a fan-out's window held, now that it is released (its arguments
-    as the row stored them). A child that cannot start fails its row, as at the call."""
-    from wfc.runtime import steps
+    as the row stored them; on the queue its call named, when it named one). A child that cannot start fails its
+    row, as at the call."""
+    from wfc.runtime import queues, steps
     from wfc.runtime.typecheck import check_arguments
 
     child_id = row.child or f"{inst.id}/{row.seq}" + (f".{row.path}" if row.path else "")
@@ -96,12 +97,15 @@ def start_released(engine: Scheduler, inst: InstanceRow, row: LeafRow, now: floa
         vars_text = steps.check_size(
             convert.dumps_vars(variables), engine.limit, "the arguments of workflow {!r}", row.name
         )
+        store = cast(ControlStore, engine.store)
+        placement = queues.enqueue_again(store, queues.placement_of(row), now)
+        engine.save_table(defn, table, now)
+        with store.savepoint():  # a dedup id taken since the call (WFC446): the row fails, nothing is left half-made
+            engine.create(child_id, defn, table.hash, vars_text, now, name=row.name, parent=row.key,
+                          trace=inst.trace, queue=placement)  # fmt: skip
     except WfcError as exc:
         failure = to_exception(error_info(exc), step=row.name, attempts=0)
         engine.store.deliver_external(row.key, None, convert.dumps_failure(failure), now)
-        return
-    engine.save_table(defn, table, now)
-    engine.create(child_id, defn, table.hash, vars_text, now, name=row.name, parent=row.key, trace=inst.trace)
 
 
 def close(engine: Scheduler, inst: InstanceRow, now: float) -> None:

@@ -16,6 +16,7 @@ and the transaction serializes them with every transition.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import TYPE_CHECKING, cast
 
@@ -252,8 +253,11 @@ def restart(
         owner = inst if origin == inst.n else store.get_instance_n(origin)
         table_hash = lineage.version_at(store, origin, seq, owner.table_hash if owner else inst.table_hash)
         origin_id = owner.id if owner else inst.id
+        # On a queue, a run that does not hold a slot goes back in line: a fork (a new instance), a restart of an
+        # instance that has ended or was never admitted. A restart of one admitted and not ended keeps its slot.
+        line = _back_in_line(store, inst, fork, now)
         if fork:
-            target = _fork_instance(store, inst, new_id, table_hash, now)
+            target = _fork_instance(store, inst, new_id, table_hash, now, line)
             new_seq = seq
         else:
             target = inst
@@ -266,17 +270,72 @@ def restart(
             new_seq = last + 1
             if table_hash != inst.table_hash:
                 store.add_version_move(inst.n, new_seq, inst.table_hash, table_hash, now)
-            store.reopen(inst.n, "running", table_hash, now)
-            inst.state, inst.table_hash, inst.blocked = "running", table_hash, None
+            state = "running" if line is None else queues.ENQUEUED
+            store.reopen(inst.n, state, table_hash, now)
+            inst.state, inst.table_hash, inst.blocked = state, table_hash, None
         store.add_lineage(target.n, new_seq, origin, seq, "fork" if fork else "restart", now)
+        if line is not None:
+            _wait_in_line(store, target, new_seq, origin, seq, origin_id, now)
+            return target.id
         open_rows = _reissue(engine, target, rows, new_seq, now, origin_id)
         engine.update_state(target, open_rows, now)
     return target.id
 
 
+def _back_in_line(store: ControlStore, inst: InstanceRow, fork: bool, now: float) -> queues.Placement | None:
+    """Where a restart or fork of ``inst`` waits in line (``None``: it runs at once), its queue's row locked to
+    this transaction (the dedup check and the line cannot change under it). A restart keeps the instance's place
+    (its priority, partition, dedup id: ``WFC446`` if another instance took the id since it ended); a fork is a new
+    instance of the queue, with the priority and partition, not the dedup id (that stays the original's)."""
+    if inst.queue is None or (not fork and inst.state not in FINISHED and inst.state != queues.ENQUEUED):
+        return None
+    kept = store.queued_as(inst.n)
+    if kept is None:
+        return None
+    queue, priority, partition, dedup = kept
+    placement = queues.Placement(queue, priority, partition, None if fork else dedup)
+    queues.enqueue_again(store, placement, now)
+    if placement.dedup is not None:
+        holder = store.dedup_holder(queue, placement.dedup)
+        if holder is not None and holder != inst.id:
+            raise queues.duplicate(placement, holder)
+    return placement
+
+
+def _wait_in_line(
+    store: ControlStore, target: InstanceRow, seq: int, origin: int, origin_seq: int, origin_id: str, now: float
+) -> None:
+    """Write the start row a restarted (or forked) instance waits at in its queue's line, as a start waits: the
+    suspension it restarts from (``origin``'s ``origin_seq``) is written when it is admitted
+    (:func:`admitted_restart`), one seq further on, so nothing of it runs or is taken before."""
+    spec = _GATE + json.dumps({"origin": origin, "seq": origin_seq, "origin_id": origin_id})
+    store.insert_leaf(LeafRow(target.n, seq, 0, "", START, target.name, args=spec, ready_at=now, scheduled_at=now))
+
+
+_GATE = "restart:"  # the arguments of the start row a restart waits at (a start row has none otherwise)
+
+
+def waits_to_restart(leaf: LeafRow) -> bool:
+    """Whether ``leaf`` is the start row a restart or fork on a queue waits at (:func:`_wait_in_line`)."""
+    return leaf.kind == START and leaf.args is not None and leaf.args.startswith(_GATE)
+
+
+def admitted_restart(engine: Scheduler, leaf: LeafRow, inst: InstanceRow, now: float) -> None:
+    """A restarted (or forked) instance on a queue was admitted at its start row ``leaf`` (inside the cycle's
+    transaction): the suspension it restarts from is written now, as :func:`restart` writes it."""
+    store = store_of(engine)
+    spec = json.loads((leaf.args or "")[len(_GATE):])
+    store.resolve(leaf.key, None, DONE, None, None, 0, now)
+    rows = [r for r in store.group(int(spec["origin"]), int(spec["seq"]))
+            if r.kind not in (ON_COMPLETE, CANCEL, DEADLINE)]  # fmt: skip
+    open_rows = _reissue(engine, inst, rows, leaf.seq + 1, now, str(spec["origin_id"]))
+    engine.update_state(inst, open_rows, now)
+
+
 def _fork_instance(
-    store: ControlStore, inst: InstanceRow, new_id: str | None, table_hash: str, now: float
-) -> InstanceRow:
+    store: ControlStore, inst: InstanceRow, new_id: str | None, table_hash: str, now: float,
+    line: queues.Placement | None = None,
+) -> InstanceRow:  # fmt: skip
     if new_id is not None and (not isinstance(new_id, str) or not new_id):
         raise WfcError(f"a workflow id must be a non-empty string, not {new_id!r}", code="WFC402")
     fork = InstanceRow(
@@ -285,16 +344,19 @@ def _fork_instance(
         inst.workflow,
         inst.name,
         table_hash,
-        "running",
+        "running" if line is None else queues.ENQUEUED,
         now,
         now,
         on_complete=inst.on_complete,
         context=inst.context,
+        queue=None if line is None else line.queue,
     )
     n = store.insert_instance(fork)
     if n is None:
         raise DuplicateId(f"cannot fork into {fork.id!r}: that id is taken", hint="give another new_id")
     fork.n = n
+    if line is not None:
+        queues.enqueue(store, n, line, fork.id)
     return fork
 
 
@@ -408,12 +470,14 @@ def _restart_child(
     close_policy: str | None = None,
 ) -> None:
     """Start the child workflow of a re-issued child call: on the current code when this deployment has it
-    (its arguments checked again), else as the old child started (its version and arguments)."""
+    (its arguments checked again), else as the old child started (its version and arguments). A child its call
+    put on a queue is enqueued there again (its dedup id free, else ``WFC446``)."""
     from wfc.runtime import steps
     from wfc.runtime.typecheck import check_arguments
 
     store = store_of(engine)
     new_id = row.child or child_id(target.id, row)
+    placement = queues.enqueue_again(store, queues.placement_of(old), now)
     try:
         defn = engine.deployment.workflow(old.step or "")
         table = engine.deployment.current(defn)
@@ -433,11 +497,15 @@ def _restart_child(
             ) from None
         row_key = (target.n, row.seq, row.pos)
         child = InstanceRow(
-            0, new_id, previous.workflow, previous.name, previous.table_hash, "running", now, now,
-            parent=row_key[0], parent_seq=row_key[1], parent_pos=row_key[2], close_policy=close_policy,
+            0, new_id, previous.workflow, previous.name, previous.table_hash,
+            "running" if placement is None else queues.ENQUEUED, now, now, parent=row_key[0],
+            parent_seq=row_key[1], parent_pos=row_key[2], close_policy=close_policy,
+            queue=None if placement is None else placement.queue,
         )  # fmt: skip
         n = store.insert_instance(child)
         if n is not None:
+            if placement is not None:
+                queues.enqueue(store, n, placement, new_id)
             store.insert_leaf(
                 LeafRow(
                     n,
@@ -454,7 +522,8 @@ def _restart_child(
         return
     engine.save_table(defn, table, now)
     engine.create(
-        new_id, defn, table.hash, vars_text, now, name=old.name, parent=row.key, close_policy=close_policy
+        new_id, defn, table.hash, vars_text, now, name=old.name, parent=row.key, close_policy=close_policy,
+        queue=placement,
     )
 
 

@@ -97,7 +97,8 @@ class Control:
         the start) or a command's name (its last occurrence) — with the cursor recorded before that step.
         What it still runs is canceled; history after that step is archived, not deleted
         (``history(id, archived=True)``). Works on running, completed, failed and canceled instances; O(1) in
-        the length of the history. Returns ``id``."""
+        the length of the history. An instance on a named queue that has ended (or was never admitted) goes back
+        in line there, with its priority, partition and dedup id (docs/queues.md). Returns ``id``."""
         out = control.restart(self.engine, id, from_step, self.clock.now())
         self._kick()
         return out
@@ -105,7 +106,8 @@ class Control:
     def fork(self, id: str, from_step: int | str, *, new_id: str | None = None) -> str:
         """Like :meth:`restart`, into a new instance (``new_id``, or a random id) that shares ``id``'s history
         before ``from_step``; ``id`` is left untouched. The fork has the same ``on_complete`` and context and no
-        parent. Returns the new id."""
+        parent; the fork of an instance on a named queue waits in line there (without its dedup id). Returns the
+        new id."""
         out = control.restart(self.engine, id, from_step, self.clock.now(), fork=True, new_id=new_id)
         self._kick()
         return out

@@ -269,7 +269,9 @@ class Engine(Intake):
     def _queued_start(self, leaf: LeafRow, inst: InstanceRow, redo: BaseException | None) -> None:
         if not queues.offer(self, leaf, inst):
             return  # parked: made due again when its queue has room
-        if inst.table_hash == admit.UNRESOLVED:
+        if control.waits_to_restart(leaf):  # a restart or fork that waited in line: its suspension is written now
+            control.admitted_restart(self, leaf, inst, self.now)
+        elif inst.table_hash == admit.UNRESOLVED:
             admit.admit(self, leaf, inst, redo)
         else:
             self.resolve(leaf, inst, None, True, None, None, None, None, 0, leaf.scheduled_at, redo)

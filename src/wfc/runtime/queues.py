@@ -32,6 +32,7 @@ the instance to others and looks again after :data:`WORKER_RETRY` seconds.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Callable
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 
 from wfc.runtime.errors import DuplicateQueued, QueueError
-from wfc.runtime.store.protocol import ControlStore, InstanceRow, LeafRow, QueueRow
+from wfc.runtime.store.protocol import CHILD, START_CHILD, ControlStore, InstanceRow, LeafRow, QueueRow
 
 if TYPE_CHECKING:
     from wfc.runtime.schedule import Scheduler
@@ -137,6 +138,11 @@ class Queue:
 
 
 _DECLARED: dict[str, Queue] = {}
+
+
+def is_declared(name: object) -> bool:
+    """Whether ``name`` is the name of a queue this process declared."""
+    return isinstance(name, str) and name in _DECLARED
 
 
 def declared() -> list[Queue]:
@@ -270,19 +276,41 @@ def _unknown(queue: str) -> QueueError:
     )
 
 
-def child_placement(opts: Any, started: bool, lookup: Callable[[Any], QueueRow]) -> Placement | None:
-    """A child call's queue options (``.options(queue=...)``) checked: ``None`` without a queue; a called child
-    (not ``wfc.start_child``) takes none (``WFC445``)."""
+def child_placement(opts: Any, lookup: Callable[[Any], QueueRow]) -> Placement | None:
+    """A child's queue options (``.options(queue=...)``, on a called child or a ``wfc.start_child``) checked:
+    ``None`` without a queue. A called child on a queue is enqueued as a started one is; its parent waits at the
+    call while it waits in line and then runs (as ``start_child`` and ``join`` would)."""
     if opts.queue is None:
         no_queue_options(opts.priority, opts.partition_key, opts.dedup_id)
         return None
-    if not started:
-        raise QueueError(
-            "a called child workflow cannot wait on a queue (its parent would wait at the call)",
-            hint="start it on the queue and join it: h = yield from wfc.start_child(child.options(queue=q), x); "
-            "r = yield from wfc.join(h)",
-        )
     return place(lookup(opts.queue), opts.priority, opts.partition_key, opts.dedup_id)
+
+
+def placement_text(placement: Placement | None) -> str | None:
+    """A child's place on its queue as its parent's history row keeps it (in the row's ``retry`` column, which a
+    child row has no other use for): a child held by a fan-out's window, or started again by a restart of its
+    parent, is enqueued with the options its call gave."""
+    if placement is None:
+        return None
+    return json.dumps({"queue": placement.queue, "priority": placement.priority, "partition": placement.partition,
+                       "dedup": placement.dedup})  # fmt: skip
+
+
+def placement_of(row: LeafRow) -> Placement | None:
+    """The queue placement :func:`placement_text` kept on a child or ``start_child`` row (``None``: none)."""
+    if row.kind not in (CHILD, START_CHILD) or not row.retry or not row.retry.startswith('{"queue"'):
+        return None
+    kept = json.loads(row.retry)
+    return Placement(str(kept["queue"]), int(kept["priority"]), str(kept["partition"]), kept["dedup"])
+
+
+def enqueue_again(store: ControlStore, placement: Placement | None, now: float) -> Placement | None:
+    """A kept placement made current: its queue's row locked to this transaction (as at the call), the queue as
+    the database declares it now (``WFC445`` when no process declares it any more)."""
+    if placement is None:
+        return None
+    resolve(store, placement.queue, now)
+    return placement
 
 
 @attrs.frozen

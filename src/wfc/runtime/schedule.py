@@ -469,7 +469,8 @@ class Scheduler:
         ids.add(row.child)
         if plan.stop is None:
             try:
-                plan.queue = self._child_queue(call, isinstance(cmd, StartChild), at, ids, row.child)
+                plan.queue = self._child_queue(call, at, ids, row.child)
+                row.retry = queues.placement_text(plan.queue)
             except WfcError as exc:
                 return self._failed(row, to_exception(error_info(exc), step=row.name, attempts=0))
         if isinstance(cmd, StartChild) and plan.stop is None:
@@ -480,13 +481,11 @@ class Scheduler:
             plan.stop = Stop(True, handle)
         return plan
 
-    def _child_queue(
-        self, call: ChildCall, started: bool, at: float, ids: set[str], child_id: str
-    ) -> queues.Placement | None:
-        """A started child's queue (its row locked to this transaction) and place there, its dedup id free
+    def _child_queue(self, call: ChildCall, at: float, ids: set[str], child_id: str) -> queues.Placement | None:
+        """A child's queue (its row locked to this transaction) and place there, its dedup id free
         (also of the other children this suspension starts)."""
         store = cast(ControlStore, self.store)
-        placement = queues.child_placement(call.opts, started, lambda q: queues.resolve(store, q, at))
+        placement = queues.child_placement(call.opts, lambda q: queues.resolve(store, q, at))
         if placement is None or placement.dedup is None:
             return placement
         mark = f"\0dedup:{placement.queue}\0{placement.dedup}\0"  # no instance id has a NUL

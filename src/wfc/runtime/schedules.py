@@ -17,6 +17,11 @@ Policies, when a tick comes:
   (the default), ``"all"`` of them (at most :data:`MAX_CATCH_UP`, the most recent), or ``"none"`` (only a tick at
   most :data:`GRACE` seconds late starts).
 
+``queue`` (with ``priority`` and ``partition_key``): each tick's instance starts enqueued on that named queue, as
+``rt.start(..., queue=)`` starts one (:mod:`wfc.runtime.queues`); an instance still enqueued counts as running for
+``overlap``. The options are checked against the queue where the schedule is made (``WFC445``) and again at each
+tick, under the queue's lock (a queue whose declaration changed since: the tick is skipped and logged).
+
 Interval ticks fall on whole multiples of ``every`` seconds since the Unix epoch (``every=3600``: at the top of
 each hour, UTC), so a schedule made again has the same ticks.
 
@@ -40,8 +45,11 @@ import cronsim
 
 from wfc.commands import WorkflowDef
 from wfc.errors import WfcError
+from wfc.runtime import queues
 from wfc.runtime.admit import call_text, check_json_arguments, insert_named_start
 from wfc.runtime.clock import to_datetime
+from wfc.runtime.errors import QueueError
+from wfc.runtime.queues import Queue
 from wfc.runtime.store.protocol import ControlStore, ScheduleRow
 
 log = logging.getLogger("wfc.schedules")
@@ -61,7 +69,7 @@ _HINT_WHEN = 'give cron="0 9 * * MON" (minute hour day-of-month month day-of-wee
 class ScheduleInfo:
     """A schedule as ``Runtime.schedules()`` lists it: its spec, and its progress (``next_at``: the next tick
     not yet handled, ``None`` when the cron expression has no more; ``last_id``: the instance its last tick
-    started)."""
+    started). ``queue``, ``priority``, ``partition_key``: the named queue each tick's instance is enqueued on."""
 
     name: str
     workflow: str
@@ -76,6 +84,9 @@ class ScheduleInfo:
     next_at: dt.datetime | None
     last_at: dt.datetime | None
     last_id: str | None
+    queue: str | None = None
+    priority: int | None = None
+    partition_key: str | None = None
 
 
 def info(row: ScheduleRow) -> ScheduleInfo:
@@ -94,6 +105,9 @@ def info(row: ScheduleRow) -> ScheduleInfo:
         None if row.next_at is None else to_datetime(row.next_at),
         None if row.last_at is None else to_datetime(row.last_at),
         row.last_id,
+        row.queue,
+        row.queue_priority,
+        row.queue_partition,
     )
 
 
@@ -113,9 +127,13 @@ def make_row(
     overlap: str,
     catch_up: str,
     now: float,
+    queue: Queue | str | None = None,
+    priority: int | None = None,
+    partition_key: str | None = None,
 ) -> ScheduleRow:
-    """A new schedule's row, its spec checked (each problem a ``WFC402`` with a hint); its first tick is the
-    first after ``now``."""
+    """A new schedule's row, its spec checked (each problem a ``WFC402`` with a hint; queue options without a
+    queue ``WFC445``); its first tick is the first after ``now``. The queue options are checked against the
+    queue by :func:`placement`, where there is a store."""
     if not isinstance(name, str) or not name or len(name) > 200 or "@" in name:
         raise _bad(
             f"a schedule's name is 1 to 200 characters without '@', not {name!r}"[:200],
@@ -152,12 +170,29 @@ def make_row(
     arguments = tuple(args)
     options = dict(kwargs or {})
     check_json_arguments(f"schedule {name!r}", arguments, options)
+    if queue is None:
+        queues.no_queue_options(priority, partition_key, None)
+    elif not isinstance(queue, Queue | str) or not queue:
+        raise QueueError(f"queue= takes a wfc.Queue or a queue's name, not {queue!r}")
     row = ScheduleRow(
         name, key, call_text(arguments, options), cron, None if every is None else float(every), timezone,
         overlap, catch_up, 0, None, None, None, now, now,
+        queue.name if isinstance(queue, Queue) else queue, priority, partition_key,
     )  # fmt: skip
     row.next_at = next_tick(row, now)
     return row
+
+
+def placement(
+    store: ControlStore, row: ScheduleRow, now: float, queue: Queue | None = None
+) -> queues.Placement | None:
+    """Where the schedule's instances go in its queue (``None``: no queue), the queue's row locked to this
+    transaction (inside one): its options checked as ``rt.start`` checks them (``WFC445``). ``queue``: the
+    :class:`Queue` the schedule was given, recorded as a start with it records it."""
+    if row.queue is None:
+        return None
+    qrow = queues.resolve(store, queue if queue is not None else row.queue, now)
+    return queues.place(qrow, row.queue_priority, row.queue_partition, None)
 
 
 def next_tick(row: ScheduleRow, after: float) -> float | None:
@@ -217,6 +252,11 @@ def _fire(store: ControlStore, row: ScheduleRow, now: float) -> int:
         chosen = due[-MAX_CATCH_UP:]
     started = 0
     next_at = next_tick(row, due[-1])
+    try:
+        where = placement(store, row, now)
+    except WfcError as exc:  # the queue was declared again since, without what the schedule asks of it
+        log.error("schedule %s: its ticks up to %s start nothing: %s", row.name, tick_id(row.name, due[-1]), exc)
+        chosen, where = [], None
     for tick in chosen:
         running = row.last_id is not None and store.instance_state(row.last_id) not in (None, *_FINISHED)
         if running and row.overlap == "skip":
@@ -227,7 +267,7 @@ def _fire(store: ControlStore, row: ScheduleRow, now: float) -> int:
             next_at = tick  # still due: it starts once the previous instance has ended, later ticks after it
             break
         iid = tick_id(row.name, tick)
-        if insert_named_start(store, iid, row.workflow, row.args, now) is not None:
+        if insert_named_start(store, iid, row.workflow, row.args, now, queue=where) is not None:
             started += 1
         row.last_id, row.last_at = iid, tick
     row.next_at = next_at
@@ -240,12 +280,17 @@ def _fire(store: ControlStore, row: ScheduleRow, now: float) -> int:
 
 _DECLARED: dict[str, dict[str, Any]] = {}
 
-_SPEC = ("workflow", "args", "cron", "every", "timezone", "overlap", "catch_up")
+_SPEC = ("workflow", "args", "cron", "every", "timezone", "overlap", "catch_up", "queue", "queue_priority",
+         "queue_partition")  # fmt: skip
 
 
 def declare(name: str, workflow: WorkflowDef, **spec: Any) -> None:
     """Remember a schedule declared on a workflow; :func:`install` writes it when a worker starts."""
-    make_row(name, workflow, now=0.0, **spec)  # its problems are reported where it is declared
+    row = make_row(name, workflow, now=0.0, **spec)  # its problems are reported where it is declared
+    queue = spec.get("queue")
+    if isinstance(queue, Queue | str) and (isinstance(queue, Queue) or queues.is_declared(queue)):
+        # (a name this process does not declare is checked when a worker installs the schedule)
+        queues.place(queues.declared_row(queue, 0.0), row.queue_priority, row.queue_partition, None)
     if name in _DECLARED and _DECLARED[name]["workflow"] is not workflow:
         raise _bad(f"two workflows declare schedule {name!r}", "give each @wfc.schedule its own name=")
     _DECLARED[name] = {"workflow": workflow, **spec}
@@ -253,19 +298,35 @@ def declare(name: str, workflow: WorkflowDef, **spec: Any) -> None:
 
 def install(store: ControlStore, now: float) -> None:
     """Write the declared schedules: a new one, or one whose spec changed (its next tick counted from now; its
-    paused flag and last instance kept); an unchanged one keeps its progress."""
+    paused flag and last instance kept); an unchanged one keeps its progress. One whose queue options the
+    database's queue refuses (``WFC445``: a queue named, not declared, in this process) is not written; the others
+    are, and then the first such error is raised."""
+    refused: list[WfcError] = []
     for name, spec in sorted(_DECLARED.items()):
         row = make_row(name, now=now, **spec)
-        with store.transaction():
-            old = store.get_schedule(name, lock=True)
-            if old is not None and all(getattr(old, f) == getattr(row, f) for f in _SPEC):
-                continue
-            if old is not None:
-                row.paused, row.last_id, row.last_at, row.created_at = (
-                    old.paused, old.last_id, old.last_at, old.created_at
-                )
-                row.next_at = next_tick(row, now)
-            store.put_schedule(row)
+        try:
+            _install(store, row, spec, now)
+        except QueueError as exc:
+            log.error("schedule %s is not installed: %s", name, exc)
+            refused.append(exc)
+    if refused:
+        raise refused[0]
+
+
+def _install(store: ControlStore, row: ScheduleRow, spec: dict[str, Any], now: float) -> None:
+    name = row.name
+    with store.transaction():
+        old = store.get_schedule(name, lock=True)
+        queue = spec.get("queue")
+        placement(store, row, now, queue if isinstance(queue, Queue) else None)
+        if old is not None and all(getattr(old, f) == getattr(row, f) for f in _SPEC):
+            return
+        if old is not None:
+            row.paused, row.last_id, row.last_at, row.created_at = (
+                old.paused, old.last_id, old.last_at, old.created_at
+            )
+            row.next_at = next_tick(row, now)
+        store.put_schedule(row)
 
 
 def schedule(
@@ -278,6 +339,9 @@ def schedule(
     timezone: str = "UTC",
     overlap: str = "skip",
     catch_up: str = "latest",
+    queue: Queue | str | None = None,
+    priority: int | None = None,
+    partition_key: str | None = None,
 ) -> Callable[[WorkflowDef], WorkflowDef]:
     """Declare a schedule on a workflow, above ``@wfc.workflow``: every worker that imports the module installs
     it when it starts (``name`` defaults to the workflow's name). See :meth:`wfc.Runtime.schedule`."""
@@ -289,7 +353,8 @@ def schedule(
             )
         declare(
             name or workflow.name, workflow, args=args, kwargs=kwargs, cron=cron, every=every,
-            timezone=timezone, overlap=overlap, catch_up=catch_up,
+            timezone=timezone, overlap=overlap, catch_up=catch_up, queue=queue, priority=priority,
+            partition_key=partition_key,
         )  # fmt: skip
         return workflow
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from wfc.commands import WorkflowDef
 from wfc.errors import WfcError
 from wfc.runtime import schedules
+from wfc.runtime.queues import Queue
 from wfc.runtime.schedules import ScheduleInfo
 
 if TYPE_CHECKING:
@@ -46,20 +47,26 @@ class ScheduleControl:
         timezone: str = "UTC",
         overlap: str = "skip",
         catch_up: str = "latest",
+        queue: Queue | str | None = None,
+        priority: int | None = None,
+        partition_key: str | None = None,
     ) -> ScheduleInfo:
         """Create schedule ``name`` (or replace its spec): every tick of ``cron`` (five cron fields, read in
         ``timezone``) or of ``every`` (seconds, >= 1) starts ``workflow`` (a definition, or its name as
         ``wfc.Client`` takes it) with JSON-able ``args``/``kwargs``, as instance ``<name>@<tick in UTC>``.
         ``overlap`` ("skip", "queue", "allow") says what a tick does while the previous tick's instance runs,
         ``catch_up`` ("latest", "all", "none") what happens to ticks missed while no worker ran. Replacing a
-        schedule counts its next tick from now and keeps it paused if it was."""
+        schedule counts its next tick from now and keeps it paused if it was. ``queue`` (a :class:`wfc.Queue` or
+        a declared queue's name), with the ``priority`` and ``partition_key`` it takes: each tick's instance
+        starts enqueued there, as ``start(..., queue=)`` starts one; bad options are ``WFC445`` here."""
         now = self.clock.now()
         row = schedules.make_row(
             name, workflow, args=args, kwargs=kwargs, cron=cron, every=every, timezone=timezone,
-            overlap=overlap, catch_up=catch_up, now=now,
+            overlap=overlap, catch_up=catch_up, now=now, queue=queue, priority=priority, partition_key=partition_key,
         )  # fmt: skip
         with self.store.transaction():
             old = self.store.get_schedule(name, lock=True)
+            schedules.placement(self.store, row, now, queue if isinstance(queue, Queue) else None)
             if old is not None:
                 row.paused, row.last_id, row.last_at = old.paused, old.last_id, old.last_at
             self.store.put_schedule(row)

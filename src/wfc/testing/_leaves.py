@@ -100,7 +100,7 @@ class Leaf:
     start: Any = None  # a start_child's (workflow, variables, detached), started once the decision uses it
     held: bool = False  # held by the workflow's max_parallelism window
     draining: bool = False  # a child its parent's graceful cancel waits for: its row canceled, it runs its cleanup
-    queue: Any = None  # a start_child's (QueueRow, Placement) on a named queue
+    queue: Any = None  # a child's (QueueRow, Placement) on a named queue; a called child's queue Entry once started
 
 
 @attrs.define(eq=False)
@@ -181,7 +181,8 @@ def prepare(runner: Runner, inst: Inst, leaf: Leaf) -> None:
             return
         taken.add(row.child)
         try:
-            leaf.queue = _child_queue(runner, call, isinstance(cmd, StartChild), taken, row.child)
+            leaf.queue = _child_queue(runner, call, taken, row.child)
+            row.retry = queues.placement_text(None if leaf.queue is None else leaf.queue[1])
         except WfcError as exc:
             fail_at_once(runner, leaf, to_exception(error_info(exc), step=name, attempts=0))
             return
@@ -214,8 +215,8 @@ def prepare(runner: Runner, inst: Inst, leaf: Leaf) -> None:
     else:
         fail_at_once(runner, leaf, WfcError(f"unknown command {cmd!r}", code="WFC403"))
 
-def _child_queue(runner: Runner, call: ChildCall, started: bool, taken: set[str], child_id: str) -> Any:
-    """As the durable runtime's ``Scheduler._child_queue``: the queue and place of a started child, its dedup
+def _child_queue(runner: Runner, call: ChildCall, taken: set[str], child_id: str) -> Any:
+    """As the durable runtime's ``Scheduler._child_queue``: the queue and place of a child, its dedup
     id free (also of the other children of this suspension)."""
     rows: list[Any] = []
 
@@ -223,7 +224,7 @@ def _child_queue(runner: Runner, call: ChildCall, started: bool, taken: set[str]
         rows.append(queues.declared_row(queue, runner.t))
         return rows[-1]
 
-    placement = queues.child_placement(call.opts, started, lookup)
+    placement = queues.child_placement(call.opts, lookup)
     if placement is None:
         return None
     if placement.dedup is not None:
@@ -470,7 +471,10 @@ def attempt_failed(runner: Runner, inst: Inst, row: LeafRow, attempt: int, info:
 def child(runner: Runner, inst: Inst, leaf: Leaf) -> Wake:
     child = leaf.child
     assert child is not None
-    ok, value = yield from runner.run_workflow(child, leaf.value)
+    if leaf.queue is None:
+        ok, value = yield from runner.run_workflow(child, leaf.value)
+    else:  # in line on its queue (since the suspension started it), then run: the call waits for both
+        ok, value = yield from runner.queued(leaf.queue, child, leaf.value)
     row = leaf.row
     if leaf.draining:  # its row was canceled when its parent's cancel asked it to stop: it stays so
         return Outcome(ok, value)

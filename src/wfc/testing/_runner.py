@@ -187,9 +187,9 @@ class Runner:
             task.gen = self.run_workflow(child, variables)
         else:
             entry = self.queues.enqueue(task, *leaf.queue)
-            task.gen = self._queued(entry, child, variables)
+            task.gen = self.queued(entry, child, variables)
 
-    def _queued(self, entry: Any, inst: Inst, variables: dict[str, Any]) -> Wake:
+    def queued(self, entry: Any, inst: Inst, variables: dict[str, Any]) -> Wake:
         """A started child on a named queue: it waits in line (:mod:`wfc.testing._queues`), then runs. A cancel
         or its timeout while it waits ends it at once (it has no ``yield`` to raise at), as the durable runtime
         ends an instance that has not started."""
@@ -699,6 +699,8 @@ class Runner:
             trace = self.tracer.current() or inst.trace
             leaf.child = self.new_instance(leaf.row.child or "", cmd.workflow, cmd.display_name, trace)
             self.drivers[leaf.child.id] = (leaf, inst)
+            if leaf.queue is not None:  # in line from now on, as the durable runtime enqueues it with this suspension
+                leaf.queue = self.queues.enqueue(Task(leaf.child, None, self.t), *leaf.queue)
         leaf.gen = start_leaf(self, inst, k, leaf)
         leaf.wake = self.t
 

@@ -33,6 +33,9 @@ QUEUE_INDEXES = (
     "CREATE INDEX IF NOT EXISTS instances_queue_dedup ON instances (queue, queue_dedup) WHERE queue_dedup IS NOT NULL",
 )
 ACTIVE = "('running', 'sleeping', 'waiting')"
+# An enqueued instance's start row is the start row of its last suspension: 0, or the one a restart or fork of an
+# instance on a queue wrote (its suspension is written when it is admitted). One index probe: (instance, seq).
+_LAST = "(SELECT max(seq) FROM {s}history WHERE instance=?)"
 _COLS = ", ".join(QUEUE_FIELDS)
 
 
@@ -127,9 +130,9 @@ class QueueBody(StoreBody):
         """An enqueued instance not admitted yet: its start row waits (``None``: until a slot frees, when
         :meth:`wake_queued` makes it due; a time: when the rate window lets another in)."""
         self._x(
-            "UPDATE {s}history SET ready_at=?, lease_until=0 WHERE instance=? AND seq=0 AND pos=0 AND kind='start' "
-            "AND status=0",
-            (at, n),
+            f"UPDATE {{s}}history SET ready_at=?, lease_until=0 WHERE instance=? AND seq={_LAST} AND pos=0 "
+            "AND kind='start' AND status=0",
+            (at, n, n),
         )
         if at is not None:
             self._wake()  # idle workers read the next due time again: one with room of its own takes it then
@@ -151,20 +154,29 @@ class QueueBody(StoreBody):
             # SKIP LOCKED): a worker that claimed it (its clock a little ahead of ours) is about to weigh it under
             # this queue's lock, after our commit — waiting for its row while it waits for our lock would deadlock.
             free = self._x(
-                "SELECT 1 FROM {s}history WHERE instance=? AND seq=0 AND pos=0 AND kind='start' AND status=0 "
-                "AND (ready_at IS NULL OR ready_at>?){skip_lock}",
-                (n, at),
+                f"SELECT 1 FROM {{s}}history WHERE instance=? AND seq={_LAST} AND pos=0 AND kind='start' "
+                "AND status=0 AND (ready_at IS NULL OR ready_at>?){skip_lock}",
+                (n, n, at),
             ).fetchone()
             if free is None:
                 continue
             cur = self._x(
-                "UPDATE {s}history SET ready_at=? WHERE instance=? AND seq=0 AND pos=0 AND kind='start' AND status=0",
-                (at, n),
+                f"UPDATE {{s}}history SET ready_at=? WHERE instance=? AND seq={_LAST} AND pos=0 AND kind='start' "
+                "AND status=0",
+                (at, n, n),
             )
             changed += cur.rowcount
         if changed:
             self._wake()
         return changed
+
+    def queued_as(self, n: int) -> tuple[str, int, str, str | None] | None:
+        row = self._x(
+            "SELECT queue, queue_priority, queue_partition, queue_dedup FROM {s}instances WHERE n=?", (n,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return str(row[0]), int(row[1] or 0), str(row[2] or ""), None if row[3] is None else str(row[3])
 
     def queue_counts(self, queue: str) -> dict[str, int]:
         with self._reading():

@@ -22,6 +22,8 @@ SCHEDULES_DDL = (
     "paused INTEGER NOT NULL, next_at {real}, last_at {real}, last_id TEXT, created_at {real} NOT NULL, "
     "updated_at {real} NOT NULL)"
 )
+# Added by a later migration (SQLite 16, PostgreSQL 17): the named queue each tick's instance starts on.
+SCHEDULE_QUEUE_COLUMNS = (("queue", "TEXT"), ("queue_priority", "INTEGER"), ("queue_partition", "TEXT"))
 _COLS = ", ".join(SCHEDULE_FIELDS)
 
 

@@ -436,7 +436,8 @@ FINISHED = ("completed", "failed", "canceled")
 @attrs.define(slots=True)
 class ScheduleRow:
     """A durable schedule (:mod:`wfc.runtime.schedules`): its spec, and ``next_at`` the next tick not yet handled,
-    ``last_id`` the instance its last handled tick started."""
+    ``last_id`` the instance its last handled tick started. ``queue`` (with its ``queue_priority`` and
+    ``queue_partition``): each tick's instance starts enqueued on that named queue."""
 
     name: str
     workflow: str
@@ -452,6 +453,9 @@ class ScheduleRow:
     last_id: str | None
     created_at: float
     updated_at: float
+    queue: str | None = None
+    queue_priority: int | None = None
+    queue_partition: str | None = None
 
 
 @attrs.define(slots=True)
@@ -537,12 +541,17 @@ class ControlStore(Store, Protocol):
         ...
 
     def park_start(self, n: int, at: float | None) -> None:
-        """The start row of enqueued instance ``n`` waits until ``at`` (``None``: until :meth:`wake_queued`)."""
+        """The start row of enqueued instance ``n`` waits until ``at`` (``None``: until :meth:`wake_queued`). Its
+        start row is the ``start`` row of its last suspension: 0, or the one a restart or fork wrote."""
         ...
 
     def wake_queued(self, queue: str, partition: str, count: int, at: float) -> int:
         """Make the start rows of the first ``count`` instances enqueued on ``queue`` (partition) due at ``at``
         (those parked or due later); returns how many changed."""
+        ...
+
+    def queued_as(self, n: int) -> tuple[str, int, str, str | None] | None:
+        """``(queue, priority, partition, dedup id)`` instance ``n`` was started with (``None``: no queue)."""
         ...
 
     def queue_counts(self, queue: str) -> dict[str, int]:

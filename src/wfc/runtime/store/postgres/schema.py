@@ -13,9 +13,9 @@ import psycopg
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import FREE_ROWS, SLOT_ROWS, history_ddl
 from wfc.runtime.store.common_queues import QUEUE_INDEXES, QUEUES_DDL
-from wfc.runtime.store.common_schedules import SCHEDULES_DDL
+from wfc.runtime.store.common_schedules import SCHEDULE_QUEUE_COLUMNS, SCHEDULES_DDL
 
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 
 
 def _migration_1(x: Callable[[str], object]) -> None:
@@ -205,6 +205,12 @@ def _migration_16(x: Callable[[str], object]) -> None:
         x(ddl)
 
 
+def _migration_17(x: Callable[[str], object]) -> None:
+    """Schedules on a named queue: the queue, priority and partition each tick's instance is enqueued with."""
+    for name, kind in SCHEDULE_QUEUE_COLUMNS:
+        x(f"ALTER TABLE schedules ADD COLUMN IF NOT EXISTS {name} {kind}")
+
+
 # ---- end of queues ---------------------------------------------------------------------------------------------
 
 
@@ -225,6 +231,7 @@ MIGRATIONS = [
     (14, "failed attempts: when each started", _migration_14),
     (15, "instances: run numbers (continue_as_new)", _migration_15),
     (16, "named queues: declared limits; instances' queue, priority, partition, dedup id, admission", _migration_16),
+    (17, "schedules: the named queue (priority, partition) each tick's instance starts on", _migration_17),
 ]
 
 

@@ -11,9 +11,9 @@ import sqlite_utils
 from wfc.runtime.errors import ConfigError
 from wfc.runtime.store.common import history_ddl
 from wfc.runtime.store.common_queues import QUEUE_INDEXES, QUEUES_DDL
-from wfc.runtime.store.common_schedules import SCHEDULES_DDL
+from wfc.runtime.store.common_schedules import SCHEDULE_QUEUE_COLUMNS, SCHEDULES_DDL
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -231,6 +231,14 @@ def _migration_15(db: sqlite_utils.Database) -> None:
         db.execute(ddl)
 
 
+def _migration_16(db: sqlite_utils.Database) -> None:
+    """Schedules on a named queue: the queue, priority and partition each tick's instance is enqueued with."""
+    columns = {c.name for c in db.table("schedules").columns}
+    for name, kind in SCHEDULE_QUEUE_COLUMNS:
+        if name not in columns:
+            db.execute(f"ALTER TABLE schedules ADD COLUMN {name} {kind}")
+
+
 # ---- end of queues ---------------------------------------------------------------------------------------------
 
 
@@ -254,6 +262,7 @@ MIGRATIONS = [
     (13, "failed attempts: when each started", _migration_13),
     (14, "instances: run numbers (continue_as_new)", _migration_14),
     (15, "named queues: declared limits; instances' queue, priority, partition, dedup id, admission", _migration_15),
+    (16, "schedules: the named queue (priority, partition) each tick's instance starts on", _migration_16),
 ]
 
 
