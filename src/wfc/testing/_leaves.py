@@ -76,6 +76,9 @@ class Inst:
     detached: bool = False
     run: int = 1  # its run number (wfc.continue_as_new)
     last_seq: int = 0  # its last suspension's number (a continued run's start is the next)
+    order: int = 0  # when it was created, among the run's instances (the durable runtime's instance number)
+    group: Group | None = None  # the suspension it waits on, while it waits
+    first: tuple[float, int, int] | None = None  # (moment, cycle label) of its next move when asked for it
 
     def history(self) -> list[HistoryRecord]:
         return [_record(r, self.id, self.attempts.get((r.seq, r.pos))) for r in self.rows]
@@ -101,6 +104,7 @@ class Leaf:
     held: bool = False  # held by the workflow's max_parallelism window
     draining: bool = False  # a child its parent's graceful cancel waits for: its row canceled, it runs its cleanup
     queue: Any = None  # a start_child's (QueueRow, Placement) on a named queue
+    at: tuple[float, int, int] | None = None  # (moment, cycle label) its outcome is due at, in that moment
 
 
 @attrs.define(eq=False)
