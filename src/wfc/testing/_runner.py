@@ -767,6 +767,7 @@ class Runner:
                         return group.result
                     continue
                 now = self.t
+                seen: list[Any] = []
                 while True:
                     due = [
                         leaf for leaf in leaves
@@ -774,6 +775,11 @@ class Runner:
                     ]
                     if not due:
                         break
+                    # Catching up, a child may have no move to make before the frontier: nothing changed, stop.
+                    look = [(leaf.index, leaf.wake, self.label(leaf)) for leaf in due]
+                    if look == seen:
+                        break
+                    seen = look
                     plain = [leaf for leaf in due if leaf.row.kind not in (CHILD, JOIN, TX)]
                     if plain:
                         ended = [leaf for leaf in plain if self._resume(leaf, inst)]
@@ -834,7 +840,14 @@ class Runner:
     def _may_move(self, inst: Inst, leaf: Leaf) -> bool:
         """Whether ``leaf`` of ``inst`` may move now: always, unless a started child is catching up to a move
         of another instance (``_frontier``) that comes first in the durable runtime's cycles."""
-        return self._frontier is None or (self.label(leaf), inst.order) < self._frontier
+        if self._frontier is None:
+            return True
+        mover = inst  # a child leaf moves its child: ordered as that instance
+        if leaf.row.kind == CHILD and leaf.child is not None:
+            mover = leaf.child
+        elif leaf.row.kind == JOIN and (leaf.row.child or "") in self.tasks:
+            mover = self.tasks[leaf.row.child or ""].inst
+        return (self.label(leaf), mover.order) < self._frontier
 
     def _catch_up(self, label: tuple[int, int], inst: Inst) -> None:
         """Before ``inst`` makes a move at ``label``: the started children due now whose next moves come first in
@@ -924,14 +937,19 @@ class Runner:
             k, j = self.label(leaf)
             if j > 0 and (k, j) <= self._closing:
                 # Leased in a cycle before the one whose move cancels it: the durable runtime ran it between the
-                # two (its outcome comes to a canceled row, which keeps what it did).
+                # two. Its outcome comes to a canceled row, which keeps what it did; a failed attempt to retry is
+                # not kept (the retry of a canceled row is refused, its attempt unrecorded).
                 assert leaf.gen is not None
+                row = leaf.row
+                before = row.attempts, row.error, len(self._attempts_of(leaf))
                 try:
                     leaf.wake = leaf.gen.send(None)
                 except StopIteration:
                     leaf.gen = None
-                    leaf.row.status = CANCELED
+                    row.status = CANCELED
                     return
+                row.attempts, row.error = before[0], before[1]
+                del self._attempts_of(leaf)[before[2] :]
         gen, leaf.gen = leaf.gen, None
         assert gen is not None
         gen.close()
@@ -944,6 +962,13 @@ class Runner:
         if row.kind not in (STEP, TX):
             row.result = row.error = None
             row.attempts = 0
+
+    def _attempts_of(self, leaf: Leaf) -> list[Any]:
+        """The failed attempts kept for ``leaf``'s row (by its instance)."""
+        for inst in self.instances.values():
+            if any(r is leaf.row for r in inst.rows):
+                return inst.attempts.setdefault((leaf.row.seq, leaf.row.pos), [])
+        return []
 
     def _close(self, inst: Inst, group: Group, decision: Any, retries_late: bool = True) -> None:
         """Record a decided tree: what the decision used keeps its outcome, events held by other leaves go back,
