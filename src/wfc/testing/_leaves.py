@@ -135,6 +135,8 @@ class Group:
     pending: bool = False
     result: Outcome = Outcome(True, None)
     draining: tuple[LeafRow, Any] | None = None  # a graceful cancel waiting for children: its row and error
+    resolved: tuple[float, int, int] | None = None  # a child's end it has not taken yet, and that move's label
+    untaken: list[int] = attrs.field(factory=list)  # the leaves of those children
 
 
 # ---- leaves ---------------------------------------------------------------------------------------------------

@@ -246,6 +246,8 @@ class Runner:
         task = self.tasks.get(iid)
         if task is not None and any(t is task for t in self.background):
             task.wake = min(task.wake, at)
+            if at <= self.t:  # its start row, due again, is claimed in the next round
+                task.inst.first = self._next_claim()
             return
         driver = self.drivers.get(iid)
         if driver is not None:
@@ -747,10 +749,18 @@ class Runner:
         try:
             while True:
                 yield min(
-                    min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF), self.next_cancel(inst)
+                    min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF), self.next_cancel(inst),
+                    self.t if group.resolved is not None else INF,
                 )
                 if group.draining is None and self._interrupt(inst, group) and group.draining is None:
                     return group.result
+                resolved = group.resolved
+                if resolved is not None and (
+                    self._frontier is None or ((resolved[1], resolved[2]), inst.order) < self._frontier
+                ):
+                    group.resolved, group.untaken, self.cur = None, [], resolved
+                    if self._deliver(inst, group, [], after_steps=True):
+                        return group.result
                 if group.draining is not None:
                     if self.next_cancel(inst) <= self.t:
                         try:
@@ -790,6 +800,10 @@ class Runner:
                         return group.result
         finally:
             inst.group = None
+            if group.resolved is not None:  # canceled before it took the child's end: the row is canceled
+                for leaf in leaves:
+                    if leaf.index in group.untaken:
+                        leaf.row.status = CANCELED
             for leaf in leaves:
                 if leaf.gen is not None:  # canceled: the group was decided, or this instance is canceled
                     self._cancel(leaf)
@@ -800,12 +814,20 @@ class Runner:
         transactional step's outcome decides at once, a child's end waits on the parent's record until the round
         is over. ``True`` when the tree is decided."""
         ended = False
+        children: list[int] = []
         for leaf in sorted(due, key=lambda leaf: leaf.row.kind in (CHILD, JOIN)):  # its own rows first
             if leaf.gen is not None and self._resume(leaf, inst):
                 ended = True
+                if leaf.row.kind in (CHILD, JOIN):
+                    children.append(leaf.index)
                 self._release(inst, group, [leaf])
                 if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
                     return True
+        if ended and self._frontier is not None and ((self.cur[1], self.cur[2]), inst.order) >= self._frontier:
+            # A child ended while this started child caught up: its row is claimed in a round the frontier
+            # has not reached; this instance takes it then (wait, ``group.resolved``).
+            group.resolved, group.untaken = self.cur, group.untaken + children
+            return False
         return ended and self._deliver(inst, group, [], after_steps=True)
 
     def _next_claim(self) -> tuple[float, int, int]:
@@ -835,19 +857,23 @@ class Runner:
         if inst.group is None or inst.asked_to_cancel:
             return (first[1], first[2]) if first is not None and first[0] == self.t else (1, 0)
         labels = [self.label(leaf) for leaf in inst.group.leaves if leaf.gen is not None and leaf.wake <= self.t]
+        resolved = inst.group.resolved
+        if resolved is not None and resolved[0] == self.t:
+            labels.append((resolved[1], resolved[2]))
         return min(labels, default=(1, 0))
 
     def _may_move(self, inst: Inst, leaf: Leaf) -> bool:
         """Whether ``leaf`` of ``inst`` may move now: always, unless a started child is catching up to a move
         of another instance (``_frontier``) that comes first in the durable runtime's cycles."""
-        if self._frontier is None:
-            return True
-        mover = inst  # a child leaf moves its child: ordered as that instance
+        return self._frontier is None or (self.label(leaf), self._mover(inst, leaf).order) < self._frontier
+
+    def _mover(self, inst: Inst, leaf: Leaf) -> Inst:
+        """The instance whose move resuming ``leaf`` of ``inst`` makes: a child leaf's, its child's."""
         if leaf.row.kind == CHILD and leaf.child is not None:
-            mover = leaf.child
-        elif leaf.row.kind == JOIN and (leaf.row.child or "") in self.tasks:
-            mover = self.tasks[leaf.row.child or ""].inst
-        return (self.label(leaf), mover.order) < self._frontier
+            return leaf.child
+        if leaf.row.kind == JOIN and (leaf.row.child or "") in self.tasks:
+            return self.tasks[leaf.row.child or ""].inst
+        return inst
 
     def _catch_up(self, label: tuple[int, int], inst: Inst) -> None:
         """Before ``inst`` makes a move at ``label``: the started children due now whose next moves come first in
@@ -913,7 +939,7 @@ class Runner:
         """Run ``leaf`` of ``inst`` up to its next wait; ``True`` when it has its outcome. The started children
         whose moves come first in the durable runtime's cycles make them before."""
         label = self.label(leaf)
-        self._catch_up(label, inst)
+        self._catch_up(label, self._mover(inst, leaf))
         self.cur = (self.t, *label)
         assert leaf.gen is not None
         try:
@@ -924,6 +950,7 @@ class Runner:
             out: Outcome = stop.value
             if leaf.row.kind in (CHILD, JOIN):  # a child's end resolves its row: claimed in the next round
                 self.cur = self._next_claim()
+                self._catch_up((self.cur[1], self.cur[2]), inst)  # before the parent moves on there
             else:
                 self.cur = (self.t, *label)
             leaf.gen, leaf.wake = None, INF
