@@ -12,7 +12,7 @@ delivers the parent's ``seven`` (the parent ends and cancels the child) and then
 with 1 attempt). With a plain step right after the start the parent's step is delivered and ends it before the
 child's start is claimed: the child never moves. ``wfc.testing`` labels each move with its cycle (claim round,
 delivery depth) and moves a started child up to its parent's label before the parent moves (docs/testing.md,
-"Order at one moment")."""
+"Moments and ties")."""
 
 from __future__ import annotations
 

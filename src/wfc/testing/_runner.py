@@ -16,7 +16,9 @@ Order at one moment (docs/testing.md): events first, in the order they were sent
 a command started (a zero sleep or timeout, arguments that cannot be stored); then steps, timers and waits that
 time out, lowest index first; then transactional steps; child workflows last (a child starts, and moves, after
 the steps that started with it have run, as in the durable runtime, where a child's rows are claimed after its
-parent's steps ran).
+parent's steps ran). Between instances nothing else orders (a started child and its parent), each move carries
+the label of the durable runtime's cycle it happens in (claim round, delivery depth), and a started child makes
+its moves of earlier cycles before another instance moves (``Runner._catch_up``).
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class Runner:
         self.queues = Queues(self)  # started children on named queues
         self.drivers: dict[str, tuple[Leaf, Inst]] = {}  # a child's id -> the leaf driving it, and that leaf's instance
         self.poked: float | None = None  # the instance under test must look again (a queue admitted what it waits on)
-        # The durable runtime's cycles within one moment (docs/testing.md, "Order at one moment"), as labels
+        # The durable runtime's cycles within one moment (docs/testing.md, "Moments and ties"), as labels
         # (claim round k, delivery depth j): claim k takes every row due (transactional steps run, starts and
         # resolved rows make their transition), then the steps leased are delivered, cycle after cycle (depth
         # 1, 2, ...) while transitions lease more; then claim k + 1. ``cur`` is the label of the move being made,
