@@ -57,3 +57,78 @@ def test_a_step_after_the_start_agrees() -> None:
 
 def test_a_transaction_after_the_start() -> None:
     both(starts_then_a_transaction)
+
+
+# More of the class, each found by a probe of random programs while the cycle labels were made: a started child's
+# failed attempt in the cycle before its parent's end, a parent that moves on after its own child call ended (the
+# started child's called child ended in the same cycle), a join of a detached child with another started child.
+
+
+@wfc.step(retry=wfc.RetryPolicy(max_attempts=3, initial_backoff=0.5, jitter=0.0))
+def flaky(n: int) -> int:
+    if wfc.step_context().attempt <= 1:
+        raise ConnectionError("flaky")
+    return n
+
+
+@wfc.workflow
+def flaky_kid(n: int) -> wfc.Workflow[int]:
+    return (yield flaky(n))
+
+
+@wfc.workflow
+def starts_a_flaky_one() -> wfc.Workflow[int]:
+    yield wfc.start_child(flaky_kid, 0)
+    yield noted(0)
+    return (yield seven(1))
+
+
+@wfc.workflow
+def noted_kid(n: int) -> wfc.Workflow[int]:
+    yield noted(n)
+    return (yield seven(n))
+
+
+@wfc.workflow
+def calling_kid(n: int) -> wfc.Workflow[int]:
+    yield noted_kid(n)
+    yield wfc.any_of(seven(1), noted(2))
+    return n
+
+
+@wfc.workflow(max_parallelism=1)
+def starts_then_calls() -> wfc.Workflow[int]:
+    yield wfc.start_child(calling_kid, 1)
+    yield wfc.all_of(seven(1), noted(2))
+    yield noted_kid(1)
+    return 2
+
+
+@wfc.workflow
+def busy_kid(n: int) -> wfc.Workflow[int]:
+    yield wfc.all_of(seven(1), noted(2))
+    yield seven(1)
+    yield seven(1)
+    yield wfc.any_of(seven(1), noted(2))
+    return n
+
+
+@wfc.workflow(max_parallelism=1)
+def starts_two_joins_one() -> wfc.Workflow[int]:
+    yield wfc.start_child(busy_kid, 1)
+    h = yield wfc.start_child(noted_kid.options(detached=True), 1)
+    yield noted(1)
+    yield wfc.join(h)
+    return 2
+
+
+def test_a_failed_attempt_before_the_parent_ends() -> None:
+    both(starts_a_flaky_one)
+
+
+def test_the_parent_moves_on_after_its_child_call() -> None:
+    both(starts_then_calls)
+
+
+def test_a_join_with_another_started_child() -> None:
+    both(starts_two_joins_one)
