@@ -1,7 +1,7 @@
 """Random concurrent programs (``tests/concurrentgen.py``: steps, retries with jittered backoff, sleeps, event waits
 with timeouts, child workflows, nested ``all_of``/``any_of``) under random event schedules, to the workflow and
 to its children, run through both runners: the same outcome and the same history, record for record, of every
-instance — and through ``wfc.testing`` driving the plain generator (``native=True``), which must agree too. ``WFC_TWIN_EXAMPLES`` sets how many programs (default 60, about 30 s; the examples are the same on every
+instance — and through ``wfc.testing`` driving the plain generator (``native=True``), which must agree too. ``WFC_TWIN_EXAMPLES`` sets how many programs (default 300, about 15 s on a quiet machine; started children included; the examples are the same on every
 run, ``derandomize``)."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def program_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(
-    max_examples=int(os.environ.get("WFC_TWIN_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("WFC_TWIN_EXAMPLES", "300")),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],

@@ -76,6 +76,9 @@ class Inst:
     detached: bool = False
     run: int = 1  # its run number (wfc.continue_as_new)
     last_seq: int = 0  # its last suspension's number (a continued run's start is the next)
+    order: int = 0  # when it was created, among the run's instances (the durable runtime's instance number)
+    group: Group | None = None  # the suspension it waits on, while it waits
+    first: tuple[float, int, int] | None = None  # (moment, cycle label) of its next move when asked for it
 
     def history(self) -> list[HistoryRecord]:
         return [_record(r, self.id, self.attempts.get((r.seq, r.pos))) for r in self.rows]
@@ -101,6 +104,7 @@ class Leaf:
     held: bool = False  # held by the workflow's max_parallelism window
     draining: bool = False  # a child its parent's graceful cancel waits for: its row canceled, it runs its cleanup
     queue: Any = None  # a child's (QueueRow, Placement) on a named queue; a called child's queue Entry once started
+    at: tuple[float, int, int] | None = None  # (moment, cycle label) its outcome is due at, in that moment
 
 
 @attrs.define(eq=False)
@@ -131,6 +135,8 @@ class Group:
     pending: bool = False
     result: Outcome = Outcome(True, None)
     draining: tuple[LeafRow, Any] | None = None  # a graceful cancel waiting for children: its row and error
+    resolved: tuple[float, int, int] | None = None  # a child's end it has not taken yet, and that move's label
+    untaken: list[int] = attrs.field(factory=list)  # the leaves of those children
 
 
 # ---- leaves ---------------------------------------------------------------------------------------------------
@@ -281,6 +287,13 @@ def child_end(runner: Runner, child: Inst, row: LeafRow, end: tuple[bool, Any] |
 def join(runner: Runner, inst: Inst, leaf: Leaf, task: Task) -> Wake:
     """Wait for a started child: drive it here (as a called child's leaf does) while this join waits; a join
     canceled (a race lost) gives it back to the background, running."""
+    if task.gen is None:
+        # It ended after the join was prepared and before the join first ran: a started child catching up to
+        # the durable runtime's cycles made its last moves in between. The join takes its end, as a join of a
+        # child that had ended already does (prepare_join).
+        if leaf.draining:
+            return Outcome(*task.end) if task.end is not None else child_end(runner, task.inst, leaf.row, None)
+        return child_end(runner, task.inst, leaf.row, task.end)
     runner.background.remove(task)
     assert task.gen is not None
     runner.drivers[task.inst.id] = (leaf, inst)

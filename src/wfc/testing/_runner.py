@@ -16,7 +16,9 @@ Order at one moment (docs/testing.md): events first, in the order they were sent
 a command started (a zero sleep or timeout, arguments that cannot be stored); then steps, timers and waits that
 time out, lowest index first; then transactional steps; child workflows last (a child starts, and moves, after
 the steps that started with it have run, as in the durable runtime, where a child's rows are claimed after its
-parent's steps ran).
+parent's steps ran). Between instances nothing else orders (a started child and its parent), each move carries
+the label of the durable runtime's cycle it happens in (claim round, delivery depth), and a started child makes
+its moves of earlier cycles before another instance moves (``Runner._catch_up``).
 """
 
 from __future__ import annotations
@@ -101,10 +103,17 @@ class Runner:
         self.tasks: dict[str, Task] = {}  # started children by id
         self.background: list[Task] = []  # started children no join drives now
         self._taken: tuple[str, int, set[str]] = ("", -1, set())
-        self._claiming = 0  # >0 inside a round of child moves (the waits nested in it start no round of their own)
         self.queues = Queues(self)  # started children on named queues
         self.drivers: dict[str, tuple[Leaf, Inst]] = {}  # a child's id -> the leaf driving it, and that leaf's instance
         self.poked: float | None = None  # the instance under test must look again (a queue admitted what it waits on)
+        # The durable runtime's cycles within one moment (docs/testing.md, "Moments and ties"), as labels
+        # (claim round k, delivery depth j): claim k takes every row due (transactional steps run, starts and
+        # resolved rows make their transition), then the steps leased are delivered, cycle after cycle (depth
+        # 1, 2, ...) while transitions lease more; then claim k + 1. ``cur`` is the label of the move being made,
+        # with its moment; started children (which nothing else orders against their parent) move by it.
+        self.cur: tuple[float, int, int] = (self.t, 1, 0)
+        self._frontier: tuple[tuple[int, int], int] | None = None  # a started child catching up stops here
+        self._closing: tuple[int, int] | None = None  # the label of the move that cancels started children
 
     @property
     def now(self) -> dt.datetime:
@@ -181,6 +190,7 @@ class Runner:
         child = self.new_instance(leaf.row.child or "", workflow, leaf.row.name, self.tracer.current() or parent.trace)
         child.parent, child.detached = parent.id, detached
         task = Task(child, None, self.t)
+        child.first = self._next_claim()  # its start row is claimed in the next round
         self.tasks[child.id] = task
         self.background.append(task)
         if leaf.queue is None:
@@ -238,6 +248,8 @@ class Runner:
         task = self.tasks.get(iid)
         if task is not None and any(t is task for t in self.background):
             task.wake = min(task.wake, at)
+            if at <= self.t:  # its start row, due again, is claimed in the next round
+                task.inst.first = self._next_claim()
             return
         driver = self.drivers.get(iid)
         if driver is not None:
@@ -262,7 +274,11 @@ class Runner:
         self.background.remove(task)
         gen, task.gen = task.gen, None
         assert gen is not None
-        gen.close()
+        saved, self._closing = self._closing, (self.cur[1], self.cur[2]) if self.cur[0] == self.t else (1, 0)
+        try:
+            gen.close()
+        finally:
+            self._closing = saved
         if child.state in ("running", "enqueued"):  # canceled before it first moved
             child.state, child.finished = "canceled", self.t
             self.close_children(child)
@@ -283,7 +299,7 @@ class Runner:
     def new_instance(
         self, iid: str, defn: WorkflowDef, name: str, trace: str | None, timeout: float | None = None
     ) -> Inst:
-        inst = Inst(iid, defn, name, trace, started=self.t)
+        inst = Inst(iid, defn, name, trace, started=self.t, order=len(self.instances))
         self.instances[iid] = inst
         timeout = defn.timeout if timeout is None else timeout
         if timeout is not None:  # as the durable runtime's deadline row, at suspension 0
@@ -475,16 +491,9 @@ class Runner:
     def _drained(self, inst: Inst, group: Group, due: list[Leaf]) -> bool:
         """Move the children a graceful cancel waits for, as a round of child moves; ``True`` once they have
         all ended: the cancel row is done and ``wfc.Canceled`` is the yield's outcome."""
-        outer = self._claiming == 0
-        self._claiming += 1
-        try:
-            for leaf in due:
-                if leaf.gen is not None:
-                    self._resume(leaf)
-            if outer:
-                self._background_round()
-        finally:
-            self._claiming -= 1
+        for leaf in due:
+            if leaf.gen is not None:
+                self._resume(leaf, inst)
         if any(leaf.gen is not None for leaf in group.leaves if leaf.draining):
             return False
         assert group.draining is not None
@@ -698,9 +707,17 @@ class Runner:
         if isinstance(cmd, ChildCall):  # started by the suspension that waits for it, in its span
             trace = self.tracer.current() or inst.trace
             leaf.child = self.new_instance(leaf.row.child or "", cmd.workflow, cmd.display_name, trace)
+            leaf.child.first = self._next_claim()
             self.drivers[leaf.child.id] = (leaf, inst)
             if leaf.queue is not None:  # in line from now on, as the durable runtime enqueues it with this suspension
                 leaf.queue = self.queues.enqueue(Task(leaf.child, None, self.t), *leaf.queue)
+        _, k_now, j_now = self.cur if self.cur[0] == self.t else (self.t, 1, 0)
+        if leaf.row.kind == STEP:  # leased by this transition, delivered in the next cycle
+            leaf.at = (self.t, k_now, j_now + 1)
+        elif leaf.row.kind == TX:  # claimed (and run) in the next round
+            leaf.at = self._next_claim()
+        else:  # its first look (a timer, a wait) changes nothing the durable runtime would order
+            leaf.at = (self.t, k_now, j_now)
         leaf.gen = start_leaf(self, inst, k, leaf)
         leaf.wake = self.t
 
@@ -732,13 +749,22 @@ class Runner:
         their ends (the durable runtime runs the children after the steps that started with them, and their ends
         wait on the parent's records until it moves)."""
         leaves = group.leaves
+        inst.group = group
         try:
             while True:
                 yield min(
-                    min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF), self.next_cancel(inst)
+                    min((leaf.wake for leaf in leaves if leaf.gen is not None), default=INF), self.next_cancel(inst),
+                    self.t if group.resolved is not None else INF,
                 )
                 if group.draining is None and self._interrupt(inst, group) and group.draining is None:
                     return group.result
+                resolved = group.resolved
+                if resolved is not None and (
+                    self._frontier is None or ((resolved[1], resolved[2]), inst.order) < self._frontier
+                ):
+                    group.resolved, group.untaken, self.cur = None, [], resolved
+                    if self._deliver(inst, group, [], after_steps=True):
+                        return group.result
                 if group.draining is not None:
                     if self.next_cancel(inst) <= self.t:
                         try:
@@ -747,24 +773,41 @@ class Runner:
                             row, _ = group.draining
                             row.status, row.finished_at = CANCELED, self.stamp  # as cancel_open leaves it
                             raise
-                    due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= self.t]
+                    due = [
+                        leaf for leaf in leaves
+                        if leaf.gen is not None and leaf.wake <= self.t and self._may_move(inst, leaf)
+                    ]
                     if self._drained(inst, group, due):
                         return group.result
                     continue
                 now = self.t
+                seen: list[Any] = []
                 while True:
-                    due = [leaf for leaf in leaves if leaf.gen is not None and leaf.wake <= now]
+                    due = [
+                        leaf for leaf in leaves
+                        if leaf.gen is not None and leaf.wake <= now and self._may_move(inst, leaf)
+                    ]
                     if not due:
                         break
+                    # Catching up, a child may have no move to make before the frontier: nothing changed, stop.
+                    look = [(leaf.index, leaf.wake, self.label(leaf)) for leaf in due]
+                    if look == seen:
+                        break
+                    seen = look
                     plain = [leaf for leaf in due if leaf.row.kind not in (CHILD, JOIN, TX)]
                     if plain:
-                        ended = [leaf for leaf in plain if self._resume(leaf)]
+                        ended = [leaf for leaf in plain if self._resume(leaf, inst)]
                         self._release(inst, group, ended)
                         if ended and self._deliver(inst, group, ended):
                             return group.result
                     elif self._claimed(inst, group, due):
                         return group.result
         finally:
+            inst.group = None
+            if group.resolved is not None:  # canceled before it took the child's end: the row is canceled
+                for leaf in leaves:
+                    if leaf.index in group.untaken:
+                        leaf.row.status = CANCELED
             for leaf in leaves:
                 if leaf.gen is not None:  # canceled: the group was decided, or this instance is canceled
                     self._cancel(leaf)
@@ -775,28 +818,89 @@ class Runner:
         transactional step's outcome decides at once, a child's end waits on the parent's record until the round
         is over. ``True`` when the tree is decided."""
         ended = False
-        outer = self._claiming == 0
-        self._claiming += 1
-        try:
-            for leaf in sorted(due, key=lambda leaf: leaf.row.kind in (CHILD, JOIN)):  # its own rows first
-                if leaf.gen is not None and self._resume(leaf):
-                    ended = True
-                    self._release(inst, group, [leaf])
-                    if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
-                        return True
-            if outer and any(leaf.row.kind in (CHILD, JOIN) for leaf in due):
-                self._background_round()
-        finally:
-            self._claiming -= 1
+        children: list[int] = []
+        for leaf in sorted(due, key=lambda leaf: leaf.row.kind in (CHILD, JOIN)):  # its own rows first
+            if leaf.gen is not None and self._resume(leaf, inst):
+                ended = True
+                if leaf.row.kind in (CHILD, JOIN):
+                    children.append(leaf.index)
+                self._release(inst, group, [leaf])
+                if leaf.row.kind == TX and self._deliver(inst, group, [leaf], after_steps=True):
+                    return True
+        if ended and self._frontier is not None and ((self.cur[1], self.cur[2]), inst.order) >= self._frontier:
+            # A child ended while this started child caught up: its row is claimed in a round the frontier
+            # has not reached; this instance takes it then (wait, ``group.resolved``).
+            group.resolved, group.untaken = self.cur, group.untaken + children
+            return False
         return ended and self._deliver(inst, group, [], after_steps=True)
 
-    def _background_round(self) -> None:
-        """Started children due now make one move in the round of the children a waiting instance moves: the
-        durable runtime claims their rows in the same batch, so a started child keeps pace with its parent's
-        child calls at one moment (and can end before its parent does, which would cancel it)."""
-        for task in [task for task in self.background if task.wake <= self.t]:
-            if task not in self.background or not _movable(task):
-                continue
+    def _next_claim(self) -> tuple[float, int, int]:
+        """The label of the claim round after the move being made: what it writes that is not a step it leases
+        (a transactional step, a child's start, a resolved row) is claimed there."""
+        k = self.cur[1] if self.cur[0] == self.t else 1
+        return (self.t, k + 1, 0)
+
+    def label(self, leaf: Leaf) -> tuple[int, int]:
+        """The cycle label of ``leaf``'s next move at this moment (a child's: its instance's next move)."""
+        kind = leaf.row.kind
+        if kind == CHILD and leaf.child is not None:
+            return self.inst_label(leaf.child)
+        if kind == JOIN:
+            task = self.tasks.get(leaf.row.child or "")
+            if task is not None:
+                return self.inst_label(task.inst)
+        if leaf.at is not None and leaf.at[0] == self.t:
+            return leaf.at[1], leaf.at[2]
+        # due at a moment of its own: claimed in its first round (a step is then leased and delivered after it)
+        return (1, 1) if kind == STEP else (1, 0)
+
+    def inst_label(self, inst: Inst) -> tuple[int, int]:
+        """The cycle label of ``inst``'s next move at this moment: its start, a cancel asked of it, or the first
+        of the leaves due now of the suspension it waits on."""
+        first = inst.first
+        if inst.group is None or inst.asked_to_cancel:
+            return (first[1], first[2]) if first is not None and first[0] == self.t else (1, 0)
+        labels = [self.label(leaf) for leaf in inst.group.leaves if leaf.gen is not None and leaf.wake <= self.t]
+        resolved = inst.group.resolved
+        if resolved is not None and resolved[0] == self.t:
+            labels.append((resolved[1], resolved[2]))
+        return min(labels, default=(1, 0))
+
+    def _may_move(self, inst: Inst, leaf: Leaf) -> bool:
+        """Whether ``leaf`` of ``inst`` may move now: always, unless a started child is catching up to a move
+        of another instance (``_frontier``) that comes first in the durable runtime's cycles."""
+        return self._frontier is None or (self.label(leaf), self._mover(inst, leaf).order) < self._frontier
+
+    def _mover(self, inst: Inst, leaf: Leaf) -> Inst:
+        """The instance whose move resuming ``leaf`` of ``inst`` makes: a child leaf's, its child's."""
+        if leaf.row.kind == CHILD and leaf.child is not None:
+            return leaf.child
+        if leaf.row.kind == JOIN and (leaf.row.child or "") in self.tasks:
+            return self.tasks[leaf.row.child or ""].inst
+        return inst
+
+    def _catch_up(self, label: tuple[int, int], inst: Inst) -> None:
+        """Before ``inst`` makes a move at ``label``: the started children due now whose next moves come first in
+        the durable runtime's cycles (an earlier label; the same one in an instance claimed first) make them,
+        earliest first. A started child is thus where the durable runtime has it when its parent ends."""
+        if not self.background:
+            return
+        bound = (label, inst.order)
+        stuck: set[int] = set()
+        while True:
+            ready = [
+                (self.inst_label(task.inst), task.inst.order, n)
+                for n, task in enumerate(self.background)
+                if id(task) not in stuck and task.wake <= self.t and _movable(task)
+            ]
+            ready = [r for r in ready if (r[0], r[1]) < bound]
+            if not ready:
+                return
+            before, _, n = min(ready)
+            task = self.background[n]
+            saved, saved_cur = self._frontier, self.cur
+            self._frontier = bound if saved is None else min(saved, bound)
+            self.cur = (self.t, *before)
             assert task.gen is not None
             try:
                 task.wake = task.gen.send(None)
@@ -804,6 +908,10 @@ class Runner:
                 task.gen, task.end = None, stop.value
                 self.background.remove(task)
                 self.ended(task)
+            finally:
+                self._frontier, self.cur = saved, saved_cur
+            if task.gen is not None and task.wake <= self.t and self.inst_label(task.inst) <= before:
+                stuck.add(id(task))  # it made no move it may make now
 
     def _deliver(self, inst: Inst, group: Group, ended: list[Leaf], after_steps: bool = False) -> bool:
         """Deliver the outcomes of ``ended`` (the events taken and children's ends at once, the rest one at a
@@ -831,14 +939,24 @@ class Runner:
                 return True
         return False
 
-    def _resume(self, leaf: Leaf) -> bool:
-        """Run ``leaf`` up to its next wait; ``True`` when it has its outcome."""
+    def _resume(self, leaf: Leaf, inst: Inst) -> bool:
+        """Run ``leaf`` of ``inst`` up to its next wait; ``True`` when it has its outcome. The started children
+        whose moves come first in the durable runtime's cycles make them before."""
+        label = self.label(leaf)
+        self._catch_up(label, self._mover(inst, leaf))
+        self.cur = (self.t, *label)
         assert leaf.gen is not None
         try:
             leaf.wake = leaf.gen.send(None)
+            self.cur = (self.t, *label)  # the moves of a child it drove had labels of their own
             return False
         except StopIteration as stop:
             out: Outcome = stop.value
+            if leaf.row.kind in (CHILD, JOIN):  # a child's end resolves its row: claimed in the next round
+                self.cur = self._next_claim()
+                self._catch_up((self.cur[1], self.cur[2]), inst)  # before the parent moves on there
+            else:
+                self.cur = (self.t, *label)
             leaf.gen, leaf.wake = None, INF
             leaf.ok, leaf.value = out.ok, out.value
             arrival = leaf.event if leaf.event is not None else LATE
@@ -846,6 +964,23 @@ class Runner:
             return True
 
     def _cancel(self, leaf: Leaf) -> None:
+        if self._closing is not None and leaf.row.kind == STEP and leaf.wake <= self.t:
+            k, j = self.label(leaf)
+            if j > 0 and (k, j) <= self._closing:
+                # Leased in a cycle before the one whose move cancels it: the durable runtime ran it between the
+                # two. Its outcome comes to a canceled row, which keeps what it did; a failed attempt to retry is
+                # not kept (the retry of a canceled row is refused, its attempt unrecorded).
+                assert leaf.gen is not None
+                row = leaf.row
+                before = row.attempts, row.error, len(self._attempts_of(leaf))
+                try:
+                    leaf.wake = leaf.gen.send(None)
+                except StopIteration:
+                    leaf.gen = None
+                    row.status = CANCELED
+                    return
+                row.attempts, row.error = before[0], before[1]
+                del self._attempts_of(leaf)[before[2] :]
         gen, leaf.gen = leaf.gen, None
         assert gen is not None
         gen.close()
@@ -858,6 +993,13 @@ class Runner:
         if row.kind not in (STEP, TX):
             row.result = row.error = None
             row.attempts = 0
+
+    def _attempts_of(self, leaf: Leaf) -> list[Any]:
+        """The failed attempts kept for ``leaf``'s row (by its instance)."""
+        for inst in self.instances.values():
+            if any(r is leaf.row for r in inst.rows):
+                return inst.attempts.setdefault((leaf.row.seq, leaf.row.pos), [])
+        return []
 
     def _close(self, inst: Inst, group: Group, decision: Any, retries_late: bool = True) -> None:
         """Record a decided tree: what the decision used keeps its outcome, events held by other leaves go back,
