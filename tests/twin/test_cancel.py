@@ -234,3 +234,13 @@ def test_a_started_child_is_asked_to_cancel_with_its_parent() -> None:
     states = {iid: state for iid, state, _ in seen.instances}
     assert states == {"test": "canceled", "test/1": "canceled"}
     assert seen.steps == ("cleanup", "cleanup"), "the child ran its cleanup before its parent ended"
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_cancel_at_the_start_ends_it_before_its_first_transition(force: bool) -> None:
+    """A cancel sent with the start comes before the start's transition: no code runs, no records, in both
+    runners (there is no `yield` yet to raise wfc.Canceled at)."""
+    seen = both(sleeper_with_cleanup, 1, events=[Cancel(at=0, force=force)])
+    assert seen.outcome[:2] == ("error", "Canceled")
+    assert seen.steps == ()
+    assert seen.instances == (("test", "canceled", ()),)

@@ -336,6 +336,18 @@ class Runner:
 
     def run_workflow(self, inst: Inst, variables: dict[str, Any]) -> Wake:
         run = self._native if self.native else self._compiled
+        if inst.id == self.top_id:
+            # A cancel sent at the start comes before the start's own transition (Cancel: "before what else is
+            # due"): the durable runtime ends an instance that has not made its first transition at once, with
+            # no records, since there is no `yield` yet to raise wfc.Canceled at (as a queued one waiting in line).
+            for i, cancel in self._cancels_for(inst):
+                if self.base + cancel.at > self.t:
+                    break
+                self.applied.add(i)
+                inst.state, inst.finished = "canceled", self.t
+                self._ended(inst)
+                self.tracer.outcome("canceled")
+                return False, Canceled(f"workflow {inst.id!r} was canceled")
         try:
             ok, value = yield from run(inst, variables, 0)
             while ok and type(value) is ContinueAsNew:  # as wfc.runtime.continuing: the next run, same instance
