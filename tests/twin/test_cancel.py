@@ -244,3 +244,30 @@ def test_a_cancel_at_the_start_ends_it_before_its_first_transition(force: bool) 
     assert seen.outcome[:2] == ("error", "Canceled")
     assert seen.steps == ()
     assert seen.instances == (("test", "canceled", ()),)
+
+
+@wfc.step
+def noted(n: int) -> int:
+    return n
+
+
+@wfc.workflow
+def napping_kid(n: int) -> Any:
+    yield from noted(n)
+    yield from wfc.sleep(100)
+    return n
+
+
+@wfc.workflow
+def parent_without_cleanup(n: int) -> Any:
+    handle = yield wfc.start_child(napping_kid, n)
+    yield from wfc.wait_event("go")
+    return (yield wfc.join(handle))
+
+
+def test_a_parent_that_ends_at_its_cancel_takes_its_started_child_along() -> None:
+    """The parent's graceful cancel asks its started child to cancel and then ends at once (no cleanup): the
+    child's own `cancel` record is written by the parent's cancel, and canceled with the child, in both runners."""
+    seen = both(parent_without_cleanup, 1, events=[Cancel(at=5)])
+    kid = dict((iid, records) for iid, _, records in seen.instances)["test/1"]
+    assert [(r[2], r[6]) for r in kid] == [("step", "completed"), ("sleep", "canceled"), ("cancel", "canceled")]

@@ -274,11 +274,22 @@ class Runner:
         self.background.remove(task)
         gen, task.gen = task.gen, None
         assert gen is not None
+        # Asked to cancel by its parent's graceful cancel and closed before it took the request: the durable
+        # runtime wrote the child's `cancel` record in the parent's transaction (control._cancel_gracefully), and
+        # it is canceled with the child.
+        asked = child.group if child.asked_to_cancel and not child.cancel_requested else None
         saved, self._closing = self._closing, (self.cur[1], self.cur[2]) if self.cur[0] == self.t else (1, 0)
         try:
             gen.close()
         finally:
             self._closing = saved
+        if asked is not None and asked.leaves:
+            child.asked_to_cancel = False
+            first = asked.leaves[0].row
+            row = LeafRow(0, first.seq, len(asked.leaves), "", CANCEL, "cancel", status=CANCELED, state_id=first.state_id)
+            row.error = convert.dumps_failure(Canceled(f"workflow {child.id!r} was canceled"))
+            row.scheduled_at = row.finished_at = self.stamp
+            child.rows.append(row)
         if child.state in ("running", "enqueued"):  # canceled before it first moved
             child.state, child.finished = "canceled", self.t
             self.close_children(child)
