@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from rich.console import Console
 from rich.table import Table
@@ -26,15 +24,6 @@ def queue() -> None:
       wfc queue list --db sqlite:///wfc.db
       wfc queue show emails --db sqlite:///wfc.db
     """
-
-
-def _row(i: QueueInfo) -> dict[str, Any]:
-    q = i.queue
-    return {
-        "name": q.name, "concurrency": q.concurrency, "worker_concurrency": q.worker_concurrency,
-        "rate_limit": None if q.rate_limit is None else {"count": q.rate_limit[0], "per_seconds": q.rate_limit[1]},
-        "priority": q.priority, "partitioned": q.partitioned, "enqueued": i.enqueued, "active": i.active,
-    }  # fmt: skip
 
 
 def _limits(i: QueueInfo) -> str:
@@ -70,7 +59,7 @@ def list_(db_url: str, as_json: bool) -> None:
     with open_runtime(db_url, existing=True) as rt, usage_errors():
         rows = rt.queues()
     if as_json:
-        print_json([_row(r) for r in rows])
+        print_json([r.as_data() for r in rows])
         return
     if not rows:
         click.echo("no queues")
@@ -100,7 +89,7 @@ def show(name: str, db_url: str, as_json: bool) -> None:
     with open_runtime(db_url, existing=True) as rt, usage_errors():
         info = rt.queue(name)
     if as_json:
-        print_json(_row(info))
+        print_json(info.as_data())
         return
     click.echo(f"queue {info.name}: {_limits(info)}")
     click.echo(f"  enqueued {info.enqueued}, active {info.active}")

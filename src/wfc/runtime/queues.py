@@ -326,6 +326,15 @@ class QueueInfo:
     def name(self) -> str:
         return self.queue.name
 
+    def as_data(self) -> dict[str, Any]:
+        """As JSON data: what ``wfc queue list --json`` prints and the dashboard's queue API starts from."""
+        q = self.queue
+        return {
+            "name": q.name, "concurrency": q.concurrency, "worker_concurrency": q.worker_concurrency,
+            "rate_limit": None if q.rate_limit is None else {"count": q.rate_limit[0], "per_seconds": q.rate_limit[1]},
+            "priority": q.priority, "partitioned": q.partitioned, "enqueued": self.enqueued, "active": self.active,
+        }  # fmt: skip
+
 
 def info(store: ControlStore, name: str | None = None) -> list[QueueInfo]:
     """Every queue recorded in the database (or the one called ``name``; ``WFC445`` when there is none)."""

@@ -41,12 +41,7 @@ def window(info: QueueInfo) -> float:
 
 def limits(info: QueueInfo) -> dict[str, Any]:
     """A queue as ``wfc queue list --json`` prints it."""
-    q = info.queue
-    return {
-        "name": q.name, "concurrency": q.concurrency, "worker_concurrency": q.worker_concurrency,
-        "rate_limit": None if q.rate_limit is None else {"count": q.rate_limit[0], "per_seconds": q.rate_limit[1]},
-        "priority": q.priority, "partitioned": q.partitioned, "enqueued": info.enqueued, "active": info.active,
-    }  # fmt: skip
+    return info.as_data()
 
 
 def _rate(info: QueueInfo, admitted: int) -> dict[str, Any]:
