@@ -216,6 +216,9 @@ def test_the_dashboard_in_chromium(url: str, worker: Any, browser: Any, tmp_path
         rt.close()
 
 
+# The pages draw what /api/queues and /api/live return, which tests/ui/test_queues.py checks on both stores;
+# one store is enough for what the browser adds (the drawing and its live update), and saves ~12 s.
+@pytest.mark.parametrize("store_kind", ["sqlite"])
 def test_the_queue_pages_in_chromium(url: str, worker: Any, browser: Any, tmp_path: Path) -> None:
     rt = wfc.Client(url)
     try:
