@@ -31,14 +31,14 @@ def _current_hashes(defn: WorkflowDef) -> list[str]:
         return []  # its code does not compile (diagnosing again would cost as much)
     try:
         table = compile_workflow(defn)
-        older = [t.hash for t in older_formats(defn)] if cached is None or cached[0] != table.hash else []
+        if cached is not None and cached[0] == table.hash:
+            return list(cached[1])
+        older = [t.hash for t in older_formats(defn)]
     except Exception:
         # Any definition that does not compile (or is not a whole definition, such as one made by hand without
         # code) is one this worker cannot serve: it must never stop the worker.
         defn.cache[_CACHE] = ()
         return []
-    if cached is not None and cached[0] == table.hash:
-        return list(cached[1])
     hashes = [table.hash] + [h for h in dict.fromkeys(older) if h != table.hash]
     defn.cache[_CACHE] = (table.hash, hashes)
     return list(hashes)

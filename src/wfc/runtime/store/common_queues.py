@@ -146,18 +146,16 @@ class QueueBody(StoreBody):
         # for its row while it waits for our lock would deadlock. (A statement per candidate made every parking
         # offer cost two round trips per instance ahead of it.)
         parked = self._x(
-            "SELECT h.instance FROM {s}history h WHERE h.instance IN (SELECT n FROM {s}instances WHERE queue=? "
+            "SELECT h.instance, h.seq FROM {s}history h WHERE h.instance IN (SELECT n FROM {s}instances WHERE queue=? "
             "AND queue_partition=? AND state='enqueued' ORDER BY queue_priority, n LIMIT ?) "
             "AND h.seq=(SELECT max(x.seq) FROM {s}history x WHERE x.instance=h.instance) AND h.pos=0 "
             "AND h.kind='start' AND h.status=0 AND (h.ready_at IS NULL OR h.ready_at>?){skip_lock}",
             (queue, partition, count, at),
         ).fetchall()
         changed = 0
-        for (n,) in parked:
+        for n, seq in parked:  # the rows just found (and locked on PostgreSQL), by their key
             cur = self._x(
-                f"UPDATE {{s}}history SET ready_at=? WHERE instance=? AND seq={_LAST} AND pos=0 AND kind='start' "
-                "AND status=0",
-                (at, n, n),
+                "UPDATE {s}history SET ready_at=? WHERE instance=? AND seq=? AND pos=0 AND status=0", (at, n, seq)
             )
             changed += cur.rowcount
         if changed:
